@@ -1,0 +1,96 @@
+//! The Propusk wire format: signed health credentials small enough for a low-version QR code,
+//! strict enough that every malformed input is refused with a typed error naming its layer.
+//!
+//! ```text
+//! Credential ──CBOR──▶ claims ──COSE_Sign1 (EdDSA)──▶ [zlib if smaller] ──base45──▶ "PR1:…"
+//! ```
+//!
+//! This crate does no I/O and holds no secret keys: signing comes in as a closure, and
+//! verification takes a [`KeyProvider`] (the trust list, for a verifier). `spec/SPEC.md` is the
+//! normative description of the bytes.
+//!
+//! A round trip — issue, encode, decode, verify, tamper, fail:
+//!
+//! ```
+//! use ed25519_dalek::{Signer, SigningKey};
+//! use propusk_spec::*;
+//!
+//! let key = SigningKey::from_bytes(&[7; 32]);
+//! let key_id = KeyId::new(&[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+//! let credential = Credential {
+//!     id: CredentialId::from_bytes([42; 12]),
+//!     issued_at: "2021-06-02T09:00:00Z".parse().unwrap(),
+//!     expires_at: "2022-06-01T00:00:00Z".parse().unwrap(),
+//!     holder: Holder {
+//!         family_name: Name::new("Иванов", None).unwrap(),
+//!         given_name: Some(Name::new("Иван", None).unwrap()),
+//!         patronymic: Some(Name::new("Иванович", None).unwrap()),
+//!         birth_date: "1980-05-12".parse().unwrap(),
+//!         document: Document::new(DocumentKind::Passport, "4510 123789").unwrap(),
+//!     },
+//!     body: Body::Vaccination(Vaccination {
+//!         product: VaccineProduct::new("Sputnik-V").unwrap(),
+//!         dose: 2,
+//!         doses: 2,
+//!         date: "2021-06-01".parse().unwrap(),
+//!         country: "RU".parse().unwrap(),
+//!         administered_by: Text::new("ГБУЗ ГП № 2").unwrap(),
+//!     }),
+//! };
+//!
+//! // Issue: the signature is made by whoever holds the key.
+//! let text = encode(&credential, &key_id, |data| key.sign(data).to_bytes()).unwrap();
+//! assert!(text.starts_with("PR1:"));
+//!
+//! // Verify against the keys the verifier trusts.
+//! let trusted = (key_id.clone(), key.verifying_key());
+//! let verified = decode(&text).unwrap().verify(&trusted).unwrap();
+//! assert_eq!(verified.credential(), &credential);
+//! assert_eq!(verified.credential().holder.initials(), "I. I. I.");
+//! assert_eq!(verified.credential().holder.document.masked(), "45** ***789");
+//!
+//! // Tamper with the signed bytes: decoding may still succeed, verification must not.
+//! let mut forged = credential.clone();
+//! forged.expires_at = "2030-01-01T00:00:00Z".parse().unwrap();
+//! let cose = Encoder::sign(&forged, &key_id, |_| key.sign(b"something else").to_bytes()).unwrap();
+//! let forged_text = format!("{PREFIX}{}", base45::encode(&cose));
+//! assert_eq!(decode(&forged_text).unwrap().verify(&trusted), Err(Error::BadSignature));
+//!
+//! // And a key the verifier does not know.
+//! let stranger = (KeyId::new(&[9; 8]).unwrap(), key.verifying_key());
+//! assert_eq!(decode(&text).unwrap().verify(&stranger).unwrap_err().code(), "unknown_key");
+//! ```
+#![deny(missing_docs)]
+
+pub mod base45;
+mod cbor;
+mod codes;
+mod credential;
+mod date;
+mod error;
+pub mod hex;
+mod id;
+mod link;
+mod model;
+mod text;
+pub mod translit;
+
+pub use cbor::MAX_DEPTH;
+pub use codes::{
+    Country, DocumentKind, PassPurpose, TestKind, TestResult, VACCINE_PRODUCTS, VaccineProduct,
+};
+pub use credential::{
+    ALG_EDDSA, Encoder, KeyProvider, MAX_COSE_LEN, MAX_TEXT_LEN, PREFIX, UnverifiedCredential,
+    VerifiedCredential, decode, encode, to_be_signed,
+};
+pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateError, Timestamp};
+pub use error::{Base45Error, CborError, CoseError, Error, FieldError, PrefixError, ZlibError};
+pub use id::{
+    CREDENTIAL_ID_BYTES, CREDENTIAL_ID_CHARS, CredentialId, IdError, KeyId, MAX_KEY_ID_BYTES,
+};
+pub use link::{Link, LinkError, decode_any, offline_link, short_link};
+pub use model::{
+    Body, Credential, CredentialType, Document, Exemption, Holder, Name, Pass, Recovery, Test,
+    Vaccination,
+};
+pub use text::{MAX_TEXT_CHARS, Text};

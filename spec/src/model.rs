@@ -1,0 +1,691 @@
+//! The credential as data: holder, body, claims; and their CBOR maps.
+
+use ciborium::Value;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::cbor::{Fields, map, small_uint, uint};
+use crate::codes::{Country, DocumentKind, PassPurpose, TestKind, TestResult, VaccineProduct};
+use crate::date::{BirthDate, Date, Timestamp};
+use crate::error::FieldError;
+use crate::id::{CREDENTIAL_ID_BYTES, CredentialId};
+use crate::text::{MAX_TEXT_CHARS, Text};
+use crate::translit;
+
+/// A name in its native script with its Latin (ICAO 9303) form.
+///
+/// The Latin form travels only when it differs from the transliteration of the native form.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Name {
+    native: Text,
+    latin: String,
+}
+
+impl Name {
+    /// A name; its Latin form is derived by ICAO 9303 transliteration unless `latin` is given.
+    /// Refused when the Latin form is malformed, or absent and not derivable.
+    pub fn new(native: &str, latin: Option<&str>) -> Result<Self, &'static str> {
+        let native = Text::new(native)?;
+        let latin = match latin {
+            Some(l) if translit::is_latin_form(l) && l.len() <= MAX_TEXT_CHARS => l.to_owned(),
+            Some(_) => {
+                return Err("Latin form must be upper-case A-Z, spaces, hyphens, apostrophes");
+            }
+            None => translit::to_latin(native.as_str())
+                .filter(|l| translit::is_latin_form(l))
+                .ok_or("no ICAO 9303 transliteration: give the Latin form")?,
+        };
+        Ok(Name { native, latin })
+    }
+
+    /// The name as written in its native script.
+    pub fn native(&self) -> &str {
+        self.native.as_str()
+    }
+
+    /// The upper-case Latin form.
+    pub fn latin(&self) -> &str {
+        &self.latin
+    }
+
+    /// The Latin form when it must travel (it is not the transliteration of the native form).
+    fn latin_override(&self) -> Option<&str> {
+        let derived = translit::to_latin(self.native.as_str());
+        (derived.as_deref() != Some(self.latin.as_str())).then_some(self.latin.as_str())
+    }
+
+    fn to_cbor(&self) -> (Option<Value>, Option<Value>) {
+        let latin = self.latin_override().map(|l| Value::Text(l.to_owned()));
+        (Some(self.native.to_cbor()), latin)
+    }
+
+    fn from_cbor(
+        native: &Value,
+        latin: Option<&Value>,
+        field: &'static str,
+    ) -> Result<Self, FieldError> {
+        let native = Text::from_cbor(native, field)?;
+        let latin = match latin {
+            None => None,
+            Some(Value::Text(l)) => Some(l.as_str()),
+            Some(_) => return Err(FieldError::WrongType(field)),
+        };
+        let name =
+            Name::new(native.as_str(), latin).map_err(|why| FieldError::invalid(field, why))?;
+        if latin.is_some() && name.latin_override().is_none() {
+            return Err(FieldError::invalid(
+                field,
+                "Latin form sent although derivable",
+            ));
+        }
+        Ok(name)
+    }
+}
+
+/// The identity document the holder shows next to the credential.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Document {
+    kind: DocumentKind,
+    number: String,
+}
+
+impl Document {
+    /// A document. A `passport` number is a 4-digit series and a 6-digit number (spaces are
+    /// ignored); other numbers are 1 to 24 upper-case letters, digits, spaces or hyphens.
+    pub fn new(kind: DocumentKind, number: &str) -> Result<Self, &'static str> {
+        let number = match kind {
+            DocumentKind::Passport => {
+                let digits: String = number.chars().filter(|&c| c != ' ').collect();
+                if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err("a passport number is a 4-digit series and a 6-digit number");
+                }
+                format!("{} {}", &digits[..4], &digits[4..])
+            }
+            _ => {
+                let ok = (1..=24).contains(&number.len())
+                    && number.trim() == number
+                    && number.bytes().all(|b| {
+                        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'-'
+                    });
+                if !ok {
+                    return Err("a document number is 1 to 24 capitals, digits, spaces or hyphens");
+                }
+                number.to_owned()
+            }
+        };
+        Ok(Document { kind, number })
+    }
+
+    /// The kind of document.
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
+    }
+
+    /// The full number (a passport as `4510 123789`).
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+
+    /// What a verifier shows: the first two and the last three characters, the rest masked,
+    /// spaces kept (`45** ***789`).
+    pub fn masked(&self) -> String {
+        let total = self.number.chars().filter(|&c| c != ' ').count();
+        let mut seen = 0;
+        self.number
+            .chars()
+            .map(|c| {
+                if c == ' ' {
+                    return c;
+                }
+                seen += 1;
+                if seen <= 2 && total > 5 || seen > total.saturating_sub(3) {
+                    c
+                } else {
+                    '*'
+                }
+            })
+            .collect()
+    }
+
+    fn to_cbor(&self) -> (Value, Value) {
+        let number = match self.kind {
+            DocumentKind::Passport => {
+                let digits: String = self.number.chars().filter(|&c| c != ' ').collect();
+                uint(digits.parse().unwrap_or(0))
+            }
+            _ => Value::Text(self.number.clone()),
+        };
+        (self.kind.to_cbor(), number)
+    }
+
+    fn from_cbor(kind: &Value, number: &Value) -> Result<Self, FieldError> {
+        let kind = DocumentKind::from_cbor(kind, "document kind")?;
+        let number = match (kind, number) {
+            (DocumentKind::Passport, Value::Integer(_)) => {
+                format!(
+                    "{:010}",
+                    small_uint(number, "document number", 9_999_999_999)?
+                )
+            }
+            (DocumentKind::Passport, _) => return Err(FieldError::WrongType("document number")),
+            (_, Value::Text(s)) => s.clone(),
+            _ => return Err(FieldError::WrongType("document number")),
+        };
+        Document::new(kind, &number).map_err(|why| FieldError::invalid("document number", why))
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("number", &self.number)?;
+        m.end()
+    }
+}
+
+/// The person a credential belongs to.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Holder {
+    /// Family name.
+    pub family_name: Name,
+    /// Given name, when the person has one.
+    pub given_name: Option<Name>,
+    /// Patronymic, when the person has one.
+    pub patronymic: Option<Name>,
+    /// Date of birth, as precise as the civil record.
+    pub birth_date: BirthDate,
+    /// The identity document to match at the door.
+    pub document: Document,
+}
+
+impl Holder {
+    /// Initials from the Latin forms, as a verifier shows them: `I. I. I.`.
+    pub fn initials(&self) -> String {
+        [
+            Some(&self.family_name),
+            self.given_name.as_ref(),
+            self.patronymic.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.latin().chars().next())
+        .map(|c| format!("{c}."))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    fn to_cbor(&self) -> Value {
+        let (family, family_latin) = self.family_name.to_cbor();
+        let (given, given_latin) = self
+            .given_name
+            .as_ref()
+            .map(Name::to_cbor)
+            .unwrap_or_default();
+        let (patronymic, patronymic_latin) = self
+            .patronymic
+            .as_ref()
+            .map(Name::to_cbor)
+            .unwrap_or_default();
+        let (kind, number) = self.document.to_cbor();
+        map([
+            (1, family),
+            (2, family_latin),
+            (3, given),
+            (4, given_latin),
+            (5, patronymic),
+            (6, patronymic_latin),
+            (7, Some(self.birth_date.to_cbor())),
+            (8, Some(kind)),
+            (9, Some(number)),
+        ])
+    }
+
+    fn from_cbor(value: &Value) -> Result<Self, FieldError> {
+        let mut f = Fields::new(value, "holder")?;
+        let family_name =
+            Name::from_cbor(f.required(1, "family name")?, f.optional(2), "family name")?;
+        let (given, given_latin) = (f.optional(3), f.optional(4));
+        let (patronymic, patronymic_latin) = (f.optional(5), f.optional(6));
+        let optional_name = |native: Option<&Value>, latin: Option<&Value>, field| match native {
+            Some(n) => Name::from_cbor(n, latin, field).map(Some),
+            None if latin.is_some() => Err(FieldError::Missing(field)),
+            None => Ok(None),
+        };
+        let holder = Holder {
+            family_name,
+            given_name: optional_name(given, given_latin, "given name")?,
+            patronymic: optional_name(patronymic, patronymic_latin, "patronymic")?,
+            birth_date: BirthDate::from_cbor(f.required(7, "birth date")?, "birth date")?,
+            document: Document::from_cbor(
+                f.required(8, "document kind")?,
+                f.required(9, "document number")?,
+            )?,
+        };
+        f.finish()?;
+        Ok(holder)
+    }
+}
+
+impl Serialize for Holder {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let names = [
+            ("family_name", Some(&self.family_name)),
+            ("given_name", self.given_name.as_ref()),
+            ("patronymic", self.patronymic.as_ref()),
+        ];
+        for (key, name) in names {
+            if let Some(name) = name {
+                m.serialize_entry(key, name.native())?;
+                m.serialize_entry(&format!("{key}_latin"), name.latin())?;
+            }
+        }
+        m.serialize_entry("birth_date", &self.birth_date)?;
+        m.serialize_entry("document", &self.document)?;
+        m.end()
+    }
+}
+
+/// A vaccination.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Vaccination {
+    /// The vaccine product.
+    pub product: VaccineProduct,
+    /// Which dose this is (1–9).
+    pub dose: u8,
+    /// Doses in the course (1–9).
+    pub doses: u8,
+    /// Date of this dose.
+    pub date: Date,
+    /// Country of vaccination.
+    pub country: Country,
+    /// Who gave the dose.
+    pub administered_by: Text,
+}
+
+/// A recovery from the disease.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Recovery {
+    /// Date of the first positive test.
+    pub first_positive: Date,
+    /// Country of the test.
+    pub country: Country,
+    /// Who certified the recovery.
+    pub administered_by: Text,
+}
+
+/// A test result.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Test {
+    /// PCR or rapid antigen.
+    pub kind: TestKind,
+    /// When the sample was taken.
+    pub sampled_at: Timestamp,
+    /// The result.
+    pub result: TestResult,
+    /// The testing centre.
+    pub center: Text,
+    /// Country of the test.
+    pub country: Country,
+}
+
+/// A medical exemption. No diagnosis or reason is ever encoded.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Exemption {
+    /// First day of the exemption.
+    pub valid_from: Date,
+    /// Last day of the exemption (inclusive).
+    pub valid_until: Date,
+    /// Country that granted it.
+    pub country: Country,
+}
+
+/// A short-lived movement pass.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Pass {
+    /// Why the holder may move.
+    pub purpose: PassPurpose,
+    /// Start of the window.
+    pub valid_from: Timestamp,
+    /// End of the window (exclusive), after the start.
+    pub valid_until: Timestamp,
+}
+
+/// The one credential body a credential carries.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    /// A vaccination.
+    Vaccination(Vaccination),
+    /// A recovery.
+    Recovery(Recovery),
+    /// A test.
+    Test(Test),
+    /// A medical exemption.
+    Exemption(Exemption),
+    /// A movement pass.
+    Pass(Pass),
+}
+
+/// The kind of a credential, as its body says.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialType {
+    /// Vaccination.
+    Vaccination,
+    /// Recovery.
+    Recovery,
+    /// Test.
+    Test,
+    /// Medical exemption.
+    Exemption,
+    /// Movement pass.
+    Pass,
+}
+
+impl CredentialType {
+    /// All types, in wire order.
+    pub const ALL: [CredentialType; 5] = [
+        CredentialType::Vaccination,
+        CredentialType::Recovery,
+        CredentialType::Test,
+        CredentialType::Exemption,
+        CredentialType::Pass,
+    ];
+
+    /// The snake_case name (`vaccination`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::Vaccination => "vaccination",
+            CredentialType::Recovery => "recovery",
+            CredentialType::Test => "test",
+            CredentialType::Exemption => "exemption",
+            CredentialType::Pass => "pass",
+        }
+    }
+
+    /// The claims-map key of this type's body.
+    fn key(self) -> i64 {
+        match self {
+            CredentialType::Vaccination => -2,
+            CredentialType::Recovery => -3,
+            CredentialType::Test => -4,
+            CredentialType::Exemption => -5,
+            CredentialType::Pass => -6,
+        }
+    }
+}
+
+impl Body {
+    /// This body's type.
+    pub fn credential_type(&self) -> CredentialType {
+        match self {
+            Body::Vaccination(_) => CredentialType::Vaccination,
+            Body::Recovery(_) => CredentialType::Recovery,
+            Body::Test(_) => CredentialType::Test,
+            Body::Exemption(_) => CredentialType::Exemption,
+            Body::Pass(_) => CredentialType::Pass,
+        }
+    }
+
+    /// Checks what the types alone do not: dose numbers, window order.
+    fn check(&self) -> Result<(), FieldError> {
+        match self {
+            Body::Vaccination(v) => {
+                if !(1..=9).contains(&v.dose) {
+                    return Err(FieldError::invalid("dose", "not 1 to 9"));
+                }
+                if !(1..=9).contains(&v.doses) {
+                    return Err(FieldError::invalid("doses", "not 1 to 9"));
+                }
+            }
+            Body::Exemption(e) if e.valid_until < e.valid_from => {
+                return Err(FieldError::invalid("valid_until", "before valid_from"));
+            }
+            Body::Pass(p) if p.valid_until <= p.valid_from => {
+                return Err(FieldError::invalid("valid_until", "not after valid_from"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn to_cbor(&self) -> Value {
+        let small = |n: u8| Some(uint(u64::from(n)));
+        match self {
+            Body::Vaccination(v) => map([
+                (1, Some(v.product.to_cbor())),
+                (2, small(v.dose)),
+                (3, small(v.doses)),
+                (4, Some(v.date.to_cbor())),
+                (5, Some(v.country.to_cbor())),
+                (6, Some(v.administered_by.to_cbor())),
+            ]),
+            Body::Recovery(r) => map([
+                (1, Some(r.first_positive.to_cbor())),
+                (2, Some(r.country.to_cbor())),
+                (3, Some(r.administered_by.to_cbor())),
+            ]),
+            Body::Test(t) => map([
+                (1, Some(t.kind.to_cbor())),
+                (2, Some(t.sampled_at.to_cbor())),
+                (3, Some(t.result.to_cbor())),
+                (4, Some(t.center.to_cbor())),
+                (5, Some(t.country.to_cbor())),
+            ]),
+            Body::Exemption(e) => map([
+                (1, Some(e.valid_from.to_cbor())),
+                (2, Some(e.valid_until.to_cbor())),
+                (3, Some(e.country.to_cbor())),
+            ]),
+            Body::Pass(p) => map([
+                (1, Some(p.purpose.to_cbor())),
+                (2, Some(p.valid_from.to_cbor())),
+                (3, Some(p.valid_until.to_cbor())),
+            ]),
+        }
+    }
+
+    fn from_cbor(kind: CredentialType, value: &Value) -> Result<Self, FieldError> {
+        let mut f = Fields::new(value, kind.as_str())?;
+        let small = |v: &Value, field| small_uint(v, field, 9).map(|n| n as u8);
+        let body = match kind {
+            CredentialType::Vaccination => Body::Vaccination(Vaccination {
+                product: VaccineProduct::from_cbor(f.required(1, "product")?, "product")?,
+                dose: small(f.required(2, "dose")?, "dose")?,
+                doses: small(f.required(3, "doses")?, "doses")?,
+                date: Date::from_cbor(f.required(4, "date")?, "date")?,
+                country: Country::from_cbor(f.required(5, "country")?, "country")?,
+                administered_by: Text::from_cbor(
+                    f.required(6, "administered_by")?,
+                    "administered_by",
+                )?,
+            }),
+            CredentialType::Recovery => Body::Recovery(Recovery {
+                first_positive: Date::from_cbor(
+                    f.required(1, "first_positive")?,
+                    "first_positive",
+                )?,
+                country: Country::from_cbor(f.required(2, "country")?, "country")?,
+                administered_by: Text::from_cbor(
+                    f.required(3, "administered_by")?,
+                    "administered_by",
+                )?,
+            }),
+            CredentialType::Test => Body::Test(Test {
+                kind: TestKind::from_cbor(f.required(1, "kind")?, "kind")?,
+                sampled_at: Timestamp::from_cbor(f.required(2, "sampled_at")?, "sampled_at")?,
+                result: TestResult::from_cbor(f.required(3, "result")?, "result")?,
+                center: Text::from_cbor(f.required(4, "center")?, "center")?,
+                country: Country::from_cbor(f.required(5, "country")?, "country")?,
+            }),
+            CredentialType::Exemption => Body::Exemption(Exemption {
+                valid_from: Date::from_cbor(f.required(1, "valid_from")?, "valid_from")?,
+                valid_until: Date::from_cbor(f.required(2, "valid_until")?, "valid_until")?,
+                country: Country::from_cbor(f.required(3, "country")?, "country")?,
+            }),
+            CredentialType::Pass => Body::Pass(Pass {
+                purpose: PassPurpose::from_cbor(f.required(1, "purpose")?, "purpose")?,
+                valid_from: Timestamp::from_cbor(f.required(2, "valid_from")?, "valid_from")?,
+                valid_until: Timestamp::from_cbor(f.required(3, "valid_until")?, "valid_until")?,
+            }),
+        };
+        f.finish()?;
+        body.check()?;
+        Ok(body)
+    }
+}
+
+/// A credential's content: the claims that are signed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Credential {
+    /// The credential's unique id (CWT `cti`).
+    pub id: CredentialId,
+    /// When it was issued (CWT `iat`).
+    pub issued_at: Timestamp,
+    /// When it expires at the latest (CWT `exp`), after `issued_at`.
+    pub expires_at: Timestamp,
+    /// Whom it is for.
+    pub holder: Holder,
+    /// What it certifies.
+    pub body: Body,
+}
+
+/// Where a claims-level error belongs: the claims map or the body.
+pub(crate) enum ClaimsError {
+    Claims(FieldError),
+    Body(FieldError),
+}
+
+impl From<FieldError> for ClaimsError {
+    fn from(e: FieldError) -> Self {
+        ClaimsError::Claims(e)
+    }
+}
+
+impl Credential {
+    /// The credential's type.
+    pub fn credential_type(&self) -> CredentialType {
+        self.body.credential_type()
+    }
+
+    /// Checks the invariants that the field types alone do not hold.
+    pub(crate) fn check(&self) -> Result<(), ClaimsError> {
+        if self.expires_at <= self.issued_at {
+            return Err(FieldError::invalid("expiry", "not after issued-at").into());
+        }
+        self.body.check().map_err(ClaimsError::Body)
+    }
+
+    /// The claims map (CWT-style, RFC 8392 keys 4, 6, 7; Propusk keys -1 to -6).
+    pub(crate) fn to_cbor(&self) -> Value {
+        let body_key = self.credential_type().key();
+        map([
+            (4, Some(self.expires_at.to_cbor())),
+            (6, Some(self.issued_at.to_cbor())),
+            (7, Some(Value::Bytes(self.id.as_bytes().to_vec()))),
+            (-1, Some(self.holder.to_cbor())),
+            (body_key, Some(self.body.to_cbor())),
+        ])
+    }
+
+    pub(crate) fn from_cbor(value: &Value) -> Result<Self, ClaimsError> {
+        let mut f = Fields::new(value, "claims")?;
+        let expires_at = Timestamp::from_cbor(f.required(4, "expiry")?, "expiry")?;
+        let issued_at = Timestamp::from_cbor(f.required(6, "issued-at")?, "issued-at")?;
+        let id = match f.required(7, "credential id")? {
+            Value::Bytes(b) => <[u8; CREDENTIAL_ID_BYTES]>::try_from(b.as_slice())
+                .map(CredentialId::from_bytes)
+                .map_err(|_| FieldError::invalid("credential id", "not 12 bytes"))?,
+            _ => return Err(FieldError::WrongType("credential id").into()),
+        };
+        let holder = Holder::from_cbor(f.required(-1, "holder")?)?;
+        let bodies: Vec<(CredentialType, &Value)> = CredentialType::ALL
+            .into_iter()
+            .filter_map(|t| f.optional(t.key()).map(|v| (t, v)))
+            .collect();
+        f.finish()?;
+        let [(kind, body)] = bodies.as_slice() else {
+            return Err(FieldError::BodyCount(bodies.len()).into());
+        };
+        let body = Body::from_cbor(*kind, body).map_err(ClaimsError::Body)?;
+        let credential = Credential {
+            id,
+            issued_at,
+            expires_at,
+            holder,
+            body,
+        };
+        credential.check()?;
+        Ok(credential)
+    }
+}
+
+impl Serialize for Credential {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", &self.credential_type())?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("issued_at", &self.issued_at)?;
+        m.serialize_entry("expires_at", &self.expires_at)?;
+        m.serialize_entry("holder", &self.holder)?;
+        match &self.body {
+            Body::Vaccination(b) => m.serialize_entry("vaccination", b)?,
+            Body::Recovery(b) => m.serialize_entry("recovery", b)?,
+            Body::Test(b) => m.serialize_entry("test", b)?,
+            Body::Exemption(b) => m.serialize_entry("exemption", b)?,
+            Body::Pass(b) => m.serialize_entry("pass", b)?,
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passport_numbers_are_masked_as_at_the_door() {
+        let doc =
+            Document::new(DocumentKind::Passport, "4510 123789").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(doc.masked(), "45** ***789");
+        assert_eq!(
+            Document::new(DocumentKind::Passport, "4510123789").map(|d| d.masked()),
+            Ok(doc.masked())
+        );
+        let (kind, number) = doc.to_cbor();
+        assert_eq!(number, uint(4_510_123_789));
+        assert_eq!(Document::from_cbor(&kind, &number), Ok(doc));
+        let zeros =
+            Document::new(DocumentKind::Passport, "0012 000789").unwrap_or_else(|e| panic!("{e}"));
+        let (kind, number) = zeros.to_cbor();
+        assert_eq!(
+            Document::from_cbor(&kind, &number).map(|d| d.number().to_owned()),
+            Ok("0012 000789".into())
+        );
+        let foreign =
+            Document::new(DocumentKind::Foreign, "C01X00T47").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(foreign.masked(), "C0****T47");
+        assert!(Document::new(DocumentKind::Passport, "4510 12378").is_err());
+        assert!(Document::new(DocumentKind::Foreign, "c01").is_err());
+    }
+
+    #[test]
+    fn latin_forms_travel_only_when_not_derivable() {
+        let derived = Name::new("Иванов", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(derived.latin(), "IVANOV");
+        assert_eq!(derived.to_cbor().1, None);
+        let spelled = Name::new("Иванов", Some("IVANOFF")).unwrap_or_else(|e| panic!("{e}"));
+        let (native, latin) = spelled.to_cbor();
+        assert_eq!(latin, Some(Value::Text("IVANOFF".into())));
+        assert_eq!(
+            Name::from_cbor(&native.unwrap_or(Value::Null), latin.as_ref(), "n"),
+            Ok(spelled)
+        );
+        let redundant = Value::Text("IVANOV".into());
+        assert!(Name::from_cbor(&derived.native.to_cbor(), Some(&redundant), "n").is_err());
+        assert!(Name::new("王", None).is_err());
+        assert!(Name::new("王", Some("WANG")).is_ok());
+    }
+}

@@ -1,0 +1,1 @@
+//! The `propusk` command line: wires arguments to the library crates.
