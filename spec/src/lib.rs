@@ -65,9 +65,11 @@
 pub mod base45;
 mod cbor;
 mod codes;
+pub mod compare;
 mod credential;
 mod date;
 mod error;
+pub mod examples;
 pub mod hex;
 mod id;
 mod link;

@@ -1,0 +1,45 @@
+//! The size goal: a vaccination credential for a holder with a Cyrillic three-part name is at
+//! most half the base45 length of the EU DCC with the same content, and fits QR version 12-Q.
+
+use ed25519_dalek::{Signer, SigningKey};
+use propusk_spec::{CredentialId, CredentialType, KeyId, compare, encode, examples};
+use qrcode::{EcLevel, QrCode};
+
+fn qr_version(text: &str) -> i16 {
+    match QrCode::with_error_correction_level(text, EcLevel::Q).map(|q| q.version()) {
+        Ok(qrcode::Version::Normal(v)) => v,
+        other => panic!("no QR code for {text}: {other:?}"),
+    }
+}
+
+#[test]
+fn half_the_eu_dcc_and_qr_version_12_q() {
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let kid = KeyId::new(&[0xAB, 0x12, 0x9C, 0x04]).unwrap();
+    for kind in CredentialType::ALL {
+        let credential = examples::credential(
+            kind,
+            CredentialId::from_bytes(*b"\x8f\x1c\x62\xd9\x07\x3e\xa4\x55\xc1\x90\x2b\x7e"),
+        );
+        let ours = encode(&credential, &kid, |d| key.sign(d).to_bytes()).unwrap();
+        let version = qr_version(&ours);
+        println!("{:12} {} chars, QR {version}-Q", kind.as_str(), ours.len());
+        assert!(version <= 12, "{kind:?}: QR version {version}");
+        if let Some(eu) = compare::eu_dcc_text(&credential) {
+            println!(
+                "{:12} EU DCC {} chars, QR {}-Q",
+                "",
+                eu.len(),
+                qr_version(&eu)
+            );
+            if kind == CredentialType::Vaccination {
+                assert!(
+                    ours.len() * 2 <= eu.len(),
+                    "{} vs EU {}",
+                    ours.len(),
+                    eu.len()
+                );
+            }
+        }
+    }
+}
