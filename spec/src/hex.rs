@@ -13,7 +13,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// Decodes hex of either case; `None` on an odd length or a non-hex character.
 pub fn decode(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()

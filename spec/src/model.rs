@@ -150,8 +150,16 @@ impl Document {
     fn to_cbor(&self) -> (Value, Value) {
         let number = match self.kind {
             DocumentKind::Passport => {
-                let digits: String = self.number.chars().filter(|&c| c != ' ').collect();
-                uint(digits.parse().unwrap_or(0))
+                let digits: Vec<u8> = self
+                    .number
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .map(|b| b - b'0')
+                    .collect();
+                let bcd = digits
+                    .chunks(2)
+                    .map(|p| p[0] << 4 | p.get(1).copied().unwrap_or(0));
+                Value::Bytes(bcd.collect())
             }
             _ => Value::Text(self.number.clone()),
         };
@@ -161,12 +169,15 @@ impl Document {
     fn from_cbor(kind: &Value, number: &Value) -> Result<Self, FieldError> {
         let kind = DocumentKind::from_cbor(kind, "document kind")?;
         let number = match (kind, number) {
-            (DocumentKind::Passport, Value::Integer(_)) => {
-                format!(
-                    "{:010}",
-                    small_uint(number, "document number", 9_999_999_999)?
-                )
-            }
+            (DocumentKind::Passport, Value::Bytes(bcd)) if bcd.len() == 5 => bcd
+                .iter()
+                .flat_map(|b| [b >> 4, b & 15])
+                .map(|d| char::from_digit(u32::from(d), 10))
+                .collect::<Option<String>>()
+                .ok_or(FieldError::invalid(
+                    "document number",
+                    "not binary-coded decimal",
+                ))?,
             (DocumentKind::Passport, _) => return Err(FieldError::WrongType("document number")),
             (_, Value::Text(s)) => s.clone(),
             _ => return Err(FieldError::WrongType("document number")),
@@ -655,7 +666,7 @@ mod tests {
             Ok(doc.masked())
         );
         let (kind, number) = doc.to_cbor();
-        assert_eq!(number, uint(4_510_123_789));
+        assert_eq!(number, Value::Bytes(vec![0x45, 0x10, 0x12, 0x37, 0x89]));
         assert_eq!(Document::from_cbor(&kind, &number), Ok(doc));
         let zeros =
             Document::new(DocumentKind::Passport, "0012 000789").unwrap_or_else(|e| panic!("{e}"));
@@ -669,6 +680,8 @@ mod tests {
         assert_eq!(foreign.masked(), "C0****T47");
         assert!(Document::new(DocumentKind::Passport, "4510 12378").is_err());
         assert!(Document::new(DocumentKind::Foreign, "c01").is_err());
+        let not_bcd = Value::Bytes(vec![0x4A, 0x10, 0x12, 0x37, 0x89]);
+        assert!(Document::from_cbor(&kind, &not_bcd).is_err());
     }
 
     #[test]

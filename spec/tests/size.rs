@@ -1,6 +1,8 @@
 //! The size goal: a vaccination credential for a holder with a Cyrillic three-part name is at
 //! most half the base45 length of the EU DCC with the same content, and fits QR version 12-Q.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ed25519_dalek::{Signer, SigningKey};
 use propusk_spec::{CredentialId, CredentialType, KeyId, compare, encode, examples};
 use qrcode::{EcLevel, QrCode};
