@@ -1,0 +1,43 @@
+//! Argument parsing and dispatch.
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+use crate::{EXIT_OK, EXIT_USAGE, bench, inspect};
+
+/// Offline-first signed health credentials: issue, carry, verify.
+#[derive(Debug, Parser)]
+#[command(name = "propusk", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode credential text layer by layer, without checking the signature, and print what it
+    /// holds (exit 0 when it decodes, 1 when a layer refuses it).
+    Decode(inspect::Args),
+    /// Measure the wire format: encode, decode and verify time per credential, the text length
+    /// and QR version of each type, and the size against an EU DCC of the same content.
+    Bench(bench::Args),
+}
+
+/// Parses `args` and runs the command; returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Decode(args) => inspect::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
