@@ -54,8 +54,20 @@ fn print_decoded(u: &UnverifiedCredential, json_out: bool) {
     println!("key id:      {}", u.key_id());
     println!("issued at:   {}", c.issued_at);
     println!("expires at:  {}", c.expires_at);
-    println!("holder:      {}  born {}  {}", c.holder.initials(), c.holder.birth_date, c.holder.document.masked());
-    println!("compressed:  {}", if u.was_compressed() { "yes (zlib)" } else { "no" });
+    println!(
+        "holder:      {}  born {}  {}",
+        c.holder.initials(),
+        c.holder.birth_date,
+        c.holder.document.masked()
+    );
+    println!(
+        "compressed:  {}",
+        if u.was_compressed() {
+            "yes (zlib)"
+        } else {
+            "no"
+        }
+    );
     println!("signature:   NOT CHECKED (use `propusk verify` for a verdict)");
 }
 

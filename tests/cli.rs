@@ -21,7 +21,8 @@ fn propusk(args: &[&str], stdin: Option<&str>) -> Output {
 
 fn vector_text(name: &str) -> String {
     let path = format!("{}/spec/vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     v["text"].as_str().unwrap().to_owned()
 }
 
@@ -31,17 +32,30 @@ fn decode_shows_the_masked_holder_and_exits_0() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("type:        vaccination"), "{stdout}");
-    assert!(stdout.contains("I. I. I.  born 1980-05-12  45** ***789"), "{stdout}");
+    assert!(
+        stdout.contains("I. I. I.  born 1980-05-12  45** ***789"),
+        "{stdout}"
+    );
     assert!(stdout.contains("NOT CHECKED"), "{stdout}");
-    assert!(!stdout.contains("Иванов"), "full names are not shown: {stdout}");
+    assert!(
+        !stdout.contains("Иванов"),
+        "full names are not shown: {stdout}"
+    );
 }
 
 #[test]
 fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
-    let input = format!("{}\r\n{}\nHC1:XYZ\n", vector_text("valid-test"), vector_text("invalid-zip-bomb"));
+    let input = format!(
+        "{}\r\n{}\nHC1:XYZ\n",
+        vector_text("valid-test"),
+        vector_text("invalid-zip-bomb")
+    );
     let out = propusk(&["decode", "--json"], Some(&input));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(lines[0]["decoded"], true);
     assert_eq!(lines[0]["credential"]["type"], "test");
@@ -53,7 +67,10 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
 #[test]
 fn usage_errors_exit_64_and_help_exits_0() {
     assert_eq!(propusk(&["frobnicate"], None).status.code(), Some(64));
-    assert_eq!(propusk(&["decode", "--no-such-flag"], None).status.code(), Some(64));
+    assert_eq!(
+        propusk(&["decode", "--no-such-flag"], None).status.code(),
+        Some(64)
+    );
     let help = propusk(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
@@ -66,7 +83,10 @@ fn bench_prints_figures_for_every_type() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     for kind in ["vaccination", "recovery", "test", "exemption", "pass"] {
-        let row = stdout.lines().find(|l| l.starts_with(kind)).unwrap_or_else(|| panic!("{kind}: {stdout}"));
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(kind))
+            .unwrap_or_else(|| panic!("{kind}: {stdout}"));
         let qr: i32 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
         assert!((1..=12).contains(&qr), "{row}");
     }

@@ -95,4 +95,4 @@ pub use model::{
     Body, Credential, CredentialType, Document, Exemption, Holder, Name, Pass, Recovery, Test,
     Vaccination,
 };
-pub use text::{MAX_TEXT_CHARS, Text};
+pub use text::{MAX_TEXT_CHARS, Text, windows_1251_char};

@@ -47,7 +47,8 @@ fn cp1251_byte(c: char) -> Option<u8> {
         .map(|i| 0x80 + i as u8)
 }
 
-fn cp1251_char(b: u8) -> Option<char> {
+/// The character a windows-1251 byte stands for (`None` for the unassigned 0x98).
+pub fn windows_1251_char(b: u8) -> Option<char> {
     if b < 0x80 {
         return Some(char::from(b));
     }
@@ -112,7 +113,7 @@ impl Text {
                 text
             }
             Value::Bytes(b) => {
-                let s: Option<String> = b.iter().map(|&b| cp1251_char(b)).collect();
+                let s: Option<String> = b.iter().map(|&b| windows_1251_char(b)).collect();
                 let s = s.ok_or(FieldError::invalid(field, "unassigned windows-1251 byte"))?;
                 if s.is_ascii() {
                     return Err(FieldError::invalid(field, "ASCII must be a text string"));
@@ -182,7 +183,7 @@ mod tests {
     #[test]
     fn every_assigned_byte_round_trips() {
         for b in 0x80..=0xFFu8 {
-            if let Some(c) = cp1251_char(b) {
+            if let Some(c) = windows_1251_char(b) {
                 assert_eq!(cp1251_byte(c), Some(b), "{b:#x}");
             }
         }

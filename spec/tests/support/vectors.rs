@@ -6,6 +6,9 @@
 
 use std::io::Write;
 
+#[path = "annotate.rs"]
+mod annotate;
+
 use ciborium::Value;
 use ed25519_dalek::{Signer, SigningKey};
 use flate2::Compression;
@@ -550,10 +553,72 @@ pub(crate) fn generate() -> Vec<VectorFile> {
         });
     }
     files.push(VectorFile {
+        name: "worked-example.md".into(),
+        contents: worked_example(&ctx),
+    });
+    files.push(VectorFile {
         name: "README.md".into(),
         contents: readme,
     });
     files
+}
+
+/// The vaccination credential of `valid-vaccination.json`, taken apart layer by layer.
+fn worked_example(ctx: &Ctx) -> String {
+    let mut rng = ChaCha20Rng::seed_from_u64(SEED);
+    let mut skip = [0u8; 36];
+    rng.fill_bytes(&mut skip);
+    let mut id = [0u8; 12];
+    rng.fill_bytes(&mut id);
+    let c = examples::credential(CredentialType::Vaccination, CredentialId::from_bytes(id));
+    let cose = ctx.cose(&c);
+    let (protected, _, payload, _) = parts(&cose);
+    let text = ctx.text(&c);
+    let tbs = to_be_signed(&protected, &payload);
+    let short = propusk_spec::short_link("https://portal.example", &c.id).unwrap();
+    let offline = propusk_spec::offline_link("https://portal.example", &c.id, &text).unwrap();
+    format!(
+        "# Worked example: a vaccination credential, layer by layer
+
+Generated with the golden vectors (`valid-vaccination.json`); do not edit by hand.
+
+## The content
+
+```json
+{json}
+```
+
+## The COSE_Sign1, annotated ({cose_len} bytes)
+
+```text
+{annotated}```
+
+## The bytes that are signed (Sig_structure, {tbs_len} bytes)
+
+```text
+{tbs}
+```
+
+## The text ({text_len} characters; zlib would not make it shorter, so it is not used)
+
+```text
+{text}
+```
+
+## The links
+
+```text
+{short}
+{offline}
+```
+",
+        json = serde_json::to_string_pretty(&c).unwrap(),
+        cose_len = cose.len(),
+        annotated = annotate::annotate(&cose),
+        tbs_len = tbs.len(),
+        tbs = hex::encode(&tbs),
+        text_len = text.len(),
+    )
 }
 
 fn set_holder(entries: &mut [(Value, Value)], key: i64, value: Value) {
