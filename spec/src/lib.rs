@@ -14,51 +14,59 @@
 //! ```
 //! use ed25519_dalek::{Signer, SigningKey};
 //! use propusk_spec::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!
 //! let key = SigningKey::from_bytes(&[7; 32]);
-//! let key_id = KeyId::new(&[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+//! let key_id = KeyId::new(&[0x0c, 0xfd, 0xdf, 0x43]).ok_or("key id")?;
 //! let credential = Credential {
 //!     id: CredentialId::from_bytes([42; 12]),
-//!     issued_at: "2021-06-02T09:00:00Z".parse().unwrap(),
-//!     expires_at: "2022-06-01T00:00:00Z".parse().unwrap(),
+//!     issued_at: "2021-06-02T09:00:00Z".parse()?,
+//!     expires_at: "2022-06-01T00:00:00Z".parse()?,
 //!     holder: Holder {
-//!         family_name: Name::new("Иванов", None).unwrap(),
-//!         given_name: Some(Name::new("Иван", None).unwrap()),
-//!         patronymic: Some(Name::new("Иванович", None).unwrap()),
-//!         birth_date: "1980-05-12".parse().unwrap(),
-//!         document: Document::new(DocumentKind::Passport, "4510 123789").unwrap(),
+//!         family_name: Name::new("Иванов", None)?,
+//!         given_name: Some(Name::new("Иван", None)?),
+//!         patronymic: Some(Name::new("Иванович", None)?),
+//!         birth_date: "1980-05-12".parse()?,
+//!         document: Document::new(DocumentKind::Passport, "4510 123789")?,
 //!     },
 //!     body: Body::Vaccination(Vaccination {
-//!         product: VaccineProduct::new("Sputnik-V").unwrap(),
+//!         product: VaccineProduct::new("Sputnik-V")?,
 //!         dose: 2,
 //!         doses: 2,
-//!         date: "2021-06-01".parse().unwrap(),
-//!         country: "RU".parse().unwrap(),
-//!         administered_by: Text::new("ГБУЗ ГП № 2").unwrap(),
+//!         date: "2021-06-01".parse()?,
+//!         country: "RU".parse()?,
+//!         administered_by: Text::new("ГБУЗ ГП № 2")?,
 //!     }),
 //! };
 //!
 //! // Issue: the signature is made by whoever holds the key.
-//! let text = encode(&credential, &key_id, |data| key.sign(data).to_bytes()).unwrap();
+//! let text = encode(&credential, &key_id, |data| key.sign(data).to_bytes())?;
 //! assert!(text.starts_with("PR1:"));
 //!
 //! // Verify against the keys the verifier trusts.
 //! let trusted = (key_id.clone(), key.verifying_key());
-//! let verified = decode(&text).unwrap().verify(&trusted).unwrap();
+//! let verified = decode(&text)?.verify(&trusted)?;
 //! assert_eq!(verified.credential(), &credential);
 //! assert_eq!(verified.credential().holder.initials(), "I. I. I.");
 //! assert_eq!(verified.credential().holder.document.masked(), "45** ***789");
 //!
-//! // Tamper with the signed bytes: decoding may still succeed, verification must not.
+//! // Tamper with the signed claims: the text still decodes, but it no longer verifies.
 //! let mut forged = credential.clone();
-//! forged.expires_at = "2030-01-01T00:00:00Z".parse().unwrap();
-//! let cose = Encoder::sign(&forged, &key_id, |_| key.sign(b"something else").to_bytes()).unwrap();
+//! forged.expires_at = "2030-01-01T00:00:00Z".parse()?;
+//! let cose = Encoder::sign(&forged, &key_id, |_| key.sign(b"the genuine claims").to_bytes())?;
 //! let forged_text = format!("{PREFIX}{}", base45::encode(&cose));
-//! assert_eq!(decode(&forged_text).unwrap().verify(&trusted), Err(Error::BadSignature));
+//! assert_eq!(decode(&forged_text)?.verify(&trusted), Err(Error::BadSignature));
 //!
-//! // And a key the verifier does not know.
-//! let stranger = (KeyId::new(&[9; 8]).unwrap(), key.verifying_key());
-//! assert_eq!(decode(&text).unwrap().verify(&stranger).unwrap_err().code(), "unknown_key");
+//! // A key the verifier does not know is its own outcome.
+//! let stranger = (KeyId::new(&[9; 4]).ok_or("key id")?, key.verifying_key());
+//! let refused = decode(&text)?.verify(&stranger).err().ok_or("accepted")?;
+//! assert_eq!(refused.code(), "unknown_key");
+//!
+//! // And a broken text names the layer that refused it.
+//! let broken = decode("PR1:GGW").err().ok_or("accepted")?;
+//! assert_eq!(broken.layer(), "base45");
+//! # Ok(())
+//! # }
 //! ```
 #![deny(missing_docs)]
 
