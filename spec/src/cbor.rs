@@ -189,6 +189,17 @@ mod tests {
         assert_eq!(decode(&[]), Err(CborError::Malformed));
         let deep = [vec![0x81; MAX_DEPTH + 1], vec![0x00]].concat();
         assert_eq!(decode(&deep), Err(CborError::TooDeep { max: MAX_DEPTH }));
+        // Huge declared lengths are an error, not an allocation.
+        for head in [0x9b, 0xbb, 0x5b, 0x7b] {
+            let huge = [vec![head], vec![0xff; 8], vec![0x00; 4]].concat();
+            assert_eq!(decode(&huge), Err(CborError::Malformed), "{head:#x}");
+            let big = [
+                vec![head, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00],
+                vec![0; 4],
+            ]
+            .concat();
+            assert_eq!(decode(&big), Err(CborError::Malformed), "{head:#x}");
+        }
         let ok = [vec![0x81; MAX_DEPTH - 1], vec![0x00]].concat();
         assert!(decode(&ok).is_ok());
     }

@@ -82,8 +82,9 @@ impl Name {
     }
 }
 
-/// The identity document the holder shows next to the credential.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// The identity document the holder shows next to the credential. Its `Debug` output shows the
+/// masked number only, so that logs do not collect document numbers.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Document {
     kind: DocumentKind,
     number: String,
@@ -183,6 +184,15 @@ impl Document {
             _ => return Err(FieldError::WrongType("document number")),
         };
         Document::new(kind, &number).map_err(|why| FieldError::invalid("document number", why))
+    }
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("kind", &self.kind)
+            .field("number", &self.masked())
+            .finish()
     }
 }
 
@@ -678,6 +688,7 @@ mod tests {
         let foreign =
             Document::new(DocumentKind::Foreign, "C01X00T47").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(foreign.masked(), "C0****T47");
+        assert!(!format!("{doc:?}").contains("123"), "{doc:?}");
         assert!(Document::new(DocumentKind::Passport, "4510 12378").is_err());
         assert!(Document::new(DocumentKind::Foreign, "c01").is_err());
         let not_bcd = Value::Bytes(vec![0x4A, 0x10, 0x12, 0x37, 0x89]);
