@@ -677,7 +677,7 @@ mod tests {
         );
         let (kind, number) = doc.to_cbor();
         assert_eq!(number, Value::Bytes(vec![0x45, 0x10, 0x12, 0x37, 0x89]));
-        assert_eq!(Document::from_cbor(&kind, &number), Ok(doc));
+        assert_eq!(Document::from_cbor(&kind, &number).as_ref(), Ok(&doc));
         let zeros =
             Document::new(DocumentKind::Passport, "0012 000789").unwrap_or_else(|e| panic!("{e}"));
         let (kind, number) = zeros.to_cbor();
