@@ -138,12 +138,6 @@ impl FromStr for Date {
     }
 }
 
-impl serde::Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 /// A date of birth, as precise as the civil record: a year, a year and month, or a full date.
 /// Never padded: `1980` stays `1980`, not `1980-01-01`.
 ///
@@ -251,12 +245,6 @@ impl fmt::Debug for BirthDate {
     }
 }
 
-impl serde::Serialize for BirthDate {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 /// Latest instant accepted: 9999-12-31T23:59:59Z.
 pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
 
@@ -332,11 +320,7 @@ impl fmt::Debug for Timestamp {
     }
 }
 
-impl serde::Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+crate::serialize_as_display!(Date, BirthDate, Timestamp);
 
 #[cfg(test)]
 mod tests {

@@ -137,12 +137,6 @@ impl fmt::Debug for CredentialId {
     }
 }
 
-impl serde::Serialize for CredentialId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 /// Most bytes a key id may have.
 pub const MAX_KEY_ID_BYTES: usize = 16;
 
@@ -186,11 +180,7 @@ impl fmt::Debug for KeyId {
     }
 }
 
-impl serde::Serialize for KeyId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+crate::serialize_as_display!(CredentialId, KeyId);
 
 #[cfg(test)]
 mod tests {

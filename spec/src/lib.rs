@@ -70,6 +70,19 @@
 //! ```
 #![deny(missing_docs)]
 
+/// Implements `serde::Serialize` as the type's `Display` text, for the types whose JSON form is
+/// the string a person reads (`2021-06-01`, `PDF2X3Y4BQJN7XV4GFRG4`).
+macro_rules! serialize_as_display {
+    ($($t:ty),+) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )+};
+}
+pub(crate) use serialize_as_display;
+
 pub mod base45;
 mod cbor;
 mod codes;
