@@ -390,7 +390,9 @@ pub enum Body {
 }
 
 /// The kind of a credential, as its body says.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialType {
     /// Vaccination.

@@ -1,5 +1,74 @@
-//! Trust data for offline verification: the signed trust list (issuer keys a verifier
-//! accepts), the revocation set and the rule set, their signed bundle and its sync.
+//! Trust data for offline verification: the trust list (issuer keys a verifier accepts), the
+//! revocation set, the rule set, the signed bundle that carries all three, and the engine that
+//! judges a credential against them.
 //!
-//! Not built yet: this crate is the home of that work (see the project's issue on trust data
-//! and the offline verifier). It depends on `propusk-spec` only.
+//! A round trip — sign a bundle, open it with the pinned root key, judge credentials:
+//!
+//! ```
+//! use ed25519_dalek::{Signer, SigningKey};
+//! use propusk_spec::{CredentialId, CredentialType, Timestamp, encode, examples};
+//! use propusk_trust_list::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!
+//! let root = SigningKey::from_bytes(&[1; 32]);
+//! let signer = SigningKey::from_bytes(&[2; 32]);
+//! let kid = key_id_of(&signer.verifying_key());
+//! let key = TrustedKey {
+//!     key_id: kid.as_bytes().to_vec(),
+//!     public_key: signer.verifying_key().as_bytes().to_vec(),
+//!     issuer: "Минздрав России".into(),
+//!     country: "RU".into(),
+//!     not_before: 1_577_836_800, // 2020-01-01
+//!     not_after: 1_893_456_000,  // 2030-01-01
+//!     types: CredentialType::ALL.to_vec(),
+//!     status: KeyStatus::Active,
+//! };
+//! let credential = examples::credential(CredentialType::Vaccination, CredentialId::from_bytes([9; 12]));
+//! let text = encode(&credential, &kid, |d| signer.sign(d).to_bytes())?;
+//! let at: Timestamp = "2021-09-01T10:00:00Z".parse()?;
+//!
+//! let revoked = RevocationSet::build([(CredentialId::from_bytes([8; 12]), credential.expires_at)], vec![], at);
+//! let content = BundleContent {
+//!     jurisdiction: "RU".into(),
+//!     sequence: 1,
+//!     issued_at: at.unix() - 3600,
+//!     soft_expiry: at.unix() + 86_400,
+//!     hard_expiry: at.unix() + 7 * 86_400,
+//!     keys: vec![key],
+//!     revocations: revoked,
+//!     rules: RuleSet::standard("RU", "Europe/Moscow"),
+//! };
+//! let bytes = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| root.sign(d).to_bytes())?;
+//! let bundle = Bundle::open(&bytes, &root.verifying_key())?;
+//!
+//! let report = check(Some(&bundle), &text, at);
+//! assert_eq!(report.verdict, Verdict::Valid);
+//! assert_eq!(report.holder.as_ref().map(|h| h.document.as_str()), Some("45** ***789"));
+//!
+//! // A year on, the trust data itself is past its hard expiry: the verifier cannot tell.
+//! let later: Timestamp = "2022-06-02T10:00:00Z".parse()?;
+//! assert_eq!(check(Some(&bundle), &text, later).reason, Some("trust_data_expired"));
+//!
+//! // A bundle signed by any other key than the pinned root is refused.
+//! let forged = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| signer.sign(d).to_bytes())?;
+//! assert_eq!(Bundle::open(&forged, &root.verifying_key()).err(), Some(TrustError::BadSignature));
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod bundle;
+mod check;
+mod error;
+mod keys;
+mod revocation;
+mod rules;
+
+pub use bundle::{Bundle, BundleContent, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle};
+pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check};
+pub use error::TrustError;
+pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
+pub use revocation::{
+    BulkRevocation, Partition, RevocationSet, Revoked, partition_of, revocation_hash,
+};
+pub use rules::{Rule, RuleEntry, RuleFailure, RuleOutcome, RuleSet, Rules};

@@ -1,0 +1,219 @@
+//! The signed trust bundle: trust list, revocation set and rule set in one COSE_Sign1, signed by
+//! the issuer's root key, with a sequence number and three times (issued, soft and hard expiry).
+
+use ciborium::Value;
+use ed25519_dalek::{Signature, VerifyingKey};
+use propusk_spec::{KeyId, Timestamp, to_be_signed};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::TrustError;
+use crate::keys::{TrustList, TrustedKey};
+use crate::revocation::RevocationSet;
+use crate::rules::{RuleSet, Rules};
+
+/// Largest bundle accepted, in bytes (10 million revocations take about 55 MB).
+pub const MAX_BUNDLE_LEN: usize = 256 << 20;
+
+/// What a bundle says, as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleContent {
+    /// The jurisdiction (ISO 3166-1 alpha-2) whose trust data this is.
+    pub jurisdiction: String,
+    /// Raised by one on every publication; a verifier refuses an older or equal one.
+    pub sequence: u64,
+    /// When the bundle was made (Unix seconds).
+    pub issued_at: i64,
+    /// After this, verdicts carry a `stale` warning (Unix seconds).
+    pub soft_expiry: i64,
+    /// After this, the verifier cannot tell: verdict `unknown` (Unix seconds).
+    pub hard_expiry: i64,
+    /// The keys.
+    pub keys: Vec<TrustedKey>,
+    /// The withdrawn credentials and keys.
+    pub revocations: RevocationSet,
+    /// The rules.
+    pub rules: RuleSet,
+}
+
+/// The key id of a root key: the first 4 bytes of SHA-256 over its 32 bytes, as for signing keys.
+pub fn key_id_of(key: &VerifyingKey) -> KeyId {
+    let digest = Sha256::digest(key.as_bytes());
+    // safe: 4 bytes is within a key id's 1..=16.
+    KeyId::new(&digest[..4]).unwrap_or_else(|| unreachable!("4-byte key id"))
+}
+
+fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).map_err(|_| TrustError::Malformed("cannot encode"))?;
+    Ok(out)
+}
+
+/// Signs a bundle with the root key (the signature comes from `sign`, the key stays with the
+/// caller) and returns the bytes to publish.
+pub fn sign_bundle(
+    content: &BundleContent,
+    root_key_id: &KeyId,
+    sign: impl FnOnce(&[u8]) -> [u8; 64],
+) -> Result<Vec<u8>, TrustError> {
+    let protected = cbor(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Integer((-8).into())),
+        (
+            Value::Integer(4.into()),
+            Value::Bytes(root_key_id.as_bytes().to_vec()),
+        ),
+    ]))?;
+    let payload = cbor(content)?;
+    let signature = sign(&to_be_signed(&protected, &payload));
+    cbor(&Value::Array(vec![
+        Value::Bytes(protected),
+        Value::Map(vec![]),
+        Value::Bytes(payload),
+        Value::Bytes(signature.to_vec()),
+    ]))
+}
+
+/// A bundle whose root signature verified, ready to judge credentials with.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    content: BundleContent,
+    trust_list: TrustList,
+    rules: Rules,
+}
+
+impl Bundle {
+    /// Checks the root signature over `bytes` with the pinned root key, then decodes and
+    /// indexes the content. Nothing of an unverified bundle is decoded beyond its envelope.
+    pub fn open(bytes: &[u8], root: &VerifyingKey) -> Result<Self, TrustError> {
+        if bytes.len() > MAX_BUNDLE_LEN {
+            return Err(TrustError::Malformed("larger than 256 MiB"));
+        }
+        let envelope: Value = ciborium::de::from_reader_with_recursion_limit(bytes, 4)
+            .map_err(|_| TrustError::Malformed("not CBOR"))?;
+        let Value::Array(items) = envelope else {
+            return Err(TrustError::Malformed("not a COSE_Sign1"));
+        };
+        let [
+            Value::Bytes(protected),
+            Value::Map(_),
+            Value::Bytes(payload),
+            Value::Bytes(signature),
+        ] = items.as_slice()
+        else {
+            return Err(TrustError::Malformed("not a COSE_Sign1"));
+        };
+        let header: Value = ciborium::from_reader(protected.as_slice())
+            .map_err(|_| TrustError::Malformed("protected header"))?;
+        let kid = match &header {
+            Value::Map(entries) => entries.iter().find_map(|(k, v)| match (k, v) {
+                (Value::Integer(k), Value::Bytes(b)) if i64::try_from(*k) == Ok(4) => {
+                    Some(b.clone())
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        let alg_ok = matches!(&header, Value::Map(entries) if entries.iter().any(|(k, v)|
+            matches!((k, v), (Value::Integer(k), Value::Integer(a)) if i64::try_from(*k) == Ok(1) && i64::try_from(*a) == Ok(-8))));
+        if !alg_ok {
+            return Err(TrustError::Malformed("algorithm is not EdDSA"));
+        }
+        let pinned = key_id_of(root);
+        if kid.as_deref() != Some(pinned.as_bytes()) {
+            let shown = kid
+                .map(|k| propusk_spec::hex::encode(&k))
+                .unwrap_or_else(|| "(none)".into());
+            return Err(TrustError::WrongRoot(shown));
+        }
+        let signature: [u8; 64] = signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| TrustError::BadSignature)?;
+        root.verify_strict(
+            &to_be_signed(protected, payload),
+            &Signature::from_bytes(&signature),
+        )
+        .map_err(|_| TrustError::BadSignature)?;
+        let content: BundleContent =
+            ciborium::de::from_reader_with_recursion_limit(payload.as_slice(), 16)
+                .map_err(|_| TrustError::Malformed("content"))?;
+        Bundle::from_content(content)
+    }
+
+    /// Indexes content that is already trusted (the issuer's own, before signing).
+    pub fn from_content(content: BundleContent) -> Result<Self, TrustError> {
+        if !(content.issued_at <= content.soft_expiry && content.soft_expiry <= content.hard_expiry)
+        {
+            return Err(TrustError::Malformed("times out of order"));
+        }
+        if content.rules.jurisdiction != content.jurisdiction {
+            return Err(TrustError::Rules(
+                "the rule set is for another jurisdiction".into(),
+            ));
+        }
+        let trust_list = TrustList::new(content.keys.clone())?;
+        let rules = Rules::new(content.rules.clone())?;
+        Ok(Bundle {
+            content,
+            trust_list,
+            rules,
+        })
+    }
+
+    /// The content.
+    pub fn content(&self) -> &BundleContent {
+        &self.content
+    }
+
+    /// The trust list.
+    pub fn trust_list(&self) -> &TrustList {
+        &self.trust_list
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The sequence number.
+    pub fn sequence(&self) -> u64 {
+        self.content.sequence
+    }
+
+    /// How fresh the bundle is at `at`.
+    pub fn state(&self, at: Timestamp) -> TrustState {
+        if at.unix() >= self.content.hard_expiry {
+            TrustState::Expired
+        } else if at.unix() >= self.content.soft_expiry {
+            TrustState::Stale
+        } else {
+            TrustState::Fresh
+        }
+    }
+}
+
+/// How fresh a verifier's trust data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustState {
+    /// Within its soft expiry.
+    Fresh,
+    /// Past its soft expiry, within its hard expiry: verdicts carry a warning.
+    Stale,
+    /// Past its hard expiry: the verifier cannot tell.
+    Expired,
+    /// No trust data at all.
+    Missing,
+}
+
+impl TrustState {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustState::Fresh => "fresh",
+            TrustState::Stale => "stale",
+            TrustState::Expired => "expired",
+            TrustState::Missing => "missing",
+        }
+    }
+}

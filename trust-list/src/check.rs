@@ -1,0 +1,275 @@
+//! The one engine that judges a scanned credential against trust data: the verifier's verdict
+//! and the wallet's "best credential" both come from here.
+
+use propusk_spec::{
+    Credential, CredentialId, CredentialType, Error as FormatError, KeyId, Timestamp, decode_any,
+};
+use serde::Serialize;
+
+use crate::bundle::{Bundle, TrustState};
+use crate::revocation::Revoked;
+
+/// The answer for one credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check passed.
+    Valid,
+    /// The verifier cannot tell (no or expired trust data, unknown key, an online-only link).
+    Unknown,
+    /// A check failed.
+    Invalid,
+}
+
+impl Verdict {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// Performed and passed.
+    Ok,
+    /// Performed and failed.
+    Failed,
+    /// Not performed (an earlier step failed or had nothing to check).
+    #[default]
+    Skipped,
+}
+
+/// Every check and its outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Checks {
+    /// Text to claims.
+    pub decode: CheckOutcome,
+    /// The signature with a trusted key.
+    pub signature: CheckOutcome,
+    /// The key may sign this type at this issued-at, and was not retired or compromised then.
+    pub key_usage: CheckOutcome,
+    /// The credential's own expiry claim (and issued-at not in the future).
+    pub expiry: CheckOutcome,
+    /// Neither the credential nor its key is withdrawn.
+    pub revocation: CheckOutcome,
+    /// The rule set's verdict for its type.
+    pub rules: CheckOutcome,
+}
+
+/// What is shown of the holder: enough to match an ID document, nothing more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HolderView {
+    /// Initials from the Latin forms: `I. I. I.`.
+    pub initials: String,
+    /// Date of birth, as precise as issued.
+    pub birth_date: String,
+    /// The document number masked: `45** ***789`.
+    pub document: String,
+}
+
+impl HolderView {
+    fn of(c: &Credential) -> Self {
+        HolderView {
+            initials: c.holder.initials(),
+            birth_date: c.holder.birth_date.to_string(),
+            document: c.holder.document.masked(),
+        }
+    }
+}
+
+/// The full report on one credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// A stable snake_case reason when the verdict is not `valid`.
+    pub reason: Option<&'static str>,
+    /// A few words on the reason, in English.
+    pub detail: Option<String>,
+    /// The credential's type, when it decoded.
+    pub credential_type: Option<CredentialType>,
+    /// The credential's id, when it decoded.
+    pub id: Option<CredentialId>,
+    /// The signing key's id, when it decoded.
+    pub key_id: Option<KeyId>,
+    /// What is shown of the holder, only when the signature verified.
+    pub holder: Option<HolderView>,
+    /// The verified credential itself (kept for cross-checks between credentials; never shown).
+    pub credential: Option<Credential>,
+    /// Until when it is valid: the earlier of its expiry claim and the rule set's end.
+    pub valid_until: Option<Timestamp>,
+    /// Every check.
+    pub checks: Checks,
+    /// How fresh the trust data was.
+    pub trust_state: TrustState,
+}
+
+impl Report {
+    fn new(trust_state: TrustState) -> Self {
+        Report {
+            verdict: Verdict::Valid,
+            reason: None,
+            detail: None,
+            credential_type: None,
+            id: None,
+            key_id: None,
+            holder: None,
+            credential: None,
+            valid_until: None,
+            checks: Checks::default(),
+            trust_state,
+        }
+    }
+
+    fn fail(mut self, verdict: Verdict, reason: &'static str, detail: impl Into<String>) -> Self {
+        if self.reason.is_none() {
+            self.verdict = verdict;
+            self.reason = Some(reason);
+            self.detail = Some(detail.into());
+        }
+        self
+    }
+}
+
+/// Judges one scanned input (credential text or a Propusk link) at `at` against the bundle (or
+/// none, when the verifier has no trust data).
+pub fn check(bundle: Option<&Bundle>, input: &str, at: Timestamp) -> Report {
+    let state = bundle.map_or(TrustState::Missing, |b| b.state(at));
+    let mut report = Report::new(state);
+    let unverified = match decode_any(input) {
+        Ok(u) => u,
+        Err(e) => {
+            report.checks.decode = CheckOutcome::Failed;
+            let verdict = if e.code() == "online_only" {
+                Verdict::Unknown
+            } else {
+                Verdict::Invalid
+            };
+            return report.fail(verdict, decode_reason(&e), e.to_string());
+        }
+    };
+    report.checks.decode = CheckOutcome::Ok;
+    let claims = unverified.unverified_claims();
+    report.credential_type = Some(claims.credential_type());
+    report.id = Some(claims.id);
+    report.key_id = Some(unverified.key_id().clone());
+
+    let Some(bundle) = bundle else {
+        return report.fail(
+            Verdict::Unknown,
+            "trust_data_missing",
+            "the verifier has no trust data: sync it",
+        );
+    };
+    if state == TrustState::Expired {
+        return report.fail(
+            Verdict::Unknown,
+            "trust_data_expired",
+            "the trust data is past its hard expiry: sync it",
+        );
+    }
+    let verified = match unverified.verify(bundle.trust_list()) {
+        Ok(v) => v,
+        Err(FormatError::UnknownKey(kid)) => {
+            return report.fail(
+                Verdict::Unknown,
+                "unknown_key",
+                format!("key {kid} is not in the trust list"),
+            );
+        }
+        Err(e) => {
+            report.checks.signature = CheckOutcome::Failed;
+            return report.fail(Verdict::Invalid, "bad_signature", e.to_string());
+        }
+    };
+    report.checks.signature = CheckOutcome::Ok;
+    let c = verified.credential();
+    report.holder = Some(HolderView::of(c));
+
+    // safe: verify() found the key by this id a moment ago.
+    let key = bundle.trust_list().key(verified.key_id());
+    report.checks.key_usage = match key.map(|k| k.allows(c)) {
+        Some(Ok(())) => CheckOutcome::Ok,
+        Some(Err(refusal)) => {
+            report = report.fail(Verdict::Invalid, refusal.code(), format!("{refusal:?}"));
+            CheckOutcome::Failed
+        }
+        None => CheckOutcome::Skipped,
+    };
+
+    report.checks.expiry = if at >= c.expires_at {
+        report = report.fail(
+            Verdict::Invalid,
+            "expired",
+            format!("expired at {}", c.expires_at),
+        );
+        CheckOutcome::Failed
+    } else if at < c.issued_at {
+        report = report.fail(
+            Verdict::Invalid,
+            "not_yet_valid",
+            format!("issued in the future, at {}", c.issued_at),
+        );
+        CheckOutcome::Failed
+    } else {
+        CheckOutcome::Ok
+    };
+
+    report.checks.revocation = match bundle.content().revocations.check(
+        &c.id,
+        c.expires_at,
+        verified.key_id(),
+        c.issued_at,
+    ) {
+        Ok(None) => CheckOutcome::Ok,
+        Ok(Some(Revoked::Credential)) => {
+            report = report.fail(
+                Verdict::Invalid,
+                "revoked",
+                "the credential was revoked by its issuer",
+            );
+            CheckOutcome::Failed
+        }
+        Ok(Some(Revoked::Key)) => {
+            report = report.fail(
+                Verdict::Invalid,
+                "key_revoked",
+                "everything its key signed before a time was withdrawn",
+            );
+            CheckOutcome::Failed
+        }
+        Err(e) => {
+            report = report.fail(Verdict::Unknown, "trust_data_corrupt", e.to_string());
+            CheckOutcome::Skipped
+        }
+    };
+
+    let rules = bundle.rules().evaluate(c, at);
+    report.valid_until = match rules.valid_until {
+        Some(until) => Some(until.min(c.expires_at)),
+        None => Some(c.expires_at),
+    };
+    report.checks.rules = match rules.result {
+        Ok(()) => CheckOutcome::Ok,
+        Err(f) => {
+            report = report.fail(Verdict::Invalid, f.code(), f.why());
+            CheckOutcome::Failed
+        }
+    };
+    report.credential = Some(verified.into_credential());
+    report
+}
+
+fn decode_reason(e: &FormatError) -> &'static str {
+    match e.code() {
+        "not_a_credential" => "not_a_credential",
+        "online_only" => "online_only",
+        _ => "corrupt",
+    }
+}

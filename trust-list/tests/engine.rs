@@ -1,0 +1,424 @@
+//! The engine against each key status, each rule at its exact boundaries (across a DST change),
+//! revocation, and each attack on trust data that the bundle itself can stop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ed25519_dalek::{Signer, SigningKey};
+use propusk_spec::{
+    Body, Credential, CredentialId, CredentialType, KeyId, Timestamp, encode, examples,
+};
+use propusk_trust_list::*;
+
+const T2020: i64 = 1_577_836_800;
+const T2030: i64 = 1_893_456_000;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+struct World {
+    root: SigningKey,
+    signer: SigningKey,
+    kid: KeyId,
+}
+
+impl World {
+    fn new() -> Self {
+        let signer = SigningKey::from_bytes(&[2; 32]);
+        let kid = key_id_of(&signer.verifying_key());
+        World {
+            root: SigningKey::from_bytes(&[1; 32]),
+            signer,
+            kid,
+        }
+    }
+
+    fn key(&self, status: KeyStatus) -> TrustedKey {
+        TrustedKey {
+            key_id: self.kid.as_bytes().to_vec(),
+            public_key: self.signer.verifying_key().as_bytes().to_vec(),
+            issuer: "Минздрав России".into(),
+            country: "RU".into(),
+            not_before: T2020,
+            not_after: T2030,
+            types: CredentialType::ALL.to_vec(),
+            status,
+        }
+    }
+
+    fn content(
+        &self,
+        keys: Vec<TrustedKey>,
+        revocations: RevocationSet,
+        tz: &str,
+    ) -> BundleContent {
+        BundleContent {
+            jurisdiction: "RU".into(),
+            sequence: 1,
+            issued_at: T2020,
+            soft_expiry: T2030 - 86_400,
+            hard_expiry: T2030,
+            keys,
+            revocations,
+            rules: RuleSet::standard("RU", tz),
+        }
+    }
+
+    fn bundle(&self, content: &BundleContent) -> Bundle {
+        let bytes = sign_bundle(content, &key_id_of(&self.root.verifying_key()), |d| {
+            self.root.sign(d).to_bytes()
+        })
+        .unwrap();
+        Bundle::open(&bytes, &self.root.verifying_key()).unwrap()
+    }
+
+    fn text(&self, c: &Credential) -> String {
+        encode(c, &self.kid, |d| self.signer.sign(d).to_bytes()).unwrap()
+    }
+}
+
+fn credential(kind: CredentialType) -> Credential {
+    examples::credential(kind, CredentialId::from_bytes([0x11; 12]))
+}
+
+#[test]
+fn key_statuses() {
+    let w = World::new();
+    let c = credential(CredentialType::Vaccination); // issued 2021-06-01T12:00Z
+    let text = w.text(&c);
+    let at = ts("2021-07-01T00:00:00Z");
+    let verdict = |status| {
+        let b = w.bundle(&w.content(
+            vec![w.key(status)],
+            RevocationSet::default(),
+            "Europe/Moscow",
+        ));
+        let r = check(Some(&b), &text, at);
+        (r.verdict, r.reason, r.checks.signature, r.checks.key_usage)
+    };
+    use CheckOutcome::{Failed, Ok as Passed};
+    assert_eq!(
+        verdict(KeyStatus::Active),
+        (Verdict::Valid, None, Passed, Passed)
+    );
+    assert_eq!(
+        verdict(KeyStatus::Next),
+        (Verdict::Valid, None, Passed, Passed)
+    );
+    let before = c.issued_at.unix() - 1;
+    let after = c.issued_at.unix() + 1;
+    assert_eq!(
+        verdict(KeyStatus::Retired { since: after }),
+        (Verdict::Valid, None, Passed, Passed)
+    );
+    assert_eq!(
+        verdict(KeyStatus::Retired { since: before }),
+        (Verdict::Invalid, Some("key_retired"), Passed, Failed)
+    );
+    assert_eq!(
+        verdict(KeyStatus::Compromised { since: after }),
+        (Verdict::Valid, None, Passed, Passed)
+    );
+    assert_eq!(
+        verdict(KeyStatus::Compromised {
+            since: c.issued_at.unix()
+        }),
+        (Verdict::Invalid, Some("key_revoked"), Passed, Failed)
+    );
+
+    let mut narrow = w.key(KeyStatus::Active);
+    narrow.types = vec![CredentialType::Test];
+    let b = w.bundle(&w.content(vec![narrow], RevocationSet::default(), "Europe/Moscow"));
+    assert_eq!(check(Some(&b), &text, at).reason, Some("key_usage"));
+
+    let mut late = w.key(KeyStatus::Active);
+    late.not_before = c.issued_at.unix() + 1;
+    let b = w.bundle(&w.content(vec![late], RevocationSet::default(), "Europe/Moscow"));
+    assert_eq!(check(Some(&b), &text, at).reason, Some("key_usage"));
+
+    let b = w.bundle(&w.content(vec![], RevocationSet::default(), "Europe/Moscow"));
+    let r = check(Some(&b), &text, at);
+    assert_eq!(
+        (r.verdict, r.reason),
+        (Verdict::Unknown, Some("unknown_key"))
+    );
+    assert!(r.holder.is_none(), "nothing unauthenticated is shown");
+}
+
+/// The second before `until` is valid, `until` itself is not.
+fn assert_boundary(w: &World, b: &Bundle, c: &Credential, until: &str) {
+    let text = w.text(c);
+    let until = ts(until);
+    let before = check(Some(b), &text, until.plus_seconds(-1));
+    assert_eq!(
+        before.verdict,
+        Verdict::Valid,
+        "{:?} {:?}",
+        before.reason,
+        before.detail
+    );
+    assert_eq!(before.valid_until, Some(until));
+    let at = check(Some(b), &text, until);
+    assert_eq!(at.verdict, Verdict::Invalid);
+    assert_eq!(at.reason, Some("expired"));
+    assert_eq!(
+        at.checks.signature,
+        CheckOutcome::Ok,
+        "the signature is still reported ok"
+    );
+}
+
+#[test]
+fn rules_at_their_boundaries_in_the_jurisdictions_time_zone() {
+    let w = World::new();
+    let moscow = w.bundle(&w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::default(),
+        "Europe/Moscow",
+    ));
+    let mut long = |mut c: Credential| {
+        c.expires_at = Timestamp::from_unix(T2030 - 1).unwrap();
+        c
+    };
+    // Vaccination 2021-06-01 + 365 days: local midnight of 2022-06-01 in Moscow (UTC+3).
+    assert_boundary(
+        &w,
+        &moscow,
+        &long(credential(CredentialType::Vaccination)),
+        "2022-05-31T21:00:00Z",
+    );
+    // Recovery 2021-10-04 + 180 days = 2022-04-02, Moscow midnight.
+    assert_boundary(
+        &w,
+        &moscow,
+        &long(credential(CredentialType::Recovery)),
+        "2022-04-01T21:00:00Z",
+    );
+    // PCR sampled 2021-11-20T06:00Z + 72 h, whatever the zone.
+    assert_boundary(
+        &w,
+        &moscow,
+        &credential(CredentialType::Test),
+        "2021-11-23T06:00:00Z",
+    );
+    // Exemption 2021-11-01 to 2022-04-30 inclusive: until Moscow midnight of 2022-05-01.
+    assert_boundary(
+        &w,
+        &moscow,
+        &credential(CredentialType::Exemption),
+        "2022-04-30T21:00:00Z",
+    );
+
+    // Across a DST change: in Berlin, 2021-03-28 begins at 00:00 CET (UTC+1), 2021-06-01 at
+    // 00:00 CEST (UTC+2).
+    let berlin = w.bundle(&w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::default(),
+        "Europe/Berlin",
+    ));
+    let mut winter = long(credential(CredentialType::Vaccination));
+    if let Body::Vaccination(v) = &mut winter.body {
+        v.date = "2020-03-28".parse().unwrap();
+    }
+    winter.issued_at = ts("2020-03-28T12:00:00Z");
+    assert_boundary(&w, &berlin, &winter, "2021-03-27T23:00:00Z");
+    let mut summer = long(credential(CredentialType::Vaccination));
+    if let Body::Vaccination(v) = &mut summer.body {
+        v.date = "2020-06-01".parse().unwrap();
+    }
+    summer.issued_at = ts("2020-06-01T12:00:00Z");
+    assert_boundary(&w, &berlin, &summer, "2021-05-31T22:00:00Z");
+}
+
+#[test]
+fn rules_refuse_what_they_must() {
+    let w = World::new();
+    let b = w.bundle(&w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::default(),
+        "Europe/Moscow",
+    ));
+    let at = ts("2021-11-20T10:00:00Z");
+    let mut first_dose = credential(CredentialType::Vaccination);
+    if let Body::Vaccination(v) = &mut first_dose.body {
+        v.dose = 1;
+    }
+    let r = check(Some(&b), &w.text(&first_dose), ts("2021-07-01T00:00:00Z"));
+    assert_eq!(
+        (r.reason, r.checks.rules),
+        (Some("rule_failed"), CheckOutcome::Failed)
+    );
+
+    let mut light = first_dose.clone();
+    if let Body::Vaccination(v) = &mut light.body {
+        v.product = propusk_spec::VaccineProduct::new("Sputnik-Light").unwrap();
+    }
+    assert_eq!(
+        check(Some(&b), &w.text(&light), ts("2021-07-01T00:00:00Z")).verdict,
+        Verdict::Valid
+    );
+
+    let mut positive = credential(CredentialType::Test);
+    if let Body::Test(t) = &mut positive.body {
+        t.result = propusk_spec::TestResult::Positive;
+    }
+    assert_eq!(
+        check(Some(&b), &w.text(&positive), at).reason,
+        Some("rule_failed")
+    );
+
+    let early = credential(CredentialType::Test);
+    let r = check(Some(&b), &w.text(&early), ts("2021-11-20T05:00:00Z"));
+    assert_eq!(r.reason, Some("not_yet_valid"));
+}
+
+#[test]
+fn revocation_of_credentials_and_keys() {
+    let w = World::new();
+    let c = credential(CredentialType::Vaccination);
+    let at = ts("2021-07-01T00:00:00Z");
+    let others = (0u8..200).map(|i| (CredentialId::from_bytes([i; 12]), c.expires_at));
+    let set = RevocationSet::build(others.chain([(c.id, c.expires_at)]), vec![], at);
+    let b = w.bundle(&w.content(vec![w.key(KeyStatus::Active)], set, "Europe/Moscow"));
+    let r = check(Some(&b), &w.text(&c), at);
+    assert_eq!(
+        (r.verdict, r.reason, r.checks.revocation),
+        (Verdict::Invalid, Some("revoked"), CheckOutcome::Failed)
+    );
+    let mut fresh = c.clone();
+    fresh.id = CredentialId::from_bytes([0xF0; 12]);
+    assert_eq!(check(Some(&b), &w.text(&fresh), at).verdict, Verdict::Valid);
+
+    let bulk = vec![BulkRevocation {
+        key_id: w.kid.as_bytes().to_vec(),
+        before: c.issued_at.unix() + 1,
+    }];
+    let b = w.bundle(&w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::build([], bulk, at),
+        "Europe/Moscow",
+    ));
+    assert_eq!(check(Some(&b), &w.text(&c), at).reason, Some("key_revoked"));
+
+    // Partitions of months that have passed are left out when building.
+    let old = RevocationSet::build([(c.id, ts("2020-01-15T00:00:00Z"))], vec![], at);
+    assert!(old.is_empty());
+}
+
+#[test]
+fn trust_data_state_and_attacks_on_the_bundle() {
+    let w = World::new();
+    let c = credential(CredentialType::Vaccination);
+    let text = w.text(&c);
+    let mut content = w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::default(),
+        "Europe/Moscow",
+    );
+    content.soft_expiry = ts("2021-07-01T00:00:00Z").unix();
+    content.hard_expiry = ts("2021-08-01T00:00:00Z").unix();
+    let b = w.bundle(&content);
+    assert_eq!(
+        check(Some(&b), &text, ts("2021-06-15T00:00:00Z")).trust_state,
+        TrustState::Fresh
+    );
+    let stale = check(Some(&b), &text, ts("2021-07-15T00:00:00Z"));
+    assert_eq!(
+        (stale.verdict, stale.trust_state),
+        (Verdict::Valid, TrustState::Stale)
+    );
+    let expired = check(Some(&b), &text, ts("2021-08-01T00:00:00Z"));
+    assert_eq!(
+        (expired.verdict, expired.reason),
+        (Verdict::Unknown, Some("trust_data_expired"))
+    );
+    let none = check(None, &text, ts("2021-06-15T00:00:00Z"));
+    assert_eq!(
+        (none.verdict, none.reason, none.checks.decode),
+        (
+            Verdict::Unknown,
+            Some("trust_data_missing"),
+            CheckOutcome::Ok
+        )
+    );
+
+    let root_kid = key_id_of(&w.root.verifying_key());
+    // Signed by another key under the root's key id.
+    let forged = sign_bundle(&content, &root_kid, |d| w.signer.sign(d).to_bytes()).unwrap();
+    assert_eq!(
+        Bundle::open(&forged, &w.root.verifying_key()).err(),
+        Some(TrustError::BadSignature)
+    );
+    // Signed by another key under its own id.
+    let other = sign_bundle(&content, &w.kid, |d| w.signer.sign(d).to_bytes()).unwrap();
+    assert!(matches!(
+        Bundle::open(&other, &w.root.verifying_key()),
+        Err(TrustError::WrongRoot(_))
+    ));
+    // A byte changed after signing.
+    let mut bytes = sign_bundle(&content, &root_kid, |d| w.root.sign(d).to_bytes()).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    assert!(Bundle::open(&bytes, &w.root.verifying_key()).is_err());
+    assert!(Bundle::open(b"not a bundle", &w.root.verifying_key()).is_err());
+
+    // Two keys under one id.
+    let mut twin = w.key(KeyStatus::Active);
+    twin.public_key = SigningKey::from_bytes(&[3; 32])
+        .verifying_key()
+        .as_bytes()
+        .to_vec();
+    let collide = w.content(
+        vec![w.key(KeyStatus::Active), twin],
+        RevocationSet::default(),
+        "Europe/Moscow",
+    );
+    let bytes = sign_bundle(&collide, &root_kid, |d| w.root.sign(d).to_bytes()).unwrap();
+    assert!(matches!(
+        Bundle::open(&bytes, &w.root.verifying_key()),
+        Err(TrustError::KeyIdCollision(_))
+    ));
+
+    // A time zone that does not exist.
+    let nowhere = w.content(vec![], RevocationSet::default(), "Mars/Olympus_Mons");
+    let bytes = sign_bundle(&nowhere, &root_kid, |d| w.root.sign(d).to_bytes()).unwrap();
+    assert!(matches!(
+        Bundle::open(&bytes, &w.root.verifying_key()),
+        Err(TrustError::TimeZone(_))
+    ));
+}
+
+#[test]
+fn broken_input_gets_its_own_reason() {
+    let w = World::new();
+    let b = w.bundle(&w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::default(),
+        "Europe/Moscow",
+    ));
+    let at = ts("2021-07-01T00:00:00Z");
+    let text = w.text(&credential(CredentialType::Vaccination));
+    let cases = [
+        ("", Verdict::Invalid, "not_a_credential"),
+        (
+            "https://example.com/some/page",
+            Verdict::Invalid,
+            "not_a_credential",
+        ),
+        (&text[..text.len() / 2], Verdict::Invalid, "corrupt"),
+        ("HC1:NCFOXN%TS3DH", Verdict::Invalid, "not_a_credential"),
+    ];
+    for (input, verdict, reason) in cases {
+        let r = check(Some(&b), input, at);
+        assert_eq!((r.verdict, r.reason), (verdict, Some(reason)), "{input:?}");
+        assert_eq!(r.checks.decode, CheckOutcome::Failed);
+    }
+    let short =
+        propusk_spec::short_link("https://portal.example", &CredentialId::from_bytes([1; 12]))
+            .unwrap();
+    let r = check(Some(&b), &short, at);
+    assert_eq!(
+        (r.verdict, r.reason),
+        (Verdict::Unknown, Some("online_only"))
+    );
+}
