@@ -176,7 +176,7 @@ fn rules_at_their_boundaries_in_the_jurisdictions_time_zone() {
         RevocationSet::default(),
         "Europe/Moscow",
     ));
-    let mut long = |mut c: Credential| {
+    let long = |mut c: Credential| {
         c.expires_at = Timestamp::from_unix(T2030 - 1).unwrap();
         c
     };
