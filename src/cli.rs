@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE, bench, inspect};
+use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, verify};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -24,6 +24,12 @@ pub enum Command {
     /// Measure the wire format: encode, decode and verify time per credential, the text length
     /// and QR version of each type, and the size against an EU DCC of the same content.
     Bench(bench::Args),
+    /// Set up and sync a verifier's local trust store.
+    #[command(subcommand)]
+    Verifier(verify::VerifierCommand),
+    /// Verify credentials offline: exit 0 valid, 1 invalid, 2 cannot tell (the worst verdict
+    /// decides), 64 usage error.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses `args` and runs the command; returns the process exit code.
@@ -39,5 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     match cli.command {
         Command::Decode(args) => inspect::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Verifier(cmd) => verify::run_verifier(&cmd),
+        Command::Verify(args) => verify::run_verify(&args),
     }
 }

@@ -49,10 +49,10 @@ fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {
     Ok(out)
 }
 
-/// Signs a bundle with the root key (the signature comes from `sign`, the key stays with the
-/// caller) and returns the bytes to publish.
-pub fn sign_bundle(
-    content: &BundleContent,
+/// Signs a document with the root key as a COSE_Sign1 (the signature comes from `sign`, the key
+/// stays with the caller).
+fn sign_document(
+    content: &impl Serialize,
     root_key_id: &KeyId,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
 ) -> Result<Vec<u8>, TrustError> {
@@ -73,6 +73,104 @@ pub fn sign_bundle(
     ]))
 }
 
+/// Signs a bundle with the root key and returns the bytes to publish.
+pub fn sign_bundle(
+    content: &BundleContent,
+    root_key_id: &KeyId,
+    sign: impl FnOnce(&[u8]) -> [u8; 64],
+) -> Result<Vec<u8>, TrustError> {
+    sign_document(content, root_key_id, sign)
+}
+
+/// Signs an index with the root key and returns the bytes to publish.
+pub fn sign_index(
+    index: &Index,
+    root_key_id: &KeyId,
+    sign: impl FnOnce(&[u8]) -> [u8; 64],
+) -> Result<Vec<u8>, TrustError> {
+    sign_document(index, root_key_id, sign)
+}
+
+/// Checks a root-signed document with the pinned root key and returns its payload bytes.
+/// Nothing of an unverified document is decoded beyond its envelope.
+fn open_document(bytes: &[u8], root: &VerifyingKey) -> Result<Vec<u8>, TrustError> {
+    if bytes.len() > MAX_BUNDLE_LEN {
+        return Err(TrustError::Malformed("larger than 256 MiB"));
+    }
+    let envelope: Value = ciborium::de::from_reader_with_recursion_limit(bytes, 4)
+        .map_err(|_| TrustError::Malformed("not CBOR"))?;
+    let Value::Array(items) = envelope else {
+        return Err(TrustError::Malformed("not a COSE_Sign1"));
+    };
+    let [
+        Value::Bytes(protected),
+        Value::Map(_),
+        Value::Bytes(payload),
+        Value::Bytes(signature),
+    ] = items.as_slice()
+    else {
+        return Err(TrustError::Malformed("not a COSE_Sign1"));
+    };
+    let header: Value = ciborium::de::from_reader_with_recursion_limit(protected.as_slice(), 2)
+        .map_err(|_| TrustError::Malformed("protected header"))?;
+    let Value::Map(entries) = &header else {
+        return Err(TrustError::Malformed("protected header"));
+    };
+    let label = |k: &Value| match k {
+        Value::Integer(i) => i64::try_from(*i).ok(),
+        _ => None,
+    };
+    let alg = entries
+        .iter()
+        .find(|(k, _)| label(k) == Some(1))
+        .map(|(_, v)| label(v));
+    if alg != Some(Some(-8)) {
+        return Err(TrustError::Malformed("algorithm is not EdDSA"));
+    }
+    let kid = entries.iter().find_map(|(k, v)| match v {
+        Value::Bytes(b) if label(k) == Some(4) => Some(b.clone()),
+        _ => None,
+    });
+    if kid.as_deref() != Some(key_id_of(root).as_bytes()) {
+        let shown = kid.map_or_else(|| "(none)".into(), |k| propusk_spec::hex::encode(&k));
+        return Err(TrustError::WrongRoot(shown));
+    }
+    let signature: [u8; 64] = signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| TrustError::BadSignature)?;
+    root.verify_strict(
+        &to_be_signed(protected, payload),
+        &Signature::from_bytes(&signature),
+    )
+    .map_err(|_| TrustError::BadSignature)?;
+    Ok(payload.clone())
+}
+
+/// The small signed file that says which bundle is newest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// The jurisdiction.
+    pub jurisdiction: String,
+    /// The newest bundle's sequence.
+    pub sequence: u64,
+    /// When the index was made (Unix seconds).
+    pub issued_at: i64,
+    /// File name of the full bundle, relative to the index.
+    pub full: String,
+    /// SHA-256 of the full bundle file, hex.
+    pub full_sha256: String,
+}
+
+impl Index {
+    /// Checks the root signature and decodes the index.
+    pub fn open(bytes: &[u8], root: &VerifyingKey) -> Result<Self, TrustError> {
+        let payload = open_document(bytes, root)?;
+        ciborium::de::from_reader_with_recursion_limit(payload.as_slice(), 4)
+            .map_err(|_| TrustError::Malformed("index content"))
+    }
+}
+
 /// A bundle whose root signature verified, ready to judge credentials with.
 #[derive(Clone, Debug)]
 pub struct Bundle {
@@ -83,57 +181,9 @@ pub struct Bundle {
 
 impl Bundle {
     /// Checks the root signature over `bytes` with the pinned root key, then decodes and
-    /// indexes the content. Nothing of an unverified bundle is decoded beyond its envelope.
+    /// indexes the content.
     pub fn open(bytes: &[u8], root: &VerifyingKey) -> Result<Self, TrustError> {
-        if bytes.len() > MAX_BUNDLE_LEN {
-            return Err(TrustError::Malformed("larger than 256 MiB"));
-        }
-        let envelope: Value = ciborium::de::from_reader_with_recursion_limit(bytes, 4)
-            .map_err(|_| TrustError::Malformed("not CBOR"))?;
-        let Value::Array(items) = envelope else {
-            return Err(TrustError::Malformed("not a COSE_Sign1"));
-        };
-        let [
-            Value::Bytes(protected),
-            Value::Map(_),
-            Value::Bytes(payload),
-            Value::Bytes(signature),
-        ] = items.as_slice()
-        else {
-            return Err(TrustError::Malformed("not a COSE_Sign1"));
-        };
-        let header: Value = ciborium::from_reader(protected.as_slice())
-            .map_err(|_| TrustError::Malformed("protected header"))?;
-        let kid = match &header {
-            Value::Map(entries) => entries.iter().find_map(|(k, v)| match (k, v) {
-                (Value::Integer(k), Value::Bytes(b)) if i64::try_from(*k) == Ok(4) => {
-                    Some(b.clone())
-                }
-                _ => None,
-            }),
-            _ => None,
-        };
-        let alg_ok = matches!(&header, Value::Map(entries) if entries.iter().any(|(k, v)|
-            matches!((k, v), (Value::Integer(k), Value::Integer(a)) if i64::try_from(*k) == Ok(1) && i64::try_from(*a) == Ok(-8))));
-        if !alg_ok {
-            return Err(TrustError::Malformed("algorithm is not EdDSA"));
-        }
-        let pinned = key_id_of(root);
-        if kid.as_deref() != Some(pinned.as_bytes()) {
-            let shown = kid
-                .map(|k| propusk_spec::hex::encode(&k))
-                .unwrap_or_else(|| "(none)".into());
-            return Err(TrustError::WrongRoot(shown));
-        }
-        let signature: [u8; 64] = signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| TrustError::BadSignature)?;
-        root.verify_strict(
-            &to_be_signed(protected, payload),
-            &Signature::from_bytes(&signature),
-        )
-        .map_err(|_| TrustError::BadSignature)?;
+        let payload = open_document(bytes, root)?;
         let content: BundleContent =
             ciborium::de::from_reader_with_recursion_limit(payload.as_slice(), 16)
                 .map_err(|_| TrustError::Malformed("content"))?;

@@ -61,13 +61,20 @@ mod bundle;
 mod check;
 mod error;
 mod keys;
+mod publish;
 mod revocation;
 mod rules;
 
-pub use bundle::{Bundle, BundleContent, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle};
+pub use bundle::{
+    Bundle, BundleContent, Index, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle, sign_index,
+};
 pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
+pub use publish::{
+    INDEX_FILE, PublishError, format_public_key, parse_public_key, sha256_hex, write_atomically,
+    write_dir,
+};
 pub use revocation::{
     BulkRevocation, Partition, RevocationSet, Revoked, partition_of, revocation_hash,
 };

@@ -1,0 +1,234 @@
+//! `propusk verifier init | sync` and `propusk verify`.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use propusk_spec::Timestamp;
+use propusk_trust_list::parse_public_key;
+use propusk_verifier::{
+    Lang, Session, Store, SyncOutcome, VerifierError, exit_code, to_json, to_text,
+};
+
+use crate::{EXIT_IO, EXIT_UNKNOWN, EXIT_USAGE};
+
+/// Exit code: trust data was refused (bad signature, rollback, another jurisdiction...).
+pub const EXIT_DATA_REFUSED: u8 = 65;
+/// Exit code: the store is not set up, or pinned to another root.
+pub const EXIT_CONFIG: u8 = 78;
+
+/// `propusk verifier ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum VerifierCommand {
+    /// Set up a verifier store pinned to the issuer's root public key (idempotent; another root
+    /// for the same store is refused, exit 78).
+    Init {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The root public key file (`root.pub` of `propusk issuer init`: base64url or hex of
+        /// the 32-byte Ed25519 key).
+        #[arg(long)]
+        root: PathBuf,
+    },
+    /// Take newer trust data into force from a published directory (a USB stick, a mirror).
+    /// Exit 0 when updated or already up to date, 65 when the data is refused (signature,
+    /// rollback, another jurisdiction), 74 when files cannot be read, 78 without a store.
+    Sync {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The directory that `propusk issuer publish` wrote (with `index.cbor`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The time of the sync (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+/// Arguments of `propusk verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The store directory.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// The validation time (RFC 3339; default now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// One JSON object per credential.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the words for a person: `en` or `ru`.
+    #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
+    pub lang: String,
+    /// Credential texts or links shown together (one verdict over all; a holder mismatch is its
+    /// own reason); `-` or nothing reads one per line from standard input, as a hardware scanner
+    /// types them, and answers each line.
+    pub credentials: Vec<String>,
+}
+
+/// The validation time: `--at` or now.
+pub fn parse_at(at: Option<&str>) -> Result<Timestamp, String> {
+    match at {
+        Some(text) => text.parse().map_err(|e| format!("--at: {e}")),
+        None => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| "the system clock is before 1970".to_owned())?;
+            Timestamp::from_unix(now.as_secs() as i64)
+                .ok_or_else(|| "the system clock is out of range".into())
+        }
+    }
+}
+
+fn error_code(e: &VerifierError) -> u8 {
+    match e {
+        VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
+        VerifierError::Io { .. } => EXIT_IO,
+        VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
+        _ => EXIT_DATA_REFUSED,
+    }
+}
+
+fn fail(e: &VerifierError) -> u8 {
+    eprintln!("propusk: {e}");
+    error_code(e)
+}
+
+/// Runs `propusk verifier ...`.
+pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
+    match cmd {
+        VerifierCommand::Init { store, root } => {
+            let text = match std::fs::read_to_string(root) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("propusk: cannot read {}: {e}", root.display());
+                    return EXIT_IO;
+                }
+            };
+            let Some(key) = parse_public_key(&text) else {
+                eprintln!(
+                    "propusk: {} does not hold an Ed25519 public key",
+                    root.display()
+                );
+                return EXIT_USAGE;
+            };
+            let now = match parse_at(None) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("propusk: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            match Store::init(store, key, now) {
+                Ok(_) => {
+                    println!(
+                        "verifier store ready in {}, pinned to root key {}",
+                        store.display(),
+                        propusk_trust_list::key_id_of(&key)
+                    );
+                    0
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        VerifierCommand::Sync { store, from, at } => {
+            let now = match parse_at(at.as_deref()) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("propusk: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            let result = Store::open(store).and_then(|mut s| s.sync_from_dir(from, now));
+            match result {
+                Ok(SyncOutcome::Updated {
+                    from: Some(old),
+                    to,
+                }) => println!("trust data updated: sequence {old} → {to}"),
+                Ok(SyncOutcome::Updated { from: None, to }) => {
+                    println!("trust data in force: sequence {to}")
+                }
+                Ok(SyncOutcome::UpToDate(seq)) => {
+                    println!("trust data already up to date: sequence {seq}")
+                }
+                Err(e) => {
+                    if let Ok(Some(meta)) = Store::open(store).and_then(|s| s.meta()) {
+                        eprintln!(
+                            "propusk: keeping the trust data in force (sequence {}, made {} s before now)",
+                            meta.sequence,
+                            now.unix() - meta.issued_at
+                        );
+                    }
+                    return fail(&e);
+                }
+            }
+            0
+        }
+    }
+}
+
+fn answer(session: &Session, inputs: &[String], args: &VerifyArgs, out: &mut impl Write) -> u8 {
+    let lang = if args.lang == "ru" {
+        Lang::Ru
+    } else {
+        Lang::En
+    };
+    let reports = session.verify(inputs);
+    for r in &reports {
+        let line = if args.json {
+            to_json(r, session.trust()).to_string()
+        } else {
+            to_text(r, session.trust(), lang)
+        };
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let _ = out.flush();
+    exit_code(reports.iter().map(|r| &r.verdict))
+}
+
+/// Runs `propusk verify`.
+pub fn run_verify(args: &VerifyArgs) -> u8 {
+    let at = match parse_at(args.at.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let session = match Store::open(&args.store).and_then(|s| Session::load(&s, at)) {
+        Ok(s) => s,
+        Err(e @ VerifierError::NotInitialised(_)) => {
+            eprintln!("propusk: {e}");
+            return EXIT_UNKNOWN;
+        }
+        Err(e) => return fail(&e),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if !args.credentials.is_empty() && args.credentials != ["-"] {
+        return answer(&session, &args.credentials, args, &mut out);
+    }
+    let mut worst = 0u8;
+    let rank = |code: u8| match code {
+        1 => 2,
+        2 => 1,
+        _ => 0,
+    };
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else {
+            eprintln!("propusk: cannot read standard input");
+            return EXIT_IO;
+        };
+        let code = answer(
+            &session,
+            &[line.trim_end_matches(['\r', '\n']).to_owned()],
+            args,
+            &mut out,
+        );
+        if rank(code) > rank(worst) {
+            worst = code;
+        }
+    }
+    worst
+}

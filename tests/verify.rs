@@ -1,0 +1,459 @@
+//! The verifier end to end through the binary: init with a pinned root, sync from a published
+//! directory, verify offline; the attacks on trust data and the clock guard.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use ed25519_dalek::{Signer, SigningKey};
+use propusk_spec::{Credential, CredentialId, CredentialType, Name, encode, examples};
+use propusk_trust_list::*;
+use serde_json::Value;
+
+fn propusk(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Issuer {
+    root: SigningKey,
+    signer: SigningKey,
+}
+
+impl Issuer {
+    fn new() -> Self {
+        Issuer {
+            root: SigningKey::from_bytes(&[0x21; 32]),
+            signer: SigningKey::from_bytes(&[0x22; 32]),
+        }
+    }
+
+    fn content(&self, sequence: u64, jurisdiction: &str, revoked: &[&Credential]) -> BundleContent {
+        let kid = key_id_of(&self.signer.verifying_key());
+        let at = 1_622_548_800; // 2021-06-01T12:00:00Z
+        BundleContent {
+            jurisdiction: jurisdiction.into(),
+            sequence,
+            issued_at: at + sequence as i64 * 86_400,
+            soft_expiry: at + 200 * 86_400,
+            hard_expiry: at + 400 * 86_400,
+            keys: vec![TrustedKey {
+                key_id: kid.as_bytes().to_vec(),
+                public_key: self.signer.verifying_key().as_bytes().to_vec(),
+                issuer: "Минздрав России".into(),
+                country: "RU".into(),
+                not_before: 1_577_836_800,
+                not_after: 1_893_456_000,
+                types: CredentialType::ALL.to_vec(),
+                status: KeyStatus::Active,
+            }],
+            revocations: RevocationSet::build(
+                revoked.iter().map(|c| (c.id, c.expires_at)),
+                vec![],
+                propusk_spec::Timestamp::from_unix(at).unwrap(),
+            ),
+            rules: RuleSet::standard(jurisdiction, "Europe/Moscow"),
+        }
+    }
+
+    fn publish(&self, dir: &Path, content: &BundleContent) {
+        let kid = key_id_of(&self.root.verifying_key());
+        write_dir(dir, content, &kid, &|d| self.root.sign(d).to_bytes()).unwrap();
+    }
+
+    fn text(&self, c: &Credential) -> String {
+        encode(c, &key_id_of(&self.signer.verifying_key()), |d| {
+            self.signer.sign(d).to_bytes()
+        })
+        .unwrap()
+    }
+}
+
+fn setup(tmp: &Path, issuer: &Issuer) -> std::path::PathBuf {
+    let root_pub = tmp.join("root.pub");
+    std::fs::write(
+        &root_pub,
+        format!("{}\n", format_public_key(&issuer.root.verifying_key())),
+    )
+    .unwrap();
+    let store = tmp.join("store");
+    let out = propusk(
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&root_pub),
+        ],
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store
+}
+
+fn sync(store: &Path, from: &Path) -> Output {
+    propusk(
+        &[
+            "verifier",
+            "sync",
+            "--store",
+            s(store),
+            "--from",
+            s(from),
+            "--at",
+            "2021-09-01T00:00:00Z",
+        ],
+        "",
+    )
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn sync_then_verify_offline_with_every_field_of_the_interface() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let revoked = examples::credential(CredentialType::Test, CredentialId::from_bytes([2; 12]));
+    issuer.publish(
+        &tmp.path().join("usb"),
+        &issuer.content(1, "RU", &[&revoked]),
+    );
+
+    // Before any sync the verifier cannot tell.
+    let before = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            "2021-07-01T00:00:00Z",
+            &issuer.text(&vaccination),
+        ],
+        "",
+    );
+    assert_eq!(before.status.code(), Some(2));
+    assert_eq!(json_lines(&before)[0]["reason"], "trust_data_missing");
+
+    let out = sync(&store, &tmp.path().join("usb"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let at = "2021-07-01T00:00:00Z";
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &issuer.text(&vaccination),
+        ],
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["verdict"], "valid");
+    assert_eq!(v["reason"], Value::Null);
+    assert_eq!(v["type"], "vaccination");
+    assert_eq!(v["id"], vaccination.id.to_string());
+    assert_eq!(
+        v["key_id"],
+        key_id_of(&issuer.signer.verifying_key()).to_string()
+    );
+    assert_eq!(
+        v["holder"],
+        serde_json::json!({"initials": "I. I. I.", "birth_date": "1980-05-12", "document": "45** ***789"})
+    );
+    assert_eq!(v["valid_until"], "2022-05-31T21:00:00Z");
+    for check in [
+        "decode",
+        "signature",
+        "key_usage",
+        "expiry",
+        "revocation",
+        "rules",
+    ] {
+        assert_eq!(v["checks"][check], "ok", "{check}");
+    }
+    assert_eq!(v["trust_data"]["state"], "fresh");
+    // Sequence 1 was made 2021-06-02T12:00Z, 28.5 days before.
+    assert_eq!(v["trust_data"]["age_s"], 28 * 86_400 + 43_200);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown.contains("4510") && !shown.contains("IVANOV"),
+        "only masked data is shown: {shown}"
+    );
+
+    // The revoked test, in Russian words for a person.
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--lang",
+            "ru",
+            "--at",
+            "2021-11-20T10:00:00Z",
+            &issuer.text(&revoked),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        words.starts_with("НЕДЕЙСТВИТЕЛЕН — тест: отозван"),
+        "{words}"
+    );
+    assert!(
+        words.contains("I. I. I.") && words.contains("45** ***789"),
+        "{words}"
+    );
+
+    // A scanner's queue on stdin: each line answered, the worst verdict decides.
+    let queue = format!(
+        "{}\n\nnot a code\n{}\r\n",
+        issuer.text(&vaccination),
+        issuer.text(&vaccination)
+    );
+    let out = propusk(
+        &["verify", "--store", s(&store), "--json", "--at", at, "-"],
+        &queue,
+    );
+    let lines = json_lines(&out);
+    let verdicts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["valid", "invalid", "invalid", "valid"]);
+    assert_eq!(lines[1]["reason"], "not_a_credential");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn credentials_shown_together_must_be_one_persons() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    issuer.publish(&tmp.path().join("usb"), &issuer.content(1, "RU", &[]));
+    assert_eq!(sync(&store, &tmp.path().join("usb")).status.code(), Some(0));
+    let at = "2021-11-20T10:00:00Z";
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let test = examples::credential(CredentialType::Test, CredentialId::from_bytes([3; 12]));
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &issuer.text(&vaccination),
+            &issuer.text(&test),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let mut other = test.clone();
+    other.holder.given_name = Some(Name::new("Пётр", None).unwrap());
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &issuer.text(&vaccination),
+            &issuer.text(&other),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    for line in json_lines(&out) {
+        assert_eq!(line["reason"], "holder_mismatch");
+        assert_eq!(line["checks"]["signature"], "ok");
+    }
+}
+
+#[test]
+fn attacks_on_trust_data_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let text = issuer.text(&vaccination);
+    let verdict = |at: &str| {
+        let out = propusk(
+            &["verify", "--store", s(&store), "--json", "--at", at, &text],
+            "",
+        );
+        (out.status.code(), json_lines(&out).first().cloned())
+    };
+
+    issuer.publish(&tmp.path().join("v2"), &issuer.content(2, "RU", &[]));
+    assert_eq!(sync(&store, &tmp.path().join("v2")).status.code(), Some(0));
+    // The same bundle again: up to date, not an error.
+    let again = sync(&store, &tmp.path().join("v2"));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
+
+    // Rollback to an older sequence, or another bundle under the same sequence.
+    issuer.publish(&tmp.path().join("v1"), &issuer.content(1, "RU", &[]));
+    let rollback = sync(&store, &tmp.path().join("v1"));
+    assert_eq!(rollback.status.code(), Some(65));
+    assert!(
+        String::from_utf8_lossy(&rollback.stderr).contains("not newer"),
+        "{}",
+        String::from_utf8_lossy(&rollback.stderr)
+    );
+    issuer.publish(
+        &tmp.path().join("v2b"),
+        &issuer.content(2, "RU", &[&vaccination]),
+    );
+    assert_eq!(
+        sync(&store, &tmp.path().join("v2b")).status.code(),
+        Some(65)
+    );
+
+    // Another jurisdiction.
+    issuer.publish(&tmp.path().join("kz"), &issuer.content(3, "KZ", &[]));
+    assert_eq!(sync(&store, &tmp.path().join("kz")).status.code(), Some(65));
+
+    // Signed by a key that is not the pinned root.
+    let impostor = Issuer {
+        root: SigningKey::from_bytes(&[0x66; 32]),
+        signer: SigningKey::from_bytes(&[0x22; 32]),
+    };
+    impostor.publish(
+        &tmp.path().join("fake"),
+        &impostor.content(9, "RU", &[&vaccination]),
+    );
+    assert_eq!(
+        sync(&store, &tmp.path().join("fake")).status.code(),
+        Some(65)
+    );
+
+    // A mixed, partial update: the index of one publication with the bundle of another.
+    issuer.publish(
+        &tmp.path().join("v3"),
+        &issuer.content(3, "RU", &[&vaccination]),
+    );
+    issuer.publish(&tmp.path().join("v4"), &issuer.content(4, "RU", &[]));
+    let mixed = tmp.path().join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    std::fs::copy(
+        tmp.path().join("v4").join(INDEX_FILE),
+        mixed.join(INDEX_FILE),
+    )
+    .unwrap();
+    for f in std::fs::read_dir(tmp.path().join("v3")).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != INDEX_FILE {
+            // The v3 bundle placed under the name the v4 index expects.
+            let index = Index::open(
+                &std::fs::read(mixed.join(INDEX_FILE)).unwrap(),
+                &issuer.root.verifying_key(),
+            )
+            .unwrap();
+            std::fs::copy(f.path(), mixed.join(index.full)).unwrap();
+        }
+    }
+    assert_eq!(sync(&store, &mixed).status.code(), Some(65));
+    // A truncated bundle file.
+    let truncated = tmp.path().join("truncated");
+    issuer.publish(&truncated, &issuer.content(5, "RU", &[]));
+    for f in std::fs::read_dir(&truncated).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != INDEX_FILE {
+            let bytes = std::fs::read(f.path()).unwrap();
+            std::fs::write(f.path(), &bytes[..bytes.len() / 2]).unwrap();
+        }
+    }
+    assert_eq!(sync(&store, &truncated).status.code(), Some(65));
+
+    // After all that, sequence 2 is still in force and the credential is still valid.
+    let (code, v) = verdict("2021-07-01T00:00:00Z");
+    assert_eq!(code, Some(0), "{v:?}");
+    assert_eq!(v.unwrap()["checks"]["revocation"], "ok");
+
+    // The clock guard: a time before the newest signed data seen (sequence 2 was made
+    // 2021-06-03) is refused.
+    let (code, v) = verdict("2021-06-02T00:00:00Z");
+    assert_eq!((code, v), (Some(2), None));
+
+    // Another root for the same store is refused.
+    let other_pub = tmp.path().join("other.pub");
+    std::fs::write(
+        &other_pub,
+        format_public_key(&impostor.root.verifying_key()),
+    )
+    .unwrap();
+    let out = propusk(
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&other_pub),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(78));
+
+    // Past the hard expiry the verifier cannot tell.
+    let (code, v) = verdict("2022-07-10T00:00:00Z");
+    assert_eq!(code, Some(2));
+    assert_eq!(v.unwrap()["reason"], "trust_data_expired");
+}

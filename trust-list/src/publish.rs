@@ -1,0 +1,97 @@
+//! Trust data as static files that any web server, CDN or USB stick can carry:
+//! `index.cbor` (small, root-signed, names the newest bundle) and `bundle-{sequence}-{hash}.cbor`
+//! (the root-signed bundle, its name unique to its content so it can be cached forever).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::VerifyingKey;
+use propusk_spec::{KeyId, hex};
+use sha2::{Digest, Sha256};
+
+use crate::bundle::{BundleContent, Index, sign_bundle, sign_index};
+use crate::error::TrustError;
+
+/// The index's file name.
+pub const INDEX_FILE: &str = "index.cbor";
+
+/// Why publishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Signing or encoding failed.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// Writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees half a
+/// file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Signs the bundle and its index with the root key and writes both into `dir`; returns the
+/// bundle's path. The index is written last, so a reader sees the old or the new state whole.
+pub fn write_dir(
+    dir: &Path,
+    content: &BundleContent,
+    root_key_id: &KeyId,
+    sign: &dyn Fn(&[u8]) -> [u8; 64],
+) -> Result<PathBuf, PublishError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PublishError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let bytes = sign_bundle(content, root_key_id, sign)?;
+    let digest = hex::encode(&Sha256::digest(&bytes));
+    let name = format!("bundle-{:010}-{}.cbor", content.sequence, &digest[..16]);
+    let path = dir.join(&name);
+    write_atomically(&path, &bytes).map_err(io(&path))?;
+    let index = Index {
+        jurisdiction: content.jurisdiction.clone(),
+        sequence: content.sequence,
+        issued_at: content.issued_at,
+        full: name,
+        full_sha256: digest,
+    };
+    let index_path = dir.join(INDEX_FILE);
+    write_atomically(&index_path, &sign_index(&index, root_key_id, sign)?)
+        .map_err(io(&index_path))?;
+    Ok(path)
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes))
+}
+
+/// A public key as text: base64url without padding of its 32 bytes (as `key list --json` and
+/// `root.pub` write it).
+pub fn format_public_key(key: &VerifyingKey) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+/// Reads a public key written by [`format_public_key`] (or as 64 hex digits); surrounding white
+/// space is ignored.
+pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
+    let text = text.trim();
+    let bytes = match text.len() {
+        64 => hex::decode(text)?,
+        _ => URL_SAFE_NO_PAD.decode(text).ok()?,
+    };
+    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
+}

@@ -1,0 +1,286 @@
+//! The verifier's local copy of its trust data, in SQLite under `--store`.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::VerifyingKey;
+use propusk_spec::Timestamp;
+use propusk_trust_list::{Bundle, INDEX_FILE, Index, TrustError, sha256_hex};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::VerifierError;
+
+/// The store's file inside `--store`.
+pub const STORE_FILE: &str = "verifier.sqlite";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    root_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bundle (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    sequence INTEGER NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    synced_at INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    newest_signed INTEGER NOT NULL
+);
+";
+
+/// What the store knows of the bundle in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleMeta {
+    /// Its sequence.
+    pub sequence: u64,
+    /// Its jurisdiction.
+    pub jurisdiction: String,
+    /// When the issuer made it (Unix seconds).
+    pub issued_at: i64,
+    /// When this verifier took it into force (Unix seconds).
+    pub synced_at: i64,
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// A newer bundle is now in force.
+    Updated {
+        /// The sequence before, if any.
+        from: Option<u64>,
+        /// The sequence now in force.
+        to: u64,
+    },
+    /// The offered bundle is the one already in force.
+    UpToDate(u64),
+}
+
+/// The verifier's store.
+pub struct Store {
+    conn: Connection,
+    root: VerifyingKey,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+fn connect(dir: &Path) -> Result<Connection, VerifierError> {
+    let conn = Connection::open(dir.join(STORE_FILE))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, VerifierError> {
+    std::fs::read(path).map_err(|source| VerifierError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl Store {
+    /// Sets up a store in `dir` pinned to `root`. Running it again with the same root changes
+    /// nothing; with another root it is refused (the pinned root never changes silently).
+    pub fn init(dir: &Path, root: VerifyingKey, now: Timestamp) -> Result<Self, VerifierError> {
+        std::fs::create_dir_all(dir).map_err(|source| VerifierError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let conn = connect(dir)?;
+        let existing: Option<Vec<u8>> = conn
+            .query_row("SELECT root_key FROM config WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        match existing {
+            Some(key) if key != root.as_bytes() => return Err(VerifierError::OtherRoot),
+            Some(_) => {}
+            None => {
+                conn.execute(
+                    "INSERT INTO config (id, root_key, created_at) VALUES (1, ?1, ?2)",
+                    params![root.as_bytes().to_vec(), now.unix()],
+                )?;
+            }
+        }
+        Ok(Store { conn, root })
+    }
+
+    /// Opens the store in `dir`, which `init` must have set up.
+    pub fn open(dir: &Path) -> Result<Self, VerifierError> {
+        if !dir.join(STORE_FILE).exists() {
+            return Err(VerifierError::NotInitialised(dir.to_path_buf()));
+        }
+        let conn = connect(dir)?;
+        let key: Option<Vec<u8>> = conn
+            .query_row("SELECT root_key FROM config WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        let key: [u8; 32] = key
+            .ok_or_else(|| VerifierError::NotInitialised(dir.to_path_buf()))?
+            .try_into()
+            .map_err(|_| VerifierError::Corrupt("the pinned root key"))?;
+        let root = VerifyingKey::from_bytes(&key)
+            .map_err(|_| VerifierError::Corrupt("the pinned root key"))?;
+        Ok(Store { conn, root })
+    }
+
+    /// The pinned root key.
+    pub fn root(&self) -> &VerifyingKey {
+        &self.root
+    }
+
+    /// The bundle in force, if any.
+    pub fn meta(&self) -> Result<Option<BundleMeta>, VerifierError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sequence, jurisdiction, issued_at, synced_at FROM bundle WHERE id = 1",
+                [],
+                |r| {
+                    Ok(BundleMeta {
+                        sequence: r.get::<_, i64>(0)? as u64,
+                        jurisdiction: r.get(1)?,
+                        issued_at: r.get(2)?,
+                        synced_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The bundle in force, its root signature checked again, and what the store knows of it.
+    pub fn bundle(&self) -> Result<Option<(Bundle, BundleMeta)>, VerifierError> {
+        let Some(meta) = self.meta()? else {
+            return Ok(None);
+        };
+        let bytes: Vec<u8> =
+            self.conn
+                .query_row("SELECT bytes FROM bundle WHERE id = 1", [], |r| r.get(0))?;
+        let bundle = Bundle::open(&bytes, &self.root)
+            .map_err(|_| VerifierError::Corrupt("the stored bundle"))?;
+        Ok(Some((bundle, meta)))
+    }
+
+    /// The newest signed time this verifier has seen (Unix seconds).
+    pub fn newest_signed(&self) -> Result<Option<i64>, VerifierError> {
+        Ok(self
+            .conn
+            .query_row("SELECT newest_signed FROM clock WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Refuses a validation time earlier than the newest signed data seen: someone set the
+    /// device clock back.
+    pub fn check_clock(&self, at: Timestamp) -> Result<(), VerifierError> {
+        match self.newest_signed()? {
+            Some(newest) if at.unix() < newest => Err(VerifierError::ClockBehind {
+                at: at.unix(),
+                newest,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the bundle that `dir` (a published directory, a USB stick) names in its index into
+    /// force: the index and the bundle must verify with the pinned root, the bundle must match
+    /// the index's hash, be for the jurisdiction in force, and be newer than the bundle in force.
+    /// Either all of it is in force afterwards, or nothing changed.
+    pub fn sync_from_dir(
+        &mut self,
+        dir: &Path,
+        now: Timestamp,
+    ) -> Result<SyncOutcome, VerifierError> {
+        let index = Index::open(&read(&dir.join(INDEX_FILE))?, &self.root)?;
+        let name = Path::new(&index.full);
+        if name.components().count() != 1 || name.file_name().is_none() {
+            return Err(
+                TrustError::Malformed("the index names a file outside its directory").into(),
+            );
+        }
+        let bytes = read(&dir.join(name))?;
+        self.install(&bytes, Some(&index), now)
+    }
+
+    /// Takes a signed bundle into force (see [`Store::sync_from_dir`]); `index`, when given, must
+    /// name it.
+    pub fn install(
+        &mut self,
+        bytes: &[u8],
+        index: Option<&Index>,
+        now: Timestamp,
+    ) -> Result<SyncOutcome, VerifierError> {
+        let digest = sha256_hex(bytes);
+        if index.is_some_and(|i| i.full_sha256 != digest) {
+            return Err(VerifierError::IndexMismatch);
+        }
+        let bundle = Bundle::open(bytes, &self.root)?;
+        let content = bundle.content();
+        if index.is_some_and(|i| {
+            i.sequence != content.sequence || i.jurisdiction != content.jurisdiction
+        }) {
+            return Err(VerifierError::IndexMismatch);
+        }
+        let current = self.meta()?;
+        if let Some(current) = &current {
+            if current.jurisdiction != content.jurisdiction {
+                return Err(TrustError::Jurisdiction {
+                    expected: current.jurisdiction.clone(),
+                    found: content.jurisdiction.clone(),
+                }
+                .into());
+            }
+            let current_digest: String =
+                self.conn
+                    .query_row("SELECT sha256 FROM bundle WHERE id = 1", [], |r| r.get(0))?;
+            if current.sequence == content.sequence && current_digest == digest {
+                return Ok(SyncOutcome::UpToDate(current.sequence));
+            }
+            if content.sequence <= current.sequence {
+                return Err(TrustError::Rollback {
+                    current: current.sequence,
+                    found: content.sequence,
+                }
+                .into());
+            }
+        }
+        let newest = index.map_or(content.issued_at, |i| i.issued_at.max(content.issued_at));
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO bundle (id, sequence, jurisdiction, issued_at, synced_at, sha256, bytes)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET sequence = ?1, jurisdiction = ?2, issued_at = ?3,
+                 synced_at = ?4, sha256 = ?5, bytes = ?6",
+            params![
+                content.sequence as i64,
+                content.jurisdiction,
+                content.issued_at,
+                now.unix(),
+                digest,
+                bytes
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO clock (id, newest_signed) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET newest_signed = max(newest_signed, ?1)",
+            params![newest],
+        )?;
+        tx.commit()?;
+        Ok(SyncOutcome::Updated {
+            from: current.map(|c| c.sequence),
+            to: content.sequence,
+        })
+    }
+
+    /// Where the store lives.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(STORE_FILE)
+    }
+}
