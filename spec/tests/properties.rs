@@ -16,9 +16,9 @@ fn key() -> (SigningKey, KeyId) {
 
 fn name() -> impl Strategy<Value = Name> {
     prop_oneof![
-        "[А-ЯЁ][а-яё]{1,20}",
+        "[А-ЩЁЭ-Я][а-яё]{1,20}",
         "[A-Z][a-z]{1,20}",
-        "[А-Я][а-я]{1,10}-[А-Я][а-я]{1,10}",
+        "[А-ЩЭ-Я][а-я]{1,10}-[А-ЩЭ-Я][а-я]{1,10}",
     ]
     .prop_map(|s| Name::new(&s, None).unwrap())
 }
