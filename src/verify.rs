@@ -61,6 +61,9 @@ pub struct VerifyArgs {
     /// Language of the words for a person: `en` or `ru`.
     #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
     pub lang: String,
+    /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
+    #[arg(long = "image", value_name = "FILE")]
+    pub images: Vec<PathBuf>,
     /// Credential texts or links shown together (one verdict over all; a holder mismatch is its
     /// own reason); `-` or nothing reads one per line from standard input, as a hardware scanner
     /// types them, and answers each line.
@@ -169,12 +172,20 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
 }
 
 fn answer(session: &Session, inputs: &[String], args: &VerifyArgs, out: &mut impl Write) -> u8 {
+    print_reports(session, session.verify(inputs), args, out)
+}
+
+fn print_reports(
+    session: &Session,
+    reports: Vec<propusk_trust_list::Report>,
+    args: &VerifyArgs,
+    out: &mut impl Write,
+) -> u8 {
     let lang = if args.lang == "ru" {
         Lang::Ru
     } else {
         Lang::En
     };
-    let reports = session.verify(inputs);
     for r in &reports {
         let line = if args.json {
             to_json(r, session.trust()).to_string()
@@ -206,6 +217,26 @@ pub fn run_verify(args: &VerifyArgs) -> u8 {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    if !args.images.is_empty() {
+        // Images, and any texts with them, are shown together: read every image first.
+        let mut texts: Vec<String> = args
+            .credentials
+            .iter()
+            .filter(|c| *c != "-")
+            .cloned()
+            .collect();
+        let mut unreadable = Vec::new();
+        for path in &args.images {
+            match propusk_qr::read_qr_file(path) {
+                Ok(text) => texts.push(text),
+                Err(e) => unreadable
+                    .push(session.unreadable(e.code(), format!("{}: {e}", path.display()))),
+            }
+        }
+        let mut reports = session.verify(&texts);
+        reports.extend(unreadable);
+        return print_reports(&session, reports, args, &mut out);
+    }
     if !args.credentials.is_empty() && args.credentials != ["-"] {
         return answer(&session, &args.credentials, args, &mut out);
     }

@@ -457,3 +457,89 @@ fn attacks_on_trust_data_change_nothing() {
     assert_eq!(code, Some(2));
     assert_eq!(v.unwrap()["reason"], "trust_data_expired");
 }
+
+#[test]
+fn qr_images_from_real_pixels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    issuer.publish(&tmp.path().join("usb"), &issuer.content(1, "RU", &[]));
+    assert_eq!(sync(&store, &tmp.path().join("usb")).status.code(), Some(0));
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let png = tmp.path().join("qr.png");
+    std::fs::write(
+        &png,
+        propusk_qr::render_png(&issuer.text(&vaccination), 5).unwrap(),
+    )
+    .unwrap();
+    let jpeg = tmp.path().join("qr.jpg");
+    propusk_qr::render(&issuer.text(&vaccination), 4)
+        .unwrap()
+        .save(&jpeg)
+        .unwrap();
+    let at = "2021-07-01T00:00:00Z";
+    for image in [&png, &jpeg] {
+        let out = propusk(
+            &[
+                "verify",
+                "--store",
+                s(&store),
+                "--json",
+                "--at",
+                at,
+                "--image",
+                s(image),
+            ],
+            "",
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(json_lines(&out)[0]["holder"]["document"], "45** ***789");
+    }
+    // An image of another QR code, a blank image, a file that is no image.
+    let other = tmp.path().join("other.png");
+    std::fs::write(
+        &other,
+        propusk_qr::render_png("https://example.com/menu", 4).unwrap(),
+    )
+    .unwrap();
+    let blank = tmp.path().join("blank.png");
+    image::GrayImage::from_pixel(200, 200, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
+    let text_file = tmp.path().join("notes.png");
+    std::fs::write(&text_file, "hello").unwrap();
+    let cases = [
+        (&other, "not_a_credential"),
+        (&blank, "no_qr_code"),
+        (&text_file, "not_an_image"),
+    ];
+    for (image, reason) in cases {
+        let out = propusk(
+            &[
+                "verify",
+                "--store",
+                s(&store),
+                "--json",
+                "--at",
+                at,
+                "--image",
+                s(image),
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let v = &json_lines(&out)[0];
+        assert_eq!(
+            (v["verdict"].as_str(), v["reason"].as_str()),
+            (Some("invalid"), Some(reason))
+        );
+    }
+}

@@ -127,6 +127,18 @@ impl Report {
         }
     }
 
+    /// The report for an input that never became credential text (an image with no readable
+    /// code): invalid, decode failed, with the given reason.
+    pub fn unreadable(
+        reason: &'static str,
+        detail: impl Into<String>,
+        trust_state: TrustState,
+    ) -> Self {
+        let mut report = Report::new(trust_state);
+        report.checks.decode = CheckOutcome::Failed;
+        report.fail(Verdict::Invalid, reason, detail)
+    }
+
     fn fail(mut self, verdict: Verdict, reason: &'static str, detail: impl Into<String>) -> Self {
         if self.reason.is_none() {
             self.verdict = verdict;

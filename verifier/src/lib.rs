@@ -96,6 +96,12 @@ impl Session {
         self.trust
     }
 
+    /// The report for an input that could not be read at all (an image without a readable
+    /// code).
+    pub fn unreadable(&self, reason: &'static str, detail: impl Into<String>) -> Report {
+        Report::unreadable(reason, detail, self.trust.state)
+    }
+
     /// Verifies credentials shown together, offline. They must belong to one person: when two
     /// verified credentials disagree on the holder (Latin names or date of birth), each of them
     /// that would be valid is invalid with `holder_mismatch`.

@@ -99,6 +99,16 @@ fn reason_words(reason: &str, lang: Lang) -> &'static str {
             "trust data damaged: sync again",
             "данные проверки повреждены: обновите их",
         ),
+        "no_qr_code" => (
+            "no QR code found in the image",
+            "на изображении не найден QR-код",
+        ),
+        "not_an_image" => (
+            "the file is not a readable image",
+            "файл не является изображением",
+        ),
+        "image_too_large" => ("the image is too large", "изображение слишком большое"),
+        "unreadable_file" => ("the file cannot be read", "файл не читается"),
         _ => ("cannot tell", "невозможно определить"),
     };
     if lang == Lang::Ru { ru } else { en }

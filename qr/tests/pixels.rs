@@ -1,0 +1,115 @@
+//! QR codes read back from real pixels: rendered, encoded as PNG and JPEG, rotated, shrunk,
+//! darkened and noised as a phone photo of paper would be.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+
+use image::{GrayImage, ImageFormat, Luma};
+use propusk_qr::{ScanError, read_qr};
+
+const TEXT: &str = "PR1:PWGSLK/-45R8B4WWO8X7BY%K4F372J6002F351NB48FV9Z+B*7I7*BURA VCXLUH:KU.8UUSP3UYPSDV8UUSH/T299UUSP3U%USEAVO73/CP9003Y8J12.07JB4%50JB05H0EN0EC90T0CA0 Z0SXOZYQH64E8Q7INIG6M48315TFC/XB:9P+DJ79J2UJS/LGNV$%D-ZB8DM KRR4GF+ANMF:XLKUCXAN5IUZ/4+XVFOTULV/%HT+HPXL*4L-LPBIF3$N60";
+
+fn render(text: &str, scale: u32) -> GrayImage {
+    propusk_qr::render(text, scale).unwrap()
+}
+
+/// Rotates by `degrees` about the centre (bilinear), on a grey background, darkens towards one
+/// corner (uneven light), and adds deterministic noise — a photo of a printed code.
+fn photograph(img: &GrayImage, degrees: f64, noise: i32) -> GrayImage {
+    // The photo frames the code with room to spare, so no rotation cuts a corner off.
+    let (iw, ih) = img.dimensions();
+    let (w, h) = (iw * 3 / 2, ih * 3 / 2);
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+    let (ox, oy) = ((w - iw) as f64 / 2.0, (h - ih) as f64 / 2.0);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    GrayImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f64 - cx, y as f64 - cy);
+        let (sx, sy) = (
+            cos * dx + sin * dy + cx - ox,
+            -sin * dx + cos * dy + cy - oy,
+        );
+        let sample = |px: f64, py: f64| {
+            if px < 0.0 || py < 0.0 || px >= (iw - 1) as f64 || py >= (ih - 1) as f64 {
+                200.0
+            } else {
+                let (x0, y0) = (px.floor() as u32, py.floor() as u32);
+                let (fx, fy) = (px - x0 as f64, py - y0 as f64);
+                let p = |x, y| img.get_pixel(x, y)[0] as f64;
+                p(x0, y0) * (1.0 - fx) * (1.0 - fy)
+                    + p(x0 + 1, y0) * fx * (1.0 - fy)
+                    + p(x0, y0 + 1) * (1.0 - fx) * fy
+                    + p(x0 + 1, y0 + 1) * fx * fy
+            }
+        };
+        let light = 0.65 + 0.35 * (1.0 - (x + y) as f64 / (w + h) as f64);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let n = (seed % (2 * noise as u64 + 1)) as i32 - noise;
+        Luma([((sample(sx, sy) * light) as i32 + n).clamp(0, 255) as u8])
+    })
+}
+
+fn encode(img: &GrayImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn clean_png_and_jpeg() {
+    let img = render(TEXT, 6);
+    assert_eq!(read_qr(&encode(&img, ImageFormat::Png)).unwrap(), TEXT);
+    assert_eq!(read_qr(&encode(&img, ImageFormat::Jpeg)).unwrap(), TEXT);
+}
+
+#[test]
+fn rotated_noisy_unevenly_lit_photos() {
+    let img = render(TEXT, 8);
+    for degrees in [3.0, -7.0, 15.0, 90.0 + 4.0] {
+        let photo = photograph(&img, degrees, 30);
+        let jpeg = encode(&photo, ImageFormat::Jpeg);
+        assert_eq!(
+            read_qr(&jpeg).ok().as_deref(),
+            Some(TEXT),
+            "rotated {degrees}°"
+        );
+    }
+}
+
+#[test]
+fn small_codes() {
+    // Three pixels per module: a code of version 12 in 213 × 213 pixels.
+    let img = render(TEXT, 3);
+    assert_eq!(read_qr(&encode(&img, ImageFormat::Png)).unwrap(), TEXT);
+}
+
+#[test]
+fn what_is_not_a_readable_code() {
+    assert!(matches!(read_qr(b""), Err(ScanError::NotAnImage(_))));
+    assert!(matches!(
+        read_qr(b"\x89PNG\r\n\x1a\n garbage"),
+        Err(ScanError::NotAnImage(_))
+    ));
+    let png = encode(&render(TEXT, 4), ImageFormat::Png);
+    assert!(matches!(
+        read_qr(&png[..png.len() / 2]),
+        Err(ScanError::NotAnImage(_))
+    ));
+    let blank = GrayImage::from_pixel(300, 300, Luma([255]));
+    assert!(matches!(
+        read_qr(&encode(&blank, ImageFormat::Png)),
+        Err(ScanError::NoCode)
+    ));
+    // A PNG header that claims 100000 × 100000 pixels.
+    let mut huge = png.clone();
+    huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let refused = read_qr(&huge);
+    assert!(
+        matches!(refused, Err(ScanError::TooLarge | ScanError::NotAnImage(_))),
+        "{refused:?}"
+    );
+}
