@@ -76,7 +76,7 @@ impl Issuer {
 
     fn publish(&self, dir: &Path, content: &BundleContent) {
         let kid = key_id_of(&self.root.verifying_key());
-        write_dir(dir, content, &kid, &|d| self.root.sign(d).to_bytes()).unwrap();
+        write_dir(dir, content, &[], &kid, &|d| self.root.sign(d).to_bytes()).unwrap();
     }
 
     fn text(&self, c: &Credential) -> String {
@@ -542,4 +542,92 @@ fn qr_images_from_real_pixels() {
             (Some("invalid"), Some(reason))
         );
     }
+}
+
+#[test]
+fn deltas_carry_only_the_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let test = examples::credential(CredentialType::Test, CredentialId::from_bytes([2; 12]));
+    let v1 = issuer.content(1, "RU", &[&test]);
+    issuer.publish(&tmp.path().join("v1"), &v1);
+    assert_eq!(sync(&store, &tmp.path().join("v1")).status.code(), Some(0));
+
+    // Sequence 2 revokes the vaccination; its directory holds a delta from 1.
+    let v2 = issuer.content(2, "RU", &[&test, &vaccination]);
+    let dir = tmp.path().join("v2");
+    let kid = key_id_of(&issuer.root.verifying_key());
+    let full = write_dir(&dir, &v2, std::slice::from_ref(&v1), &kid, &|d| {
+        issuer.root.sign(d).to_bytes()
+    })
+    .unwrap();
+    // Only the delta can have been used: the full bundle is gone.
+    std::fs::remove_file(&full).unwrap();
+    let out = sync(&store, &dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 → 2"));
+    let at = "2021-07-01T00:00:00Z";
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &issuer.text(&vaccination),
+        ],
+        "",
+    );
+    assert_eq!(json_lines(&out)[0]["reason"], "revoked");
+
+    // A tampered delta is refused and sequence 2 stays in force.
+    let v3 = issuer.content(3, "RU", &[&test, &vaccination]);
+    let dir3 = tmp.path().join("v3");
+    write_dir(&dir3, &v3, std::slice::from_ref(&v2), &kid, &|d| {
+        issuer.root.sign(d).to_bytes()
+    })
+    .unwrap();
+    for f in std::fs::read_dir(&dir3).unwrap() {
+        let path = f.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("delta-")
+        {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    assert_eq!(sync(&store, &dir3).status.code(), Some(65));
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &issuer.text(&vaccination),
+        ],
+        "",
+    );
+    assert_eq!(json_lines(&out)[0]["reason"], "revoked");
+    assert_eq!(
+        json_lines(&out)[0]["trust_data"]["age_s"],
+        27 * 86_400 + 43_200
+    );
 }

@@ -43,7 +43,7 @@ pub fn key_id_of(key: &VerifyingKey) -> KeyId {
     KeyId::new(&digest[..4]).unwrap_or_else(|| unreachable!("4-byte key id"))
 }
 
-fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {
+pub(crate) fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {
     let mut out = Vec::new();
     ciborium::into_writer(value, &mut out).map_err(|_| TrustError::Malformed("cannot encode"))?;
     Ok(out)
@@ -51,7 +51,7 @@ fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {
 
 /// Signs a document with the root key as a COSE_Sign1 (the signature comes from `sign`, the key
 /// stays with the caller).
-fn sign_document(
+pub(crate) fn sign_document(
     content: &impl Serialize,
     root_key_id: &KeyId,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
@@ -93,7 +93,7 @@ pub fn sign_index(
 
 /// Checks a root-signed document with the pinned root key and returns its payload bytes.
 /// Nothing of an unverified document is decoded beyond its envelope.
-fn open_document(bytes: &[u8], root: &VerifyingKey) -> Result<Vec<u8>, TrustError> {
+pub(crate) fn open_document(bytes: &[u8], root: &VerifyingKey) -> Result<Vec<u8>, TrustError> {
     if bytes.len() > MAX_BUNDLE_LEN {
         return Err(TrustError::Malformed("larger than 256 MiB"));
     }
@@ -160,6 +160,20 @@ pub struct Index {
     pub full: String,
     /// SHA-256 of the full bundle file, hex.
     pub full_sha256: String,
+    /// Deltas that lead from recent sequences to this one.
+    #[serde(default)]
+    pub deltas: Vec<IndexDelta>,
+}
+
+/// A delta named by the index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDelta {
+    /// The sequence the delta applies to.
+    pub from: u64,
+    /// Its file name, relative to the index.
+    pub file: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
 }
 
 impl Index {

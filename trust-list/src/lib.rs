@@ -59,6 +59,7 @@
 
 mod bundle;
 mod check;
+mod delta;
 mod error;
 mod keys;
 mod publish;
@@ -66,9 +67,11 @@ mod revocation;
 mod rules;
 
 pub use bundle::{
-    Bundle, BundleContent, Index, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle, sign_index,
+    Bundle, BundleContent, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle,
+    sign_index,
 };
 pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check};
+pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use publish::{

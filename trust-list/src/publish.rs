@@ -11,7 +11,8 @@ use ed25519_dalek::VerifyingKey;
 use propusk_spec::{KeyId, hex};
 use sha2::{Digest, Sha256};
 
-use crate::bundle::{BundleContent, Index, sign_bundle, sign_index};
+use crate::bundle::{BundleContent, Index, IndexDelta, sign_bundle, sign_index};
+use crate::delta::Delta;
 use crate::error::TrustError;
 
 /// The index's file name.
@@ -43,11 +44,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error>
     std::fs::rename(&tmp, path)
 }
 
-/// Signs the bundle and its index with the root key and writes both into `dir`; returns the
-/// bundle's path. The index is written last, so a reader sees the old or the new state whole.
+/// Signs the bundle, a delta from each of the `previous` bundles that a delta can express, and
+/// the index with the root key, and writes them into `dir`; returns the bundle's path. The index
+/// is written last, so a reader sees the old or the new state whole.
 pub fn write_dir(
     dir: &Path,
     content: &BundleContent,
+    previous: &[BundleContent],
     root_key_id: &KeyId,
     sign: &dyn Fn(&[u8]) -> [u8; 64],
 ) -> Result<PathBuf, PublishError> {
@@ -57,16 +60,38 @@ pub fn write_dir(
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let bytes = sign_bundle(content, root_key_id, sign)?;
-    let digest = hex::encode(&Sha256::digest(&bytes));
+    let digest = sha256_hex(&bytes);
     let name = format!("bundle-{:010}-{}.cbor", content.sequence, &digest[..16]);
     let path = dir.join(&name);
     write_atomically(&path, &bytes).map_err(io(&path))?;
+    let mut deltas = Vec::new();
+    for old in previous {
+        let Some(delta) = Delta::between(old, content)? else {
+            continue;
+        };
+        let bytes = delta.sign(root_key_id, sign)?;
+        let sha256 = sha256_hex(&bytes);
+        let file = format!(
+            "delta-{:010}-{:010}-{}.cbor",
+            old.sequence,
+            content.sequence,
+            &sha256[..16]
+        );
+        let delta_path = dir.join(&file);
+        write_atomically(&delta_path, &bytes).map_err(io(&delta_path))?;
+        deltas.push(IndexDelta {
+            from: old.sequence,
+            file,
+            sha256,
+        });
+    }
     let index = Index {
         jurisdiction: content.jurisdiction.clone(),
         sequence: content.sequence,
         issued_at: content.issued_at,
         full: name,
         full_sha256: digest,
+        deltas,
     };
     let index_path = dir.join(INDEX_FILE);
     write_atomically(&index_path, &sign_index(&index, root_key_id, sign)?)

@@ -422,3 +422,61 @@ fn broken_input_gets_its_own_reason() {
         (Verdict::Unknown, Some("online_only"))
     );
 }
+
+#[test]
+fn a_delta_is_proportional_to_the_change_and_leads_exactly_to_the_new_bundle() {
+    let w = World::new();
+    let at = ts("2021-07-01T00:00:00Z");
+    let exp = ts("2022-06-01T00:00:00Z");
+    let ids = |range: std::ops::Range<u32>| {
+        range.map(move |i| {
+            let mut b = [0u8; 12];
+            b[..4].copy_from_slice(&i.to_be_bytes());
+            (CredentialId::from_bytes(b), exp)
+        })
+    };
+    let mut old = w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::build(ids(0..100_000), vec![], at),
+        "Europe/Moscow",
+    );
+    old.sequence = 1;
+    let mut new = w.content(
+        vec![w.key(KeyStatus::Active)],
+        RevocationSet::build(ids(0..101_000), vec![], at),
+        "Europe/Moscow",
+    );
+    new.sequence = 2;
+    let delta = Delta::between(&old, &new).unwrap().unwrap();
+    let kid = key_id_of(&w.root.verifying_key());
+    let delta_bytes = delta.sign(&kid, |d| w.root.sign(d).to_bytes()).unwrap();
+    let full_bytes = sign_bundle(&new, &kid, |d| w.root.sign(d).to_bytes()).unwrap();
+    assert!(
+        delta_bytes.len() * 50 < full_bytes.len(),
+        "delta {} B, full {} B",
+        delta_bytes.len(),
+        full_bytes.len()
+    );
+    // 1,000 entries: at most 9 bytes each plus the keys and rules.
+    assert!(
+        delta_bytes.len() < 1000 * 9 + 2000,
+        "delta {} B",
+        delta_bytes.len()
+    );
+    let opened = Delta::open(&delta_bytes, &w.root.verifying_key()).unwrap();
+    assert_eq!(opened.apply(&old).unwrap(), new);
+    // Applied to anything else, it is refused.
+    let mut other = old.clone();
+    other.revocations = RevocationSet::build(ids(0..99_999), vec![], at);
+    assert!(opened.apply(&other).is_err());
+    // Revocations that vanish from a live partition cannot be a delta.
+    assert_eq!(
+        Delta::between(&new, &{
+            let mut n = old.clone();
+            n.sequence = 3;
+            n
+        })
+        .unwrap(),
+        None
+    );
+}

@@ -35,7 +35,7 @@
 //!     revocations: RevocationSet::default(),
 //!     rules: RuleSet::standard("RU", "Europe/Moscow"),
 //! };
-//! write_dir(&published, &content, &key_id_of(&root.verifying_key()), &|d| root.sign(d).to_bytes())?;
+//! write_dir(&published, &content, &[], &key_id_of(&root.verifying_key()), &|d| root.sign(d).to_bytes())?;
 //!
 //! // The verifier's side: pin the root, sync from the USB stick, verify offline.
 //! let mut store = Store::init(&store_dir, root.verifying_key(), at)?;

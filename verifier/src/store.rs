@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::Timestamp;
-use propusk_trust_list::{Bundle, INDEX_FILE, Index, TrustError, sha256_hex};
+use propusk_trust_list::{
+    Bundle, BundleContent, Delta, INDEX_FILE, Index, TrustError, content_digest, sha256_hex,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::VerifierError;
@@ -24,7 +26,11 @@ CREATE TABLE IF NOT EXISTS bundle (
     jurisdiction TEXT NOT NULL,
     issued_at INTEGER NOT NULL,
     synced_at INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delta (
+    sequence INTEGER PRIMARY KEY,
     bytes BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS clock (
@@ -154,17 +160,36 @@ impl Store {
             .optional()?)
     }
 
-    /// The bundle in force, its root signature checked again, and what the store knows of it.
+    /// The bundle in force — the stored full bundle and the deltas applied on top of it, every
+    /// root signature checked again — and what the store knows of it.
     pub fn bundle(&self) -> Result<Option<(Bundle, BundleMeta)>, VerifierError> {
         let Some(meta) = self.meta()? else {
             return Ok(None);
         };
+        let content = self.content()?;
+        let bundle = Bundle::from_content(content)
+            .map_err(|_| VerifierError::Corrupt("the stored bundle"))?;
+        Ok(Some((bundle, meta)))
+    }
+
+    fn content(&self) -> Result<BundleContent, VerifierError> {
+        let corrupt = |_| VerifierError::Corrupt("the stored bundle");
         let bytes: Vec<u8> =
             self.conn
                 .query_row("SELECT bytes FROM bundle WHERE id = 1", [], |r| r.get(0))?;
-        let bundle = Bundle::open(&bytes, &self.root)
-            .map_err(|_| VerifierError::Corrupt("the stored bundle"))?;
-        Ok(Some((bundle, meta)))
+        let mut content = Bundle::open(&bytes, &self.root)
+            .map_err(corrupt)?
+            .content()
+            .clone();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT bytes FROM delta ORDER BY sequence")?;
+        let deltas = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        for delta in deltas {
+            let delta = Delta::open(&delta?, &self.root).map_err(corrupt)?;
+            content = delta.apply(&content).map_err(corrupt)?;
+        }
+        Ok(content)
     }
 
     /// The newest signed time this verifier has seen (Unix seconds).
@@ -199,14 +224,68 @@ impl Store {
         now: Timestamp,
     ) -> Result<SyncOutcome, VerifierError> {
         let index = Index::open(&read(&dir.join(INDEX_FILE))?, &self.root)?;
-        let name = Path::new(&index.full);
-        if name.components().count() != 1 || name.file_name().is_none() {
-            return Err(
-                TrustError::Malformed("the index names a file outside its directory").into(),
-            );
+        let file = |name: &str| -> Result<Vec<u8>, VerifierError> {
+            let path = Path::new(name);
+            if path.components().count() != 1 || path.file_name().is_none() {
+                return Err(
+                    TrustError::Malformed("the index names a file outside its directory").into(),
+                );
+            }
+            read(&dir.join(path))
+        };
+        let current = self.meta()?;
+        let delta = current
+            .as_ref()
+            .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
+        if let Some(entry) = delta {
+            let bytes = file(&entry.file)?;
+            if sha256_hex(&bytes) != entry.sha256 {
+                return Err(VerifierError::IndexMismatch);
+            }
+            return self.install_delta(&bytes, &index, now);
         }
-        let bytes = read(&dir.join(name))?;
+        let bytes = file(&index.full)?;
         self.install(&bytes, Some(&index), now)
+    }
+
+    /// Applies a signed delta to the bundle in force (see [`Store::sync_from_dir`]).
+    pub fn install_delta(
+        &mut self,
+        bytes: &[u8],
+        index: &Index,
+        now: Timestamp,
+    ) -> Result<SyncOutcome, VerifierError> {
+        let delta = Delta::open(bytes, &self.root)?;
+        if delta.to != index.sequence || delta.jurisdiction != index.jurisdiction {
+            return Err(VerifierError::IndexMismatch);
+        }
+        let current = self.content()?;
+        let content = delta.apply(&current)?;
+        Bundle::from_content(content.clone())?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO delta (sequence, bytes) VALUES (?1, ?2)",
+            params![delta.to as i64, bytes],
+        )?;
+        tx.execute(
+            "UPDATE bundle SET sequence = ?1, issued_at = ?2, synced_at = ?3, content_sha256 = ?4 WHERE id = 1",
+            params![delta.to as i64, delta.issued_at, now.unix(), delta.result_sha256],
+        )?;
+        Self::saw(&tx, index.issued_at.max(delta.issued_at))?;
+        tx.commit()?;
+        Ok(SyncOutcome::Updated {
+            from: Some(current.sequence),
+            to: content.sequence,
+        })
+    }
+
+    fn saw(tx: &rusqlite::Transaction<'_>, newest: i64) -> Result<(), VerifierError> {
+        tx.execute(
+            "INSERT INTO clock (id, newest_signed) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET newest_signed = max(newest_signed, ?1)",
+            params![newest],
+        )?;
+        Ok(())
     }
 
     /// Takes a signed bundle into force (see [`Store::sync_from_dir`]); `index`, when given, must
@@ -217,8 +296,7 @@ impl Store {
         index: Option<&Index>,
         now: Timestamp,
     ) -> Result<SyncOutcome, VerifierError> {
-        let digest = sha256_hex(bytes);
-        if index.is_some_and(|i| i.full_sha256 != digest) {
+        if index.is_some_and(|i| i.full_sha256 != sha256_hex(bytes)) {
             return Err(VerifierError::IndexMismatch);
         }
         let bundle = Bundle::open(bytes, &self.root)?;
@@ -228,6 +306,7 @@ impl Store {
         }) {
             return Err(VerifierError::IndexMismatch);
         }
+        let digest = content_digest(content)?;
         let current = self.meta()?;
         if let Some(current) = &current {
             if current.jurisdiction != content.jurisdiction {
@@ -239,7 +318,9 @@ impl Store {
             }
             let current_digest: String =
                 self.conn
-                    .query_row("SELECT sha256 FROM bundle WHERE id = 1", [], |r| r.get(0))?;
+                    .query_row("SELECT content_sha256 FROM bundle WHERE id = 1", [], |r| {
+                        r.get(0)
+                    })?;
             if current.sequence == content.sequence && current_digest == digest {
                 return Ok(SyncOutcome::UpToDate(current.sequence));
             }
@@ -254,24 +335,14 @@ impl Store {
         let newest = index.map_or(content.issued_at, |i| i.issued_at.max(content.issued_at));
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO bundle (id, sequence, jurisdiction, issued_at, synced_at, sha256, bytes)
+            "INSERT INTO bundle (id, sequence, jurisdiction, issued_at, synced_at, content_sha256, bytes)
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET sequence = ?1, jurisdiction = ?2, issued_at = ?3,
-                 synced_at = ?4, sha256 = ?5, bytes = ?6",
-            params![
-                content.sequence as i64,
-                content.jurisdiction,
-                content.issued_at,
-                now.unix(),
-                digest,
-                bytes
-            ],
+                 synced_at = ?4, content_sha256 = ?5, bytes = ?6",
+            params![content.sequence as i64, content.jurisdiction, content.issued_at, now.unix(), digest, bytes],
         )?;
-        tx.execute(
-            "INSERT INTO clock (id, newest_signed) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET newest_signed = max(newest_signed, ?1)",
-            params![newest],
-        )?;
+        tx.execute("DELETE FROM delta", [])?;
+        Self::saw(&tx, newest)?;
         tx.commit()?;
         Ok(SyncOutcome::Updated {
             from: current.map(|c| c.sequence),
