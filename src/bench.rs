@@ -15,6 +15,9 @@ pub struct Args {
     /// Operations per timed run; each figure is the median of five runs.
     #[arg(long, default_value_t = 2000)]
     pub iterations: u32,
+    /// Revoked credentials in the verifier's trust data.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub revocations: u32,
 }
 
 /// The QR version (1–40) that holds `text` at error correction Q, or 0 if none does.
@@ -150,5 +153,164 @@ pub fn run(args: &Args) -> u8 {
     println!(
         "verify: signature check of a decoded credential; bare: ed25519-dalek verify_strict alone"
     );
+    println!();
+    verifier(n, args.revocations)
+}
+
+/// The verifier's figures: the revocation set, the whole offline check, image decoding.
+fn verifier(n: u32, revocations: u32) -> u8 {
+    use propusk_trust_list::{
+        Bundle, BundleContent, KeyStatus, RevocationSet, RuleSet, TrustedKey, check, check_many,
+        key_id_of, revocation_hash,
+    };
+
+    let signer = SigningKey::from_bytes(&[0x2B; 32]);
+    let kid = key_id_of(&signer.verifying_key());
+    let credential = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([7; 12]),
+    );
+    let Ok(text) = Encoder::default().encode(&credential, &kid, |d| signer.sign(d).to_bytes())
+    else {
+        return crate::EXIT_INVALID;
+    };
+    let at = credential.issued_at.plus_seconds(86_400);
+    let id_of = |i: u32| {
+        let mut b = [0xA5u8; 12];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        CredentialId::from_bytes(b)
+    };
+    let start = Instant::now();
+    let set = RevocationSet::build(
+        (0..revocations).map(|i| (id_of(i), credential.expires_at)),
+        vec![],
+        at,
+    );
+    let build = start.elapsed();
+    let bits: u64 = set.partitions.values().map(|p| p.size_bits()).sum();
+    let per_entry = bits as f64 / f64::from(revocations.max(1));
+    let bound = 64.0 - f64::from(revocations.max(1)).log2() + std::f64::consts::LOG2_E;
+    let Some(partition) = set.partitions.values().next() else {
+        return crate::EXIT_INVALID;
+    };
+    let probes: Vec<u64> = (0..1024u32)
+        .map(|i| revocation_hash(&id_of(i * 7919 % revocations.max(1))))
+        .collect();
+    let misses: Vec<u64> = (0..1024u32)
+        .map(|i| revocation_hash(&id_of(revocations + i)))
+        .collect();
+    let mut k = 0usize;
+    let hit_t = per_op(n * 10, || {
+        k = (k + 1) & 1023;
+        black_box(partition.contains(black_box(probes[k])).ok());
+    });
+    let miss_t = per_op(n * 10, || {
+        k = (k + 1) & 1023;
+        black_box(partition.contains(black_box(misses[k])).ok());
+    });
+    println!(
+        "Revocation set: {revocations} entries, {:.1} MB, {per_entry:.2} bits per entry ({:.3}x the bound {bound:.2}), built in {:.2} s",
+        bits as f64 / 8e6,
+        per_entry / bound,
+        build.as_secs_f64()
+    );
+    println!(
+        "  lookup: {} (member), {} (not a member)",
+        micros(hit_t),
+        micros(miss_t)
+    );
+
+    let content = BundleContent {
+        jurisdiction: "RU".into(),
+        sequence: 1,
+        issued_at: at.unix() - 3600,
+        soft_expiry: at.unix() + 86_400,
+        hard_expiry: at.unix() + 7 * 86_400,
+        keys: vec![TrustedKey {
+            key_id: kid.as_bytes().to_vec(),
+            public_key: signer.verifying_key().as_bytes().to_vec(),
+            issuer: "Минздрав России".into(),
+            country: "RU".into(),
+            not_before: 0,
+            not_after: at.unix() + 3 * 365 * 86_400,
+            types: CredentialType::ALL.to_vec(),
+            status: KeyStatus::Active,
+        }],
+        revocations: set,
+        rules: RuleSet::standard("RU", "Europe/Moscow"),
+    };
+    let Ok(bundle) = Bundle::from_content(content) else {
+        return crate::EXIT_INVALID;
+    };
+    let report = check(Some(&bundle), &text, at);
+    if report.verdict != propusk_trust_list::Verdict::Valid {
+        eprintln!(
+            "propusk: the benchmark credential is {:?} ({:?})",
+            report.verdict, report.reason
+        );
+        return crate::EXIT_INVALID;
+    }
+    let whole = per_op(n, || {
+        black_box(check(Some(&bundle), black_box(&text), at));
+    });
+    let (Ok(u), vk) = (decode(&text), signer.verifying_key()) else {
+        return crate::EXIT_INVALID;
+    };
+    let (message, signature) = (u.to_be_signed(), Signature::from_bytes(u.signature()));
+    let bare = per_op(n, || {
+        black_box(vk.verify_strict(black_box(&message), &signature).ok());
+    });
+    println!(
+        "Whole offline check (decode, signature, key, expiry, revocation, rules), one credential:"
+    );
+    println!(
+        "  {} per check = {:.0} per second per core; bare verify_strict {} = {:.0} per second; ratio {:.2}x",
+        micros(whole),
+        1.0 / whole.as_secs_f64(),
+        micros(bare),
+        1.0 / bare.as_secs_f64(),
+        bare.as_secs_f64() / whole.as_secs_f64()
+    );
+
+    // A queue of 64 different codes, checked together with one batch signature verification.
+    let queue: Vec<String> = (0..64u8)
+        .filter_map(|i| {
+            let c = examples::credential(
+                CredentialType::Vaccination,
+                CredentialId::from_bytes([i; 12]),
+            );
+            Encoder::default()
+                .encode(&c, &kid, |d| signer.sign(d).to_bytes())
+                .ok()
+        })
+        .collect();
+    let refs: Vec<&str> = queue.iter().map(String::as_str).collect();
+    let all_valid = check_many(Some(&bundle), &refs, at)
+        .iter()
+        .all(|r| r.verdict == propusk_trust_list::Verdict::Valid);
+    let batch = per_op((n / 64).max(3), || {
+        black_box(check_many(Some(&bundle), black_box(&refs), at));
+    }) / 64;
+    println!(
+        "  batched, 64 codes at once: {} per check = {:.0} per second per core; ratio {:.2}x{}",
+        micros(batch),
+        1.0 / batch.as_secs_f64(),
+        bare.as_secs_f64() / batch.as_secs_f64(),
+        if all_valid { "" } else { " (NOT ALL VALID)" }
+    );
+
+    match propusk_qr::render_png(&text, 5) {
+        Ok(png) => {
+            let image_t = per_op((n / 100).max(3), || {
+                black_box(propusk_qr::read_qr(black_box(&png)).ok());
+            });
+            println!(
+                "QR image decode (PNG, 5 px per module, {} bytes): {:.2} ms per image",
+                png.len(),
+                image_t.as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => eprintln!("propusk: {e}"),
+    }
     EXIT_OK
 }

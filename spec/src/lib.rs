@@ -104,7 +104,7 @@ pub use codes::{
 };
 pub use credential::{
     ALG_EDDSA, Encoder, KeyProvider, MAX_COSE_LEN, MAX_TEXT_LEN, PREFIX, UnverifiedCredential,
-    VerifiedCredential, decode, encode, to_be_signed,
+    VerifiedCredential, decode, encode, to_be_signed, verify_batch,
 };
 pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateError, Timestamp};
 pub use error::{Base45Error, CborError, CoseError, Error, FieldError, PrefixError, ZlibError};

@@ -2,7 +2,8 @@
 //! and the wallet's "best credential" both come from here.
 
 use propusk_spec::{
-    Credential, CredentialId, CredentialType, Error as FormatError, KeyId, Timestamp, decode_any,
+    Credential, CredentialId, CredentialType, Error as FormatError, KeyId, Timestamp,
+    UnverifiedCredential, VerifiedCredential, decode_any, verify_batch,
 };
 use serde::Serialize;
 
@@ -152,41 +153,77 @@ impl Report {
 /// Judges one scanned input (credential text or a Propusk link) at `at` against the bundle (or
 /// none, when the verifier has no trust data).
 pub fn check(bundle: Option<&Bundle>, input: &str, at: Timestamp) -> Report {
-    let state = bundle.map_or(TrustState::Missing, |b| b.state(at));
-    let mut report = Report::new(state);
-    let unverified = match decode_any(input) {
-        Ok(u) => u,
-        Err(e) => {
-            report.checks.decode = CheckOutcome::Failed;
-            let verdict = if e.code() == "online_only" {
-                Verdict::Unknown
-            } else {
-                Verdict::Invalid
-            };
-            return report.fail(verdict, decode_reason(&e), e.to_string());
-        }
-    };
-    report.checks.decode = CheckOutcome::Ok;
-    let claims = unverified.unverified_claims();
-    report.credential_type = Some(claims.credential_type());
-    report.id = Some(claims.id);
-    report.key_id = Some(unverified.key_id().clone());
+    check_many(bundle, &[input], at)
+        .pop()
+        .unwrap_or_else(|| Report::new(TrustState::Missing))
+}
 
-    let Some(bundle) = bundle else {
-        return report.fail(
-            Verdict::Unknown,
-            "trust_data_missing",
-            "the verifier has no trust data: sync it",
-        );
-    };
-    if state == TrustState::Expired {
-        return report.fail(
-            Verdict::Unknown,
-            "trust_data_expired",
-            "the trust data is past its hard expiry: sync it",
-        );
+/// Judges many inputs at once, each on its own (one report per input, in order), verifying all
+/// their signatures in one Ed25519 batch when there are several.
+pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Vec<Report> {
+    let state = bundle.map_or(TrustState::Missing, |b| b.state(at));
+    let mut reports = Vec::with_capacity(inputs.len());
+    let mut pending: Vec<(usize, UnverifiedCredential)> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let mut report = Report::new(state);
+        match decode_any(input) {
+            Err(e) => {
+                report.checks.decode = CheckOutcome::Failed;
+                let verdict = if e.code() == "online_only" {
+                    Verdict::Unknown
+                } else {
+                    Verdict::Invalid
+                };
+                report = report.fail(verdict, decode_reason(&e), e.to_string());
+            }
+            Ok(u) => {
+                report.checks.decode = CheckOutcome::Ok;
+                let claims = u.unverified_claims();
+                report.credential_type = Some(claims.credential_type());
+                report.id = Some(claims.id);
+                report.key_id = Some(u.key_id().clone());
+                if bundle.is_none() {
+                    report = report.fail(
+                        Verdict::Unknown,
+                        "trust_data_missing",
+                        "the verifier has no trust data: sync it",
+                    );
+                } else if state == TrustState::Expired {
+                    report = report.fail(
+                        Verdict::Unknown,
+                        "trust_data_expired",
+                        "the trust data is past its hard expiry: sync it",
+                    );
+                } else {
+                    pending.push((i, u));
+                }
+            }
+        }
+        reports.push(report);
     }
-    let verified = match unverified.verify(bundle.trust_list()) {
+    let Some(bundle) = bundle else {
+        return reports;
+    };
+    let (slots, items): (Vec<usize>, Vec<UnverifiedCredential>) = pending.into_iter().unzip();
+    let verified = match items.as_slice() {
+        [one] => vec![one.verify(bundle.trust_list())],
+        many => verify_batch(many, bundle.trust_list()),
+    };
+    for (slot, result) in slots.into_iter().zip(verified) {
+        let report = std::mem::replace(&mut reports[slot], Report::new(state));
+        reports[slot] = judge(report, bundle, result, at);
+    }
+    reports
+}
+
+/// Every check after decoding, given the signature's outcome.
+fn judge(
+    mut report: Report,
+    bundle: &Bundle,
+    verified: Result<VerifiedCredential, FormatError>,
+    at: Timestamp,
+) -> Report {
+    let verified = match verified {
         Ok(v) => v,
         Err(FormatError::UnknownKey(kid)) => {
             return report.fail(

@@ -70,7 +70,7 @@ pub use bundle::{
     Bundle, BundleContent, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle,
     sign_index,
 };
-pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check};
+pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check, check_many};
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};

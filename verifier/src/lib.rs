@@ -55,7 +55,7 @@ mod present;
 mod store;
 
 use propusk_spec::Timestamp;
-use propusk_trust_list::{Report, Verdict, check};
+use propusk_trust_list::{Report, Verdict, check_many};
 
 pub use error::VerifierError;
 pub use present::{Lang, TrustView, to_json, to_text};
@@ -106,10 +106,8 @@ impl Session {
     /// verified credentials disagree on the holder (Latin names or date of birth), each of them
     /// that would be valid is invalid with `holder_mismatch`.
     pub fn verify(&self, inputs: &[String]) -> Vec<Report> {
-        let mut reports: Vec<Report> = inputs
-            .iter()
-            .map(|i| check(self.bundle.as_ref(), i, self.at))
-            .collect();
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let mut reports = check_many(self.bundle.as_ref(), &refs, self.at);
         let person = |r: &Report| {
             r.credential.as_ref().map(|c| {
                 let h = &c.holder;
