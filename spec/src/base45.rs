@@ -25,12 +25,22 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+/// The value of each byte as a base45 character, or 0xFF.
+const VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn value(text: &[u8], at: usize) -> Result<u32, Base45Error> {
-    ALPHABET
-        .iter()
-        .position(|&c| c == text[at])
-        .map(|v| v as u32)
-        .ok_or(Base45Error::InvalidCharacter { position: at })
+    match VALUES[usize::from(text[at])] {
+        0xFF => Err(Base45Error::InvalidCharacter { position: at }),
+        v => Ok(u32::from(v)),
+    }
 }
 
 /// Decodes base45 text (RFC 9285 §4.2), rejecting characters outside the alphabet, a lone

@@ -40,46 +40,158 @@ pub(crate) fn map(entries: impl IntoIterator<Item = (i64, Option<Value>)>) -> Va
     Value::Map(sorted.into_iter().map(|(_, k, v)| (k, v)).collect())
 }
 
-/// Decodes exactly one deterministically encoded item from `bytes`.
+/// Decodes exactly one deterministically encoded item from `bytes`, checking determinism as it
+/// goes: shortest heads, definite lengths, map keys strictly ascending by their encoded bytes,
+/// nesting at most [`MAX_DEPTH`], nothing after the item. Lengths are checked against the bytes
+/// that remain before anything is allocated.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Value, CborError> {
-    let mut reader = bytes;
-    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
-        .map_err(|e| match e {
-            ciborium::de::Error::RecursionLimitExceeded => CborError::TooDeep { max: MAX_DEPTH },
-            _ => CborError::Malformed,
-        })?;
-    let used = bytes.len() - reader.len();
-    check_sorted(&value)?;
-    if encode(&value) != bytes[..used] {
-        return Err(CborError::NotDeterministic);
-    }
-    if used != bytes.len() {
+    let mut parser = Parser { bytes, at: 0 };
+    let value = parser.item(1)?;
+    if parser.at != bytes.len() {
         return Err(CborError::TrailingBytes);
     }
     Ok(value)
 }
 
-/// Checks that every map's keys are strictly ascending by their encoded bytes.
-fn check_sorted(value: &Value) -> Result<(), CborError> {
-    match value {
-        Value::Map(entries) => {
-            let mut previous: Option<Vec<u8>> = None;
-            for (k, v) in entries {
-                let key = encode(k);
-                match previous.as_ref().map(|p| p.cmp(&key)) {
-                    Some(std::cmp::Ordering::Equal) => return Err(CborError::DuplicateKey),
-                    Some(std::cmp::Ordering::Greater) => return Err(CborError::NotDeterministic),
-                    _ => {}
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], CborError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(CborError::Malformed)?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    /// A head: major type, argument (shortest form enforced; indefinite lengths refused), and
+    /// the additional-information bits.
+    fn head(&mut self) -> Result<(u8, u64, u8), CborError> {
+        let initial = *self.take(1)?.first().ok_or(CborError::Malformed)?;
+        let (major, info) = (initial >> 5, initial & 31);
+        let arg = match info {
+            0..=23 => u64::from(info),
+            24..=27 => {
+                let n = 1usize << (info - 24);
+                let arg = self
+                    .take(n)?
+                    .iter()
+                    .fold(0u64, |a, &b| a << 8 | u64::from(b));
+                let shortest = match info {
+                    24 => arg >= 24,
+                    25 => arg > 0xFF,
+                    26 => arg > 0xFFFF,
+                    _ => arg > 0xFFFF_FFFF,
+                };
+                // Floats (major 7, 25..=27) carry their bits, not a length.
+                if !shortest && major != 7 {
+                    return Err(CborError::NotDeterministic);
                 }
-                check_sorted(k)?;
-                check_sorted(v)?;
-                previous = Some(key);
+                arg
             }
-            Ok(())
+            31 if matches!(major, 2..=5) => return Err(CborError::NotDeterministic),
+            _ => return Err(CborError::Malformed),
+        };
+        Ok((major, arg, info))
+    }
+
+    fn length(&self, arg: u64, min_item: usize) -> Result<usize, CborError> {
+        let n = usize::try_from(arg).map_err(|_| CborError::Malformed)?;
+        if n.saturating_mul(min_item) > self.bytes.len() - self.at {
+            return Err(CborError::Malformed);
         }
-        Value::Array(items) => items.iter().try_for_each(check_sorted),
-        Value::Tag(_, inner) => check_sorted(inner),
-        _ => Ok(()),
+        Ok(n)
+    }
+
+    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+        let (major, arg, info) = self.head()?;
+        let container = |depth: usize| {
+            if depth > MAX_DEPTH {
+                Err(CborError::TooDeep { max: MAX_DEPTH })
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match major {
+            0 => Value::Integer(arg.into()),
+            1 => {
+                let n = -1 - i128::from(arg);
+                Value::Integer(
+                    ciborium::value::Integer::try_from(n).map_err(|_| CborError::Malformed)?,
+                )
+            }
+            2 => {
+                let n = self.length(arg, 1)?;
+                Value::Bytes(self.take(n)?.to_vec())
+            }
+            3 => {
+                let n = self.length(arg, 1)?;
+                let text = std::str::from_utf8(self.take(n)?).map_err(|_| CborError::Malformed)?;
+                Value::Text(text.to_owned())
+            }
+            4 => {
+                container(depth)?;
+                let n = self.length(arg, 1)?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.item(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            5 => {
+                container(depth)?;
+                let n = self.length(arg, 2)?;
+                let mut entries = Vec::with_capacity(n);
+                let mut previous: Option<(usize, usize)> = None;
+                for _ in 0..n {
+                    let key_start = self.at;
+                    let key = self.item(depth + 1)?;
+                    let key_bytes = (key_start, self.at);
+                    if let Some((a, b)) = previous {
+                        match self.bytes[a..b].cmp(&self.bytes[key_bytes.0..key_bytes.1]) {
+                            std::cmp::Ordering::Equal => return Err(CborError::DuplicateKey),
+                            std::cmp::Ordering::Greater => return Err(CborError::NotDeterministic),
+                            std::cmp::Ordering::Less => {}
+                        }
+                    }
+                    previous = Some(key_bytes);
+                    entries.push((key, self.item(depth + 1)?));
+                }
+                Value::Map(entries)
+            }
+            6 => {
+                container(depth)?;
+                Value::Tag(arg, Box::new(self.item(depth + 1)?))
+            }
+            _ => match (info, arg) {
+                (20, _) => Value::Bool(false),
+                (21, _) => Value::Bool(true),
+                (22, _) => Value::Null,
+                (25, bits) => Value::Float(f64::from(half_to_f32(bits as u16))),
+                (26, bits) => Value::Float(f64::from(f32::from_bits(bits as u32))),
+                (27, bits) => Value::Float(f64::from_bits(bits)),
+                _ => return Err(CborError::Malformed),
+            },
+        })
+    }
+}
+
+/// An IEEE 754 half-precision float's value.
+fn half_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1F);
+    let frac = f32::from(h & 0x3FF);
+    sign * match exp {
+        0 => frac * 2f32.powi(-24),
+        31 if frac == 0.0 => f32::INFINITY,
+        31 => f32::NAN,
+        e => (1.0 + frac / 1024.0) * 2f32.powi(e - 15),
     }
 }
 
