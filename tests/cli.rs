@@ -2,22 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-fn propusk(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
+mod common;
+use common::propusk;
 
 fn vector_text(name: &str) -> String {
     let path = format!("{}/spec/vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -28,7 +14,7 @@ fn vector_text(name: &str) -> String {
 
 #[test]
 fn decode_shows_the_masked_holder_and_exits_0() {
-    let out = propusk(&["decode", &vector_text("valid-vaccination")], None);
+    let out = propusk(&["decode", &vector_text("valid-vaccination")], "");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("type:        vaccination"), "{stdout}");
@@ -50,7 +36,7 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
         vector_text("valid-test"),
         vector_text("invalid-zip-bomb")
     );
-    let out = propusk(&["decode", "--json"], Some(&input));
+    let out = propusk(&["decode", "--json"], &input);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = stdout
         .lines()
@@ -66,12 +52,12 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
 
 #[test]
 fn usage_errors_exit_64_and_help_exits_0() {
-    assert_eq!(propusk(&["frobnicate"], None).status.code(), Some(64));
+    assert_eq!(propusk(&["frobnicate"], "").status.code(), Some(64));
     assert_eq!(
-        propusk(&["decode", "--no-such-flag"], None).status.code(),
+        propusk(&["decode", "--no-such-flag"], "").status.code(),
         Some(64)
     );
-    let help = propusk(&["--help"], None);
+    let help = propusk(&["--help"], "");
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("decode") && text.contains("bench"), "{text}");
@@ -79,7 +65,7 @@ fn usage_errors_exit_64_and_help_exits_0() {
 
 #[test]
 fn bench_prints_figures_for_every_type() {
-    let out = propusk(&["bench", "--iterations", "3"], None);
+    let out = propusk(&["bench", "--iterations", "3"], "");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     for kind in ["vaccination", "recovery", "test", "exemption", "pass"] {

@@ -3,31 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use ed25519_dalek::{Signer, SigningKey};
 use propusk_spec::{Credential, CredentialId, CredentialType, Name, encode, examples};
 use propusk_trust_list::*;
 use serde_json::Value;
 
-fn propusk(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+mod common;
+use common::{json_lines, propusk};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -131,11 +116,11 @@ fn sync(store: &Path, from: &Path) -> Output {
     )
 }
 
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// `propusk verify --json --at AT` on `texts` against `store`.
+fn verify_json(store: &Path, at: &str, texts: &[&str]) -> Output {
+    let mut args = vec!["verify", "--store", s(store), "--json", "--at", at];
+    args.extend_from_slice(texts);
+    propusk(&args, "")
 }
 
 #[test]
@@ -154,17 +139,10 @@ fn sync_then_verify_offline_with_every_field_of_the_interface() {
     );
 
     // Before any sync the verifier cannot tell.
-    let before = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            "2021-07-01T00:00:00Z",
-            &issuer.text(&vaccination),
-        ],
-        "",
+    let before = verify_json(
+        &store,
+        "2021-07-01T00:00:00Z",
+        &[&issuer.text(&vaccination)],
     );
     assert_eq!(before.status.code(), Some(2));
     assert_eq!(json_lines(&before)[0]["reason"], "trust_data_missing");
@@ -178,18 +156,7 @@ fn sync_then_verify_offline_with_every_field_of_the_interface() {
     );
 
     let at = "2021-07-01T00:00:00Z";
-    let out = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            at,
-            &issuer.text(&vaccination),
-        ],
-        "",
-    );
+    let out = verify_json(&store, at, &[&issuer.text(&vaccination)]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -287,34 +254,18 @@ fn credentials_shown_together_must_be_one_persons() {
         CredentialId::from_bytes([1; 12]),
     );
     let test = examples::credential(CredentialType::Test, CredentialId::from_bytes([3; 12]));
-    let out = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            at,
-            &issuer.text(&vaccination),
-            &issuer.text(&test),
-        ],
-        "",
+    let out = verify_json(
+        &store,
+        at,
+        &[&issuer.text(&vaccination), &issuer.text(&test)],
     );
     assert_eq!(out.status.code(), Some(0));
     let mut other = test.clone();
     other.holder.given_name = Some(Name::new("Пётр", None).unwrap());
-    let out = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            at,
-            &issuer.text(&vaccination),
-            &issuer.text(&other),
-        ],
-        "",
+    let out = verify_json(
+        &store,
+        at,
+        &[&issuer.text(&vaccination), &issuer.text(&other)],
     );
     assert_eq!(out.status.code(), Some(1));
     for line in json_lines(&out) {
@@ -334,10 +285,7 @@ fn attacks_on_trust_data_change_nothing() {
     );
     let text = issuer.text(&vaccination);
     let verdict = |at: &str| {
-        let out = propusk(
-            &["verify", "--store", s(&store), "--json", "--at", at, &text],
-            "",
-        );
+        let out = verify_json(&store, at, &[&text]);
         (out.status.code(), json_lines(&out).first().cloned())
     };
 
@@ -482,19 +430,7 @@ fn qr_images_from_real_pixels() {
         .unwrap();
     let at = "2021-07-01T00:00:00Z";
     for image in [&png, &jpeg] {
-        let out = propusk(
-            &[
-                "verify",
-                "--store",
-                s(&store),
-                "--json",
-                "--at",
-                at,
-                "--image",
-                s(image),
-            ],
-            "",
-        );
+        let out = verify_json(&store, at, &["--image", s(image)]);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -522,19 +458,7 @@ fn qr_images_from_real_pixels() {
         (&text_file, "not_an_image"),
     ];
     for (image, reason) in cases {
-        let out = propusk(
-            &[
-                "verify",
-                "--store",
-                s(&store),
-                "--json",
-                "--at",
-                at,
-                "--image",
-                s(image),
-            ],
-            "",
-        );
+        let out = verify_json(&store, at, &["--image", s(image)]);
         assert_eq!(out.status.code(), Some(1));
         let v = &json_lines(&out)[0];
         assert_eq!(
@@ -577,18 +501,7 @@ fn deltas_carry_only_the_change() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 → 2"));
     let at = "2021-07-01T00:00:00Z";
-    let out = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            at,
-            &issuer.text(&vaccination),
-        ],
-        "",
-    );
+    let out = verify_json(&store, at, &[&issuer.text(&vaccination)]);
     assert_eq!(json_lines(&out)[0]["reason"], "revoked");
 
     // A tampered delta is refused and sequence 2 stays in force.
@@ -613,18 +526,7 @@ fn deltas_carry_only_the_change() {
         }
     }
     assert_eq!(sync(&store, &dir3).status.code(), Some(65));
-    let out = propusk(
-        &[
-            "verify",
-            "--store",
-            s(&store),
-            "--json",
-            "--at",
-            at,
-            &issuer.text(&vaccination),
-        ],
-        "",
-    );
+    let out = verify_json(&store, at, &[&issuer.text(&vaccination)]);
     assert_eq!(json_lines(&out)[0]["reason"], "revoked");
     assert_eq!(
         json_lines(&out)[0]["trust_data"]["age_s"],
