@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 /// Runs `propusk` with `args`, feeding `stdin`.
-pub fn propusk(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn propusk(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
         .args(args)
         .stdin(Stdio::piped())
@@ -24,7 +24,7 @@ pub fn propusk(args: &[&str], stdin: &str) -> Output {
 }
 
 /// Standard output as one JSON value per line.
-pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+pub(crate) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
