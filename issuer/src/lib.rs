@@ -1,5 +1,44 @@
-//! The issuer: key store and rotation, single and batch issuance, revocation, publishing the
-//! trust bundle, and the HTTP server.
+//! The issuer: a health authority's key store (root and signing keys, sealed at rest, rotated,
+//! retired and revoked with an append-only audit log), issuance that refuses what the rule set
+//! would reject, revocation, and publishing the signed trust bundle as static files.
 //!
-//! Not built yet: this crate is the home of that work. It depends on `propusk-spec` and
-//! `propusk-trust-list`, never on the wallet or the verifier.
+//! ```
+//! use propusk_issuer::{Issuer, Request};
+//! use propusk_spec::Timestamp;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("propusk-issuer-doc-{}", std::process::id()));
+//! let now: Timestamp = "2021-06-02T09:00:00Z".parse()?;
+//! let mut issuer = Issuer::init(&dir, "Минздрав России", "RU", Some("https://portal.example"), "Europe/Moscow", "a long passphrase", now)?;
+//! let request = Request::from_json(r#"{"type": "vaccination",
+//!   "holder": {"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+//!              "document": {"kind": "passport", "number": "4510 123789"}},
+//!   "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
+//!                   "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#)?;
+//! let issued = issuer.issue(&request, now)?;
+//! assert!(issued.credential.starts_with("PR1:"));
+//! assert_eq!(issued.expires_at, "2022-05-31T21:00:00Z"); // 365 days, Moscow midnight
+//!
+//! // A first dose of a two-dose course is refused, with the reason.
+//! let first = Request::from_json(&r#"{"type": "vaccination",
+//!   "holder": {"family_name": "Иванов", "birth_date": "1980", "document": {"kind": "foreign", "number": "X1"}},
+//!   "vaccination": {"product": "Sputnik-V", "dose": 1, "doses": 2, "date": "2021-06-01",
+//!                   "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#)?;
+//! assert!(issuer.issue(&first, now).unwrap_err().to_string().contains("course not complete"));
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod input;
+mod secret;
+mod state;
+
+pub use error::IssuerError;
+pub use input::Request;
+pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
+pub use state::{
+    DELTAS_KEPT, HARD_EXPIRY_S, Issued, Issuer, KeyInfo, Published, ROOT_PUB_FILE,
+    SIGNING_KEY_LIFETIME_S, SOFT_EXPIRY_S, STORE_FILE, TOKEN_FILE,
+};

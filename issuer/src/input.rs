@@ -1,0 +1,271 @@
+//! The issuance input of INTERFACE.md: one JSON object, strictly read (unknown fields are an
+//! error, a missing required one is an error that names it).
+
+use propusk_spec::{
+    Body, Country, Date, Document, DocumentKind, Exemption, Holder, Name, Pass, PassPurpose,
+    Recovery, Test, TestKind, TestResult, Text, Timestamp, Vaccination, VaccineProduct,
+};
+use serde::Deserialize;
+
+use crate::error::IssuerError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentIn {
+    kind: String,
+    number: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolderIn {
+    family_name: String,
+    given_name: Option<String>,
+    patronymic: Option<String>,
+    family_name_latin: Option<String>,
+    given_name_latin: Option<String>,
+    birth_date: String,
+    document: DocumentIn,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VaccinationIn {
+    product: String,
+    dose: u8,
+    doses: u8,
+    date: String,
+    country: String,
+    administered_by: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoveryIn {
+    first_positive: String,
+    country: String,
+    administered_by: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestIn {
+    kind: String,
+    sampled_at: String,
+    result: String,
+    center: String,
+    country: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExemptionIn {
+    valid_from: String,
+    valid_until: String,
+    country: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassIn {
+    purpose: String,
+    valid_from: String,
+    valid_until: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    #[serde(rename = "type")]
+    kind: String,
+    holder: HolderIn,
+    record_id: Option<String>,
+    vaccination: Option<VaccinationIn>,
+    recovery: Option<RecoveryIn>,
+    test: Option<TestIn>,
+    exemption: Option<ExemptionIn>,
+    pass: Option<PassIn>,
+}
+
+/// What an issuance input asks for: whom and what (the issuer adds id, times and key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The registry's record id, for idempotent batch issuance.
+    pub record_id: Option<String>,
+    /// The holder.
+    pub holder: Holder,
+    /// The body.
+    pub body: Body,
+}
+
+fn field<T>(name: &str, parsed: Result<T, impl std::fmt::Display>) -> Result<T, IssuerError> {
+    parsed.map_err(|e| IssuerError::Input(format!("{name}: {e}")))
+}
+
+fn text(name: &str, value: &str) -> Result<Text, IssuerError> {
+    field(name, Text::new(value))
+}
+
+impl Request {
+    /// Reads one issuance JSON object.
+    pub fn from_json(json: &str) -> Result<Self, IssuerError> {
+        let input: Input =
+            serde_json::from_str(json).map_err(|e| IssuerError::Input(e.to_string()))?;
+        Request::from_input(input)
+    }
+
+    fn from_input(input: Input) -> Result<Self, IssuerError> {
+        let h = input.holder;
+        let name = |field_name: &str, native: &str, latin: Option<&str>| {
+            field(field_name, Name::new(native, latin))
+        };
+        let kind: DocumentKind = field("holder.document.kind", h.document.kind.parse())?;
+        let holder = Holder {
+            family_name: name(
+                "holder.family_name",
+                &h.family_name,
+                h.family_name_latin.as_deref(),
+            )?,
+            given_name: h
+                .given_name
+                .as_deref()
+                .map(|g| name("holder.given_name", g, h.given_name_latin.as_deref()))
+                .transpose()?,
+            patronymic: h
+                .patronymic
+                .as_deref()
+                .map(|p| name("holder.patronymic", p, None))
+                .transpose()?,
+            birth_date: field("holder.birth_date", h.birth_date.parse())?,
+            document: field(
+                "holder.document.number",
+                Document::new(kind, &h.document.number),
+            )?,
+        };
+        if h.given_name.is_none() && h.given_name_latin.is_some() {
+            return Err(IssuerError::Input(
+                "holder.given_name_latin: given without holder.given_name".into(),
+            ));
+        }
+        let given = [
+            ("vaccination", input.vaccination.is_some()),
+            ("recovery", input.recovery.is_some()),
+            ("test", input.test.is_some()),
+            ("exemption", input.exemption.is_some()),
+            ("pass", input.pass.is_some()),
+        ];
+        if let Some((other, _)) = given
+            .iter()
+            .find(|(k, present)| *present && *k != input.kind)
+        {
+            return Err(IssuerError::Input(format!(
+                "`{other}` given for a credential of type `{}`",
+                input.kind
+            )));
+        }
+        let missing = || {
+            IssuerError::Input(format!(
+                "missing field `{}` (the body of type `{}`)",
+                input.kind, input.kind
+            ))
+        };
+        let date = |name: &str, v: &str| field::<Date>(name, v.parse());
+        let instant = |name: &str, v: &str| field::<Timestamp>(name, v.parse());
+        let country = |name: &str, v: &str| field::<Country>(name, v.parse());
+        let body = match input.kind.as_str() {
+            "vaccination" => {
+                let v = input.vaccination.ok_or_else(missing)?;
+                Body::Vaccination(Vaccination {
+                    product: field("vaccination.product", VaccineProduct::new(&v.product))?,
+                    dose: v.dose,
+                    doses: v.doses,
+                    date: date("vaccination.date", &v.date)?,
+                    country: country("vaccination.country", &v.country)?,
+                    administered_by: text("vaccination.administered_by", &v.administered_by)?,
+                })
+            }
+            "recovery" => {
+                let r = input.recovery.ok_or_else(missing)?;
+                Body::Recovery(Recovery {
+                    first_positive: date("recovery.first_positive", &r.first_positive)?,
+                    country: country("recovery.country", &r.country)?,
+                    administered_by: text("recovery.administered_by", &r.administered_by)?,
+                })
+            }
+            "test" => {
+                let t = input.test.ok_or_else(missing)?;
+                Body::Test(Test {
+                    kind: field::<TestKind>("test.kind", t.kind.parse())?,
+                    sampled_at: instant("test.sampled_at", &t.sampled_at)?,
+                    result: field::<TestResult>("test.result", t.result.parse())?,
+                    center: text("test.center", &t.center)?,
+                    country: country("test.country", &t.country)?,
+                })
+            }
+            "exemption" => {
+                let e = input.exemption.ok_or_else(missing)?;
+                Body::Exemption(Exemption {
+                    valid_from: date("exemption.valid_from", &e.valid_from)?,
+                    valid_until: date("exemption.valid_until", &e.valid_until)?,
+                    country: country("exemption.country", &e.country)?,
+                })
+            }
+            "pass" => {
+                let p = input.pass.ok_or_else(missing)?;
+                Body::Pass(Pass {
+                    purpose: field::<PassPurpose>("pass.purpose", p.purpose.parse())?,
+                    valid_from: instant("pass.valid_from", &p.valid_from)?,
+                    valid_until: instant("pass.valid_until", &p.valid_until)?,
+                })
+            }
+            other => {
+                return Err(IssuerError::Input(format!(
+                    "type: `{other}` is not one of vaccination, recovery, test, exemption, pass"
+                )));
+            }
+        };
+        Ok(Request {
+            record_id: input.record_id,
+            holder,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{"type": "vaccination",
+ "holder": {"family_name": "Иванов", "given_name": "Иван", "patronymic": "Иванович",
+            "birth_date": "1980-05-12",
+            "document": {"kind": "passport", "number": "4510 123789"}},
+ "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#;
+
+    #[test]
+    fn the_interface_example_reads() {
+        let r = Request::from_json(EXAMPLE).unwrap();
+        assert_eq!(r.holder.initials(), "I. I. I.");
+        assert_eq!(r.holder.document.masked(), "45** ***789");
+        assert!(matches!(r.body, Body::Vaccination(ref v) if v.product.code() == "Sputnik-V"));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let err = |json: &str| Request::from_json(json).unwrap_err().to_string();
+        assert!(err(&EXAMPLE.replace("\"doses\": 2,", "")).contains("doses"));
+        assert!(
+            err(&EXAMPLE.replace("\"type\"", "\"colour\": 1, \"type\""))
+                .contains("unknown field `colour`")
+        );
+        assert!(err(&EXAMPLE.replace("1980-05-12", "12.05.1980")).contains("holder.birth_date"));
+        assert!(err(&EXAMPLE.replace("\"RU\"", "\"Russia\"")).contains("vaccination.country"));
+        assert!(
+            err(&EXAMPLE.replace("\"type\": \"vaccination\"", "\"type\": \"test\""))
+                .contains("`vaccination` given")
+        );
+        assert!(err(&EXAMPLE.replace("4510 123789", "45")).contains("holder.document.number"));
+        assert!(err("[1, 2]").starts_with("input:"));
+    }
+}
