@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, verify};
+use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, issue, verify};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -24,6 +24,9 @@ pub enum Command {
     /// Measure the wire format: encode, decode and verify time per credential, the text length
     /// and QR version of each type, and the size against an EU DCC of the same content.
     Bench(bench::Args),
+    /// The issuing authority: keys, issuance, revocation, publishing.
+    #[command(subcommand)]
+    Issuer(issue::IssuerCommand),
     /// Set up and sync a verifier's local trust store.
     #[command(subcommand)]
     Verifier(verify::VerifierCommand),
@@ -45,6 +48,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     match cli.command {
         Command::Decode(args) => inspect::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Issuer(cmd) => issue::run(&cmd),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Verify(args) => verify::run_verify(&args),
     }

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod cli;
 pub mod inspect;
+pub mod issue;
 pub mod verify;
 
 /// Exit code: the command did its job, or every credential is valid.

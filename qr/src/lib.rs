@@ -167,3 +167,14 @@ pub fn render_png(text: &str, scale: u32) -> Result<Vec<u8>, RenderError> {
         .map_err(|e| RenderError::Png(e.to_string()))?;
     Ok(out.into_inner())
 }
+
+/// The QR code of `text` as an SVG document (error correction Q, four-module quiet zone).
+pub fn render_svg(text: &str) -> Result<String, RenderError> {
+    let code = QrCode::with_error_correction_level(text, EcLevel::Q)
+        .map_err(|e| RenderError::TooLong(e.to_string()))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}

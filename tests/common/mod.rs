@@ -7,8 +7,14 @@ use std::process::{Command, Output, Stdio};
 
 /// Runs `propusk` with `args`, feeding `stdin`.
 pub(crate) fn propusk(args: &[&str], stdin: &str) -> Output {
+    propusk_with(args, stdin, &[])
+}
+
+/// Runs `propusk` with `args` and environment variables, feeding `stdin`.
+pub(crate) fn propusk_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

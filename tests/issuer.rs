@@ -1,0 +1,376 @@
+//! The issuer end to end through the binary: keys, issuance, rotation, compromise, revocation,
+//! publishing, and a verifier that syncs from what was published.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Output;
+
+mod common;
+use common::{json_lines, propusk_with};
+
+const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+
+fn run(args: &[&str]) -> Output {
+    propusk_with(args, "", &[PASS])
+}
+
+fn ok(out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn vaccination(family: &str) -> String {
+    format!(
+        r#"{{"type": "vaccination",
+ "holder": {{"family_name": "{family}", "given_name": "Иван", "patronymic": "Иванович",
+            "birth_date": "1980-05-12", "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
+    )
+}
+
+fn issue(dir: &Path, json: &str, at: &str) -> String {
+    let input = dir.join(format!("input-{at}.json"));
+    std::fs::write(&input, json).unwrap();
+    let out = ok(run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(dir),
+        "--input",
+        s(&input),
+        "--at",
+        at,
+    ]));
+    out.lines().last().unwrap().to_owned()
+}
+
+fn verdict(store: &Path, text: &str, at: &str) -> (String, Option<String>) {
+    let out = propusk_with(
+        &["verify", "--store", s(store), "--json", "--at", at, text],
+        "",
+        &[],
+    );
+    let v = json_lines(&out).remove(0);
+    (
+        v["verdict"].as_str().unwrap().to_owned(),
+        v["reason"].as_str().map(str::to_owned),
+    )
+}
+
+#[test]
+fn key_lifecycle_revocation_and_publishing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    let (store, usb) = (tmp.path().join("verifier"), tmp.path().join("usb"));
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--name",
+        "Минздрав России",
+        "--country",
+        "RU",
+        "--url",
+        "https://portal.example",
+        "--at",
+        "2021-06-01T08:00:00Z",
+    ]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["issuer.sqlite", "operator.token"] {
+            let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
+    let keys: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "key",
+        "--dir",
+        s(&dir),
+        "list",
+        "--json",
+    ])))
+    .unwrap();
+    let key_a = keys[1]["key_id"].as_str().unwrap().to_owned();
+    assert_eq!(keys[1]["status"], "active");
+    assert_eq!(keys[1]["public_key"].as_str().unwrap().len(), 43);
+
+    // Key A signs two credentials, at 10:00 and at 12:00.
+    let a1 = issue(&dir, &vaccination("Иванов"), "2021-06-02T10:00:00Z");
+    let a2 = issue(&dir, &vaccination("Петров"), "2021-06-02T12:00:00Z");
+    // Rotate to B; B signs a third.
+    ok(run(&[
+        "issuer",
+        "key",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2021-06-02T13:00:00Z",
+        "rotate",
+    ]));
+    let b1 = issue(&dir, &vaccination("Сидоров"), "2021-06-02T14:00:00Z");
+
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        "2021-06-02T15:00:00Z",
+    ]));
+    ok(propusk_with(
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&dir.join("root.pub")),
+        ],
+        "",
+        &[],
+    ));
+    ok(propusk_with(
+        &[
+            "verifier",
+            "sync",
+            "--store",
+            s(&store),
+            "--from",
+            s(&usb),
+            "--at",
+            "2021-06-02T15:00:00Z",
+        ],
+        "",
+        &[],
+    ));
+    let at = "2021-06-03T00:00:00Z";
+    for text in [&a1, &a2, &b1] {
+        assert_eq!(verdict(&store, text, at), ("valid".into(), None));
+    }
+
+    // A is declared compromised since 11:00: a1 stays valid, a2 does not; b1 is revoked.
+    ok(run(&[
+        "issuer",
+        "key",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2021-06-03T09:00:00Z",
+        "compromise",
+        &key_a,
+        "--since",
+        "2021-06-02T11:00:00Z",
+    ]));
+    let b1_id = {
+        let out = propusk_with(&["decode", "--json", &b1], "", &[]);
+        json_lines(&out)[0]["credential"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    ok(run(&[
+        "issuer",
+        "revoke",
+        "--dir",
+        s(&dir),
+        &b1_id,
+        "--at",
+        "2021-06-03T09:05:00Z",
+    ]));
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        "2021-06-03T10:00:00Z",
+    ]));
+    let synced = ok(propusk_with(
+        &[
+            "verifier",
+            "sync",
+            "--store",
+            s(&store),
+            "--from",
+            s(&usb),
+            "--at",
+            "2021-06-03T10:00:00Z",
+        ],
+        "",
+        &[],
+    ));
+    assert!(synced.contains("1 → 2"), "{synced}");
+    let at = "2021-06-04T00:00:00Z";
+    assert_eq!(verdict(&store, &a1, at), ("valid".into(), None));
+    assert_eq!(
+        verdict(&store, &a2, at),
+        ("invalid".into(), Some("key_revoked".into()))
+    );
+    assert_eq!(
+        verdict(&store, &b1, at),
+        ("invalid".into(), Some("revoked".into()))
+    );
+
+    // The audit log kept every key operation.
+    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    let ops: Vec<String> = issuer
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|(_, op, _)| op)
+        .collect();
+    for op in [
+        "init",
+        "key-create",
+        "key-retired",
+        "key-compromised",
+        "revoke",
+        "publish",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
+    }
+}
+
+#[test]
+fn refusals_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2021-06-01T08:00:00Z",
+    ]));
+    let attempt = |json: &str| {
+        let input = dir.join("in.json");
+        std::fs::write(&input, json).unwrap();
+        let out = run(&[
+            "issuer",
+            "issue",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--at",
+            "2021-06-02T10:00:00Z",
+        ]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let good = vaccination("Иванов");
+    let (code, msg) = attempt(&good.replace("\"dose\": 2", "\"dose\": 1"));
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("course not complete"), "{msg}");
+    let (code, msg) = attempt(&good.replace("1980-05-12", "2030-01-01"));
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("in the future"), "{msg}");
+    let (code, msg) = attempt(&good.replace(
+        "\"administered_by\": \"ГБУЗ ГП № 2\"",
+        "\"administered_by\": \"ГБУЗ ГП № 2\", \"lot\": \"X\"",
+    ));
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("unknown field `lot`"), "{msg}");
+    let (code, msg) = attempt(&good.replace("\"product\": \"Sputnik-V\", ", ""));
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("product"), "{msg}");
+    let positive = r#"{"type": "test", "holder": {"family_name": "Иванов", "birth_date": "1980", "document": {"kind": "passport", "number": "4510 123789"}},
+        "test": {"kind": "pcr", "sampled_at": "2021-06-02T08:00:00+03:00", "result": "positive", "center": "Гемотест", "country": "RU"}}"#;
+    let (code, msg) = attempt(positive);
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("positive"), "{msg}");
+    let long_pass = r#"{"type": "pass", "holder": {"family_name": "Иванов", "birth_date": "1980", "document": {"kind": "passport", "number": "4510 123789"}},
+        "pass": {"purpose": "work", "valid_from": "2021-06-02T08:00:00Z", "valid_until": "2021-06-03T09:00:00Z"}}"#;
+    let (code, msg) = attempt(long_pass);
+    assert_eq!(code, Some(65));
+    assert!(msg.contains("longer than the rules allow"), "{msg}");
+
+    // A wrong passphrase changes nothing.
+    let input = dir.join("in.json");
+    std::fs::write(&input, &good).unwrap();
+    let out = propusk_with(
+        &["issuer", "issue", "--dir", s(&dir), "--input", s(&input)],
+        "",
+        &[("PROPUSK_PASSPHRASE", "wrong")],
+    );
+    assert_eq!(out.status.code(), Some(77));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("passphrase"));
+}
+
+#[test]
+fn issue_writes_qr_images_and_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--url",
+        "https://portal.example",
+        "--at",
+        "2021-06-01T08:00:00Z",
+    ]));
+    let input = dir.join("in.json");
+    std::fs::write(&input, vaccination("Иванов")).unwrap();
+    let (png, svg) = (tmp.path().join("qr.png"), tmp.path().join("qr.svg"));
+    let text = ok(run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--at",
+        "2021-06-02T10:00:00Z",
+        "--png",
+        s(&png),
+        "--svg",
+        s(&svg),
+    ]));
+    let text = text.lines().last().unwrap();
+    assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), text);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let link = ok(run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--at",
+        "2021-06-02T10:00:00Z",
+        "--link",
+        "--png",
+        s(&png),
+    ]));
+    let link = link.lines().last().unwrap();
+    assert!(
+        link.starts_with("https://portal.example/c/") && link.contains("#PR1:"),
+        "{link}"
+    );
+    assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), link);
+    let decoded = propusk_with(&["decode", "--json", link], "", &[]);
+    assert_eq!(json_lines(&decoded)[0]["decoded"], true);
+}
