@@ -484,10 +484,8 @@ impl Issuer {
     /// Issues a credential for `request` at `now`. With a record id already issued, returns
     /// that credential again and issues nothing.
     pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
-        if let Some(record) = &request.record_id {
-            if let Some(done) = self.record(record)? {
-                return Ok(done);
-            }
+        if let Some(done) = self.existing(request)? {
+            return Ok(done);
         }
         let today = now
             .date()
@@ -555,10 +553,8 @@ impl Issuer {
                     .lookup("id", &credential.id.to_string())?
                     .ok_or_else(|| IssuerError::Store("lost a credential".into()));
             }
-            if let Some(record) = &request.record_id {
-                if let Some(done) = self.record(record)? {
-                    return Ok(done);
-                }
+            if let Some(done) = self.existing(request)? {
+                return Ok(done);
             }
         }
     }
@@ -588,6 +584,14 @@ impl Issuer {
                 })
             })
             .optional()?)
+    }
+
+    /// The credential already issued for the request's record id, if any.
+    fn existing(&self, request: &Request) -> Result<Option<Issued>, IssuerError> {
+        match &request.record_id {
+            Some(record) => self.record(record),
+            None => Ok(None),
+        }
     }
 
     /// The credential issued for a registry record, if any.
