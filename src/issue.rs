@@ -63,6 +63,27 @@ pub enum IssuerCommand {
         #[arg(long)]
         link: bool,
     },
+    /// Issue from a registry export: CSV with a header row (columns in the README) or JSON
+    /// Lines (`.jsonl`). Idempotent on the record id; writes one QR PNG per record and
+    /// `issued.csv` (record_id,credential_id) into OUT. Bad rows are reported by line and the
+    /// good ones issued; exit 65 when any row was bad.
+    Batch {
+        /// The issuer's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The registry export.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where the QR images and `issued.csv` go.
+        #[arg(long)]
+        out: PathBuf,
+        /// The issuance time (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Write no QR images (only `issued.csv`).
+        #[arg(long)]
+        no_images: bool,
+    },
     /// Manage signing keys.
     Key {
         /// The issuer's directory.
@@ -200,6 +221,7 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
     let at = match cmd {
         IssuerCommand::Init { at, .. }
         | IssuerCommand::Issue { at, .. }
+        | IssuerCommand::Batch { at, .. }
         | IssuerCommand::Key { at, .. }
         | IssuerCommand::Revoke { at, .. }
         | IssuerCommand::Publish { at, .. } => at,
@@ -222,6 +244,12 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
             Ok(())
         }),
         IssuerCommand::Issue { dir, input, png, svg, link, .. } => issue(dir, input, png.as_deref(), svg.as_deref(), *link, now),
+        IssuerCommand::Batch { dir, input, out, no_images, .. } => {
+            return match batch(dir, input, out, !no_images, now) {
+                Ok(code) => code,
+                Err(e) => fail(&e),
+            };
+        }
         IssuerCommand::Key { dir, op, .. } => key(dir, op, now),
         IssuerCommand::Revoke { dir, id, .. } => match id.parse::<CredentialId>() {
             Err(e) => Err(IssuerError::Input(format!("credential id: {e}"))),
@@ -330,4 +358,65 @@ fn key(dir: &Path, op: &KeyOp, now: propusk_spec::Timestamp) -> Result<(), Issue
             Ok(())
         }
     }
+}
+
+fn batch(
+    dir: &Path,
+    input: &Path,
+    out: &Path,
+    images: bool,
+    now: propusk_spec::Timestamp,
+) -> Result<u8, IssuerError> {
+    let bytes = std::fs::read(input).map_err(|e| IssuerError::Io {
+        path: input.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let jsonl = input
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let rows = if jsonl {
+        propusk_issuer::read_jsonl(&String::from_utf8_lossy(&bytes))
+    } else {
+        propusk_issuer::read_csv(&bytes)?
+    };
+    let mut issuer = unlocked(dir)?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(rows.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} records, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+    let report = issuer.issue_batch(&rows, now, out, images, |done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (line, why) in &report.bad {
+        eprintln!("line {line}: {why}");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "issued {} new, {} already issued, {} bad rows, {} QR images; {:.0} records per second; {}",
+        report.issued,
+        report.existing,
+        report.bad.len(),
+        report.images,
+        (report.issued + report.existing) as f64 / secs.max(1e-9),
+        out.join("issued.csv").display()
+    );
+    Ok(if report.bad.is_empty() {
+        0
+    } else {
+        EXIT_DATA_REFUSED
+    })
 }

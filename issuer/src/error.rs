@@ -55,7 +55,8 @@ impl From<rusqlite::Error> for IssuerError {
 }
 
 impl IssuerError {
-    pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
         IssuerError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),

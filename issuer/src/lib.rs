@@ -30,11 +30,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod batch;
 mod error;
 mod input;
 mod secret;
 mod state;
 
+pub use batch::{BatchReport, CHUNK, CSV_COLUMNS, Row, image_name, read_csv, read_jsonl};
 pub use error::IssuerError;
 pub use input::Request;
 pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};

@@ -138,6 +138,16 @@ pub struct Published {
     pub revoked: u64,
 }
 
+/// What issuing needs once per run.
+pub(crate) struct Session {
+    kid: String,
+    key_id: KeyId,
+    secret: SecretKey,
+    not_after: i64,
+    rules: Rules,
+    encoder: Encoder,
+}
+
 struct Config {
     name: String,
     country: String,
@@ -484,8 +494,44 @@ impl Issuer {
     /// Issues a credential for `request` at `now`. With a record id already issued, returns
     /// that credential again and issues nothing.
     pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
+        let mut session = self.session()?;
+        self.issue_with(&mut session, request, now)
+            .map(|(issued, _)| issued)
+    }
+
+    /// What issuing needs once per run: the active key unsealed, the rules resolved.
+    pub(crate) fn session(&self) -> Result<Session, IssuerError> {
+        let kid = self
+            .signing_key_with_status("active")?
+            .ok_or_else(|| IssuerError::Key("no active signing key: rotate".into()))?;
+        let (sealed, not_after): (Vec<u8>, i64) = self.conn.query_row(
+            "SELECT sealed, not_after FROM keys WHERE key_id = ?1",
+            [&kid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let secret = self.vault()?.unseal(&sealed, kid.as_bytes())?;
+        let key_id =
+            KeyId::from_hex(&kid).ok_or_else(|| IssuerError::Store("malformed key id".into()))?;
+        Ok(Session {
+            kid,
+            key_id,
+            secret,
+            not_after,
+            rules: self.rules()?,
+            encoder: Encoder::default(),
+        })
+    }
+
+    /// Issues with a session; the flag says whether the credential is new (`false`: the record
+    /// id was issued before and that credential is returned).
+    pub(crate) fn issue_with(
+        &mut self,
+        session: &mut Session,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<(Issued, bool), IssuerError> {
         if let Some(done) = self.existing(request)? {
-            return Ok(done);
+            return Ok((done, false));
         }
         let today = now
             .date()
@@ -496,15 +542,7 @@ impl Issuer {
                 request.holder.birth_date
             )));
         }
-        let kid = self
-            .signing_key_with_status("active")?
-            .ok_or_else(|| IssuerError::Key("no active signing key: rotate".into()))?;
-        let (sealed, not_after): (Vec<u8>, i64) = self.conn.query_row(
-            "SELECT sealed, not_after FROM keys WHERE key_id = ?1",
-            [&kid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let secret = self.vault()?.unseal(&sealed, kid.as_bytes())?;
+        let not_after = session.not_after;
         let mut credential = Credential {
             id: CredentialId::from_bytes([0; 12]),
             issued_at: now,
@@ -513,7 +551,7 @@ impl Issuer {
             holder: request.holder.clone(),
             body: request.body.clone(),
         };
-        let outcome = self.rules()?.evaluate(&credential, now);
+        let outcome = session.rules.evaluate(&credential, now);
         match outcome.result {
             Ok(()) | Err(RuleFailure::NotYetValid | RuleFailure::Expired) => {}
             Err(failure) => return Err(IssuerError::Refused(failure.why().into())),
@@ -528,35 +566,61 @@ impl Issuer {
         }
         if until.unix() > not_after {
             return Err(IssuerError::Refused(format!(
-                "the signing key {kid} ends at {} before this credential would: rotate the key",
+                "the signing key {} ends at {} before this credential would: rotate the key",
+                session.kid,
                 rfc3339(not_after)
             )));
         }
         credential.expires_at = until;
-        let key_id =
-            KeyId::from_hex(&kid).ok_or_else(|| IssuerError::Store("malformed key id".into()))?;
-        let mut encoder = Encoder::default();
         loop {
             let mut id = [0u8; 12];
             random_bytes(&mut id)?;
             credential.id = CredentialId::from_bytes(id);
-            let text = encoder
-                .encode(&credential, &key_id, |d| secret.sign(d))
+            let secret = &session.secret;
+            let text = session
+                .encoder
+                .encode(&credential, &session.key_id, |d| secret.sign(d))
                 .map_err(|e| IssuerError::Refused(e.to_string()))?;
+            let id_text = credential.id.to_string();
             let inserted = self.conn.execute(
                 "INSERT OR IGNORE INTO credentials (id, record_id, type, key_id, issued_at, expires_at, status, text)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'issued', ?7)",
-                params![credential.id.to_string(), request.record_id, credential.credential_type().as_str(), kid, now.unix(), until.unix(), text],
+                params![id_text, request.record_id, credential.credential_type().as_str(), session.kid, now.unix(), until.unix(), text],
             )?;
             if inserted == 1 {
-                return self
-                    .lookup("id", &credential.id.to_string())?
-                    .ok_or_else(|| IssuerError::Store("lost a credential".into()));
+                let link = self
+                    .config
+                    .url
+                    .as_deref()
+                    .and_then(|u| short_link(u, &credential.id).ok());
+                let issued = Issued {
+                    id: id_text,
+                    credential: text,
+                    link,
+                    record_id: request.record_id.clone(),
+                    credential_type: credential.credential_type().as_str().into(),
+                    key_id: session.kid.clone(),
+                    issued_at: now.to_string(),
+                    expires_at: until.to_string(),
+                    status: "issued".into(),
+                };
+                return Ok((issued, true));
             }
             if let Some(done) = self.existing(request)? {
-                return Ok(done);
+                return Ok((done, false));
             }
         }
+    }
+
+    /// Runs `f` inside one transaction: everything it wrote is committed together, or nothing.
+    pub(crate) fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> Result<T, IssuerError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let out = f(self);
+        self.conn.execute_batch("COMMIT")?;
+        Ok(out)
     }
 
     fn lookup(&self, column: &str, value: &str) -> Result<Option<Issued>, IssuerError> {

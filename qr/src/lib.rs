@@ -16,7 +16,6 @@
 use std::path::Path;
 
 use image::{GrayImage, ImageReader, Limits, Luma};
-use qrcode::{Color, EcLevel, QrCode};
 use thiserror::Error;
 
 /// Largest image file accepted, in bytes.
@@ -138,43 +137,93 @@ pub enum RenderError {
     Png(String),
 }
 
+/// A QR code's modules: `size` × `size`, dark or light, row by row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Modules {
+    /// Modules per side.
+    pub size: u32,
+    /// The QR version (1–40).
+    pub version: u32,
+    /// Whether each module is dark, row-major.
+    pub dark: Vec<bool>,
+}
+
+/// Encodes `text` at error correction Q in the smallest version that holds it, with the mask
+/// of lowest penalty (fast_qr scores the eight masks in well under a millisecond; credential
+/// text is all in the QR alphanumeric set, so it is encoded in alphanumeric mode).
+pub fn encode(text: &str) -> Result<Modules, RenderError> {
+    let code = fast_qr::QRBuilder::new(text)
+        .ecl(fast_qr::ECL::Q)
+        .build()
+        .map_err(|e| RenderError::TooLong(format!("{e:?}")))?;
+    let size = code.size;
+    let dark = code.data[..size * size]
+        .iter()
+        .map(|m| m.0 & 1 == 1)
+        .collect();
+    let version = ((size - 17) / 4) as u32;
+    Ok(Modules {
+        size: size as u32,
+        version,
+        dark,
+    })
+}
+
+/// The QR version (1–40) that holds `text` at error correction Q.
+pub fn version(text: &str) -> Result<u32, RenderError> {
+    encode(text).map(|m| m.version)
+}
+
 /// The QR code of `text` at error correction Q, as greyscale pixels: `scale` pixels per module
-/// and a four-module quiet zone. Credential text is all in the QR alphanumeric set, so the
-/// encoder uses alphanumeric mode for it.
+/// and a four-module quiet zone.
 pub fn render(text: &str, scale: u32) -> Result<GrayImage, RenderError> {
-    let code = QrCode::with_error_correction_level(text, EcLevel::Q)
-        .map_err(|e| RenderError::TooLong(e.to_string()))?;
-    let n = code.width() as u32;
-    let colors = code.to_colors();
+    let m = encode(text)?;
     let scale = scale.max(1);
-    let size = (n + 2 * QUIET_ZONE) * scale;
-    Ok(GrayImage::from_fn(size, size, |x, y| {
+    let side = (m.size + 2 * QUIET_ZONE) * scale;
+    Ok(GrayImage::from_fn(side, side, |x, y| {
         let (mx, my) = (
             (x / scale).wrapping_sub(QUIET_ZONE),
             (y / scale).wrapping_sub(QUIET_ZONE),
         );
-        let dark = mx < n && my < n && colors[(my * n + mx) as usize] == Color::Dark;
+        let dark = mx < m.size && my < m.size && m.dark[(my * m.size + mx) as usize];
         Luma([if dark { 0 } else { 255 }])
     }))
 }
 
-/// The QR code of `text` as PNG bytes (see [`render`]).
+/// The QR code of `text` as a PNG (see [`render`]): 8-bit greyscale, fast compression.
 pub fn render_png(text: &str, scale: u32) -> Result<Vec<u8>, RenderError> {
     let image = render(text, scale)?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| RenderError::Png(e.to_string()))?;
-    Ok(out.into_inner())
+    let mut out = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    );
+    image::ImageEncoder::write_image(
+        encoder,
+        image.as_raw(),
+        image.width(),
+        image.height(),
+        image::ExtendedColorType::L8,
+    )
+    .map_err(|e| RenderError::Png(e.to_string()))?;
+    Ok(out)
 }
 
-/// The QR code of `text` as an SVG document (error correction Q, four-module quiet zone).
+/// The QR code of `text` as an SVG document: one path of unit squares, four-module quiet zone.
 pub fn render_svg(text: &str) -> Result<String, RenderError> {
-    let code = QrCode::with_error_correction_level(text, EcLevel::Q)
-        .map_err(|e| RenderError::TooLong(e.to_string()))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build())
+    let m = encode(text)?;
+    let side = m.size + 2 * QUIET_ZONE;
+    let mut path = String::with_capacity(m.dark.len() * 4);
+    for y in 0..m.size {
+        for x in 0..m.size {
+            if m.dark[(y * m.size + x) as usize] {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + QUIET_ZONE, y + QUIET_ZONE));
+            }
+        }
+    }
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{px}\" height=\"{px}\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>\n",
+        px = side * 4
+    ))
 }

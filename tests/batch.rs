@@ -1,0 +1,249 @@
+//! Batch issuance through the binary: idempotent reruns, bad rows by line number, and a run
+//! killed with SIGKILL in the middle that a rerun completes without duplicates or losses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::propusk_with;
+
+const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+const AT: &str = "2021-11-21T08:00:00Z";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    propusk_with(args, "", &[PASS])
+}
+
+fn init(dir: &Path) {
+    let out = run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(dir),
+        "--at",
+        "2021-11-20T08:00:00Z",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn registry(n: usize) -> String {
+    let mut csv = String::from(
+        "record_id,type,family_name,given_name,birth_date,document_kind,document_number,product,dose,doses,date,country,administered_by\n",
+    );
+    for i in 0..n {
+        csv.push_str(&format!("R-{i:06},vaccination,Иванов,Иван,1980-05-12,passport,4510 {:06},Sputnik-V,2,2,2021-06-01,RU,ГБУЗ ГП № 2\n", i % 1_000_000));
+    }
+    csv
+}
+
+fn issued_csv(out: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(out.join("issued.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("record_id,credential_id"));
+    lines
+        .map(|l| {
+            l.split_once(',')
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_csv_twice_gives_the_same_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
+    init(&dir);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/registry.csv");
+    let first = run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&example),
+        "--out",
+        s(&out),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout)
+            .starts_with("issued 5 new, 0 already issued, 0 bad rows, 5 QR images")
+    );
+    let ids = issued_csv(&out);
+    assert_eq!(ids.len(), 5);
+    // Every QR image decodes, from its pixels, to the credential whose id issued.csv gives.
+    for (record, id) in &ids {
+        let text = propusk_qr::read_qr_file(&out.join(format!("{record}.png"))).unwrap();
+        let decoded = propusk_spec::decode(&text).unwrap();
+        assert_eq!(&decoded.unverified_claims().id.to_string(), id);
+    }
+    let second = run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&example),
+        "--out",
+        s(&out),
+        "--at",
+        "2021-11-22T08:00:00Z",
+    ]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&second.stdout)
+            .starts_with("issued 0 new, 5 already issued, 0 bad rows, 0 QR images")
+    );
+    assert_eq!(issued_csv(&out), ids);
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_good_rows_go_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
+    init(&dir);
+    let mut csv = registry(3);
+    csv.push_str("R-bad1,vaccination,Иванов,Иван,12.05.1980,passport,4510 123789,Sputnik-V,2,2,2021-06-01,RU,ГБУЗ ГП № 2\n");
+    csv.push_str("R-bad2,vaccination,Иванов,Иван,1980-05-12,passport,4510 123789,Sputnik-V,1,2,2021-06-01,RU,ГБУЗ ГП № 2\n");
+    csv.push_str("R-000001,vaccination,Петров,Пётр,1980-05-12,passport,4510 123789,Sputnik-V,2,2,2021-06-01,RU,ГБУЗ ГП № 2\n");
+    csv.push_str("R-bad3,flu-shot,Иванов,Иван,1980-05-12,passport,4510 123789,,,,,,\n");
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, csv).unwrap();
+    let result = run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--out",
+        s(&out),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(result.status.code(), Some(65));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("line 5: input: holder.birth_date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 6: refused: vaccination course not complete"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 7: record_id repeats line 3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 8: input: type: `flu-shot`"),
+        "{stderr}"
+    );
+    assert_eq!(issued_csv(&out).len(), 3);
+}
+
+#[test]
+fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
+    init(&dir);
+    let n = 1500;
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(n)).unwrap();
+    let args = [
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--out",
+        s(&out),
+        "--at",
+        AT,
+    ];
+    // Kill the first run with SIGKILL once some images exist (so it is really mid-way).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(args)
+        .env(PASS.0, PASS.1)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let images = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
+        if images > 50 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the first run was to be killed before it finished"
+    );
+    assert!(
+        !out.join("issued.csv").exists(),
+        "the killed run got to the end"
+    );
+
+    let rerun = run(&args);
+    assert_eq!(
+        rerun.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let summary = String::from_utf8_lossy(&rerun.stdout).into_owned();
+    let ids = issued_csv(&out);
+    assert_eq!(ids.len(), n, "{summary}");
+    let unique: HashSet<&String> = ids.iter().map(|(_, id)| id).collect();
+    assert_eq!(unique.len(), n, "a record got two credentials");
+    // The store holds exactly one credential per record: the one issued.csv names.
+    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    let by_record: HashMap<&str, &str> = ids
+        .iter()
+        .map(|(r, id)| (r.as_str(), id.as_str()))
+        .collect();
+    for (record, id) in by_record.iter().step_by(97) {
+        assert_eq!(issuer.record(record).unwrap().unwrap().id, *id);
+        let text = propusk_qr::read_qr_file(&out.join(format!("{record}.png"))).unwrap();
+        assert_eq!(
+            propusk_spec::decode(&text)
+                .unwrap()
+                .unverified_claims()
+                .id
+                .to_string(),
+            *id
+        );
+    }
+    let (_, existing) = summary.split_once(" new, ").unwrap();
+    let existing: usize = existing.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(
+        existing > 0,
+        "the killed run had committed nothing: {summary}"
+    );
+}
