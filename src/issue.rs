@@ -84,6 +84,15 @@ pub enum IssuerCommand {
         #[arg(long)]
         no_images: bool,
     },
+    /// Was a registry record issued, and when? Prints the record's credential as JSON (id,
+    /// type, key, issued_at, expires_at, status); exit 65 when the record was never issued.
+    Record {
+        /// The issuer's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The registry record id.
+        record_id: String,
+    },
     /// Manage signing keys.
     Key {
         /// The issuer's directory.
@@ -219,6 +228,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
 /// Runs `propusk issuer ...`.
 pub fn run(cmd: &IssuerCommand) -> u8 {
     let at = match cmd {
+        IssuerCommand::Record { .. } => &None,
         IssuerCommand::Init { at, .. }
         | IssuerCommand::Issue { at, .. }
         | IssuerCommand::Batch { at, .. }
@@ -250,6 +260,16 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
                 Err(e) => fail(&e),
             };
         }
+        IssuerCommand::Record { dir, record_id } => Issuer::open(dir).and_then(|i| i.record(record_id)).and_then(|found| {
+            let mut issued = found.ok_or_else(|| IssuerError::Input(format!("record {record_id} was never issued")))?;
+            issued.credential.clear();
+            let mut v = serde_json::to_value(&issued).map_err(|e| IssuerError::Store(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.remove("credential");
+            }
+            println!("{v}");
+            Ok(())
+        }),
         IssuerCommand::Key { dir, op, .. } => key(dir, op, now),
         IssuerCommand::Revoke { dir, id, .. } => match id.parse::<CredentialId>() {
             Err(e) => Err(IssuerError::Input(format!("credential id: {e}"))),

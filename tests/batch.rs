@@ -116,6 +116,29 @@ fn the_same_csv_twice_gives_the_same_credentials() {
             .starts_with("issued 0 new, 5 already issued, 0 bad rows, 0 QR images")
     );
     assert_eq!(issued_csv(&out), ids);
+
+    // An operator asks: was R-0003 issued, and when?
+    let record = run(&["issuer", "record", "--dir", s(&dir), "R-0003"]);
+    let v: serde_json::Value = serde_json::from_slice(&record.stdout).unwrap();
+    assert_eq!(v["id"], ids[2].1.as_str());
+    assert_eq!(
+        (
+            v["type"].as_str(),
+            v["status"].as_str(),
+            v["issued_at"].as_str()
+        ),
+        (Some("recovery"), Some("issued"), Some(AT))
+    );
+    assert!(
+        v.get("credential").is_none(),
+        "no personal data in the answer"
+    );
+    assert_eq!(
+        run(&["issuer", "record", "--dir", s(&dir), "R-9999"])
+            .status
+            .code(),
+        Some(65)
+    );
 }
 
 #[test]

@@ -308,8 +308,7 @@ impl Issuer {
                             if new || !path.exists() {
                                 let png = propusk_qr::render_png(&issued.credential, 4)
                                     .map_err(|e| IssuerError::Refused(e.to_string()))?;
-                                write_atomically(&path, &png)
-                                    .map_err(|e| IssuerError::io(&path, e))?;
+                                write_image(&path, &png)?;
                                 report.images += 1;
                             }
                         }
@@ -327,6 +326,15 @@ impl Issuer {
         write_atomically(&path, csv.as_bytes()).map_err(|e| IssuerError::io(&path, e))?;
         Ok(report)
     }
+}
+
+/// Writes an image through a temporary file and a rename, so no reader ever sees half an image,
+/// but without waiting for the disk: a rerun after a crash rewrites any image that is missing,
+/// and the images are derived from the store, which is durable.
+fn write_image(path: &Path, png: &[u8]) -> Result<(), IssuerError> {
+    let tmp = path.with_extension("png.tmp");
+    std::fs::write(&tmp, png).map_err(|e| IssuerError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| IssuerError::io(path, e))
 }
 
 fn csv_field(value: &str) -> String {
