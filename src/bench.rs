@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signature, Signer, SigningKey};
 use propusk_spec::{CredentialId, CredentialType, Encoder, KeyId, compare, decode, examples};
-use qrcode::{EcLevel, QrCode, Version};
 
 use crate::EXIT_OK;
 
@@ -21,11 +20,8 @@ pub struct Args {
 }
 
 /// The QR version (1–40) that holds `text` at error correction Q, or 0 if none does.
-pub fn qr_version(text: &str) -> i16 {
-    match QrCode::with_error_correction_level(text, EcLevel::Q).map(|q| q.version()) {
-        Ok(Version::Normal(v)) => v,
-        _ => 0,
-    }
+pub fn qr_version(text: &str) -> u32 {
+    propusk_qr::version(text).unwrap_or(0)
 }
 
 /// Median time per operation of `f`, over five runs of `n` calls.
