@@ -34,6 +34,7 @@ mod batch;
 mod error;
 mod input;
 mod secret;
+pub mod server;
 mod state;
 
 pub use batch::{BatchReport, CHUNK, CSV_COLUMNS, Row, image_name, read_csv, read_jsonl};
