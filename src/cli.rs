@@ -27,6 +27,9 @@ pub enum Command {
     /// The issuing authority: keys, issuance, revocation, publishing.
     #[command(subcommand)]
     Issuer(issue::IssuerCommand),
+    /// Serve the trust bundle, the portal page for link QR codes and the operator API
+    /// (`Authorization: Bearer` the token in DIR/operator.token).
+    Serve(issue::ServeArgs),
     /// Set up and sync a verifier's local trust store.
     #[command(subcommand)]
     Verifier(verify::VerifierCommand),
@@ -49,6 +52,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Decode(args) => inspect::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Issuer(cmd) => issue::run(&cmd),
+        Command::Serve(args) => issue::run_serve(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Verify(args) => verify::run_verify(&args),
     }

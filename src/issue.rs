@@ -440,3 +440,44 @@ fn batch(
         EXIT_DATA_REFUSED
     })
 }
+
+/// Arguments of `propusk serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The issuer's directory.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+}
+
+/// Runs `propusk serve` until interrupted.
+pub fn run_serve(args: &ServeArgs) -> u8 {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let state = match unlocked(&args.dir)
+        .and_then(|issuer| propusk_issuer::server::AppState::new(&args.dir, issuer))
+    {
+        Ok(state) => state,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("propusk: cannot start the runtime: {e}");
+            return EXIT_IO;
+        }
+    };
+    match runtime.block_on(propusk_issuer::server::serve(state, args.addr)) {
+        Ok(()) => 0,
+        Err(e) => fail(&e),
+    }
+}

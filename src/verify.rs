@@ -13,6 +13,8 @@ use crate::{EXIT_IO, EXIT_UNKNOWN, EXIT_USAGE};
 
 /// Exit code: trust data was refused (bad signature, rollback, another jurisdiction...).
 pub const EXIT_DATA_REFUSED: u8 = 65;
+/// Exit code: the issuer's server cannot be reached (sysexits `EX_UNAVAILABLE`).
+pub const EXIT_UNAVAILABLE: u8 = 69;
 /// Exit code: the store is not set up, or pinned to another root.
 pub const EXIT_CONFIG: u8 = 78;
 
@@ -30,16 +32,20 @@ pub enum VerifierCommand {
         #[arg(long)]
         root: PathBuf,
     },
-    /// Take newer trust data into force from a published directory (a USB stick, a mirror).
-    /// Exit 0 when updated or already up to date, 65 when the data is refused (signature,
-    /// rollback, another jurisdiction), 74 when files cannot be read, 78 without a store.
+    /// Take newer trust data into force from the issuer's server or a published directory (a USB
+    /// stick, a mirror). Exit 0 when updated or already up to date, 65 when the data is refused
+    /// (signature, rollback, another jurisdiction), 69 when the server cannot be reached (the
+    /// trust data in force is kept), 74 when files cannot be read, 78 without a store.
     Sync {
         /// The store directory.
         #[arg(long)]
         store: PathBuf,
-        /// The directory that `propusk issuer publish` wrote (with `index.cbor`).
+        /// The directory that `propusk issuer publish` wrote (with `index.cbor`): a USB stick.
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        from: Option<PathBuf>,
+        /// The issuer's server (`propusk serve`), e.g. `https://trust.example`.
         #[arg(long)]
-        from: PathBuf,
+        url: Option<String>,
         /// The time of the sync (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
@@ -89,6 +95,7 @@ fn error_code(e: &VerifierError) -> u8 {
         VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
         VerifierError::Io { .. } => EXIT_IO,
         VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
+        VerifierError::Network(_) => EXIT_UNAVAILABLE,
         _ => EXIT_DATA_REFUSED,
     }
 }
@@ -135,7 +142,12 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
                 Err(e) => fail(&e),
             }
         }
-        VerifierCommand::Sync { store, from, at } => {
+        VerifierCommand::Sync {
+            store,
+            from,
+            url,
+            at,
+        } => {
             let now = match parse_at(at.as_deref()) {
                 Ok(t) => t,
                 Err(e) => {
@@ -143,7 +155,11 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
                     return EXIT_USAGE;
                 }
             };
-            let result = Store::open(store).and_then(|mut s| s.sync_from_dir(from, now));
+            let result = Store::open(store).and_then(|mut s| match (from, url) {
+                (Some(dir), _) => s.sync_from_dir(dir, now),
+                (None, Some(url)) => s.sync_from_url(url, now),
+                (None, None) => Err(VerifierError::Corrupt("neither --from nor --url")),
+            });
             match result {
                 Ok(SyncOutcome::Updated {
                     from: Some(old),

@@ -38,7 +38,10 @@ struct Server {
 
 fn server() -> Server {
     let tmp = tempfile::tempdir().unwrap();
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let now = propusk_spec::Timestamp::from_unix(secs - 7 * 86_400).unwrap();
     let issuer = Issuer::init(
         tmp.path(),

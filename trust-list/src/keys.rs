@@ -16,7 +16,7 @@ pub enum KeyStatus {
     Next,
     /// In use.
     Active,
-    /// Signs nothing new since `since` (Unix seconds); what it signed before stays valid.
+    /// Signs nothing after `since` (Unix seconds); what it signed until then stays valid.
     Retired {
         /// When the key was retired.
         since: i64,
@@ -107,7 +107,8 @@ impl TrustedKey {
             KeyStatus::Compromised { since } if issued >= since => {
                 return Err(KeyRefusal::Compromised);
             }
-            KeyStatus::Retired { since } if issued >= since => return Err(KeyRefusal::Retired),
+            // A key retired at T may have signed up to and including the second T itself.
+            KeyStatus::Retired { since } if issued > since => return Err(KeyRefusal::Retired),
             _ => {}
         }
         if !self.types.contains(&credential.credential_type()) {

@@ -40,6 +40,9 @@ pub enum VerifierError {
         /// The newest signed time seen (Unix seconds).
         newest: i64,
     },
+    /// The issuer's server could not be reached, or answered with an error.
+    #[error("network: {0}")]
+    Network(String),
     /// Something in the store is not what was written.
     #[error("the verifier store is damaged: {0}")]
     Corrupt(&'static str),

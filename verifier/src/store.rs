@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS bundle (
     content_sha256 TEXT NOT NULL,
     bytes BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS http_cache (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    base_url TEXT NOT NULL,
+    index_etag TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS delta (
     sequence INTEGER PRIMARY KEY,
     bytes BLOB NOT NULL
@@ -248,6 +253,91 @@ impl Store {
         self.install(&bytes, Some(&index), now)
     }
 
+    /// Fetches trust data from the issuer's server at `base` (its `/bundle/` files) and takes it
+    /// into force like [`Store::sync_from_dir`]: a conditional request for the index (a verifier
+    /// that is up to date pays one tiny 304), then the delta from the sequence in force, or the
+    /// full bundle. Transport failures are retried three times with growing pauses; when the
+    /// network stays down the trust data in force is kept and the error says so.
+    pub fn sync_from_url(
+        &mut self,
+        base: &str,
+        now: Timestamp,
+    ) -> Result<SyncOutcome, VerifierError> {
+        let base = base.trim_end_matches('/');
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(std::time::Duration::from_secs(5)))
+            .timeout_global(Some(std::time::Duration::from_secs(120)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let cached: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT base_url, index_etag FROM http_cache WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let etag = cached.filter(|(url, _)| url == base).map(|(_, etag)| etag);
+        let current = self.meta()?;
+        let (status, etag_now, index_bytes) = fetch(
+            &agent,
+            &format!("{base}/bundle/{INDEX_FILE}"),
+            etag.as_deref().filter(|_| current.is_some()),
+            1 << 20,
+        )?;
+        if status == 304 {
+            if let Some(current) = current {
+                return Ok(SyncOutcome::UpToDate(current.sequence));
+            }
+        }
+        if status != 200 {
+            return Err(VerifierError::Network(format!(
+                "{base}/bundle/{INDEX_FILE} answered {status}"
+            )));
+        }
+        let index = Index::open(&index_bytes, &self.root)?;
+        let delta = current
+            .as_ref()
+            .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
+        let outcome = match delta {
+            Some(entry) => {
+                let (status, _, bytes) = fetch(
+                    &agent,
+                    &format!("{base}/bundle/{}", entry.file),
+                    None,
+                    propusk_trust_list::MAX_BUNDLE_LEN as u64,
+                )?;
+                if status != 200 || sha256_hex(&bytes) != entry.sha256 {
+                    return Err(VerifierError::IndexMismatch);
+                }
+                self.install_delta(&bytes, &index, now)?
+            }
+            None => {
+                let (status, _, bytes) = fetch(
+                    &agent,
+                    &format!("{base}/bundle/{}", index.full),
+                    None,
+                    propusk_trust_list::MAX_BUNDLE_LEN as u64,
+                )?;
+                if status != 200 {
+                    return Err(VerifierError::Network(format!(
+                        "the bundle answered {status}"
+                    )));
+                }
+                self.install(&bytes, Some(&index), now)?
+            }
+        };
+        if let Some(etag) = etag_now {
+            self.conn.execute(
+                "INSERT INTO http_cache (id, base_url, index_etag) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET base_url = ?1, index_etag = ?2",
+                params![base, etag],
+            )?;
+        }
+        Ok(outcome)
+    }
+
     /// Applies a signed delta to the bundle in force (see [`Store::sync_from_dir`]).
     pub fn install_delta(
         &mut self,
@@ -354,4 +444,53 @@ impl Store {
     pub fn path(dir: &Path) -> PathBuf {
         dir.join(STORE_FILE)
     }
+}
+
+/// One GET with up to three retries on transport errors and 5xx answers (0.5 s, 1 s, 2 s
+/// apart); returns the status, the ETag and the body (at most `limit` bytes).
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    if_none_match: Option<&str>,
+    limit: u64,
+) -> Result<(u16, Option<String>, Vec<u8>), VerifierError> {
+    let mut pause = std::time::Duration::from_millis(500);
+    let mut last = String::new();
+    for attempt in 0..4 {
+        if attempt > 0 {
+            std::thread::sleep(pause);
+            pause *= 2;
+        }
+        let mut request = agent.get(url);
+        if let Some(etag) = if_none_match {
+            request = request.header("If-None-Match", etag);
+        }
+        match request.call() {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                if status >= 500 {
+                    last = format!("{url} answered {status}");
+                    continue;
+                }
+                let etag = response
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body = if status == 200 {
+                    response
+                        .body_mut()
+                        .with_config()
+                        .limit(limit)
+                        .read_to_vec()
+                        .map_err(|e| VerifierError::Network(format!("{url}: {e}")))?
+                } else {
+                    Vec::new()
+                };
+                return Ok((status, etag, body));
+            }
+            Err(e) => last = format!("{url}: {e}"),
+        }
+    }
+    Err(VerifierError::Network(last))
 }

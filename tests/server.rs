@@ -1,0 +1,231 @@
+//! The real server on a loopback port: a verifier syncs over HTTP and verifies; the operator
+//! issues, revokes and rotates through the API; the next sync sees it; a sync with nothing new
+//! is a 304; a wrong token is a 401 and changes nothing; a server that is down keeps the old
+//! trust data in force.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+mod common;
+use common::{json_lines, propusk_with};
+
+const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `propusk serve` on a free loopback port; returns the process and its base URL.
+fn start(dir: &Path) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(["serve", "--dir", s(dir), "--addr", "127.0.0.1:0"])
+        .env(PASS.0, PASS.1)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (Running(child), url)
+}
+
+fn recent(days_ago: i64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    propusk_spec::Timestamp::from_unix(secs - days_ago * 86_400)
+        .unwrap()
+        .to_string()
+}
+
+fn vaccination(record: &str) -> String {
+    format!(
+        r#"{{"type": "vaccination", "record_id": "{record}",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
+        &recent(1)[..10]
+    )
+}
+
+fn post(url: &str, token: &str, body: &str) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(body)
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn sync(store: &Path, url: &str) -> (Option<i32>, String, String) {
+    let out = propusk_with(
+        &["verifier", "sync", "--store", s(store), "--url", url],
+        "",
+        &[],
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn verdict(store: &Path, text: &str) -> (String, Option<String>) {
+    let out = propusk_with(&["verify", "--store", s(store), "--json", text], "", &[]);
+    let v = json_lines(&out).remove(0);
+    (
+        v["verdict"].as_str().unwrap().to_owned(),
+        v["reason"].as_str().map(str::to_owned),
+    )
+}
+
+#[test]
+fn sync_over_http_and_the_operator_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("issuer"), tmp.path().join("verifier"));
+    let init = propusk_with(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            s(&dir),
+            "--url",
+            "https://portal.example",
+            "--at",
+            &recent(7),
+        ],
+        "",
+        &[PASS],
+    );
+    assert_eq!(init.status.code(), Some(0));
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (server, url) = start(&dir);
+
+    assert_eq!(
+        propusk_with(
+            &[
+                "verifier",
+                "init",
+                "--store",
+                s(&store),
+                "--root",
+                s(&dir.join("root.pub"))
+            ],
+            "",
+            &[]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let (code, out, err) = sync(&store, &url);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("trust data in force: sequence 1"), "{out}");
+
+    let (status, first) = post(
+        &format!("{url}/api/v1/credentials"),
+        &token,
+        &vaccination("R-1"),
+    );
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = post(
+        &format!("{url}/api/v1/credentials"),
+        &token,
+        &vaccination("R-2"),
+    );
+    assert_eq!(status, 200);
+    let (first_text, second_text) = (
+        first["credential"].as_str().unwrap(),
+        second["credential"].as_str().unwrap(),
+    );
+    assert_eq!(verdict(&store, first_text), ("valid".into(), None));
+
+    // A wrong token is refused and changes nothing.
+    let (status, body) = post(
+        &format!(
+            "{url}/api/v1/credentials/{}/revoke",
+            second["id"].as_str().unwrap()
+        ),
+        "not-the-token",
+        "",
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+
+    // Revoke the first, rotate the key: two new publications.
+    let (status, _) = post(
+        &format!(
+            "{url}/api/v1/credentials/{}/revoke",
+            first["id"].as_str().unwrap()
+        ),
+        &token,
+        "",
+    );
+    assert_eq!(status, 200);
+    let (status, key) = post(&format!("{url}/api/v1/keys/rotate"), &token, "");
+    assert_eq!((status, key["status"].as_str()), (200, Some("active")));
+
+    let (code, out, err) = sync(&store, &url);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("sequence 1 → 3"), "{out}");
+    assert_eq!(
+        verdict(&store, first_text),
+        ("invalid".into(), Some("revoked".into()))
+    );
+    assert_eq!(
+        verdict(&store, second_text),
+        ("valid".into(), None),
+        "the refused call changed nothing"
+    );
+
+    // Nothing new: the index answers 304.
+    let (code, out, _) = sync(&store, &url);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("already up to date: sequence 3"), "{out}");
+
+    // The server goes away: the verifier says so and keeps what it has.
+    drop(server);
+    let (code, _, err) = sync(&store, &url);
+    assert_eq!(code, Some(69), "{err}");
+    assert!(
+        err.contains("keeping the trust data in force (sequence 3"),
+        "{err}"
+    );
+    assert_eq!(verdict(&store, second_text), ("valid".into(), None));
+}
