@@ -286,10 +286,10 @@ impl Store {
             etag.as_deref().filter(|_| current.is_some()),
             1 << 20,
         )?;
-        if status == 304 {
-            if let Some(current) = current {
-                return Ok(SyncOutcome::UpToDate(current.sequence));
-            }
+        if status == 304
+            && let Some(current) = current
+        {
+            return Ok(SyncOutcome::UpToDate(current.sequence));
         }
         if status != 200 {
             return Err(VerifierError::Network(format!(
