@@ -5,58 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 mod common;
-use common::{json_lines, propusk_with};
+use common::{days_ago, json_lines, propusk_with, start_server};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `propusk serve` on a free loopback port; returns the process and its base URL.
-fn start(dir: &Path) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
-        .args(["serve", "--dir", s(dir), "--addr", "127.0.0.1:0"])
-        .env(PASS.0, PASS.1)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
-    (Running(child), url)
-}
-
-fn recent(days_ago: i64) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    propusk_spec::Timestamp::from_unix(secs - days_ago * 86_400)
-        .unwrap()
-        .to_string()
 }
 
 fn vaccination(record: &str) -> String {
@@ -66,7 +23,7 @@ fn vaccination(record: &str) -> String {
             "document": {{"kind": "passport", "number": "4510 123789"}}}},
  "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}",
                  "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
-        &recent(1)[..10]
+        &days_ago(1)[..10]
     )
 }
 
@@ -123,7 +80,7 @@ fn sync_over_http_and_the_operator_api() {
             "--url",
             "https://portal.example",
             "--at",
-            &recent(7),
+            &days_ago(7),
         ],
         "",
         &[PASS],
@@ -133,7 +90,7 @@ fn sync_over_http_and_the_operator_api() {
         .unwrap()
         .trim()
         .to_owned();
-    let (server, url) = start(&dir);
+    let (server, url) = start_server(&dir, &[PASS]);
 
     assert_eq!(
         propusk_with(

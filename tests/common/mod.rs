@@ -2,8 +2,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs `propusk` with `args`, feeding `stdin`.
 pub(crate) fn propusk(args: &[&str], stdin: &str) -> Output {
@@ -35,4 +36,54 @@ pub(crate) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A child process killed when dropped.
+pub(crate) struct Running(pub(crate) Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `propusk serve` for the issuer in `dir` on a free loopback port; returns the process
+/// and its base URL.
+pub(crate) fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args([
+            "serve",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (Running(child), url)
+}
+
+/// An instant `days` days before now, RFC 3339.
+pub(crate) fn days_ago(days: i64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    propusk_spec::Timestamp::from_unix(secs - days * 86_400)
+        .unwrap()
+        .to_string()
 }
