@@ -450,6 +450,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
+    /// Portal lookups one client address may make in a burst and per minute (0: no limit, for
+    /// load tests only).
+    #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
+    pub portal_rate: u32,
 }
 
 /// Runs `propusk serve` until interrupted.
@@ -460,9 +464,9 @@ pub fn run_serve(args: &ServeArgs) -> u8 {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let state = match unlocked(&args.dir)
-        .and_then(|issuer| propusk_issuer::server::AppState::new(&args.dir, issuer))
-    {
+    let state = match unlocked(&args.dir).and_then(|issuer| {
+        propusk_issuer::server::AppState::new(&args.dir, issuer, args.portal_rate)
+    }) {
         Ok(state) => state,
         Err(e) => return fail(&e),
     };

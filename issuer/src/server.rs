@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use propusk_spec::{CredentialId, Timestamp, decode};
+use rusqlite::OptionalExtension;
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -25,8 +26,8 @@ use crate::state::Issuer;
 
 /// Where the server keeps the files it publishes, inside the issuer's directory.
 pub const PUBLISHED_DIR: &str = "published";
-/// Portal lookups a client may make in a burst, and per minute after it.
-pub const PORTAL_BURST: f64 = 30.0;
+/// Portal lookups a client may make in a burst, and per minute after it, by default.
+pub const PORTAL_RATE: u32 = 30;
 
 /// One file of the published trust data, ready to serve.
 #[derive(Clone)]
@@ -36,22 +37,25 @@ struct Served {
     immutable: bool,
 }
 
-/// A token bucket per client address.
-#[derive(Default)]
+/// A token bucket per client address: `rate` lookups in a burst and per minute (0: no limit).
 struct Limiter {
+    rate: f64,
     buckets: HashMap<IpAddr, (f64, Instant)>,
 }
 
 impl Limiter {
     /// Takes one token for `ip`; `false` when its bucket is empty.
     fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
+        if self.rate <= 0.0 {
+            return true;
+        }
         if self.buckets.len() > 100_000 {
             self.buckets
                 .retain(|_, (_, seen)| now.duration_since(*seen).as_secs() < 60);
         }
-        let (tokens, seen) = self.buckets.entry(ip).or_insert((PORTAL_BURST, now));
-        let refill = now.duration_since(*seen).as_secs_f64() * PORTAL_BURST / 60.0;
-        *tokens = (*tokens + refill).min(PORTAL_BURST);
+        let (tokens, seen) = self.buckets.entry(ip).or_insert((self.rate, now));
+        let refill = now.duration_since(*seen).as_secs_f64() * self.rate / 60.0;
+        *tokens = (*tokens + refill).min(self.rate);
         *seen = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -62,8 +66,39 @@ impl Limiter {
     }
 }
 
+/// Read-only SQLite connections for the portal, so that lookups do not wait for the issuer's
+/// lock or for each other.
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl ReadPool {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, ApiError> {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => rusqlite::Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        };
+        let result = f(&conn).map_err(|e| ApiError::Internal(e.to_string()));
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
 /// The server's shared state.
 pub struct AppState {
+    reads: ReadPool,
     issuer: Mutex<Issuer>,
     token: String,
     published: PathBuf,
@@ -87,19 +122,27 @@ fn now() -> Timestamp {
 
 impl AppState {
     /// State for an unlocked issuer in `dir`: reads the operator token, publishes the current
-    /// trust data into `dir/published` and loads it for serving.
-    pub fn new(dir: &Path, issuer: Issuer) -> Result<Arc<Self>, IssuerError> {
+    /// trust data into `dir/published` and loads it for serving. `portal_rate` is the portal
+    /// lookups a client may make in a burst and per minute (0: no limit, for load tests).
+    pub fn new(dir: &Path, issuer: Issuer, portal_rate: u32) -> Result<Arc<Self>, IssuerError> {
         let token_path = dir.join(crate::state::TOKEN_FILE);
         let token = std::fs::read_to_string(&token_path)
             .map_err(|e| IssuerError::io(&token_path, e))?
             .trim()
             .to_owned();
         let state = Arc::new(AppState {
+            reads: ReadPool {
+                path: dir.join(crate::state::STORE_FILE),
+                idle: Mutex::new(Vec::new()),
+            },
             issuer: Mutex::new(issuer),
             token,
             published: dir.join(PUBLISHED_DIR),
             files: RwLock::new(HashMap::new()),
-            limiter: Mutex::new(Limiter::default()),
+            limiter: Mutex::new(Limiter {
+                rate: f64::from(portal_rate),
+                buckets: HashMap::new(),
+            }),
         });
         state.republish()?;
         Ok(state)
@@ -363,21 +406,26 @@ async fn portal(
     let Ok(id) = id.parse::<CredentialId>() else {
         return not_found();
     };
-    let found = match state
-        .issuer()
-        .and_then(|i| i.credential(&id).map_err(ApiError::from))
-    {
+    let found = state.reads.with(|conn| {
+        conn.query_row(
+            "SELECT status, text FROM credentials WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()
+    });
+    let (status, text) = match found {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
         Err(e) => return e.into_response(),
     };
-    let Ok(decoded) = decode(&found.credential) else {
+    let Ok(decoded) = decode(&text) else {
         tracing::error!("a stored credential does not decode");
         return ApiError::Internal("stored credential".into()).into_response();
     };
     let c = decoded.unverified_claims();
     let expired = c.expires_at <= now();
-    let (tone, title) = match (found.status.as_str(), expired, ru) {
+    let (tone, title) = match (status.as_str(), expired, ru) {
         ("revoked", _, true) => ("invalid", "Сертификат отозван"),
         ("revoked", _, false) => ("invalid", "Certificate revoked"),
         (_, true, true) => ("invalid", "Срок действия истёк"),

@@ -57,7 +57,7 @@ fn server() -> Server {
         .unwrap()
         .trim()
         .to_owned();
-    let state = AppState::new(tmp.path(), issuer).unwrap();
+    let state = AppState::new(tmp.path(), issuer, propusk_issuer::server::PORTAL_RATE).unwrap();
     Server {
         _tmp: tmp,
         state,
