@@ -157,7 +157,32 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
             };
             let result = Store::open(store).and_then(|mut s| match (from, url) {
                 (Some(dir), _) => s.sync_from_dir(dir, now),
-                (None, Some(url)) => s.sync_from_url(url, now),
+                (None, Some(url)) => {
+                    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                        let bar = indicatif::ProgressBar::hidden();
+                        bar.set_style(
+                            indicatif::ProgressStyle::with_template(
+                                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                        );
+                        bar
+                    });
+                    let outcome = s.sync_from_url(url, now, &mut |done, total| {
+                        if let Some(bar) = &bar {
+                            // Only a large download (over a megabyte) is worth a bar.
+                            if total.is_some_and(|t| t > 1 << 20) && bar.is_hidden() {
+                                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                            }
+                            bar.set_length(total.unwrap_or(done));
+                            bar.set_position(done);
+                        }
+                    });
+                    if let Some(bar) = bar {
+                        bar.finish_and_clear();
+                    }
+                    outcome
+                }
                 (None, None) => Err(VerifierError::Corrupt("neither --from nor --url")),
             });
             match result {

@@ -262,6 +262,7 @@ impl Store {
         &mut self,
         base: &str,
         now: Timestamp,
+        progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<SyncOutcome, VerifierError> {
         let base = base.trim_end_matches('/');
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -285,6 +286,7 @@ impl Store {
             &format!("{base}/bundle/{INDEX_FILE}"),
             etag.as_deref().filter(|_| current.is_some()),
             1 << 20,
+            &mut |_, _| {},
         )?;
         if status == 304
             && let Some(current) = current
@@ -307,6 +309,7 @@ impl Store {
                     &format!("{base}/bundle/{}", entry.file),
                     None,
                     propusk_trust_list::MAX_BUNDLE_LEN as u64,
+                    progress,
                 )?;
                 if status != 200 || sha256_hex(&bytes) != entry.sha256 {
                     return Err(VerifierError::IndexMismatch);
@@ -319,6 +322,7 @@ impl Store {
                     &format!("{base}/bundle/{}", index.full),
                     None,
                     propusk_trust_list::MAX_BUNDLE_LEN as u64,
+                    progress,
                 )?;
                 if status != 200 {
                     return Err(VerifierError::Network(format!(
@@ -447,12 +451,14 @@ impl Store {
 }
 
 /// One GET with up to three retries on transport errors and 5xx answers (0.5 s, 1 s, 2 s
-/// apart); returns the status, the ETag and the body (at most `limit` bytes).
+/// apart); returns the status, the ETag and the body (at most `limit` bytes). `progress` hears
+/// the bytes read so far and the length announced.
 fn fetch(
     agent: &ureq::Agent,
     url: &str,
     if_none_match: Option<&str>,
     limit: u64,
+    progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<(u16, Option<String>, Vec<u8>), VerifierError> {
     let mut pause = std::time::Duration::from_millis(500);
     let mut last = String::new();
@@ -478,12 +484,29 @@ fn fetch(
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let body = if status == 200 {
-                    response
-                        .body_mut()
-                        .with_config()
-                        .limit(limit)
-                        .read_to_vec()
-                        .map_err(|e| VerifierError::Network(format!("{url}: {e}")))?
+                    let total = response
+                        .headers()
+                        .get("content-length")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok());
+                    if total.is_some_and(|t| t > limit) {
+                        return Err(VerifierError::Network(format!(
+                            "{url}: larger than {limit} bytes"
+                        )));
+                    }
+                    let mut reader = response.body_mut().with_config().limit(limit).reader();
+                    let mut body = Vec::with_capacity(total.unwrap_or(0).min(limit) as usize);
+                    let mut chunk = vec![0u8; 64 << 10];
+                    loop {
+                        let n = std::io::Read::read(&mut reader, &mut chunk)
+                            .map_err(|e| VerifierError::Network(format!("{url}: {e}")))?;
+                        if n == 0 {
+                            break;
+                        }
+                        body.extend_from_slice(&chunk[..n]);
+                        progress(body.len() as u64, total);
+                    }
+                    body
                 } else {
                     Vec::new()
                 };
