@@ -9,15 +9,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::propusk_with;
+use common::{propusk_with, s};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 const AT: &str = "2021-11-21T08:00:00Z";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn run(args: &[&str]) -> Output {
     propusk_with(args, "", &[PASS])
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{json_lines, propusk_with};
+use common::{json_lines, propusk_with, s, verdict};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 
@@ -24,11 +24,6 @@ fn ok(out: Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn vaccination(family: &str) -> String {
     format!(
         r#"{{"type": "vaccination",
@@ -54,20 +49,6 @@ fn issue(dir: &Path, json: &str, at: &str) -> String {
     ]));
     out.lines().last().unwrap().to_owned()
 }
-
-fn verdict(store: &Path, text: &str, at: &str) -> (String, Option<String>) {
-    let out = propusk_with(
-        &["verify", "--store", s(store), "--json", "--at", at, text],
-        "",
-        &[],
-    );
-    let v = json_lines(&out).remove(0);
-    (
-        v["verdict"].as_str().unwrap().to_owned(),
-        v["reason"].as_str().map(str::to_owned),
-    )
-}
-
 #[test]
 fn key_lifecycle_revocation_and_publishing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -161,7 +142,7 @@ fn key_lifecycle_revocation_and_publishing() {
     ));
     let at = "2021-06-03T00:00:00Z";
     for text in [&a1, &a2, &b1] {
-        assert_eq!(verdict(&store, text, at), ("valid".into(), None));
+        assert_eq!(verdict(&store, text, Some(at)), ("valid".into(), None));
     }
 
     // A is declared compromised since 11:00: a1 stays valid, a2 does not; b1 is revoked.
@@ -219,13 +200,13 @@ fn key_lifecycle_revocation_and_publishing() {
     ));
     assert!(synced.contains("1 → 2"), "{synced}");
     let at = "2021-06-04T00:00:00Z";
-    assert_eq!(verdict(&store, &a1, at), ("valid".into(), None));
+    assert_eq!(verdict(&store, &a1, Some(at)), ("valid".into(), None));
     assert_eq!(
-        verdict(&store, &a2, at),
+        verdict(&store, &a2, Some(at)),
         ("invalid".into(), Some("key_revoked".into()))
     );
     assert_eq!(
-        verdict(&store, &b1, at),
+        verdict(&store, &b1, Some(at)),
         ("invalid".into(), Some("revoked".into()))
     );
 

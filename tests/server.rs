@@ -8,14 +8,9 @@
 use std::path::Path;
 
 mod common;
-use common::{days_ago, json_lines, propusk_with, start_server};
+use common::{days_ago, propusk_with, s, start_server, verdict};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn vaccination(record: &str) -> String {
     format!(
         r#"{{"type": "vaccination", "record_id": "{record}",
@@ -57,16 +52,6 @@ fn sync(store: &Path, url: &str) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
-
-fn verdict(store: &Path, text: &str) -> (String, Option<String>) {
-    let out = propusk_with(&["verify", "--store", s(store), "--json", text], "", &[]);
-    let v = json_lines(&out).remove(0);
-    (
-        v["verdict"].as_str().unwrap().to_owned(),
-        v["reason"].as_str().map(str::to_owned),
-    )
-}
-
 #[test]
 fn sync_over_http_and_the_operator_api() {
     let tmp = tempfile::tempdir().unwrap();
@@ -129,7 +114,7 @@ fn sync_over_http_and_the_operator_api() {
         first["credential"].as_str().unwrap(),
         second["credential"].as_str().unwrap(),
     );
-    assert_eq!(verdict(&store, first_text), ("valid".into(), None));
+    assert_eq!(verdict(&store, first_text, None), ("valid".into(), None));
 
     // A wrong token is refused and changes nothing.
     let (status, body) = post(
@@ -162,11 +147,11 @@ fn sync_over_http_and_the_operator_api() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("sequence 1 → 3"), "{out}");
     assert_eq!(
-        verdict(&store, first_text),
+        verdict(&store, first_text, None),
         ("invalid".into(), Some("revoked".into()))
     );
     assert_eq!(
-        verdict(&store, second_text),
+        verdict(&store, second_text, None),
         ("valid".into(), None),
         "the refused call changed nothing"
     );
@@ -184,5 +169,5 @@ fn sync_over_http_and_the_operator_api() {
         err.contains("keeping the trust data in force (sequence 3"),
         "{err}"
     );
-    assert_eq!(verdict(&store, second_text), ("valid".into(), None));
+    assert_eq!(verdict(&store, second_text, None), ("valid".into(), None));
 }

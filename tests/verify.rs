@@ -12,12 +12,7 @@ use propusk_trust_list::*;
 use serde_json::Value;
 
 mod common;
-use common::{json_lines, propusk};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
+use common::{json_lines, propusk, s};
 struct Issuer {
     root: SigningKey,
     signer: SigningKey,

@@ -87,3 +87,23 @@ pub(crate) fn days_ago(days: i64) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A path as `&str`, for arguments.
+pub(crate) fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `propusk verify --json` of one credential against `store` (at `at`, or now): its verdict and
+/// reason.
+pub(crate) fn verdict(store: &Path, text: &str, at: Option<&str>) -> (String, Option<String>) {
+    let mut args = vec!["verify", "--store", s(store), "--json"];
+    if let Some(at) = at {
+        args.extend(["--at", at]);
+    }
+    args.push(text);
+    let v = json_lines(&propusk(&args, "")).remove(0);
+    (
+        v["verdict"].as_str().unwrap().to_owned(),
+        v["reason"].as_str().map(str::to_owned),
+    )
+}
