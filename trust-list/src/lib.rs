@@ -75,8 +75,8 @@ pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use publish::{
-    INDEX_FILE, PublishError, format_public_key, parse_public_key, sha256_hex, write_atomically,
-    write_dir,
+    DirError, INDEX_FILE, PublishError, format_public_key, parse_public_key, read_index,
+    read_named, sha256_hex, write_atomically, write_dir,
 };
 pub use revocation::{
     BulkRevocation, Partition, RevocationSet, Revoked, partition_of, revocation_hash,

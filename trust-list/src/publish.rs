@@ -120,3 +120,36 @@ pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
     };
     VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
 }
+
+/// Why a published directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    /// The index or a file it names was refused.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Reads and verifies the index of a published directory (a USB stick, a mirror).
+pub fn read_index(dir: &Path, root: &VerifyingKey) -> Result<Index, DirError> {
+    let path = dir.join(INDEX_FILE);
+    let bytes = std::fs::read(&path).map_err(|source| DirError::Io { path, source })?;
+    Ok(Index::open(&bytes, root)?)
+}
+
+/// Reads a file that an index names, refusing any name that leaves the directory.
+pub fn read_named(dir: &Path, name: &str) -> Result<Vec<u8>, DirError> {
+    let file = Path::new(name);
+    if file.components().count() != 1 || file.file_name().is_none() {
+        return Err(TrustError::Malformed("the index names a file outside its directory").into());
+    }
+    let path = dir.join(file);
+    std::fs::read(&path).map_err(|source| DirError::Io { path, source })
+}

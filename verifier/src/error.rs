@@ -50,3 +50,12 @@ pub enum VerifierError {
     #[error("verifier store: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
+
+impl From<propusk_trust_list::DirError> for VerifierError {
+    fn from(e: propusk_trust_list::DirError) -> Self {
+        match e {
+            propusk_trust_list::DirError::Trust(t) => VerifierError::Trust(t),
+            propusk_trust_list::DirError::Io { path, source } => VerifierError::Io { path, source },
+        }
+    }
+}

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, BundleContent, Delta, INDEX_FILE, Index, TrustError, content_digest, sha256_hex,
+    Bundle, BundleContent, Delta, INDEX_FILE, Index, TrustError, content_digest, read_index,
+    read_named, sha256_hex,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -89,13 +90,6 @@ fn connect(dir: &Path) -> Result<Connection, VerifierError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, VerifierError> {
-    std::fs::read(path).map_err(|source| VerifierError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 impl Store {
@@ -228,16 +222,8 @@ impl Store {
         dir: &Path,
         now: Timestamp,
     ) -> Result<SyncOutcome, VerifierError> {
-        let index = Index::open(&read(&dir.join(INDEX_FILE))?, &self.root)?;
-        let file = |name: &str| -> Result<Vec<u8>, VerifierError> {
-            let path = Path::new(name);
-            if path.components().count() != 1 || path.file_name().is_none() {
-                return Err(
-                    TrustError::Malformed("the index names a file outside its directory").into(),
-                );
-            }
-            read(&dir.join(path))
-        };
+        let index = read_index(dir, &self.root)?;
+        let file = |name: &str| read_named(dir, name).map_err(VerifierError::from);
         let current = self.meta()?;
         let delta = current
             .as_ref()
