@@ -245,3 +245,32 @@ pub fn render_svg(text: &str) -> Result<String, RenderError> {
         px = side * 4
     ))
 }
+
+/// The QR code of `text` as terminal text: two modules per character cell with Unicode half
+/// blocks, four-module quiet zone. A terminal's text is usually light on dark, so by default the
+/// light modules are drawn and the dark ones left as background; `dark_on_light` draws the dark
+/// ones instead, for a light terminal or for paper.
+pub fn render_terminal(text: &str, dark_on_light: bool) -> Result<String, RenderError> {
+    let m = encode(text)?;
+    let side = m.size + 2 * QUIET_ZONE;
+    let drawn = |x: u32, y: u32| {
+        let (mx, my) = (x.wrapping_sub(QUIET_ZONE), y.wrapping_sub(QUIET_ZONE));
+        let dark = mx < m.size && my < m.size && m.dark[(my * m.size + mx) as usize];
+        dark == dark_on_light
+    };
+    let mut out = String::with_capacity((side as usize + 1) * (side as usize / 2 + 1) * 3);
+    for y in (0..side).step_by(2) {
+        for x in 0..side {
+            let top = drawn(x, y);
+            let bottom = y + 1 < side && drawn(x, y + 1);
+            out.push(match (top, bottom) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}

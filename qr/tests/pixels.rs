@@ -113,3 +113,35 @@ fn what_is_not_a_readable_code() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn terminal_blocks_hold_every_module() {
+    let m = propusk_qr::encode(TEXT).unwrap();
+    let blocks = propusk_qr::render_terminal(TEXT, true).unwrap();
+    let lines: Vec<Vec<char>> = blocks.lines().map(|l| l.chars().collect()).collect();
+    let quiet = propusk_qr::QUIET_ZONE;
+    for y in 0..m.size {
+        for x in 0..m.size {
+            let (row, col) = (((y + quiet) / 2) as usize, (x + quiet) as usize);
+            let top = (y + quiet).is_multiple_of(2);
+            let shown = match lines[row][col] {
+                '█' => true,
+                '▀' => top,
+                '▄' => !top,
+                _ => false,
+            };
+            assert_eq!(shown, m.dark[(y * m.size + x) as usize], "module {x},{y}");
+        }
+    }
+    // Drawn as pixels (a phone camera looking at the screen), the blocks still read.
+    let scale = 4;
+    let height = lines.len() as u32 * 2 * scale;
+    let width = lines[0].len() as u32 * scale;
+    let img = GrayImage::from_fn(width, height, |x, y| {
+        let c = lines[(y / scale / 2) as usize][(x / scale) as usize];
+        let top = (y / scale).is_multiple_of(2);
+        let dark = c == '█' || (c == '▀' && top) || (c == '▄' && !top);
+        Luma([if dark { 0 } else { 255 }])
+    });
+    assert_eq!(read_qr(&encode(&img, ImageFormat::Png)).unwrap(), TEXT);
+}
