@@ -203,6 +203,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/bundle/{name}", get(bundle))
         .route("/c/{id}", get(portal))
+        .route("/c/{id}/credential", get(portal_credential))
         .route("/C/{id}", get(portal))
         .merge(api)
         .with_state(state)
@@ -459,6 +460,47 @@ async fn portal(
         "Match the initials, date of birth and number against the identity document."
     };
     page(ru, StatusCode::OK, tone, title, &rows, note)
+}
+
+/// The credential text behind a short link, for a wallet that adds the link: the id is the
+/// secret (96 random bits), so whoever holds the link may have its credential. Rate-limited like
+/// the page; unknown and mistyped ids both get a plain 404.
+async fn portal_credential(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    let ip = client.map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.0.ip());
+    if !state
+        .limiter
+        .lock()
+        .map(|mut l| l.allow(ip, Instant::now()))
+        .unwrap_or(false)
+    {
+        return (StatusCode::TOO_MANY_REQUESTS, "too many requests").into_response();
+    }
+    let Ok(id) = id.parse::<CredentialId>() else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let text = state.reads.with(|conn| {
+        conn.query_row(
+            "SELECT text FROM credentials WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+    });
+    match text {
+        Ok(Some(text)) => {
+            let mut response = (StatusCode::OK, text).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 // ---- operator API ----------------------------------------------------------------------------

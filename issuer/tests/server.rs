@@ -299,6 +299,16 @@ async fn issue_look_up_revoke_and_rotate() {
         page.contains("Сертификат действителен") && page.contains("lang=\"ru\""),
         "{page}"
     );
+    // The short link's credential, for a wallet.
+    let (status, _, text) = send(&s, "GET", &format!("/c/{id}/credential"), None, &[], "").await;
+    assert_eq!(
+        (status, text.as_str()),
+        (StatusCode::OK, issued["credential"].as_str().unwrap())
+    );
+    assert_eq!(
+        send(&s, "GET", "/c/XYZ/credential", None, &[], "").await.0,
+        StatusCode::NOT_FOUND
+    );
 
     let (status, _, body) = send(
         &s,
