@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, issue, verify};
+use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, issue, verify, wallet};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -30,6 +30,8 @@ pub enum Command {
     /// Serve the trust bundle, the portal page for link QR codes and the operator API
     /// (`Authorization: Bearer` the token in DIR/operator.token).
     Serve(issue::ServeArgs),
+    /// The holder's wallet.
+    Wallet(wallet::WalletArgs),
     /// Set up and sync a verifier's local trust store.
     #[command(subcommand)]
     Verifier(verify::VerifierCommand),
@@ -53,6 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Bench(args) => bench::run(&args),
         Command::Issuer(cmd) => issue::run(&cmd),
         Command::Serve(args) => issue::run_serve(&args),
+        Command::Wallet(args) => wallet::run(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Verify(args) => verify::run_verify(&args),
     }

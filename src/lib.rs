@@ -8,6 +8,7 @@ pub mod cli;
 pub mod inspect;
 pub mod issue;
 pub mod verify;
+pub mod wallet;
 
 /// Exit code: the command did its job, or every credential is valid.
 pub const EXIT_OK: u8 = 0;

@@ -1,0 +1,197 @@
+//! The wallet through the binary: add from text, image, offline link and a portal link served by
+//! the real server; one copy of each; list grouped by person; show as PNG read back from pixels;
+//! best with the verifier's engine.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+mod common;
+use common::{propusk_with, s, start_server};
+
+const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+
+fn ok(args: &[&str]) -> String {
+    let out = propusk_with(args, "", &[PASS]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn issue(dir: &Path, json: &str, at: &str, extra: &[&str]) -> String {
+    let input = dir.join("in.json");
+    std::fs::write(&input, json).unwrap();
+    let mut args = vec![
+        "issuer",
+        "issue",
+        "--dir",
+        s(dir),
+        "--input",
+        s(&input),
+        "--at",
+        at,
+    ];
+    args.extend_from_slice(extra);
+    ok(&args).lines().last().unwrap().to_owned()
+}
+
+const HOLDER: &str = r#""holder": {"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}}"#;
+
+#[test]
+fn add_list_show_and_best() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, wallet, usb) = (
+        tmp.path().join("issuer"),
+        tmp.path().join("wallet"),
+        tmp.path().join("usb"),
+    );
+    ok(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--url",
+        "http://127.0.0.1:9",
+        "--at",
+        "2021-06-01T00:00:00Z",
+    ]);
+    let vaccination = issue(
+        &dir,
+        &format!(
+            r#"{{"type": "vaccination", {HOLDER}, "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01", "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
+        ),
+        "2021-06-02T10:00:00Z",
+        &[],
+    );
+    let png = tmp.path().join("test.png");
+    let test = issue(
+        &dir,
+        &format!(
+            r#"{{"type": "test", {HOLDER}, "test": {{"kind": "pcr", "sampled_at": "2021-11-20T09:00:00+03:00", "result": "negative", "center": "Гемотест", "country": "RU"}}}}"#
+        ),
+        "2021-11-20T12:00:00Z",
+        &["--png", s(&png)],
+    );
+    let later = issue(
+        &dir,
+        &format!(
+            r#"{{"type": "exemption", {HOLDER}, "exemption": {{"valid_from": "2021-12-01", "valid_until": "2021-12-31", "country": "RU"}}}}"#
+        ),
+        "2021-11-20T12:00:00Z",
+        &["--link"],
+    );
+    let other = issue(
+        &dir,
+        r#"{"type": "recovery", "holder": {"family_name": "Петрова", "given_name": "Анна", "birth_date": "1975", "document": {"kind": "passport", "number": "4511 654321"}}, "recovery": {"first_positive": "2021-10-04", "country": "RU", "administered_by": "ГКБ № 40"}}"#,
+        "2021-10-20T12:00:00Z",
+        &[],
+    );
+    ok(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        "2021-11-20T13:00:00Z",
+    ]);
+
+    let w = s(&wallet);
+    // Without trust data the signature is not checked; it is a warning, not a refusal.
+    assert!(ok(&["wallet", "--dir", w, "add", &vaccination]).contains("signature: not checked"));
+    ok(&[
+        "wallet",
+        "--dir",
+        w,
+        "trust",
+        "--root",
+        s(&dir.join("root.pub")),
+        "--from",
+        s(&usb),
+    ]);
+    assert!(ok(&["wallet", "--dir", w, "add", &vaccination]).starts_with("already in the wallet"));
+    assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), test);
+    assert!(ok(&["wallet", "--dir", w, "add", "--image", s(&png)]).contains("signature: verified"));
+    assert!(ok(&["wallet", "--dir", w, "add", "--link", &later]).starts_with("added exemption"));
+    ok(&["wallet", "--dir", w, "add", &other]);
+    let refused = propusk_with(&["wallet", "--dir", w, "add", "HC1:NOTOURS"], "", &[]);
+    assert_eq!(refused.status.code(), Some(65));
+
+    // Grouped by person, judged by the rules.
+    let at = "2021-11-21T12:00:00Z";
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&["wallet", "--dir", w, "list", "--json", "--at", at])).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 4);
+    let people: std::collections::BTreeSet<&str> =
+        list.iter().map(|e| e["person"].as_str().unwrap()).collect();
+    assert_eq!(people.len(), 2);
+    let by_type = |t: &str| list.iter().find(|e| e["type"] == t).unwrap().clone();
+    assert_eq!(by_type("test")["verdict"], "valid");
+    assert_eq!(by_type("exemption")["reason"], "not_yet_valid");
+    assert_eq!(
+        by_type("vaccination")["valid_until"],
+        "2022-05-31T21:00:00Z"
+    );
+
+    // Best now: the vaccination (valid longest); the exemption that is not valid yet does not
+    // displace it.
+    let best: serde_json::Value =
+        serde_json::from_str(&ok(&["wallet", "--dir", w, "best", "--json", "--at", at])).unwrap();
+    assert_eq!(best["type"], "vaccination");
+    // In the exemption's window both are valid; the vaccination is valid longer.
+    let best: serde_json::Value = serde_json::from_str(&ok(&[
+        "wallet",
+        "--dir",
+        w,
+        "best",
+        "--json",
+        "--at",
+        "2021-12-05T12:00:00Z",
+    ]))
+    .unwrap();
+    assert_eq!(best["type"], "vaccination");
+    // Once the wallet's trust data is past its hard expiry, nothing can be vouched for: exit 1
+    // and every reason.
+    let none = propusk_with(
+        &["wallet", "--dir", w, "best", "--at", "2021-12-25T12:00:00Z"],
+        "",
+        &[],
+    );
+    assert_eq!(none.status.code(), Some(1));
+    let words = String::from_utf8_lossy(&none.stdout);
+    assert!(
+        words.contains("no credential would be accepted now")
+            && words.contains("trust_data_expired"),
+        "{words}"
+    );
+
+    // Show as PNG: the pixels decode to the stored credential.
+    let id = by_type("vaccination")["id"].as_str().unwrap().to_owned();
+    let shown = tmp.path().join("shown.png");
+    ok(&[
+        "wallet",
+        "--dir",
+        w,
+        "show",
+        &id,
+        "--qr",
+        "png",
+        "--out",
+        s(&shown),
+    ]);
+    assert_eq!(propusk_qr::read_qr_file(&shown).unwrap(), vaccination);
+    assert!(ok(&["wallet", "--dir", w, "show", &id]).contains('█'));
+
+    // A portal short link, fetched from the real server.
+    let fresh = tempfile::tempdir().unwrap();
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let short = format!("{url}/c/{id}");
+    let added = ok(&["wallet", "--dir", s(fresh.path()), "add", "--link", &short]);
+    assert!(added.starts_with("added vaccination"), "{added}");
+}
