@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE, bench, inspect, issue, verify, wallet};
+use crate::{EXIT_OK, EXIT_USAGE, bench, demo, inspect, issue, verify, wallet};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -18,6 +18,10 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole story in one run: issuer, QR codes read from pixels, wallet, offline verifier,
+    /// key rotation, revocation, expiry and the portal page on a loopback server. Exit 0 only when
+    /// every outcome is as expected.
+    Demo(demo::DemoArgs),
     /// Decode credential text layer by layer, without checking the signature, and print what it
     /// holds (exit 0 when it decodes, 1 when a layer refuses it).
     Decode(inspect::Args),
@@ -51,6 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Decode(args) => inspect::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Issuer(cmd) => issue::run(&cmd),

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod demo;
 pub mod inspect;
 pub mod issue;
 pub mod verify;

@@ -209,26 +209,39 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until the process is stopped (Ctrl-C or SIGTERM).
+/// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| IssuerError::Io {
-            path: PathBuf::from(addr.to_string()),
-            message: e.to_string(),
-        })?;
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| IssuerError::Io {
+        path: PathBuf::from(addr.to_string()),
+        message: e.to_string(),
+    })?;
     let bound = listener
         .local_addr()
         .map_err(|e| IssuerError::Store(e.to_string()))?;
     tracing::info!(%bound, "listening");
     println!("listening on http://{bound}");
+    serve_listener(state, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves on an already bound listener until `shutdown` completes.
+pub async fn serve_listener(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), IssuerError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| IssuerError::Store(e.to_string()))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| IssuerError::Store(e.to_string()))?;
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown)
     .await
     .map_err(|e| IssuerError::Store(e.to_string()))
 }

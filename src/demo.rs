@@ -1,0 +1,362 @@
+//! `propusk demo`: the whole story on the embedded default, in a fresh directory, step by step.
+//! It exits 0 only when every outcome is what the story expects.
+
+use std::path::{Path, PathBuf};
+
+use propusk_issuer::{Issuer, Request};
+use propusk_spec::Timestamp;
+use propusk_trust_list::{Verdict, parse_public_key};
+use propusk_verifier::{Lang, Session, Store, to_text};
+use propusk_wallet::Wallet;
+
+/// Arguments of `propusk demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to keep the demo's files (default: a fresh temporary directory, removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+struct Story {
+    failures: usize,
+}
+
+impl Story {
+    fn step(&mut self, title: &str) {
+        println!("\n== {title}");
+    }
+
+    fn expect(&mut self, what: &str, ok: bool, detail: impl std::fmt::Display) {
+        if ok {
+            println!("   ✓ {what}");
+        } else {
+            self.failures += 1;
+            println!("   ✗ {what}: {detail}");
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_unix(secs).unwrap_or_else(|| unreachable!("the clock is after 1970"))
+}
+
+const PASSPHRASE: &str = "demo passphrase (use PROPUSK_PASSPHRASE for real keys)";
+
+fn inputs(now: Timestamp) -> Vec<(&'static str, String)> {
+    let day = |d: i64| now.plus_seconds(d * 86_400).to_string()[..10].to_owned();
+    let time = |h: i64| now.plus_seconds(h * 3600).to_string();
+    let holder = r#""holder": {"family_name": "Иванов", "given_name": "Иван", "patronymic": "Иванович", "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}}"#;
+    vec![
+        (
+            "vaccination",
+            format!(
+                r#"{{"type": "vaccination", {holder}, "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}", "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
+                day(-1)
+            ),
+        ),
+        (
+            "recovery",
+            format!(
+                r#"{{"type": "recovery", {holder}, "recovery": {{"first_positive": "{}", "country": "RU", "administered_by": "ГБУЗ ГКБ № 40"}}}}"#,
+                day(-20)
+            ),
+        ),
+        (
+            "test",
+            format!(
+                r#"{{"type": "test", {holder}, "test": {{"kind": "pcr", "sampled_at": "{}", "result": "negative", "center": "ООО «Гемотест»", "country": "RU"}}}}"#,
+                time(-2)
+            ),
+        ),
+        (
+            "exemption",
+            format!(
+                r#"{{"type": "exemption", {holder}, "exemption": {{"valid_from": "{}", "valid_until": "{}", "country": "RU"}}}}"#,
+                day(-1),
+                day(30)
+            ),
+        ),
+        (
+            "pass",
+            format!(
+                r#"{{"type": "pass", {holder}, "pass": {{"purpose": "work", "valid_from": "{}", "valid_until": "{}"}}}}"#,
+                time(-1),
+                time(10)
+            ),
+        ),
+    ]
+}
+
+/// Runs the demo; returns the exit code.
+pub fn run(args: &DemoArgs) -> u8 {
+    let temp;
+    let dir: &Path = match &args.dir {
+        Some(d) => d,
+        None => {
+            temp = std::env::temp_dir().join(format!(
+                "propusk-demo-{}-{}",
+                std::process::id(),
+                now().unix()
+            ));
+            &temp
+        }
+    };
+    let mut story = Story { failures: 0 };
+    if let Err(e) = tell(dir, &mut story) {
+        story.expect("the story ran to its end", false, e);
+    }
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    println!();
+    if story.failures == 0 {
+        println!("every outcome was as expected");
+        0
+    } else {
+        println!("{} outcome(s) were not as expected", story.failures);
+        1
+    }
+}
+
+fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>> {
+    let (iss, usb, store_dir, wallet_dir) = (
+        dir.join("issuer"),
+        dir.join("usb"),
+        dir.join("verifier"),
+        dir.join("wallet"),
+    );
+    let t0 = now().plus_seconds(-3 * 86_400);
+
+    story.step("An issuer: a root key for trust bundles and a signing key for credentials");
+    let mut issuer = Issuer::init(
+        &iss,
+        "Минздрав России",
+        "RU",
+        Some("https://gosuslugi.example"),
+        "Europe/Moscow",
+        PASSPHRASE,
+        t0,
+    )?;
+    for key in issuer.keys()? {
+        println!("   {} key {} ({})", key.role, key.key_id, key.status);
+    }
+    let first_key = issuer
+        .keys()?
+        .into_iter()
+        .find(|k| k.role == "signing")
+        .map(|k| k.key_id)
+        .unwrap_or_default();
+
+    story.step("One credential of each type, written as QR PNGs and read back from their pixels");
+    let now = now();
+    let mut texts = Vec::new();
+    for (kind, json) in inputs(now) {
+        let issued = issuer.issue(&Request::from_json(&json)?, now.plus_seconds(-60))?;
+        let png = dir.join(format!("{kind}.png"));
+        std::fs::write(&png, propusk_qr::render_png(&issued.credential, 4)?)?;
+        let read = propusk_qr::read_qr_file(&png)?;
+        println!(
+            "   {kind:11} {}  {} chars, QR version {}  valid until {}",
+            issued.id,
+            issued.credential.len(),
+            propusk_qr::version(&issued.credential)?,
+            issued.expires_at
+        );
+        story.expect(
+            &format!("the {kind} QR reads back from its pixels"),
+            read == issued.credential,
+            "the image read differently",
+        );
+        texts.push((kind, issued, png));
+    }
+
+    story.step("The issuer publishes its trust bundle (trust list, revocations, rules)");
+    let published = issuer.publish(&usb, now)?;
+    println!(
+        "   sequence {} written to {}",
+        published.sequence,
+        usb.display()
+    );
+
+    story.step("A verifier pins the root key, syncs from the bundle and checks each code offline");
+    let root = parse_public_key(&std::fs::read_to_string(
+        iss.join(propusk_issuer::ROOT_PUB_FILE),
+    )?)
+    .ok_or("root.pub")?;
+    let mut store = Store::init(&store_dir, root, now)?;
+    store.sync_from_dir(&usb, now)?;
+    let check = |store: &Store,
+                 text: &str,
+                 at: Timestamp|
+     -> Result<propusk_trust_list::Report, Box<dyn std::error::Error>> {
+        Ok(Session::load(store, at)?
+            .verify(&[text.to_owned()])
+            .remove(0))
+    };
+    for (kind, issued, _) in &texts {
+        let report = check(&store, &issued.credential, now)?;
+        let session = Session::load(&store, now)?;
+        for line in to_text(&report, session.trust(), Lang::En).lines() {
+            println!("   {line}");
+        }
+        story.expect(
+            &format!("the {kind} is valid"),
+            report.verdict == Verdict::Valid,
+            format!("{:?}", report.reason),
+        );
+    }
+
+    story.step("The holder's wallet adds them from the images and picks the one to show");
+    let mut wallet = Wallet::open(&wallet_dir)?;
+    wallet.set_trust(&root, &usb)?;
+    for (_, _, png) in &texts {
+        wallet.add_image(png)?;
+    }
+    let again = wallet.add_image(&texts[0].2)?;
+    story.expect(
+        "adding the same credential twice keeps one",
+        !again.new,
+        "it was added twice",
+    );
+    match wallet.best(now)? {
+        Ok(best) => {
+            println!(
+                "   show this one: {} {}, valid until {}",
+                best.credential_type, best.id, best.valid_until
+            );
+            story.expect(
+                "the best is the vaccination, valid the longest",
+                best.credential_type == "vaccination",
+                &best.credential_type,
+            );
+        }
+        Err(_) => story.expect(
+            "the wallet has a credential to show",
+            false,
+            "none would be accepted",
+        ),
+    }
+
+    story.step("Key rotation: old credentials stay valid, new ones are signed by the new key");
+    let new_key = issuer.rotate(now.plus_seconds(1), false)?;
+    println!(
+        "   signing key {} retired, {} active",
+        first_key, new_key.key_id
+    );
+    let (_, json) = &inputs(now)[0];
+    let mut request = Request::from_json(json)?;
+    request.holder.given_name = Some(propusk_spec::Name::new("Мария", None)?);
+    let after = issuer.issue(&request, now.plus_seconds(2))?;
+    issuer.publish(&usb, now.plus_seconds(3))?;
+    store.sync_from_dir(&usb, now.plus_seconds(3))?;
+    let old = check(&store, &texts[0].1.credential, now.plus_seconds(5))?;
+    let new = check(&store, &after.credential, now.plus_seconds(5))?;
+    story.expect(
+        "a credential of the old key is still valid",
+        old.verdict == Verdict::Valid,
+        format!("{:?}", old.reason),
+    );
+    story.expect(
+        "the new credential is valid",
+        new.verdict == Verdict::Valid,
+        format!("{:?}", new.reason),
+    );
+    story.expect(
+        "the new credential names the new key",
+        after.key_id == new_key.key_id,
+        &after.key_id,
+    );
+
+    story.step("Revocation: the test result is withdrawn, published, synced, and rejected");
+    let test = &texts[2].1;
+    issuer.revoke(&test.id.parse()?, now.plus_seconds(6))?;
+    issuer.publish(&usb, now.plus_seconds(7))?;
+    let synced = store.sync_from_dir(&usb, now.plus_seconds(7))?;
+    println!("   sync: {synced:?}");
+    let revoked = check(&store, &test.credential, now.plus_seconds(8))?;
+    story.expect(
+        "the revoked test is rejected as revoked",
+        revoked.reason == Some("revoked"),
+        format!("{:?}", revoked.reason),
+    );
+
+    story.step("Expiry: the same codes checked four days later");
+    let later = now.plus_seconds(4 * 86_400);
+    let pass = check(&store, &texts[4].1.credential, later)?;
+    println!(
+        "   pass: {} ({})",
+        pass.verdict.as_str(),
+        pass.reason.unwrap_or("-")
+    );
+    story.expect(
+        "the 24-hour pass has expired",
+        pass.reason == Some("expired"),
+        format!("{:?}", pass.reason),
+    );
+    let vaccination = check(&store, &texts[0].1.credential, later)?;
+    story.expect(
+        "the vaccination is still valid",
+        vaccination.verdict == Verdict::Valid,
+        format!("{:?}", vaccination.reason),
+    );
+
+    story.step("The portal link, served by the real server on a loopback port");
+    drop(issuer);
+    let mut server_issuer = Issuer::open(&iss)?;
+    server_issuer.unlock(PASSPHRASE)?;
+    let state = propusk_issuer::server::AppState::new(
+        &iss,
+        server_issuer,
+        propusk_issuer::server::PORTAL_RATE,
+    )?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let server = runtime.spawn(propusk_issuer::server::serve_listener(
+        state,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let vaccination = &texts[0].1;
+    let url = format!("http://127.0.0.1:{port}/c/{}?lang=en", vaccination.id);
+    println!(
+        "   {}  (the QR's link: {})",
+        url,
+        vaccination.link.as_deref().unwrap_or("-")
+    );
+    let page = ureq::get(&url).call()?.body_mut().read_to_string()?;
+    story.expect(
+        "the portal says the certificate is valid",
+        page.contains("Certificate valid"),
+        "no valid status on the page",
+    );
+    story.expect(
+        "the portal shows only initials, date of birth and the masked document",
+        page.contains("I. I. I.")
+            && page.contains("45** ***789")
+            && !page.contains("Иванов")
+            && !page.contains("123789"),
+        "the page shows too much or too little",
+    );
+    let revoked_page = ureq::get(&format!("http://127.0.0.1:{port}/c/{}?lang=ru", test.id))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    story.expect(
+        "the portal says the revoked test is revoked (in Russian)",
+        revoked_page.contains("Сертификат отозван"),
+        "no revoked status",
+    );
+    let _ = stop.send(());
+    let _ = runtime.block_on(server);
+    Ok(())
+}
