@@ -68,6 +68,15 @@ pub enum WalletCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A printable A4 certificate in Russian and English with the QR large enough to scan from
+    /// paper.
+    Export {
+        /// The credential id.
+        id: String,
+        /// Where to write the PDF.
+        #[arg(long)]
+        pdf: PathBuf,
+    },
     /// Take the issuer's trust data (a published directory) to check signatures and rules.
     Trust {
         /// The issuer's root public key file (`root.pub`).
@@ -217,6 +226,13 @@ pub fn run(args: &WalletArgs) -> u8 {
                 Ok(1)
             }
         },
+        WalletCommand::Export { id, pdf } => {
+            let bytes = wallet.certificate_pdf(id)?;
+            std::fs::write(pdf, bytes)
+                .map_err(|e| WalletError::Store(format!("{}: {e}", pdf.display())))?;
+            println!("certificate written to {}", pdf.display());
+            Ok(0)
+        }
         WalletCommand::Trust { root, from } => {
             let text = std::fs::read_to_string(root)
                 .map_err(|e| WalletError::Trust(format!("{}: {e}", root.display())))?;

@@ -1,7 +1,7 @@
 //! The portal page as a phone's browser shows it: headless Chromium renders the page behind a
 //! link QR, in Russian and in English, from the real server on loopback. The DOM must show the
 //! status and the masked holder (and no full name or number), and the screenshot must not be
-//! blank. `.ci/run` installs Debian's chromium and sets PROPUSK_REQUIRE_BROWSER=1; elsewhere,
+//! blank. `.ci/run` installs Debian's chromium and sets PROPUSK_REQUIRE_TOOLS=1; elsewhere,
 //! without a browser, the test says so and passes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -49,8 +49,8 @@ fn chromium(browser: &Path, profile: &Path, args: &[&str]) -> String {
 fn the_portal_page_in_a_real_browser() {
     let Some(browser) = browser() else {
         assert!(
-            std::env::var("PROPUSK_REQUIRE_BROWSER").is_err(),
-            "PROPUSK_REQUIRE_BROWSER is set but no chromium is installed"
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "PROPUSK_REQUIRE_TOOLS is set but no chromium is installed"
         );
         eprintln!("no chromium here: the browser test did not run (apt-get install chromium)");
         return;

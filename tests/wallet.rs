@@ -188,10 +188,56 @@ fn add_list_show_and_best() {
     assert_eq!(propusk_qr::read_qr_file(&shown).unwrap(), vaccination);
     assert!(ok(&["wallet", "--dir", w, "show", &id]).contains('█'));
 
+    // The printable certificate: a valid PDF, its text layer holds the holder's name, and its QR,
+    // rasterised, decodes to the credential.
+    let pdf = tmp.path().join("certificate.pdf");
+    ok(&["wallet", "--dir", w, "export", &id, "--pdf", s(&pdf)]);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let tail = String::from_utf8_lossy(&bytes[bytes.len() - 8..]).into_owned();
+    assert!(
+        bytes.starts_with(b"%PDF-") && tail.trim_end().ends_with("%%EOF"),
+        "not a PDF: {tail:?}"
+    );
+    if which("pdftotext") && which("pdftoppm") {
+        let text = std::process::Command::new("pdftotext")
+            .args([s(&pdf), "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.contains("Иванов Иван")
+                && text.contains("IVANOV IVAN")
+                && text.contains("Vaccination certificate"),
+            "{text}"
+        );
+        let prefix = tmp.path().join("page");
+        let raster = std::process::Command::new("pdftoppm")
+            .args(["-r", "150", "-png", "-singlefile", s(&pdf), s(&prefix)])
+            .status()
+            .unwrap();
+        assert!(raster.success());
+        assert_eq!(
+            propusk_qr::read_qr_file(&tmp.path().join("page.png")).unwrap(),
+            vaccination
+        );
+    } else {
+        assert!(
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "PROPUSK_REQUIRE_TOOLS is set but poppler-utils is missing"
+        );
+        eprintln!(
+            "no pdftotext/pdftoppm here: the PDF's text and QR were not checked (apt-get install poppler-utils)"
+        );
+    }
+
     // A portal short link, fetched from the real server.
     let fresh = tempfile::tempdir().unwrap();
     let (_server, url) = start_server(&dir, &[PASS]);
     let short = format!("{url}/c/{id}");
     let added = ok(&["wallet", "--dir", s(fresh.path()), "add", "--link", &short]);
     assert!(added.starts_with("added vaccination"), "{added}");
+}
+
+fn which(tool: &str) -> bool {
+    std::process::Command::new(tool).arg("-v").output().is_ok()
 }

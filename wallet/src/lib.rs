@@ -16,6 +16,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod pdf;
+
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
@@ -315,6 +317,13 @@ impl Wallet {
             })
             .optional()?
             .ok_or(WalletError::NotFound(id))
+    }
+
+    /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR.
+    pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
+        let text = self.text(id)?;
+        let unverified = decode_any(&text)?;
+        pdf::certificate(unverified.unverified_claims(), &text)
     }
 
     /// Every credential's text, oldest first.

@@ -1,0 +1,263 @@
+//! A printable A4 certificate in Russian and English: the holder, what the credential
+//! certifies, and the QR large enough to scan from paper (vector modules of about 1 mm). Text is
+//! set in DejaVu Sans (embedded, with a ToUnicode map so that the text layer can be searched and
+//! copied).
+
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+use propusk_spec::{Body, Credential};
+
+use crate::WalletError;
+
+/// DejaVu Sans (Bitstream Vera licence, see `fonts/LICENSE.txt`): Latin and Cyrillic.
+const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+
+const A4: (f32, f32) = (595.0, 842.0);
+
+struct Writer<'f> {
+    face: ttf_parser::Face<'f>,
+    used: std::collections::BTreeMap<u16, char>,
+    content: Content,
+}
+
+impl Writer<'_> {
+    /// Sets `text` at (`x`, `y`) in `size` points.
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        let mut glyphs = Vec::with_capacity(text.len() * 2);
+        for c in text.chars() {
+            let gid = self.face.glyph_index(c).map_or(0, |g| g.0);
+            self.used.entry(gid).or_insert(c);
+            glyphs.extend_from_slice(&gid.to_be_bytes());
+        }
+        self.content.begin_text();
+        self.content.set_font(Name(b"F1"), size);
+        self.content.next_line(x, y);
+        self.content.show(Str(&glyphs));
+        self.content.end_text();
+    }
+
+    fn width(&self, gid: u16) -> f32 {
+        let units = f32::from(self.face.units_per_em());
+        self.face
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .map_or(0.0, |a| f32::from(a) * 1000.0 / units)
+    }
+}
+
+fn body_lines(c: &Credential) -> Vec<(String, String)> {
+    match &c.body {
+        Body::Vaccination(v) => vec![
+            ("Вакцина / Vaccine".into(), v.product.code().into()),
+            ("Доза / Dose".into(), format!("{} / {}", v.dose, v.doses)),
+            ("Дата / Date".into(), v.date.to_string()),
+            ("Страна / Country".into(), v.country.to_string()),
+            (
+                "Медицинская организация / Administered by".into(),
+                v.administered_by.to_string(),
+            ),
+        ],
+        Body::Recovery(r) => vec![
+            (
+                "Первый положительный тест / First positive test".into(),
+                r.first_positive.to_string(),
+            ),
+            ("Страна / Country".into(), r.country.to_string()),
+            (
+                "Медицинская организация / Certified by".into(),
+                r.administered_by.to_string(),
+            ),
+        ],
+        Body::Test(t) => vec![
+            (
+                "Вид теста / Test".into(),
+                if t.kind == propusk_spec::TestKind::Pcr {
+                    "ПЦР / PCR".into()
+                } else {
+                    "экспресс-тест на антиген / rapid antigen".into()
+                },
+            ),
+            ("Взятие пробы / Sampled".into(), t.sampled_at.to_string()),
+            (
+                "Результат / Result".into(),
+                if t.result == propusk_spec::TestResult::Negative {
+                    "отрицательный / negative".into()
+                } else {
+                    "положительный / positive".into()
+                },
+            ),
+            ("Лаборатория / Centre".into(), t.center.to_string()),
+        ],
+        Body::Exemption(e) => vec![
+            ("Действует с / Valid from".into(), e.valid_from.to_string()),
+            (
+                "Действует по / Valid until".into(),
+                e.valid_until.to_string(),
+            ),
+            ("Страна / Country".into(), e.country.to_string()),
+        ],
+        Body::Pass(p) => vec![
+            ("Цель / Purpose".into(), p.purpose.to_string()),
+            ("С / From".into(), p.valid_from.to_string()),
+            ("До / Until".into(), p.valid_until.to_string()),
+        ],
+    }
+}
+
+fn title(c: &Credential) -> &'static str {
+    match c.body {
+        Body::Vaccination(_) => "Сертификат о вакцинации / Vaccination certificate",
+        Body::Recovery(_) => "Сертификат о перенесённом заболевании / Recovery certificate",
+        Body::Test(_) => "Результат теста / Test result",
+        Body::Exemption(_) => "Медицинский отвод / Medical exemption",
+        Body::Pass(_) => "Пропуск / Movement pass",
+    }
+}
+
+/// The certificate of `credential` (whose text is `text`) as PDF bytes.
+pub(crate) fn certificate(credential: &Credential, text: &str) -> Result<Vec<u8>, WalletError> {
+    let face =
+        ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Store(format!("font: {e}")))?;
+    let mut w = Writer {
+        face,
+        used: Default::default(),
+        content: Content::new(),
+    };
+    let h = &credential.holder;
+    let (left, mut y) = (56.0, A4.1 - 72.0);
+    w.text(left, y, 17.0, title(credential));
+    y -= 36.0;
+    let names: Vec<&propusk_spec::Name> = [
+        Some(&h.family_name),
+        h.given_name.as_ref(),
+        h.patronymic.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let native = names
+        .iter()
+        .map(|n| n.native())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let latin = names
+        .iter()
+        .map(|n| n.latin())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut rows: Vec<(String, String)> = vec![
+        ("Владелец / Holder".into(), native),
+        (String::new(), latin),
+        (
+            "Дата рождения / Date of birth".into(),
+            h.birth_date.to_string(),
+        ),
+        ("Документ / Document".into(), h.document.masked()),
+    ];
+    rows.extend(body_lines(credential));
+    rows.push((
+        "Действителен до / Valid until".into(),
+        credential.expires_at.to_string(),
+    ));
+    rows.push(("Номер / Certificate id".into(), credential.id.to_string()));
+    for (label, value) in &rows {
+        if !label.is_empty() {
+            w.text(left, y, 9.0, label);
+            y -= 14.0;
+        }
+        w.text(left, y, 12.5, value);
+        y -= 22.0;
+    }
+    // The QR: modules as filled squares, about 1 mm each, bottom centre.
+    let qr = propusk_qr::encode(text).map_err(|e| WalletError::Store(e.to_string()))?;
+    let side = qr.size + 2 * propusk_qr::QUIET_ZONE;
+    let module = (260.0 / side as f32).max(2.8);
+    let size = module * side as f32;
+    let (x0, y0) = ((A4.0 - size) / 2.0, 80.0);
+    w.content.set_fill_gray(0.0);
+    for my in 0..qr.size {
+        for mx in 0..qr.size {
+            if qr.dark[(my * qr.size + mx) as usize] {
+                let x = x0 + (mx + propusk_qr::QUIET_ZONE) as f32 * module;
+                let y = y0 + size - (my + propusk_qr::QUIET_ZONE + 1) as f32 * module;
+                w.content.rect(x, y, module, module);
+            }
+        }
+    }
+    w.content.fill_nonzero();
+    w.text(
+        x0,
+        y0 - 18.0,
+        9.0,
+        "Предъявите QR-код для проверки / Show this QR code to be checked",
+    );
+
+    let (catalog, pages, page, contents) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
+    let (type0, cid, descriptor, file, cmap) = (
+        Ref::new(5),
+        Ref::new(6),
+        Ref::new(7),
+        Ref::new(8),
+        Ref::new(9),
+    );
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(pages);
+    pdf.pages(pages).kids([page]).count(1);
+    let mut p = pdf.page(page);
+    p.parent(pages)
+        .media_box(Rect::new(0.0, 0.0, A4.0, A4.1))
+        .contents(contents);
+    p.resources().fonts().pair(Name(b"F1"), type0);
+    p.finish();
+    let stream = std::mem::replace(&mut w.content, Content::new()).finish();
+    pdf.stream(contents, &stream);
+    let base = Name(b"DejaVuSans");
+    pdf.type0_font(type0)
+        .base_font(base)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid)
+        .to_unicode(cmap);
+    let info = SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    };
+    let mut font = pdf.cid_font(cid);
+    font.subtype(CidFontType::Type2)
+        .base_font(base)
+        .system_info(info)
+        .font_descriptor(descriptor)
+        .default_width(0.0);
+    font.cid_to_gid_map_predefined(Name(b"Identity"));
+    let mut widths = font.widths();
+    for &gid in w.used.keys() {
+        widths.consecutive(gid, [w.width(gid)]);
+    }
+    widths.finish();
+    font.finish();
+    let units = f32::from(w.face.units_per_em());
+    let scale = |v: i16| f32::from(v) * 1000.0 / units;
+    let bbox = w.face.global_bounding_box();
+    pdf.font_descriptor(descriptor)
+        .name(base)
+        .flags(FontFlags::NON_SYMBOLIC)
+        .bbox(Rect::new(
+            scale(bbox.x_min),
+            scale(bbox.y_min),
+            scale(bbox.x_max),
+            scale(bbox.y_max),
+        ))
+        .italic_angle(0.0)
+        .ascent(scale(w.face.ascender()))
+        .descent(scale(w.face.descender()))
+        .cap_height(scale(w.face.capital_height().unwrap_or(w.face.ascender())))
+        .stem_v(80.0)
+        .font_file2(file);
+    pdf.stream(file, FONT);
+    let mut unicode = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), info);
+    for (&gid, &c) in &w.used {
+        unicode.pair(gid, c);
+    }
+    let cmap_bytes = unicode.finish();
+    pdf.cmap(cmap, &cmap_bytes);
+    Ok(pdf.finish())
+}
