@@ -133,6 +133,13 @@ fn add_list_show_and_best() {
     assert_eq!(people.len(), 2);
     let by_type = |t: &str| list.iter().find(|e| e["type"] == t).unwrap().clone();
     assert_eq!(by_type("test")["verdict"], "valid");
+    assert_eq!(
+        (
+            by_type("test")["expiring_soon"].as_bool(),
+            by_type("vaccination")["expiring_soon"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
     assert_eq!(by_type("exemption")["reason"], "not_yet_valid");
     assert_eq!(
         by_type("vaccination")["valid_until"],

@@ -408,3 +408,44 @@ fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<En
         expiring_soon: soon,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_transliterations_of_one_name_meet() {
+        assert_eq!(fold_name("IULIIA"), fold_name("YULIYA"));
+        assert_eq!(fold_name("ALEKSANDR"), fold_name("ALEXANDR"));
+        assert_eq!(fold_name("SERGEI"), fold_name("SERGEY"));
+        assert_eq!(fold_name("ANNA-MARIIA"), fold_name("Anna Mariya"));
+        assert_ne!(fold_name("IVANOV"), fold_name("PETROV"));
+    }
+
+    #[test]
+    fn people_are_grouped_by_birth_date_and_folded_names() {
+        use propusk_spec::{CredentialId, CredentialType, Name, examples};
+        let a = examples::credential(
+            CredentialType::Vaccination,
+            CredentialId::from_bytes([1; 12]),
+        );
+        let mut b = a.clone();
+        b.holder.given_name =
+            Some(Name::new("Иван", Some("IWAN")).unwrap_or_else(|e| panic!("{e}")));
+        let mut c = a.clone();
+        c.holder.family_name =
+            Name::new("Иванов", Some("IVANOFF")).unwrap_or_else(|e| panic!("{e}"));
+        c.holder.birth_date = "1980-05".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(person_key(&a), person_key(&a.clone()));
+        assert_ne!(
+            person_key(&a),
+            person_key(&b),
+            "IVAN and IWAN are not folded together"
+        );
+        assert_ne!(
+            person_key(&a),
+            person_key(&c),
+            "another date of birth is another person"
+        );
+    }
+}
