@@ -26,7 +26,7 @@ impl Story {
         println!("\n== {title}");
     }
 
-    fn expect(&mut self, what: &str, ok: bool, detail: impl std::fmt::Display) {
+    fn check(&mut self, what: &str, ok: bool, detail: impl std::fmt::Display) {
         if ok {
             println!("   ✓ {what}");
         } else {
@@ -106,7 +106,7 @@ pub fn run(args: &DemoArgs) -> u8 {
     };
     let mut story = Story { failures: 0 };
     if let Err(e) = tell(dir, &mut story) {
-        story.expect("the story ran to its end", false, e);
+        story.check("the story ran to its end", false, e);
     }
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(dir);
@@ -165,7 +165,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
             propusk_qr::version(&issued.credential)?,
             issued.expires_at
         );
-        story.expect(
+        story.check(
             &format!("the {kind} QR reads back from its pixels"),
             read == issued.credential,
             "the image read differently",
@@ -202,7 +202,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         for line in to_text(&report, session.trust(), Lang::En).lines() {
             println!("   {line}");
         }
-        story.expect(
+        story.check(
             &format!("the {kind} is valid"),
             report.verdict == Verdict::Valid,
             format!("{:?}", report.reason),
@@ -216,7 +216,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         wallet.add_image(png)?;
     }
     let again = wallet.add_image(&texts[0].2)?;
-    story.expect(
+    story.check(
         "adding the same credential twice keeps one",
         !again.new,
         "it was added twice",
@@ -227,13 +227,13 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
                 "   show this one: {} {}, valid until {}",
                 best.credential_type, best.id, best.valid_until
             );
-            story.expect(
+            story.check(
                 "the best is the vaccination, valid the longest",
                 best.credential_type == "vaccination",
                 &best.credential_type,
             );
         }
-        Err(_) => story.expect(
+        Err(_) => story.check(
             "the wallet has a credential to show",
             false,
             "none would be accepted",
@@ -254,17 +254,17 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     store.sync_from_dir(&usb, now.plus_seconds(3))?;
     let old = check(&store, &texts[0].1.credential, now.plus_seconds(5))?;
     let new = check(&store, &after.credential, now.plus_seconds(5))?;
-    story.expect(
+    story.check(
         "a credential of the old key is still valid",
         old.verdict == Verdict::Valid,
         format!("{:?}", old.reason),
     );
-    story.expect(
+    story.check(
         "the new credential is valid",
         new.verdict == Verdict::Valid,
         format!("{:?}", new.reason),
     );
-    story.expect(
+    story.check(
         "the new credential names the new key",
         after.key_id == new_key.key_id,
         &after.key_id,
@@ -277,7 +277,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     let synced = store.sync_from_dir(&usb, now.plus_seconds(7))?;
     println!("   sync: {synced:?}");
     let revoked = check(&store, &test.credential, now.plus_seconds(8))?;
-    story.expect(
+    story.check(
         "the revoked test is rejected as revoked",
         revoked.reason == Some("revoked"),
         format!("{:?}", revoked.reason),
@@ -291,13 +291,13 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         pass.verdict.as_str(),
         pass.reason.unwrap_or("-")
     );
-    story.expect(
+    story.check(
         "the 24-hour pass has expired",
         pass.reason == Some("expired"),
         format!("{:?}", pass.reason),
     );
     let vaccination = check(&store, &texts[0].1.credential, later)?;
-    story.expect(
+    story.check(
         "the vaccination is still valid",
         vaccination.verdict == Verdict::Valid,
         format!("{:?}", vaccination.reason),
@@ -334,12 +334,12 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         vaccination.link.as_deref().unwrap_or("-")
     );
     let page = ureq::get(&url).call()?.body_mut().read_to_string()?;
-    story.expect(
+    story.check(
         "the portal says the certificate is valid",
         page.contains("Certificate valid"),
         "no valid status on the page",
     );
-    story.expect(
+    story.check(
         "the portal shows only initials, date of birth and the masked document",
         page.contains("I. I. I.")
             && page.contains("45** ***789")
@@ -351,7 +351,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         .call()?
         .body_mut()
         .read_to_string()?;
-    story.expect(
+    story.check(
         "the portal says the revoked test is revoked (in Russian)",
         revoked_page.contains("Сертификат отозван"),
         "no revoked status",

@@ -131,16 +131,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_keys_open_only_with_the_passphrase_and_their_id() {
-        let vault = Vault::open("correct horse", b"0123456789abcdef").unwrap();
-        let key = SecretKey::generate().unwrap();
-        let sealed = vault.seal(&key, b"kid1").unwrap();
-        assert_eq!(
-            vault.unseal(&sealed, b"kid1").unwrap().public(),
-            key.public()
-        );
+    fn sealed_keys_open_only_with_the_passphrase_and_their_id() -> Result<(), IssuerError> {
+        let vault = Vault::open("correct horse", b"0123456789abcdef")?;
+        let key = SecretKey::generate()?;
+        let sealed = vault.seal(&key, b"kid1")?;
+        assert_eq!(vault.unseal(&sealed, b"kid1")?.public(), key.public());
         assert!(vault.unseal(&sealed, b"kid2").is_err());
-        let other = Vault::open("wrong horse", b"0123456789abcdef").unwrap();
+        let other = Vault::open("wrong horse", b"0123456789abcdef")?;
         assert!(other.unseal(&sealed, b"kid1").is_err());
         let shown = format!("{key:?} {vault:?}");
         assert!(
@@ -148,5 +145,6 @@ mod tests {
             "{shown}"
         );
         assert!(Vault::open("", b"0123456789abcdef").is_err());
+        Ok(())
     }
 }
