@@ -484,7 +484,8 @@ fn deltas_carry_only_the_change() {
     let full = write_dir(&dir, &v2, std::slice::from_ref(&v1), &kid, &|d| {
         issuer.root.sign(d).to_bytes()
     })
-    .unwrap();
+    .unwrap()
+    .bundle;
     // Only the delta can have been used: the full bundle is gone.
     std::fs::remove_file(&full).unwrap();
     let out = sync(&store, &dir);

@@ -744,7 +744,7 @@ impl Issuer {
         };
         let root_id = KeyId::from_hex(&root_kid)
             .ok_or_else(|| IssuerError::Store("malformed root key id".into()))?;
-        let bundle = write_dir(out, &content, &previous, &root_id, &|d| root.sign(d))
+        let written = write_dir(out, &content, &previous, &root_id, &|d| root.sign(d))
             .map_err(|e| IssuerError::Publish(e.to_string()))?;
         let mut encoded = Vec::new();
         ciborium::into_writer(&content, &mut encoded)
@@ -753,11 +753,7 @@ impl Issuer {
             "INSERT INTO publications (sequence, issued_at, content) VALUES (?1, ?2, ?3)",
             params![sequence as i64, now.unix(), encoded],
         )?;
-        let deltas_from: Vec<u64> = previous
-            .iter()
-            .map(|p| p.sequence)
-            .filter(|s| *s < sequence)
-            .collect();
+        let deltas_from: Vec<u64> = written.index.deltas.iter().map(|d| d.from).collect();
         self.audit(
             now,
             "publish",
@@ -765,7 +761,7 @@ impl Issuer {
         )?;
         Ok(Published {
             sequence,
-            bundle,
+            bundle: written.bundle,
             deltas_from,
             revoked: count,
         })

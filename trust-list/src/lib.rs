@@ -75,7 +75,7 @@ pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use publish::{
-    DirError, INDEX_FILE, PublishError, format_public_key, parse_public_key, read_index,
+    DirError, INDEX_FILE, PublishError, Written, format_public_key, parse_public_key, read_index,
     read_named, sha256_hex, write_atomically, write_dir,
 };
 pub use revocation::{

@@ -44,16 +44,25 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error>
     std::fs::rename(&tmp, path)
 }
 
+/// What [`write_dir`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The full bundle's path.
+    pub bundle: PathBuf,
+    /// The index, naming the bundle and every delta written.
+    pub index: Index,
+}
+
 /// Signs the bundle, a delta from each of the `previous` bundles that a delta can express, and
-/// the index with the root key, and writes them into `dir`; returns the bundle's path. The index
-/// is written last, so a reader sees the old or the new state whole.
+/// the index with the root key, and writes them into `dir`. The index is written last, so a
+/// reader sees the old or the new state whole.
 pub fn write_dir(
     dir: &Path,
     content: &BundleContent,
     previous: &[BundleContent],
     root_key_id: &KeyId,
     sign: &dyn Fn(&[u8]) -> [u8; 64],
-) -> Result<PathBuf, PublishError> {
+) -> Result<Written, PublishError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| PublishError::Io { path, source }
@@ -96,7 +105,10 @@ pub fn write_dir(
     let index_path = dir.join(INDEX_FILE);
     write_atomically(&index_path, &sign_index(&index, root_key_id, sign)?)
         .map_err(io(&index_path))?;
-    Ok(path)
+    Ok(Written {
+        bundle: path,
+        index,
+    })
 }
 
 /// SHA-256 of `bytes`, hex.
