@@ -1,0 +1,240 @@
+//! EU Digital COVID Certificates (the `HC1:` QR codes of the EU DCC, HCERT 1.x): decoding layer
+//! by layer — prefix, base45, zlib, COSE_Sign1, CWT, the certificate itself — with bounded
+//! inputs and a typed error naming the step that refused the input, as the EU test vectors
+//! count them. Signature checks (ES256, PS256) and X.509 trust are still to come.
+//!
+//! Unlike Propusk's own format, EU certificates are not deterministically encoded: the
+//! decoder here accepts any well-formed CBOR (tagged or untagged COSE_Sign1, tag 61 before 18,
+//! a key id or algorithm in the unprotected header).
+//!
+//! ```
+//! let refused = propusk_eudcc::decode("PR1:NOT-EU").unwrap_err();
+//! assert_eq!(refused.step(), "unprefix");
+//! ```
+#![deny(missing_docs)]
+
+use std::io::Read;
+
+use ciborium::Value;
+use thiserror::Error;
+
+/// The prefix of an EU DCC's QR text.
+pub const PREFIX: &str = "HC1:";
+/// Largest QR text accepted.
+pub const MAX_TEXT_LEN: usize = 8192;
+/// Largest inflated COSE_Sign1 accepted.
+pub const MAX_COSE_LEN: usize = 16 * 1024;
+
+/// The step of the EU pipeline that refused an input.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Hc1Error {
+    /// No `HC1:` prefix, or too long.
+    #[error("unprefix: {0}")]
+    Unprefix(&'static str),
+    /// Not base45.
+    #[error("base45: {0}")]
+    Base45(propusk_spec::Base45Error),
+    /// Not a zlib stream, or it inflates past the cap.
+    #[error("zlib: {0}")]
+    Compression(&'static str),
+    /// Not a COSE_Sign1 over a CWT holding an HCERT.
+    #[error("decode: {0}")]
+    Decode(String),
+}
+
+impl Hc1Error {
+    /// The step, as the EU vectors name their expectations: `unprefix`, `b45decode`,
+    /// `compression`, `decode`.
+    pub fn step(&self) -> &'static str {
+        match self {
+            Hc1Error::Unprefix(_) => "unprefix",
+            Hc1Error::Base45(_) => "b45decode",
+            Hc1Error::Compression(_) => "compression",
+            Hc1Error::Decode(_) => "decode",
+        }
+    }
+}
+
+/// The kind of an EU certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hc1Type {
+    /// `v`: vaccination.
+    Vaccination,
+    /// `t`: test.
+    Test,
+    /// `r`: recovery.
+    Recovery,
+}
+
+/// A decoded, not yet verified EU certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hc1 {
+    /// The protected header's bytes as received (what the signature covers).
+    pub protected: Vec<u8>,
+    /// The payload's bytes as received.
+    pub payload: Vec<u8>,
+    /// The signature.
+    pub signature: Vec<u8>,
+    /// The key id: from the protected header, else from the unprotected one.
+    pub key_id: Option<Vec<u8>>,
+    /// The algorithm: from the protected header, else from the unprotected one.
+    pub algorithm: Option<i64>,
+    /// CWT issuer (claim 1), when present.
+    pub issuer: Option<String>,
+    /// CWT issued-at (claim 6), Unix seconds.
+    pub issued_at: Option<i64>,
+    /// CWT expiry (claim 4), Unix seconds.
+    pub expires_at: Option<i64>,
+    /// The certificate (claim -260, key 1) as JSON.
+    pub certificate: serde_json::Value,
+    /// Its kind.
+    pub kind: Hc1Type,
+}
+
+fn cbor(bytes: &[u8], what: &str) -> Result<Value, Hc1Error> {
+    let mut reader = bytes;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, 16)
+        .map_err(|e| Hc1Error::Decode(format!("{what}: {e}")))?;
+    Ok(value)
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => i64::try_from(*i).ok(),
+        Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
+        _ => None,
+    }
+}
+
+fn header(map: &Value, label: i64) -> Option<&Value> {
+    match map {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| int(k) == Some(label))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// CBOR to JSON for the certificate (text keys, numbers, strings, arrays, maps).
+fn to_json(v: &Value) -> Result<serde_json::Value, Hc1Error> {
+    Ok(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Integer(i) => serde_json::Value::from(i128::from(*i) as i64),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Text(s) => serde_json::Value::String(s.clone()),
+        Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Value::Map(entries) => {
+            let mut object = serde_json::Map::new();
+            for (k, v) in entries {
+                let Value::Text(k) = k else {
+                    return Err(Hc1Error::Decode("a certificate key is not text".into()));
+                };
+                object.insert(k.clone(), to_json(v)?);
+            }
+            serde_json::Value::Object(object)
+        }
+        Value::Tag(_, inner) => to_json(inner)?,
+        Value::Bytes(_) => return Err(Hc1Error::Decode("bytes in the certificate".into())),
+        _ => {
+            return Err(Hc1Error::Decode(
+                "an unsupported CBOR item in the certificate".into(),
+            ));
+        }
+    })
+}
+
+/// Decodes the QR text of an EU DCC down to the certificate, without checking its signature.
+pub fn decode(text: &str) -> Result<Hc1, Hc1Error> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Hc1Error::Unprefix("longer than any QR code holds"));
+    }
+    let body = text
+        .strip_prefix(PREFIX)
+        .ok_or(Hc1Error::Unprefix("no HC1: prefix"))?;
+    let compressed = propusk_spec::base45::decode(body).map_err(Hc1Error::Base45)?;
+    let mut cose = Vec::with_capacity(compressed.len() * 2);
+    let inflated = flate2::read::ZlibDecoder::new(compressed.as_slice())
+        .take(MAX_COSE_LEN as u64 + 1)
+        .read_to_end(&mut cose);
+    if inflated.is_err() {
+        return Err(Hc1Error::Compression("not a zlib stream"));
+    }
+    if cose.len() > MAX_COSE_LEN {
+        return Err(Hc1Error::Compression("inflates past the cap"));
+    }
+    let mut value = cbor(&cose, "COSE_Sign1")?;
+    // Tag 18 (COSE_Sign1), possibly behind tag 61 (CWT); untagged is accepted too.
+    while let Value::Tag(tag, inner) = value {
+        if tag != 18 && tag != 61 {
+            return Err(Hc1Error::Decode(format!("unexpected tag {tag}")));
+        }
+        value = *inner;
+    }
+    let Value::Array(items) = value else {
+        return Err(Hc1Error::Decode("not a COSE_Sign1 array".into()));
+    };
+    let [
+        Value::Bytes(protected),
+        unprotected,
+        Value::Bytes(payload),
+        Value::Bytes(signature),
+    ] = items.as_slice()
+    else {
+        return Err(Hc1Error::Decode("not a COSE_Sign1 of four items".into()));
+    };
+    let protected_map = if protected.is_empty() {
+        Value::Map(vec![])
+    } else {
+        cbor(protected, "protected header")?
+    };
+    let pick = |label| header(&protected_map, label).or_else(|| header(unprotected, label));
+    let key_id = match pick(4) {
+        Some(Value::Bytes(b)) => Some(b.clone()),
+        _ => None,
+    };
+    let algorithm = pick(1).and_then(int);
+    let claims = cbor(payload, "CWT")?;
+    let claim = |label| header(&claims, label);
+    let hcert = claim(-260)
+        .and_then(|h| header(h, 1))
+        .ok_or_else(|| Hc1Error::Decode("no HCERT (claim -260, key 1)".into()))?;
+    let certificate = to_json(hcert)?;
+    let kind = ["v", "t", "r"]
+        .iter()
+        .filter(|k| {
+            certificate
+                .get(**k)
+                .and_then(|g| g.as_array())
+                .is_some_and(|a| !a.is_empty())
+        })
+        .map(|k| match *k {
+            "v" => Hc1Type::Vaccination,
+            "t" => Hc1Type::Test,
+            _ => Hc1Type::Recovery,
+        })
+        .collect::<Vec<_>>();
+    let [kind] = kind.as_slice() else {
+        return Err(Hc1Error::Decode("not exactly one of v, t, r".into()));
+    };
+    Ok(Hc1 {
+        protected: protected.clone(),
+        payload: payload.clone(),
+        signature: signature.clone(),
+        key_id,
+        algorithm,
+        issuer: claim(1).and_then(|v| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }),
+        issued_at: claim(6).and_then(int),
+        expires_at: claim(4).and_then(int),
+        certificate,
+        kind: *kind,
+    })
+}

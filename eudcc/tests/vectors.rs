@@ -1,0 +1,109 @@
+//! The EU DCC test vectors of `../shared/vectors/eu-dcc/`: for each file, the steps this crate
+//! reports agree with the vector's expectations (EXPECTEDUNPREFIX, EXPECTEDB45DECODE,
+//! EXPECTEDCOMPRESSION, EXPECTEDDECODE, EXPECTEDPICTUREDECODE). The expectations are read here,
+//! never by the decoder. Every disagreement is listed with its file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use propusk_eudcc::decode;
+use serde_json::Value;
+
+fn vectors() -> Option<Vec<PathBuf>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/eu-dcc");
+    let countries = std::fs::read_dir(&root).ok()?;
+    let mut files = Vec::new();
+    for country in countries.flatten() {
+        let raw = country.path().join("2DCode/raw");
+        for f in std::fs::read_dir(raw).into_iter().flatten().flatten() {
+            if f.path().extension().is_some_and(|e| e == "json") {
+                files.push(f.path());
+            }
+        }
+    }
+    files.sort();
+    Some(files)
+}
+
+/// The outcome of each step for one vector, as this crate reports it.
+fn outcomes(v: &Value) -> BTreeMap<&'static str, bool> {
+    let text = v["PREFIX"].as_str().unwrap_or("");
+    let reached = match decode(text) {
+        Ok(_) => 4,
+        Err(e) => match e.step() {
+            "unprefix" => 0,
+            "b45decode" => 1,
+            "compression" => 2,
+            _ => 3,
+        },
+    };
+    let mut out = BTreeMap::from([
+        ("EXPECTEDUNPREFIX", reached > 0),
+        ("EXPECTEDB45DECODE", reached > 1),
+        ("EXPECTEDCOMPRESSION", reached > 2),
+        ("EXPECTEDDECODE", reached > 3),
+    ]);
+    if let Some(png) = v["2DCODE"].as_str() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png)
+            .unwrap_or_default();
+        let read = propusk_qr::read_qr(&bytes).ok();
+        out.insert("EXPECTEDPICTUREDECODE", read.as_deref() == Some(text));
+    }
+    out
+}
+
+#[test]
+fn the_steps_agree_with_the_eu_expectations() {
+    let Some(files) = vectors() else {
+        assert!(
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "the EU vectors are missing from ../shared/vectors"
+        );
+        eprintln!("no ../shared/vectors/eu-dcc here: the EU vector test did not run");
+        return;
+    };
+    assert!(files.len() > 100, "only {} vectors", files.len());
+    let mut agree: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut disagreements = Vec::new();
+    for file in &files {
+        let Ok(v) = serde_json::from_str::<Value>(&std::fs::read_to_string(file).unwrap()) else {
+            continue;
+        };
+        let ours = outcomes(&v);
+        for (key, expected) in v["EXPECTEDRESULTS"].as_object().into_iter().flatten() {
+            let (Some(expected), Some(got)) = (expected.as_bool(), ours.get(key.as_str())) else {
+                continue;
+            };
+            let entry = agree.entry(key.clone()).or_default();
+            entry.1 += 1;
+            if *got == expected {
+                entry.0 += 1;
+            } else {
+                let err = decode(v["PREFIX"].as_str().unwrap_or(""))
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                disagreements.push(format!(
+                    "{}: {key} expected {expected}, got {got} ({err})",
+                    file.display()
+                ));
+            }
+        }
+    }
+    for (key, (ok, total)) in &agree {
+        println!("{key}: {ok}/{total}");
+    }
+    for d in &disagreements {
+        println!("DISAGREE {d}");
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
