@@ -1,7 +1,8 @@
 //! EU Digital COVID Certificates (the `HC1:` QR codes of the EU DCC, HCERT 1.x): decoding layer
 //! by layer — prefix, base45, zlib, COSE_Sign1, CWT, the certificate itself — with bounded
 //! inputs and a typed error naming the step that refused the input, as the EU test vectors
-//! count them. Signature checks (ES256, PS256) and X.509 trust are still to come.
+//! count them; then the signature (ES256 or PS256) with a trusted EU signer certificate (X.509),
+//! whose extended key usage limits the types it may sign.
 //!
 //! Unlike Propusk's own format, EU certificates are not deterministically encoded: the
 //! decoder here accepts any well-formed CBOR (tagged or untagged COSE_Sign1, tag 61 before 18,
@@ -12,6 +13,10 @@
 //! assert_eq!(refused.step(), "unprefix");
 //! ```
 #![deny(missing_docs)]
+
+mod trust;
+
+pub use trust::{ES256, PS256, SignerCertificate, TrustError, verify};
 
 use std::io::Read;
 

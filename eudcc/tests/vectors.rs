@@ -1,6 +1,7 @@
 //! The EU DCC test vectors of `../shared/vectors/eu-dcc/`: for each file, the steps this crate
 //! reports agree with the vector's expectations (EXPECTEDUNPREFIX, EXPECTEDB45DECODE,
-//! EXPECTEDCOMPRESSION, EXPECTEDDECODE, EXPECTEDPICTUREDECODE). The expectations are read here,
+//! EXPECTEDCOMPRESSION, EXPECTEDDECODE, EXPECTEDPICTUREDECODE, EXPECTEDVERIFY, EXPECTEDKEYUSAGE,
+//! EXPECTEDEXPIRATIONCHECK at VALIDATIONCLOCK). The expectations are read here,
 //! never by the decoder. Every disagreement is listed with its file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use propusk_eudcc::decode;
+use propusk_eudcc::{SignerCertificate, decode, verify};
 use serde_json::Value;
 
 fn vectors() -> Option<Vec<PathBuf>> {
@@ -46,6 +47,25 @@ fn outcomes(v: &Value) -> BTreeMap<&'static str, bool> {
         ("EXPECTEDCOMPRESSION", reached > 2),
         ("EXPECTEDDECODE", reached > 3),
     ]);
+    if let (Ok(hc1), Some(cert)) = (decode(text), v["TESTCTX"]["CERTIFICATE"].as_str()) {
+        if let Ok(cert) = SignerCertificate::parse(cert.as_bytes()) {
+            out.insert(
+                "EXPECTEDVERIFY",
+                verify(&hc1, std::slice::from_ref(&cert)).is_ok(),
+            );
+            out.insert("EXPECTEDKEYUSAGE", cert.allows(hc1.kind));
+        } else {
+            out.insert("EXPECTEDVERIFY", false);
+        }
+        if let Some(clock) = v["TESTCTX"]["VALIDATIONCLOCK"]
+            .as_str()
+            .and_then(parse_clock)
+        {
+            let within = hc1.issued_at.is_none_or(|iat| iat <= clock)
+                && hc1.expires_at.is_some_and(|exp| clock <= exp);
+            out.insert("EXPECTEDEXPIRATIONCHECK", within);
+        }
+    }
     if let Some(png) = v["2DCODE"].as_str() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png)
@@ -54,6 +74,29 @@ fn outcomes(v: &Value) -> BTreeMap<&'static str, bool> {
         out.insert("EXPECTEDPICTUREDECODE", read.as_deref() == Some(text));
     }
     out
+}
+
+/// ISO 8601 as the vectors write it: `2021-06-01T10:00:00`, fractions of a second, and `Z`,
+/// `+02:00`, `+0200` or nothing (UTC).
+fn parse_clock(text: &str) -> Option<i64> {
+    let (naive, rest) = (text.get(..19)?, text.get(19..)?);
+    let rest = rest
+        .strip_prefix('.')
+        .map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    let base: propusk_spec::Timestamp = format!("{naive}Z").parse().ok()?;
+    let offset = match rest {
+        "" | "Z" => 0,
+        zone => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits: String = zone[1..].chars().filter(char::is_ascii_digit).collect();
+            let (h, m): (i64, i64) = (
+                digits.get(..2)?.parse().ok()?,
+                digits.get(2..4).unwrap_or("0").parse().ok()?,
+            );
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    Some(base.unix() - offset)
 }
 
 #[test]
