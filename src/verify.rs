@@ -56,8 +56,12 @@ pub enum VerifierCommand {
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The store directory.
-    #[arg(long)]
-    pub store: PathBuf,
+    #[arg(long, required_unless_present = "trust_cert")]
+    pub store: Option<PathBuf>,
+    /// An EU signer certificate (DER or PEM X.509) to check EU Digital COVID Certificates
+    /// (`HC1:`) against; repeatable; works with or without `--store`.
+    #[arg(long = "trust-cert", value_name = "FILE")]
+    pub trust_cert: Vec<PathBuf>,
     /// The validation time (RFC 3339; default now).
     #[arg(long)]
     pub at: Option<String>,
@@ -212,8 +216,14 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
     }
 }
 
-fn answer(session: &Session, inputs: &[String], args: &VerifyArgs, out: &mut impl Write) -> u8 {
-    print_reports(session, session.verify(inputs), args, out)
+fn answer(
+    session: &Session,
+    eu: &[propusk_eudcc::SignerCertificate],
+    inputs: &[String],
+    args: &VerifyArgs,
+    out: &mut impl Write,
+) -> u8 {
+    print_reports(session, session.verify_with_eu(inputs, eu), args, out)
 }
 
 fn print_reports(
@@ -248,7 +258,26 @@ pub fn run_verify(args: &VerifyArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let session = match Store::open(&args.store).and_then(|s| Session::load(&s, at)) {
+    let mut eu_signers = Vec::new();
+    for path in &args.trust_cert {
+        let parsed = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                propusk_eudcc::SignerCertificate::parse(&bytes).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(cert) => eu_signers.push(cert),
+            Err(e) => {
+                eprintln!("propusk: --trust-cert {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let loaded = match &args.store {
+        Some(store) => Store::open(store).and_then(|s| Session::load(&s, at)),
+        None => Ok(Session::without_trust_data(at)),
+    };
+    let session = match loaded {
         Ok(s) => s,
         Err(e @ VerifierError::NotInitialised(_)) => {
             eprintln!("propusk: {e}");
@@ -274,12 +303,12 @@ pub fn run_verify(args: &VerifyArgs) -> u8 {
                     .push(session.unreadable(e.code(), format!("{}: {e}", path.display()))),
             }
         }
-        let mut reports = session.verify(&texts);
+        let mut reports = session.verify_with_eu(&texts, &eu_signers);
         reports.extend(unreadable);
         return print_reports(&session, reports, args, &mut out);
     }
     if !args.credentials.is_empty() && args.credentials != ["-"] {
-        return answer(&session, &args.credentials, args, &mut out);
+        return answer(&session, &eu_signers, &args.credentials, args, &mut out);
     }
     let mut worst = 0u8;
     let rank = |code: u8| match code {
@@ -294,6 +323,7 @@ pub fn run_verify(args: &VerifyArgs) -> u8 {
         };
         let code = answer(
             &session,
+            &eu_signers,
             &[line.trim_end_matches(['\r', '\n']).to_owned()],
             args,
             &mut out,

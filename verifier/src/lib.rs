@@ -91,6 +91,41 @@ impl Session {
         })
     }
 
+    /// A session without any trust data of Propusk's own (a verifier that only has EU signer
+    /// certificates): every Propusk credential is `unknown` with `trust_data_missing`.
+    pub fn without_trust_data(at: Timestamp) -> Self {
+        Session {
+            bundle: None,
+            trust: TrustView {
+                state: propusk_trust_list::TrustState::Missing,
+                age_s: None,
+            },
+            at,
+        }
+    }
+
+    /// Verifies credentials shown together, EU Digital COVID Certificates (`HC1:`) among them:
+    /// those are checked against `eu_signers`, the rest as by [`Session::verify`]. Reports are in
+    /// input order.
+    pub fn verify_with_eu(
+        &self,
+        inputs: &[String],
+        eu_signers: &[propusk_eudcc::SignerCertificate],
+    ) -> Vec<Report> {
+        let is_eu = |t: &String| t.starts_with(propusk_eudcc::PREFIX);
+        let own_texts: Vec<String> = inputs.iter().filter(|t| !is_eu(t)).cloned().collect();
+        let mut own_reports = self.verify(&own_texts).into_iter();
+        let mut reports = Vec::with_capacity(inputs.len());
+        for text in inputs {
+            if is_eu(text) {
+                reports.push(verify_eu(text, eu_signers, self.at, self.trust.state));
+            } else if let Some(report) = own_reports.next() {
+                reports.push(report);
+            }
+        }
+        reports
+    }
+
     /// The trust data's state and age.
     pub fn trust(&self) -> TrustView {
         self.trust
@@ -151,4 +186,136 @@ pub fn exit_code<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> u8 {
         Some(Verdict::Unknown) => 2,
         _ => 0,
     }
+}
+
+/// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
+/// certificates: decoding, signature (ES256 or PS256), the signer's window and extended key
+/// usage, and the certificate's own expiry. EU certificates carry no Propusk rules or revocation
+/// entries; those checks are reported `skipped`.
+pub fn verify_eu(
+    text: &str,
+    trusted: &[propusk_eudcc::SignerCertificate],
+    at: Timestamp,
+    trust_state: propusk_trust_list::TrustState,
+) -> Report {
+    use propusk_trust_list::{CheckOutcome, HolderView};
+    let mut report = Report::unreadable("corrupt", "", trust_state);
+    let hc1 = match propusk_eudcc::decode(text) {
+        Ok(h) => h,
+        Err(e) => {
+            let reason = if e.step() == "unprefix" {
+                "not_a_credential"
+            } else {
+                "corrupt"
+            };
+            return Report::unreadable(reason, e.to_string(), trust_state);
+        }
+    };
+    report.reason = None;
+    report.detail = None;
+    report.verdict = Verdict::Valid;
+    report.checks.decode = CheckOutcome::Ok;
+    report.credential_type = Some(match hc1.kind {
+        propusk_eudcc::Hc1Type::Vaccination => propusk_spec::CredentialType::Vaccination,
+        propusk_eudcc::Hc1Type::Test => propusk_spec::CredentialType::Test,
+        propusk_eudcc::Hc1Type::Recovery => propusk_spec::CredentialType::Recovery,
+    });
+    report.key_id = hc1.key_id.as_deref().and_then(propusk_spec::KeyId::new);
+    let fail = |report: &mut Report, verdict: Verdict, reason: &'static str, detail: String| {
+        if report.reason.is_none() {
+            report.verdict = verdict;
+            report.reason = Some(reason);
+            report.detail = Some(detail);
+        }
+    };
+    let signer = match propusk_eudcc::verify(&hc1, trusted) {
+        Ok(signer) => signer,
+        Err(propusk_eudcc::TrustError::UnknownKey) => {
+            fail(
+                &mut report,
+                Verdict::Unknown,
+                "unknown_key",
+                "no trusted EU signer certificate has this key id".into(),
+            );
+            return report;
+        }
+        Err(e) => {
+            report.checks.signature = CheckOutcome::Failed;
+            fail(
+                &mut report,
+                Verdict::Invalid,
+                "bad_signature",
+                e.to_string(),
+            );
+            return report;
+        }
+    };
+    report.checks.signature = CheckOutcome::Ok;
+    let name = |key: &str| {
+        hc1.certificate["nam"][key]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let initials: Vec<String> = [name("fnt"), name("gnt")]
+        .iter()
+        .filter_map(|n| {
+            n.split('<')
+                .find(|p| !p.is_empty())
+                .and_then(|p| p.chars().next())
+        })
+        .map(|c| format!("{c}."))
+        .collect();
+    report.holder = Some(HolderView {
+        initials: initials.join(" "),
+        birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),
+        document: String::new(),
+    });
+    let (not_before, not_after) = signer.validity();
+    let issued = hc1.issued_at.unwrap_or(at.unix());
+    report.checks.key_usage =
+        if signer.allows(hc1.kind) && (not_before..=not_after).contains(&issued) {
+            CheckOutcome::Ok
+        } else {
+            fail(
+                &mut report,
+                Verdict::Invalid,
+                "key_usage",
+                "the signer certificate may not sign this type at this time".into(),
+            );
+            CheckOutcome::Failed
+        };
+    let exp = hc1.expires_at.and_then(Timestamp::from_unix);
+    report.valid_until = exp;
+    report.checks.expiry = match (hc1.issued_at, exp) {
+        (Some(iat), _) if at.unix() < iat => {
+            fail(
+                &mut report,
+                Verdict::Invalid,
+                "not_yet_valid",
+                "issued in the future".into(),
+            );
+            CheckOutcome::Failed
+        }
+        (_, Some(exp)) if at >= exp => {
+            fail(
+                &mut report,
+                Verdict::Invalid,
+                "expired",
+                format!("expired at {exp}"),
+            );
+            CheckOutcome::Failed
+        }
+        (_, Some(_)) => CheckOutcome::Ok,
+        (_, None) => {
+            fail(
+                &mut report,
+                Verdict::Invalid,
+                "corrupt",
+                "no expiry claim".into(),
+            );
+            CheckOutcome::Failed
+        }
+    };
+    report
 }

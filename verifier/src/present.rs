@@ -166,9 +166,15 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
         } else {
             ("holder", "born", "document")
         };
+        // EU certificates carry no identity document.
+        let doc = if h.document.is_empty() {
+            String::new()
+        } else {
+            format!("   {doc} {}", h.document)
+        };
         out.push_str(&format!(
-            "  {holder}: {}   {born} {}   {doc} {}\n",
-            h.initials, h.birth_date, h.document
+            "  {holder}: {}   {born} {}{doc}\n",
+            h.initials, h.birth_date
         ));
     }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
