@@ -295,6 +295,8 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         if all_valid { "" } else { " (NOT ALL VALID)" }
     );
 
+    eu_figures(n, bare);
+
     match propusk_qr::render_png(&text, 5) {
         Ok(png) => {
             let image_t = per_op((n / 100).max(3), || {
@@ -309,4 +311,45 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         Err(e) => eprintln!("propusk: {e}"),
     }
     EXIT_OK
+}
+
+/// ES256 and PS256 verification of real EU certificates (from `../shared/vectors`, when it is
+/// there) next to EdDSA's bare verify_strict.
+fn eu_figures(n: u32, eddsa: Duration) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/eu-dcc");
+    let load = |path: &str| -> Option<(propusk_eudcc::Hc1, propusk_eudcc::SignerCertificate)> {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(path)).ok()?).ok()?;
+        let hc1 = propusk_eudcc::decode(v["PREFIX"].as_str()?).ok()?;
+        let cert = propusk_eudcc::SignerCertificate::parse(
+            v["TESTCTX"]["CERTIFICATE"].as_str()?.as_bytes(),
+        )
+        .ok()?;
+        Some((hc1, cert))
+    };
+    println!("EU Digital COVID Certificates (signature check of a decoded certificate, one core):");
+    for (name, path) in [
+        ("ES256", "DE/2DCode/raw/1.json"),
+        ("PS256", "CH/2DCode/raw/1.json"),
+    ] {
+        let Some((hc1, cert)) = load(path) else {
+            println!("  {name}: the EU vectors are not in ../shared/vectors here");
+            continue;
+        };
+        let trusted = [cert];
+        if propusk_eudcc::verify(&hc1, &trusted).is_err() {
+            println!("  {name}: the vector does not verify");
+            continue;
+        }
+        let t = per_op(n.div_ceil(4).max(3), || {
+            black_box(propusk_eudcc::verify(black_box(&hc1), &trusted).ok());
+        });
+        println!(
+            "  {name}: {} = {:.0} per second per core ({:.1}x EdDSA verify_strict at {})",
+            micros(t),
+            1.0 / t.as_secs_f64(),
+            t.as_secs_f64() / eddsa.as_secs_f64(),
+            micros(eddsa)
+        );
+    }
 }
