@@ -234,6 +234,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         }],
         revocations: set,
         rules: RuleSet::standard("RU", "Europe/Moscow"),
+        eu_signers: vec![],
     };
     let Ok(bundle) = Bundle::from_content(content) else {
         return crate::EXIT_INVALID;

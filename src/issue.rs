@@ -93,6 +93,19 @@ pub enum IssuerCommand {
         /// The registry record id.
         record_id: String,
     },
+    /// Import EU DCC document signer certificates (DER or PEM X.509) to publish with the trust
+    /// bundle, so that verifiers check EU certificates with the same trust data.
+    EuImport {
+        /// The issuer's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The country that issued them (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: String,
+        /// The certificate files.
+        #[arg(required = true)]
+        certificates: Vec<PathBuf>,
+    },
     /// Manage signing keys.
     Key {
         /// The issuer's directory.
@@ -228,7 +241,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
 /// Runs `propusk issuer ...`.
 pub fn run(cmd: &IssuerCommand) -> u8 {
     let at = match cmd {
-        IssuerCommand::Record { .. } => &None,
+        IssuerCommand::Record { .. } | IssuerCommand::EuImport { .. } => &None,
         IssuerCommand::Init { at, .. }
         | IssuerCommand::Issue { at, .. }
         | IssuerCommand::Batch { at, .. }
@@ -270,6 +283,18 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
             println!("{v}");
             Ok(())
         }),
+        IssuerCommand::EuImport { dir, country, certificates } => {
+            let mut files = Vec::new();
+            for path in certificates {
+                match std::fs::read(path) {
+                    Ok(b) => files.push(b),
+                    Err(e) => return fail(&IssuerError::Io { path: path.clone(), message: e.to_string() }),
+                }
+            }
+            Issuer::open(dir).and_then(|mut i| i.import_eu_signers(&files, country, now)).map(|ids| {
+                println!("EU signers imported: {}; they are published with the next bundle", ids.join(", "));
+            })
+        }
         IssuerCommand::Key { dir, op, .. } => key(dir, op, now),
         IssuerCommand::Revoke { dir, id, .. } => match id.parse::<CredentialId>() {
             Err(e) => Err(IssuerError::Input(format!("credential id: {e}"))),

@@ -145,4 +145,85 @@ fn eu_certificates_verify_against_their_signers() {
         "",
     );
     assert_eq!(json_lines(&out)[0]["reason"], "corrupt");
+
+    // Imported by the issuer, published in the trust bundle, synced: the verifier checks the EU
+    // certificate with its store alone.
+    let (iss, usb, store) = (
+        tmp.path().join("issuer"),
+        tmp.path().join("usb"),
+        tmp.path().join("store"),
+    );
+    let pass = [("PROPUSK_PASSPHRASE", "p")];
+    let run = |args: &[&str]| {
+        let out = common::propusk_with(args, "", &pass);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "issuer",
+        "init",
+        "--dir",
+        iss.to_str().unwrap(),
+        "--at",
+        "2021-05-01T00:00:00Z",
+    ]);
+    run(&[
+        "issuer",
+        "eu-import",
+        "--dir",
+        iss.to_str().unwrap(),
+        "--country",
+        "DE",
+        cert,
+    ]);
+    run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        iss.to_str().unwrap(),
+        "--out",
+        usb.to_str().unwrap(),
+        "--at",
+        "2021-05-30T00:00:00Z",
+    ]);
+    run(&[
+        "verifier",
+        "init",
+        "--store",
+        store.to_str().unwrap(),
+        "--root",
+        iss.join("root.pub").to_str().unwrap(),
+    ]);
+    run(&[
+        "verifier",
+        "sync",
+        "--store",
+        store.to_str().unwrap(),
+        "--from",
+        usb.to_str().unwrap(),
+        "--at",
+        "2021-05-30T00:00:00Z",
+    ]);
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "--at",
+            clock,
+            text,
+        ],
+        "",
+    );
+    assert_eq!(
+        json_lines(&out)[0]["verdict"],
+        "valid",
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

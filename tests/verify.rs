@@ -51,6 +51,7 @@ impl Issuer {
                 propusk_spec::Timestamp::from_unix(at).unwrap(),
             ),
             rules: RuleSet::standard(jurisdiction, "Europe/Moscow"),
+            eu_signers: vec![],
         }
     }
 

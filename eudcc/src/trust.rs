@@ -75,6 +75,11 @@ fn eku_type(oid: &str) -> Option<Hc1Type> {
 impl SignerCertificate {
     /// Reads a certificate in DER, or in PEM, or as base64 of DER.
     pub fn parse(bytes: &[u8]) -> Result<Self, TrustError> {
+        Self::from_der(&Self::der(bytes)?)
+    }
+
+    /// The DER of a certificate given in DER, PEM or base64.
+    pub fn der(bytes: &[u8]) -> Result<Vec<u8>, TrustError> {
         let der = if bytes.starts_with(b"-----BEGIN") || bytes.iter().all(|b| b.is_ascii()) {
             let text = String::from_utf8_lossy(bytes);
             let body: String = text
@@ -88,7 +93,7 @@ impl SignerCertificate {
         } else {
             bytes.to_vec()
         };
-        Self::from_der(&der)
+        Ok(der)
     }
 
     /// Reads a DER certificate. Small deviations seen in real EU signer certificates (an

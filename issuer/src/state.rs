@@ -75,6 +75,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS eu_signers (
+    key_id TEXT PRIMARY KEY,
+    der BLOB NOT NULL,
+    country TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS publications (
     sequence INTEGER PRIMARY KEY,
     issued_at INTEGER NOT NULL,
@@ -728,6 +734,7 @@ impl Issuer {
             keys,
             revocations: RevocationSet::build(revoked, vec![], now),
             rules: RuleSet::standard(&self.config.country, &self.config.time_zone),
+            eu_signers: self.eu_signers()?,
         };
         let previous: Vec<BundleContent> = {
             let mut stmt = self
@@ -765,6 +772,47 @@ impl Issuer {
             deltas_from,
             revoked: count,
         })
+    }
+
+    /// Imports EU DCC document signer certificates (DER, PEM or base64) to publish with the trust
+    /// bundle; returns their key ids. A certificate already imported is kept once.
+    pub fn import_eu_signers(
+        &mut self,
+        certificates: &[Vec<u8>],
+        country: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, IssuerError> {
+        country
+            .parse::<propusk_spec::Country>()
+            .map_err(|e| IssuerError::Input(format!("--country: {e}")))?;
+        let mut ids = Vec::new();
+        for bytes in certificates {
+            let der = propusk_eudcc::SignerCertificate::der(bytes)
+                .map_err(|e| IssuerError::Input(e.to_string()))?;
+            let cert = propusk_eudcc::SignerCertificate::from_der(&der)
+                .map_err(|e| IssuerError::Input(e.to_string()))?;
+            let kid = propusk_spec::hex::encode(cert.key_id());
+            self.conn.execute(
+                "INSERT OR IGNORE INTO eu_signers (key_id, der, country, added_at) VALUES (?1, ?2, ?3, ?4)",
+                params![kid, der, country, now.unix()],
+            )?;
+            self.audit(now, "eu-import", &format!("EU signer {kid} ({country})"))?;
+            ids.push(kid);
+        }
+        Ok(ids)
+    }
+
+    fn eu_signers(&self) -> Result<Vec<propusk_trust_list::EuSigner>, IssuerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT der, country FROM eu_signers ORDER BY key_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(propusk_trust_list::EuSigner {
+                der: r.get(0)?,
+                country: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn trusted_keys(&self) -> Result<Vec<TrustedKey>, IssuerError> {

@@ -34,6 +34,20 @@ pub struct BundleContent {
     pub revocations: RevocationSet,
     /// The rules.
     pub rules: RuleSet,
+    /// EU Digital COVID Certificate signer certificates the issuer vouches for (X.509 DER), so
+    /// that verifiers check travellers' EU certificates with the same trust data.
+    #[serde(default)]
+    pub eu_signers: Vec<EuSigner>,
+}
+
+/// An EU DCC document signer certificate carried in the bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EuSigner {
+    /// The certificate, DER.
+    #[serde(with = "serde_bytes")]
+    pub der: Vec<u8>,
+    /// The country that issued it (ISO 3166-1 alpha-2), as the operator imported it.
+    pub country: String,
 }
 
 /// The key id of a root key: the first 4 bytes of SHA-256 over its 32 bytes, as for signing keys.

@@ -41,6 +41,9 @@ pub struct Delta {
     pub rules: RuleSet,
     /// The new bulk revocations, whole.
     pub bulk: Vec<BulkRevocation>,
+    /// The new EU signer certificates, whole.
+    #[serde(default)]
+    pub eu_signers: Vec<crate::bundle::EuSigner>,
     /// Hashes added, by partition month.
     pub added: BTreeMap<u32, Partition>,
     /// Partitions of months before this one are dropped.
@@ -107,6 +110,7 @@ impl Delta {
             keys: new.keys.clone(),
             rules: new.rules.clone(),
             bulk: new.revocations.bulk.clone(),
+            eu_signers: new.eu_signers.clone(),
             added,
             drop_before,
             result_sha256: content_digest(new)?,
@@ -153,6 +157,7 @@ impl Delta {
                 bulk: self.bulk.clone(),
             },
             rules: self.rules.clone(),
+            eu_signers: self.eu_signers.clone(),
         };
         if content_digest(&content)? != self.result_sha256 {
             return Err(TrustError::Malformed(

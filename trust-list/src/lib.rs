@@ -37,6 +37,7 @@
 //!     keys: vec![key],
 //!     revocations: revoked,
 //!     rules: RuleSet::standard("RU", "Europe/Moscow"),
+//!     eu_signers: vec![],
 //! };
 //! let bytes = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| root.sign(d).to_bytes())?;
 //! let bundle = Bundle::open(&bytes, &root.verifying_key())?;
@@ -67,8 +68,8 @@ mod revocation;
 mod rules;
 
 pub use bundle::{
-    Bundle, BundleContent, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of, sign_bundle,
-    sign_index,
+    Bundle, BundleContent, EuSigner, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of,
+    sign_bundle, sign_index,
 };
 pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check, check_many};
 pub use delta::{Delta, content_digest};

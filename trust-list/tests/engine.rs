@@ -61,6 +61,7 @@ impl World {
             keys,
             revocations,
             rules: RuleSet::standard("RU", tz),
+            eu_signers: vec![],
         }
     }
 

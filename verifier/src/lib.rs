@@ -34,6 +34,7 @@
 //!     }],
 //!     revocations: RevocationSet::default(),
 //!     rules: RuleSet::standard("RU", "Europe/Moscow"),
+//!     eu_signers: vec![],
 //! };
 //! write_dir(&published, &content, &[], &key_id_of(&root.verifying_key()), &|d| root.sign(d).to_bytes())?;
 //!
@@ -66,6 +67,7 @@ pub use store::{BundleMeta, STORE_FILE, Store, SyncOutcome};
 #[derive(Debug)]
 pub struct Session {
     bundle: Option<propusk_trust_list::Bundle>,
+    eu_signers: Vec<propusk_eudcc::SignerCertificate>,
     trust: TrustView,
     at: Timestamp,
 }
@@ -84,8 +86,15 @@ impl Session {
                 }),
             age_s: loaded.as_ref().map(|(_, m)| at.unix() - m.issued_at),
         };
+        let bundle = loaded.map(|(b, _)| b);
+        let eu_signers = bundle
+            .iter()
+            .flat_map(|b| b.content().eu_signers.iter())
+            .filter_map(|s| propusk_eudcc::SignerCertificate::from_der(&s.der).ok())
+            .collect();
         Ok(Session {
-            bundle: loaded.map(|(b, _)| b),
+            bundle,
+            eu_signers,
             trust,
             at,
         })
@@ -96,6 +105,7 @@ impl Session {
     pub fn without_trust_data(at: Timestamp) -> Self {
         Session {
             bundle: None,
+            eu_signers: Vec::new(),
             trust: TrustView {
                 state: propusk_trust_list::TrustState::Missing,
                 age_s: None,
@@ -105,7 +115,8 @@ impl Session {
     }
 
     /// Verifies credentials shown together, EU Digital COVID Certificates (`HC1:`) among them:
-    /// those are checked against `eu_signers`, the rest as by [`Session::verify`]. Reports are in
+    /// those are checked against the EU signers of the trust bundle and `eu_signers`, the rest as
+    /// by [`Session::verify`]. Reports are in
     /// input order.
     pub fn verify_with_eu(
         &self,
@@ -118,7 +129,9 @@ impl Session {
         let mut reports = Vec::with_capacity(inputs.len());
         for text in inputs {
             if is_eu(text) {
-                reports.push(verify_eu(text, eu_signers, self.at, self.trust.state));
+                let all: Vec<propusk_eudcc::SignerCertificate> =
+                    self.eu_signers.iter().chain(eu_signers).cloned().collect();
+                reports.push(verify_eu(text, &all, self.at, self.trust.state));
             } else if let Some(report) = own_reports.next() {
                 reports.push(report);
             }
