@@ -65,6 +65,19 @@ fn eu_certificates_verify_against_their_signers() {
         (Some("valid"), Some("vaccination"))
     );
     assert_eq!(v["holder"]["initials"], "M. E.");
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Comirnaty, dose"),
+        "{v}"
+    );
+    let words = propusk(&["verify", "--trust-cert", cert, "--at", clock, text], "");
+    assert!(
+        String::from_utf8_lossy(&words.stdout).contains("Germany"),
+        "{}",
+        String::from_utf8_lossy(&words.stdout)
+    );
     assert_eq!(v["holder"]["birth_date"], de["JSON"]["dob"]);
     assert_eq!(
         (

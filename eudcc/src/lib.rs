@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod trust;
+pub mod valuesets;
 
 pub use trust::{ES256, PS256, SignerCertificate, TrustError, verify};
 

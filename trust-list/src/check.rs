@@ -105,6 +105,8 @@ pub struct Report {
     pub credential: Option<Credential>,
     /// Until when it is valid: the earlier of its expiry claim and the rule set's end.
     pub valid_until: Option<Timestamp>,
+    /// What it certifies, in words for a person (product, dose, date, country...).
+    pub summary: Option<String>,
     /// Every check.
     pub checks: Checks,
     /// How fresh the trust data was.
@@ -123,6 +125,7 @@ impl Report {
             holder: None,
             credential: None,
             valid_until: None,
+            summary: None,
             checks: Checks::default(),
             trust_state,
         }

@@ -168,6 +168,9 @@ impl Session {
                 )
             })
         };
+        for r in &mut reports {
+            r.summary = r.credential.as_ref().map(summary);
+        }
         let people: Vec<_> = reports.iter().filter_map(person).collect();
         if people.windows(2).any(|w| w[0] != w[1]) {
             for r in reports
@@ -264,6 +267,7 @@ pub fn verify_eu(
         }
     };
     report.checks.signature = CheckOutcome::Ok;
+    report.summary = propusk_eudcc::valuesets::summary(&hc1.certificate);
     let name = |key: &str| {
         hc1.certificate["nam"][key]
             .as_str()
@@ -331,4 +335,41 @@ pub fn verify_eu(
         }
     };
     report
+}
+
+/// What a Propusk credential certifies, in words for a person, with the EU value sets' names.
+fn summary(c: &propusk_spec::Credential) -> String {
+    use propusk_eudcc::valuesets::{country, vaccine_product};
+    let place = |co: &propusk_spec::Country| country(co.as_str()).unwrap_or(co.as_str()).to_owned();
+    match &c.body {
+        propusk_spec::Body::Vaccination(v) => format!(
+            "{}, dose {}/{}, {}, {}",
+            vaccine_product(v.product.code()).unwrap_or(v.product.code()),
+            v.dose,
+            v.doses,
+            v.date,
+            place(&v.country)
+        ),
+        propusk_spec::Body::Recovery(r) => format!(
+            "recovery, first positive {}, {}",
+            r.first_positive,
+            place(&r.country)
+        ),
+        propusk_spec::Body::Test(t) => format!(
+            "{} {}, sampled {}, {}",
+            t.kind,
+            t.result,
+            t.sampled_at,
+            place(&t.country)
+        ),
+        propusk_spec::Body::Exemption(e) => format!(
+            "exemption {} to {}, {}",
+            e.valid_from,
+            e.valid_until,
+            place(&e.country)
+        ),
+        propusk_spec::Body::Pass(p) => {
+            format!("{} pass {} to {}", p.purpose, p.valid_from, p.valid_until)
+        }
+    }
 }

@@ -39,6 +39,7 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         "key_id": r.key_id.as_ref().map(|k| k.to_string()),
         "holder": r.holder,
         "valid_until": r.valid_until.map(|t| t.to_string()),
+        "summary": r.summary,
         "checks": {
             "decode": check(r.checks.decode),
             "signature": check(r.checks.signature),
@@ -176,6 +177,9 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
             "  {holder}: {}   {born} {}{doc}\n",
             h.initials, h.birth_date
         ));
+    }
+    if let Some(summary) = &r.summary {
+        out.push_str(&format!("  {summary}\n"));
     }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
         out.push_str(&format!(
