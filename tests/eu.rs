@@ -65,11 +65,14 @@ fn eu_certificates_verify_against_their_signers() {
         (Some("valid"), Some("vaccination"))
     );
     assert_eq!(v["holder"]["initials"], "M. E.");
+    let product =
+        propusk_eudcc::valuesets::vaccine_product(de["JSON"]["v"][0]["mp"].as_str().unwrap())
+            .unwrap();
     assert!(
         v["summary"]
             .as_str()
             .unwrap()
-            .starts_with("Comirnaty, dose"),
+            .starts_with(&format!("{product}, dose")),
         "{v}"
     );
     let words = propusk(&["verify", "--trust-cert", cert, "--at", clock, text], "");
