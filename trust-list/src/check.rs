@@ -114,7 +114,8 @@ pub struct Report {
 }
 
 impl Report {
-    fn new(trust_state: TrustState) -> Self {
+    /// A report with nothing checked yet: valid until a check says otherwise.
+    pub fn blank(trust_state: TrustState) -> Self {
         Report {
             verdict: Verdict::Valid,
             reason: None,
@@ -138,12 +139,19 @@ impl Report {
         detail: impl Into<String>,
         trust_state: TrustState,
     ) -> Self {
-        let mut report = Report::new(trust_state);
+        let mut report = Report::blank(trust_state);
         report.checks.decode = CheckOutcome::Failed;
         report.fail(Verdict::Invalid, reason, detail)
     }
 
-    fn fail(mut self, verdict: Verdict, reason: &'static str, detail: impl Into<String>) -> Self {
+    /// Records a failed check: the first failure sets the verdict, reason and detail; later
+    /// ones keep them.
+    pub fn fail(
+        mut self,
+        verdict: Verdict,
+        reason: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         if self.reason.is_none() {
             self.verdict = verdict;
             self.reason = Some(reason);
@@ -158,7 +166,7 @@ impl Report {
 pub fn check(bundle: Option<&Bundle>, input: &str, at: Timestamp) -> Report {
     check_many(bundle, &[input], at)
         .pop()
-        .unwrap_or_else(|| Report::new(TrustState::Missing))
+        .unwrap_or_else(|| Report::blank(TrustState::Missing))
 }
 
 /// Judges many inputs at once, each on its own (one report per input, in order), verifying all
@@ -168,7 +176,7 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
     let mut reports = Vec::with_capacity(inputs.len());
     let mut pending: Vec<(usize, UnverifiedCredential)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let mut report = Report::new(state);
+        let mut report = Report::blank(state);
         match decode_any(input) {
             Err(e) => {
                 report.checks.decode = CheckOutcome::Failed;
@@ -213,7 +221,7 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
         many => verify_batch(many, bundle.trust_list()),
     };
     for (slot, result) in slots.into_iter().zip(verified) {
-        let report = std::mem::replace(&mut reports[slot], Report::new(state));
+        let report = std::mem::replace(&mut reports[slot], Report::blank(state));
         reports[slot] = judge(report, bundle, result, at);
     }
     reports

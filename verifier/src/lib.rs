@@ -215,7 +215,7 @@ pub fn verify_eu(
     trust_state: propusk_trust_list::TrustState,
 ) -> Report {
     use propusk_trust_list::{CheckOutcome, HolderView};
-    let mut report = Report::unreadable("corrupt", "", trust_state);
+    let mut report = Report::blank(trust_state);
     let hc1 = match propusk_eudcc::decode(text) {
         Ok(h) => h,
         Err(e) => {
@@ -227,9 +227,6 @@ pub fn verify_eu(
             return Report::unreadable(reason, e.to_string(), trust_state);
         }
     };
-    report.reason = None;
-    report.detail = None;
-    report.verdict = Verdict::Valid;
     report.checks.decode = CheckOutcome::Ok;
     report.credential_type = Some(match hc1.kind {
         propusk_eudcc::Hc1Type::Vaccination => propusk_spec::CredentialType::Vaccination,
@@ -237,32 +234,19 @@ pub fn verify_eu(
         propusk_eudcc::Hc1Type::Recovery => propusk_spec::CredentialType::Recovery,
     });
     report.key_id = hc1.key_id.as_deref().and_then(propusk_spec::KeyId::new);
-    let fail = |report: &mut Report, verdict: Verdict, reason: &'static str, detail: String| {
-        if report.reason.is_none() {
-            report.verdict = verdict;
-            report.reason = Some(reason);
-            report.detail = Some(detail);
-        }
-    };
     let signer = match propusk_eudcc::verify(&hc1, trusted) {
         Ok(signer) => signer,
         Err(propusk_eudcc::TrustError::UnknownKey) => {
-            fail(
-                &mut report,
+            report = report.fail(
                 Verdict::Unknown,
                 "unknown_key",
-                "no trusted EU signer certificate has this key id".into(),
+                "no trusted EU signer certificate has this key id",
             );
             return report;
         }
         Err(e) => {
             report.checks.signature = CheckOutcome::Failed;
-            fail(
-                &mut report,
-                Verdict::Invalid,
-                "bad_signature",
-                e.to_string(),
-            );
+            report = report.fail(Verdict::Invalid, "bad_signature", e.to_string());
             return report;
         }
     };
@@ -294,11 +278,10 @@ pub fn verify_eu(
         if signer.allows(hc1.kind) && (not_before..=not_after).contains(&issued) {
             CheckOutcome::Ok
         } else {
-            fail(
-                &mut report,
+            report = report.fail(
                 Verdict::Invalid,
                 "key_usage",
-                "the signer certificate may not sign this type at this time".into(),
+                "the signer certificate may not sign this type at this time",
             );
             CheckOutcome::Failed
         };
@@ -306,31 +289,16 @@ pub fn verify_eu(
     report.valid_until = exp;
     report.checks.expiry = match (hc1.issued_at, exp) {
         (Some(iat), _) if at.unix() < iat => {
-            fail(
-                &mut report,
-                Verdict::Invalid,
-                "not_yet_valid",
-                "issued in the future".into(),
-            );
+            report = report.fail(Verdict::Invalid, "not_yet_valid", "issued in the future");
             CheckOutcome::Failed
         }
         (_, Some(exp)) if at >= exp => {
-            fail(
-                &mut report,
-                Verdict::Invalid,
-                "expired",
-                format!("expired at {exp}"),
-            );
+            report = report.fail(Verdict::Invalid, "expired", format!("expired at {exp}"));
             CheckOutcome::Failed
         }
         (_, Some(_)) => CheckOutcome::Ok,
         (_, None) => {
-            fail(
-                &mut report,
-                Verdict::Invalid,
-                "corrupt",
-                "no expiry claim".into(),
-            );
+            report = report.fail(Verdict::Invalid, "corrupt", "no expiry claim");
             CheckOutcome::Failed
         }
     };
