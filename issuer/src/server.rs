@@ -99,6 +99,7 @@ impl ReadPool {
 /// The server's shared state.
 pub struct AppState {
     reads: ReadPool,
+    time_zone: jiff::tz::TimeZone,
     issuer: Mutex<Issuer>,
     token: String,
     published: PathBuf,
@@ -130,7 +131,10 @@ impl AppState {
             .map_err(|e| IssuerError::io(&token_path, e))?
             .trim()
             .to_owned();
+        let time_zone =
+            jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
         let state = Arc::new(AppState {
+            time_zone,
             reads: ReadPool {
                 path: dir.join(crate::state::STORE_FILE),
                 idle: Mutex::new(Vec::new()),
@@ -335,8 +339,9 @@ body{{font-family:system-ui,sans-serif;margin:0;padding:1.5rem;max-width:32rem;m
 .valid{{background:#1b7f3b}}.invalid{{background:#b3261e}}.unknown{{background:#6b6b6b}}\
 th{{text-align:left;padding:.3rem 1rem .3rem 0;color:#555;font-weight:500}}td{{padding:.3rem 0;font-size:1.1rem}}\
 p{{color:#444}}a{{color:#1a56b8}}</style></head><body><div class=\"status {tone}\" id=\"status\">{title}</div>\
-<table>{rows}</table><p id=\"note\">{note}</p><p><a href=\"{href}\">{label}</a></p>\
-<script>if(location.hash.length>5){{var n=document.getElementById('note');n.textContent+=' {fragment}';}}</script>\
+<table>{rows}</table><p id=\"note\">{note}</p><p><a id=\"lang\" href=\"{href}\">{label}</a></p>\
+<script>if(location.hash.length>5){{var n=document.getElementById('note');n.textContent+=' {fragment}';\
+var a=document.getElementById('lang');a.href=a.getAttribute('href')+location.hash;}}</script>\
 </body></html>",
         title = escape(title),
         note = escape(note),
@@ -447,8 +452,17 @@ async fn portal(
         (_, false, true) => ("valid", "Сертификат действителен"),
         (_, false, false) => ("valid", "Certificate valid"),
     };
-    let until = c.expires_at.to_string();
-    let until = format!("{} {} UTC", &until[..10], until.get(11..16).unwrap_or(""));
+    // The jurisdiction's local time, as people there read their clocks.
+    let until = jiff::Timestamp::from_second(c.expires_at.unix())
+        .map(|t| {
+            let local = t.to_zoned(state.time_zone.clone());
+            format!(
+                "{} ({})",
+                local.strftime("%Y-%m-%d %H:%M"),
+                state.time_zone.iana_name().unwrap_or("UTC")
+            )
+        })
+        .unwrap_or_else(|_| c.expires_at.to_string());
     let labels = if ru {
         [
             "Тип",

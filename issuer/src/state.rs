@@ -690,6 +690,11 @@ impl Issuer {
         Ok(found)
     }
 
+    /// The jurisdiction's IANA time zone, in which the rules count days.
+    pub fn time_zone(&self) -> &str {
+        &self.config.time_zone
+    }
+
     /// The portal link form for a credential, when the issuer has a base URL.
     pub fn base_url(&self) -> Option<&str> {
         self.config.url.as_deref()

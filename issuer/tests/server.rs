@@ -283,6 +283,10 @@ async fn issue_look_up_revoke_and_rotate() {
         "{page}"
     );
     assert!(
+        page.contains("(Europe/Moscow)"),
+        "valid until in the jurisdiction's time: {page}"
+    );
+    assert!(
         !page.contains("Иванов") && !page.contains("123789") && !page.contains("IVANOV"),
         "{page}"
     );
