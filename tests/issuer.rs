@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{json_lines, propusk_with, s, verdict};
+use common::{issue_json, json_lines, propusk_with, s, verdict};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 
@@ -34,21 +34,6 @@ fn vaccination(family: &str) -> String {
     )
 }
 
-fn issue(dir: &Path, json: &str, at: &str) -> String {
-    let input = dir.join(format!("input-{at}.json"));
-    std::fs::write(&input, json).unwrap();
-    let out = ok(run(&[
-        "issuer",
-        "issue",
-        "--dir",
-        s(dir),
-        "--input",
-        s(&input),
-        "--at",
-        at,
-    ]));
-    out.lines().last().unwrap().to_owned()
-}
 #[test]
 fn key_lifecycle_revocation_and_publishing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -90,8 +75,8 @@ fn key_lifecycle_revocation_and_publishing() {
     assert_eq!(keys[1]["public_key"].as_str().unwrap().len(), 43);
 
     // Key A signs two credentials, at 10:00 and at 12:00.
-    let a1 = issue(&dir, &vaccination("Иванов"), "2021-06-02T10:00:00Z");
-    let a2 = issue(&dir, &vaccination("Петров"), "2021-06-02T12:00:00Z");
+    let a1 = issue_json(&dir, &vaccination("Иванов"), "2021-06-02T10:00:00Z", &[]);
+    let a2 = issue_json(&dir, &vaccination("Петров"), "2021-06-02T12:00:00Z", &[]);
     // Rotate to B; B signs a third.
     ok(run(&[
         "issuer",
@@ -102,7 +87,7 @@ fn key_lifecycle_revocation_and_publishing() {
         "2021-06-02T13:00:00Z",
         "rotate",
     ]));
-    let b1 = issue(&dir, &vaccination("Сидоров"), "2021-06-02T14:00:00Z");
+    let b1 = issue_json(&dir, &vaccination("Сидоров"), "2021-06-02T14:00:00Z", &[]);
 
     ok(run(&[
         "issuer",

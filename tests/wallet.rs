@@ -7,7 +7,7 @@
 use std::path::Path;
 
 mod common;
-use common::{propusk_with, s, start_server};
+use common::{issue_json, propusk_with, s, start_server};
 
 const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 
@@ -20,23 +20,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn issue(dir: &Path, json: &str, at: &str, extra: &[&str]) -> String {
-    let input = dir.join("in.json");
-    std::fs::write(&input, json).unwrap();
-    let mut args = vec![
-        "issuer",
-        "issue",
-        "--dir",
-        s(dir),
-        "--input",
-        s(&input),
-        "--at",
-        at,
-    ];
-    args.extend_from_slice(extra);
-    ok(&args).lines().last().unwrap().to_owned()
 }
 
 const HOLDER: &str = r#""holder": {"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}}"#;
@@ -59,7 +42,7 @@ fn add_list_show_and_best() {
         "--at",
         "2021-06-01T00:00:00Z",
     ]);
-    let vaccination = issue(
+    let vaccination = issue_json(
         &dir,
         &format!(
             r#"{{"type": "vaccination", {HOLDER}, "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01", "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
@@ -68,7 +51,7 @@ fn add_list_show_and_best() {
         &[],
     );
     let png = tmp.path().join("test.png");
-    let test = issue(
+    let test = issue_json(
         &dir,
         &format!(
             r#"{{"type": "test", {HOLDER}, "test": {{"kind": "pcr", "sampled_at": "2021-11-20T09:00:00+03:00", "result": "negative", "center": "Гемотест", "country": "RU"}}}}"#
@@ -76,7 +59,7 @@ fn add_list_show_and_best() {
         "2021-11-20T12:00:00Z",
         &["--png", s(&png)],
     );
-    let later = issue(
+    let later = issue_json(
         &dir,
         &format!(
             r#"{{"type": "exemption", {HOLDER}, "exemption": {{"valid_from": "2021-12-01", "valid_until": "2021-12-31", "country": "RU"}}}}"#
@@ -84,7 +67,7 @@ fn add_list_show_and_best() {
         "2021-11-20T12:00:00Z",
         &["--link"],
     );
-    let other = issue(
+    let other = issue_json(
         &dir,
         r#"{"type": "recovery", "holder": {"family_name": "Петрова", "given_name": "Анна", "birth_date": "1975", "document": {"kind": "passport", "number": "4511 654321"}}, "recovery": {"first_positive": "2021-10-04", "country": "RU", "administered_by": "ГКБ № 40"}}"#,
         "2021-10-20T12:00:00Z",

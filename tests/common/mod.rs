@@ -107,3 +107,36 @@ pub(crate) fn verdict(store: &Path, text: &str, at: Option<&str>) -> (String, Op
         v["reason"].as_str().map(str::to_owned),
     )
 }
+
+/// The passphrase the end-to-end tests seal issuer keys with.
+pub(crate) const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+
+/// `propusk issuer issue` of `json` at `at` (plus `extra` flags) for the issuer in `dir`; asserts
+/// success and returns the last line printed (the credential text, or the link).
+pub(crate) fn issue_json(dir: &Path, json: &str, at: &str, extra: &[&str]) -> String {
+    let input = dir.join("input.json");
+    std::fs::write(&input, json).unwrap();
+    let mut args = vec![
+        "issuer",
+        "issue",
+        "--dir",
+        s(dir),
+        "--input",
+        s(&input),
+        "--at",
+        at,
+    ];
+    args.extend_from_slice(extra);
+    let out = propusk_with(&args, "", &[PASS]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
