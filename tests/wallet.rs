@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-
 mod common;
 use common::{issue_json, propusk_with, s, start_server};
 
