@@ -9,9 +9,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{propusk_with, s};
+use common::{PASS, propusk_with, s};
 
-const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 const AT: &str = "2021-11-21T08:00:00Z";
 fn run(args: &[&str]) -> Output {
     propusk_with(args, "", &[PASS])

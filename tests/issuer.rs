@@ -6,9 +6,7 @@
 use std::process::Output;
 
 mod common;
-use common::{issue_json, json_lines, propusk_with, s, verdict};
-
-const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+use common::{PASS, issue_json, json_lines, propusk_with, s, verdict};
 
 fn run(args: &[&str]) -> Output {
     propusk_with(args, "", &[PASS])

@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{days_ago, propusk_with, start_server};
-
-const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+use common::{PASS, days_ago, propusk_with, start_server};
 
 fn browser() -> Option<PathBuf> {
     [

@@ -8,9 +8,8 @@
 use std::path::Path;
 
 mod common;
-use common::{days_ago, propusk_with, s, start_server, verdict};
+use common::{PASS, days_ago, propusk_with, s, start_server, verdict};
 
-const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
 fn vaccination(record: &str) -> String {
     format!(
         r#"{{"type": "vaccination", "record_id": "{record}",

@@ -5,9 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{issue_json, propusk_with, s, start_server};
-
-const PASS: (&str, &str) = ("PROPUSK_PASSPHRASE", "correct horse battery staple");
+use common::{PASS, issue_json, propusk_with, s, start_server};
 
 fn ok(args: &[&str]) -> String {
     let out = propusk_with(args, "", &[PASS]);
