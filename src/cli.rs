@@ -2,9 +2,10 @@
 
 use std::ffi::OsString;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::{EXIT_OK, EXIT_USAGE, bench, demo, inspect, issue, verify, wallet};
+use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::{demo, inspect, issue, verify, wallet};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -27,7 +28,7 @@ pub enum Command {
     Decode(inspect::Args),
     /// Measure the wire format: encode, decode and verify time per credential, the text length
     /// and QR version of each type, and the size against an EU DCC of the same content.
-    Bench(bench::Args),
+    Bench(propusk_bench::Args),
     /// The issuing authority: keys, issuance, revocation, publishing.
     #[command(subcommand)]
     Issuer(issue::IssuerCommand),
@@ -46,22 +47,32 @@ pub enum Command {
 
 /// Parses `args` and runs the command; returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
             let _ = e.print();
             return code;
         }
     };
-    match cli.command {
-        Command::Demo(args) => demo::run(&args),
-        Command::Decode(args) => inspect::run(&args),
-        Command::Bench(args) => bench::run(&args),
+    let result = match cli.command {
+        Command::Demo(args) => Ok(demo::run(&args)),
+        Command::Decode(args) => Ok(inspect::run(&args)),
+        Command::Bench(args) => Ok(propusk_bench::run(&args)),
         Command::Issuer(cmd) => issue::run(&cmd),
         Command::Serve(args) => issue::run_serve(&args),
         Command::Wallet(args) => wallet::run(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
-        Command::Verify(args) => verify::run_verify(&args),
-    }
+        Command::Verify(args) => {
+            let inputs = verify::inputs(&args, matches.subcommand_matches("verify"));
+            verify::run_verify(&args, &inputs)
+        }
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("propusk: {e}");
+        e.exit_code()
+    })
 }

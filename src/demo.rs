@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use propusk_issuer::{Issuer, Request};
 use propusk_spec::Timestamp;
-use propusk_trust_list::{Verdict, parse_public_key};
+use propusk_trust_list::{Reason, Verdict, parse_public_key};
 use propusk_verifier::{Lang, Session, Store, to_text};
 use propusk_wallet::Wallet;
 
@@ -141,13 +141,18 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         t0,
     )?;
     for key in issuer.keys()? {
-        println!("   {} key {} ({})", key.role, key.key_id, key.status);
+        println!(
+            "   {} key {} ({})",
+            key.role,
+            key.key_id,
+            key.status.as_str()
+        );
     }
     let first_key = issuer
         .keys()?
         .into_iter()
-        .find(|k| k.role == "signing")
-        .map(|k| k.key_id)
+        .find(|k| k.role == propusk_issuer::KeyRole::Signing)
+        .map(|k| k.key_id.to_string())
         .unwrap_or_default();
 
     story.step("One credential of each type, written as QR PNGs and read back from their pixels");
@@ -225,12 +230,14 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         Ok(best) => {
             println!(
                 "   show this one: {} {}, valid until {}",
-                best.credential_type, best.id, best.valid_until
+                best.credential_type.as_str(),
+                best.id,
+                best.valid_until
             );
             story.check(
                 "the best is the vaccination, valid the longest",
-                best.credential_type == "vaccination",
-                &best.credential_type,
+                best.credential_type == propusk_spec::CredentialType::Vaccination,
+                best.credential_type.as_str(),
             );
         }
         Err(_) => story.check(
@@ -272,14 +279,14 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
 
     story.step("Revocation: the test result is withdrawn, published, synced, and rejected");
     let test = &texts[2].1;
-    issuer.revoke(&test.id.parse()?, now.plus_seconds(6))?;
+    issuer.revoke(&test.id, now.plus_seconds(6))?;
     issuer.publish(&usb, now.plus_seconds(7))?;
     let synced = store.sync_from_dir(&usb, now.plus_seconds(7))?;
     println!("   sync: {synced:?}");
     let revoked = check(&store, &test.credential, now.plus_seconds(8))?;
     story.check(
         "the revoked test is rejected as revoked",
-        revoked.reason == Some("revoked"),
+        revoked.reason == Some(Reason::Revoked),
         format!("{:?}", revoked.reason),
     );
 
@@ -289,11 +296,11 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     println!(
         "   pass: {} ({})",
         pass.verdict.as_str(),
-        pass.reason.unwrap_or("-")
+        pass.reason.map_or("-", Reason::code)
     );
     story.check(
         "the 24-hour pass has expired",
-        pass.reason == Some("expired"),
+        pass.reason == Some(Reason::Expired),
         format!("{:?}", pass.reason),
     );
     let vaccination = check(&store, &texts[0].1.credential, later)?;
@@ -331,7 +338,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     println!(
         "   {}  (the QR's link: {})",
         url,
-        vaccination.link.as_deref().unwrap_or("-")
+        vaccination.links.as_ref().map_or("-", |l| l.short.as_str())
     );
     let page = ureq::get(&url).call()?.body_mut().read_to_string()?;
     story.check(

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use propusk_spec::{UnverifiedCredential, decode_any};
 use serde_json::json;
 
-use crate::{EXIT_INVALID, EXIT_IO, EXIT_OK};
+use crate::error::{EXIT_INVALID, EXIT_IO, EXIT_OK};
 
 /// Arguments of `propusk decode`.
 #[derive(Debug, clap::Args)]

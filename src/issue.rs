@@ -1,16 +1,13 @@
-//! `propusk issuer ...`.
+//! `propusk issuer ...` and `propusk serve`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{Issuer, IssuerError, Request};
-use propusk_spec::{CredentialId, offline_link};
+use propusk_issuer::{InputError, Issuer, IssuerError, Refusal, Request};
+use propusk_spec::{CredentialId, Timestamp};
 
-use crate::verify::{EXIT_CONFIG, EXIT_DATA_REFUSED, parse_at};
-use crate::{EXIT_IO, EXIT_USAGE};
-
-/// Exit code: the passphrase is wrong or missing (sysexits `EX_NOPERM`).
-pub const EXIT_NOPERM: u8 = 77;
+use crate::error::{CliError, EXIT_DATA, parse_at};
+use crate::json;
 
 /// `propusk issuer ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -176,24 +173,6 @@ pub enum KeyOp {
     },
 }
 
-fn exit_for(e: &IssuerError) -> u8 {
-    match e {
-        IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,
-        IssuerError::Passphrase(_) => EXIT_NOPERM,
-        IssuerError::Io { .. } => EXIT_IO,
-        IssuerError::Input(_)
-        | IssuerError::Refused(_)
-        | IssuerError::UnknownCredential(_)
-        | IssuerError::Key(_) => EXIT_DATA_REFUSED,
-        _ => EXIT_IO,
-    }
-}
-
-fn fail(e: &IssuerError) -> u8 {
-    eprintln!("propusk: {e}");
-    exit_for(e)
-}
-
 /// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
 fn passphrase() -> Result<String, IssuerError> {
     if let Ok(p) = std::env::var("PROPUSK_PASSPHRASE") {
@@ -214,32 +193,22 @@ fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
     Ok(issuer)
 }
 
-fn read_input(path: &Path) -> Result<String, IssuerError> {
-    if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-            IssuerError::Io {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path).map_err(|e| IssuerError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| ())
+    } else {
+        std::fs::read(path).map(|b| bytes = b)
+    };
+    read.map(|()| bytes).map_err(|e| CliError::io(path, e))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
-    std::fs::write(path, bytes).map_err(|e| IssuerError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
 }
 
 /// Runs `propusk issuer ...`.
-pub fn run(cmd: &IssuerCommand) -> u8 {
+pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
     let at = match cmd {
         IssuerCommand::Record { .. } | IssuerCommand::EuImport { .. } => &None,
         IssuerCommand::Init { at, .. }
@@ -249,60 +218,92 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
         | IssuerCommand::Revoke { at, .. }
         | IssuerCommand::Publish { at, .. } => at,
     };
-    let now = match parse_at(at.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("propusk: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let result = match cmd {
-        IssuerCommand::Init { dir, name, country, url, time_zone, .. } => passphrase().and_then(|p| {
-            let issuer = Issuer::init(dir, name, country, url.as_deref(), time_zone, &p, now)?;
+    let now = parse_at(at.as_deref())?;
+    match cmd {
+        IssuerCommand::Init {
+            dir,
+            name,
+            country,
+            url,
+            time_zone,
+            ..
+        } => {
+            let issuer = Issuer::init(
+                dir,
+                name,
+                country,
+                url.as_deref(),
+                time_zone,
+                &passphrase()?,
+                now,
+            )?;
             println!("issuer {name} ready in {}", dir.display());
             for key in issuer.keys()? {
-                println!("  {} key {} ({})", key.role, key.key_id, key.status);
+                println!(
+                    "  {} key {} ({})",
+                    key.role,
+                    key.key_id,
+                    key.status.as_str()
+                );
             }
-            println!("verifiers pin {}", dir.join(propusk_issuer::ROOT_PUB_FILE).display());
-            Ok(())
-        }),
-        IssuerCommand::Issue { dir, input, png, svg, link, .. } => issue(dir, input, png.as_deref(), svg.as_deref(), *link, now),
-        IssuerCommand::Batch { dir, input, out, no_images, .. } => {
-            return match batch(dir, input, out, !no_images, now) {
-                Ok(code) => code,
-                Err(e) => fail(&e),
+            println!(
+                "verifiers pin {}",
+                dir.join(propusk_issuer::ROOT_PUB_FILE).display()
+            );
+        }
+        IssuerCommand::Issue {
+            dir,
+            input,
+            png,
+            svg,
+            link,
+            ..
+        } => issue(dir, input, png.as_deref(), svg.as_deref(), *link, now)?,
+        IssuerCommand::Batch {
+            dir,
+            input,
+            out,
+            no_images,
+            ..
+        } => {
+            return batch(dir, input, out, !no_images, now);
+        }
+        IssuerCommand::Record { dir, record_id } => {
+            let Some(issued) = Issuer::open(dir)?.record(record_id)? else {
+                eprintln!("propusk: record {record_id} was never issued");
+                return Ok(EXIT_DATA);
             };
+            println!("{}", serde_json::json!(issued));
         }
-        IssuerCommand::Record { dir, record_id } => Issuer::open(dir).and_then(|i| i.record(record_id)).and_then(|found| {
-            let mut issued = found.ok_or_else(|| IssuerError::Input(format!("record {record_id} was never issued")))?;
-            issued.credential.clear();
-            let mut v = serde_json::to_value(&issued).map_err(|e| IssuerError::Store(e.to_string()))?;
-            if let Some(o) = v.as_object_mut() {
-                o.remove("credential");
-            }
-            println!("{v}");
-            Ok(())
-        }),
-        IssuerCommand::EuImport { dir, country, certificates } => {
-            let mut files = Vec::new();
-            for path in certificates {
-                match std::fs::read(path) {
-                    Ok(b) => files.push(b),
-                    Err(e) => return fail(&IssuerError::Io { path: path.clone(), message: e.to_string() }),
-                }
-            }
-            Issuer::open(dir).and_then(|mut i| i.import_eu_signers(&files, country, now)).map(|ids| {
-                println!("EU signers imported: {}; they are published with the next bundle", ids.join(", "));
-            })
+        IssuerCommand::EuImport {
+            dir,
+            country,
+            certificates,
+        } => {
+            let files = certificates
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids = Issuer::open(dir)?.import_eu_signers(&files, country, now)?;
+            println!(
+                "EU signers imported: {}; they are published with the next bundle",
+                ids.join(", ")
+            );
         }
-        IssuerCommand::Key { dir, op, .. } => key(dir, op, now),
-        IssuerCommand::Revoke { dir, id, .. } => match id.parse::<CredentialId>() {
-            Err(e) => Err(IssuerError::Input(format!("credential id: {e}"))),
-            Ok(id) => Issuer::open(dir).and_then(|mut i| i.revoke(&id, now)).map(|c| {
-                println!("credential {} ({}) revoked; it enters the revocation list at the next publish", c.id, c.credential_type);
-            }),
-        },
-        IssuerCommand::Publish { dir, out, .. } => unlocked(dir).and_then(|mut i| i.publish(out, now)).map(|p| {
+        IssuerCommand::Key { dir, op, .. } => key(dir, op, now)?,
+        IssuerCommand::Revoke { dir, id, .. } => {
+            let id: CredentialId = id
+                .parse()
+                .map_err(|e| IssuerError::from(InputError::field("credential id", e)))?;
+            let c = Issuer::open(dir)?.revoke(&id, now)?;
+            println!(
+                "credential {} ({}) revoked; it enters the revocation list at the next publish",
+                c.id,
+                c.credential_type.as_str()
+            );
+        }
+        IssuerCommand::Publish { dir, out, .. } => {
+            let p = unlocked(dir)?.publish(out, now)?;
             println!(
                 "published sequence {} ({} revoked credentials, deltas from {:?}) to {}",
                 p.sequence,
@@ -310,12 +311,9 @@ pub fn run(cmd: &IssuerCommand) -> u8 {
                 p.deltas_from,
                 p.bundle.display()
             );
-        }),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => fail(&e),
+        }
     }
+    Ok(0)
 }
 
 fn issue(
@@ -324,85 +322,84 @@ fn issue(
     png: Option<&Path>,
     svg: Option<&Path>,
     link: bool,
-    now: propusk_spec::Timestamp,
-) -> Result<(), IssuerError> {
-    let request = Request::from_json(&read_input(input)?)?;
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let request =
+        Request::from_json(&String::from_utf8_lossy(&read(input)?)).map_err(IssuerError::from)?;
     let mut issuer = unlocked(dir)?;
     let issued = issuer.issue(&request, now)?;
-    let shown = if link {
-        let base = issuer
-            .base_url()
-            .ok_or_else(|| IssuerError::Input("--link: the issuer has no --url".into()))?;
-        let id: CredentialId = issued
-            .id
-            .parse()
-            .map_err(|e| IssuerError::Store(format!("{e}")))?;
-        offline_link(base, &id, &issued.credential)
-            .map_err(|e| IssuerError::Input(e.to_string()))?
-    } else {
-        issued.credential.clone()
+    let shown = match (link, &issued.links) {
+        (false, _) => issued.credential.clone(),
+        (true, Some(links)) => links.offline.clone(),
+        (true, None) => return Err(IssuerError::Refused(Refusal::NoPortalUrl).into()),
     };
     if let Some(path) = png {
         write(
             path,
-            &propusk_qr::render_png(&shown, 4).map_err(|e| IssuerError::Refused(e.to_string()))?,
+            &propusk_qr::render_png(&shown, 4).map_err(IssuerError::from)?,
         )?;
     }
     if let Some(path) = svg {
         write(
             path,
             propusk_qr::render_svg(&shown)
-                .map_err(|e| IssuerError::Refused(e.to_string()))?
+                .map_err(IssuerError::from)?
                 .as_bytes(),
         )?;
     }
     eprintln!(
         "issued {} {} (key {}), valid until {}",
-        issued.credential_type, issued.id, issued.key_id, issued.expires_at
+        issued.credential_type.as_str(),
+        issued.id,
+        issued.key_id,
+        issued.expires_at
     );
     println!("{shown}");
     Ok(())
 }
 
-fn key(dir: &Path, op: &KeyOp, now: propusk_spec::Timestamp) -> Result<(), IssuerError> {
+fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
     match op {
-        KeyOp::List { json } => {
+        KeyOp::List { json: as_json } => {
             let keys = Issuer::open(dir)?.keys()?;
-            if *json {
-                let v = serde_json::to_string_pretty(&keys)
-                    .map_err(|e| IssuerError::Store(e.to_string()))?;
-                println!("{v}");
-            } else {
-                for k in keys {
-                    let since = k.since.map(|s| format!(" since {s}")).unwrap_or_default();
-                    println!(
-                        "{} {:7} {:11}{since}  {} .. {}",
-                        k.key_id, k.role, k.status, k.not_before, k.not_after
-                    );
-                }
+            if *as_json {
+                println!("{}", json(&keys, true));
+                return Ok(());
             }
-            Ok(())
+            for k in keys {
+                let since = k.since().map(|s| format!(" since {s}")).unwrap_or_default();
+                let end = k
+                    .not_after
+                    .map_or_else(|| "no end".to_owned(), |t| t.to_string());
+                println!(
+                    "{} {:7} {:11}{since}  {} .. {end}",
+                    k.key_id,
+                    k.role.as_str(),
+                    k.status.as_str(),
+                    k.not_before
+                );
+            }
         }
         KeyOp::Rotate { announce } => {
             let key = unlocked(dir)?.rotate(now, *announce)?;
-            println!("signing key {} is {}", key.key_id, key.status);
-            Ok(())
+            println!("signing key {} is {}", key.key_id, key.status.as_str());
         }
         KeyOp::Retire { kid } => {
             Issuer::open(dir)?.retire(kid, now)?;
             println!("signing key {kid} retired");
-            Ok(())
         }
         KeyOp::Compromise { kid, since } => {
             let since = match since {
-                Some(s) => parse_at(Some(s)).map_err(IssuerError::Input)?,
+                Some(s) => s
+                    .parse()
+                    .map_err(|e| IssuerError::from(InputError::field("--since", e)))?,
                 None => now,
             };
             Issuer::open(dir)?.compromise(kid, since, now)?;
             println!("signing key {kid} distrusted since {since}");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 fn batch(
@@ -410,22 +407,19 @@ fn batch(
     input: &Path,
     out: &Path,
     images: bool,
-    now: propusk_spec::Timestamp,
-) -> Result<u8, IssuerError> {
-    let bytes = std::fs::read(input).map_err(|e| IssuerError::Io {
-        path: input.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    now: Timestamp,
+) -> Result<u8, CliError> {
+    let bytes = read(input)?;
     let jsonl = input
         .extension()
         .is_some_and(|e| e == "jsonl" || e == "ndjson");
     let rows = if jsonl {
         propusk_issuer::read_jsonl(&String::from_utf8_lossy(&bytes))
     } else {
-        propusk_issuer::read_csv(&bytes)?
+        propusk_issuer::read_csv(&bytes).map_err(IssuerError::from)?
     };
     let mut issuer = unlocked(dir)?;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(rows.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -433,10 +427,8 @@ fn batch(
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        Some(bar)
-    } else {
-        None
-    };
+        bar
+    });
     let started = std::time::Instant::now();
     let report = issuer.issue_batch(&rows, now, out, images, |done| {
         if let Some(bar) = &bar {
@@ -459,11 +451,7 @@ fn batch(
         (report.issued + report.existing) as f64 / secs.max(1e-9),
         out.join("issued.csv").display()
     );
-    Ok(if report.bad.is_empty() {
-        0
-    } else {
-        EXIT_DATA_REFUSED
-    })
+    Ok(if report.bad.is_empty() { 0 } else { EXIT_DATA })
 }
 
 /// Arguments of `propusk serve`.
@@ -482,31 +470,19 @@ pub struct ServeArgs {
 }
 
 /// Runs `propusk serve` until interrupted.
-pub fn run_serve(args: &ServeArgs) -> u8 {
+pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let state = match unlocked(&args.dir).and_then(|issuer| {
-        propusk_issuer::server::AppState::new(&args.dir, issuer, args.portal_rate)
-    }) {
-        Ok(state) => state,
-        Err(e) => return fail(&e),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let state =
+        propusk_issuer::server::AppState::new(&args.dir, unlocked(&args.dir)?, args.portal_rate)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("propusk: cannot start the runtime: {e}");
-            return EXIT_IO;
-        }
-    };
-    match runtime.block_on(propusk_issuer::server::serve(state, args.addr)) {
-        Ok(()) => 0,
-        Err(e) => fail(&e),
-    }
+        .map_err(|e| IssuerError::Server(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(propusk_issuer::server::serve(state, args.addr))?;
+    Ok(0)
 }

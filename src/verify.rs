@@ -1,22 +1,18 @@
 //! `propusk verifier init | sync` and `propusk verify`.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::mpsc;
 
-use propusk_spec::Timestamp;
-use propusk_trust_list::parse_public_key;
-use propusk_verifier::{
-    Lang, Session, Store, SyncOutcome, VerifierError, exit_code, to_json, to_text,
-};
+use clap::ArgMatches;
+use propusk_eudcc::SignerCertificate;
+use propusk_trust_list::{Lang, Report, parse_public_key};
+use propusk_verifier::{Input, Session, Store, SyncOutcome, VerifierError, to_json, to_text};
 
-use crate::{EXIT_IO, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::error::{CliError, EXIT_UNKNOWN, now, parse_at, verdict_exit};
 
-/// Exit code: trust data was refused (bad signature, rollback, another jurisdiction...).
-pub const EXIT_DATA_REFUSED: u8 = 65;
-/// Exit code: the issuer's server cannot be reached (sysexits `EX_UNAVAILABLE`).
-pub const EXIT_UNAVAILABLE: u8 = 69;
-/// Exit code: the store is not set up, or pinned to another root.
-pub const EXIT_CONFIG: u8 = 78;
+/// Lines of a scanner's queue verified together at most (one batch signature check).
+pub const QUEUE_BATCH: usize = 256;
 
 /// `propusk verifier ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -69,8 +65,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub json: bool,
     /// Language of the words for a person: `en` or `ru`.
-    #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
-    pub lang: String,
+    #[arg(long, default_value = "en", value_parser = clap::value_parser!(Lang))]
+    pub lang: Lang,
     /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
     #[arg(long = "image", value_name = "FILE")]
     pub images: Vec<PathBuf>,
@@ -80,71 +76,24 @@ pub struct VerifyArgs {
     pub credentials: Vec<String>,
 }
 
-/// The validation time: `--at` or now.
-pub fn parse_at(at: Option<&str>) -> Result<Timestamp, String> {
-    match at {
-        Some(text) => text.parse().map_err(|e| format!("--at: {e}")),
-        None => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|_| "the system clock is before 1970".to_owned())?;
-            Timestamp::from_unix(now.as_secs() as i64)
-                .ok_or_else(|| "the system clock is out of range".into())
-        }
-    }
-}
-
-fn error_code(e: &VerifierError) -> u8 {
-    match e {
-        VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
-        VerifierError::Io { .. } => EXIT_IO,
-        VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
-        VerifierError::Network(_) => EXIT_UNAVAILABLE,
-        _ => EXIT_DATA_REFUSED,
-    }
-}
-
-fn fail(e: &VerifierError) -> u8 {
-    eprintln!("propusk: {e}");
-    error_code(e)
-}
-
 /// Runs `propusk verifier ...`.
-pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
+pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
     match cmd {
         VerifierCommand::Init { store, root } => {
-            let text = match std::fs::read_to_string(root) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("propusk: cannot read {}: {e}", root.display());
-                    return EXIT_IO;
-                }
-            };
-            let Some(key) = parse_public_key(&text) else {
-                eprintln!(
-                    "propusk: {} does not hold an Ed25519 public key",
+            let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
+            let key = parse_public_key(&text).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{} does not hold an Ed25519 public key",
                     root.display()
-                );
-                return EXIT_USAGE;
-            };
-            let now = match parse_at(None) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("propusk: {e}");
-                    return EXIT_USAGE;
-                }
-            };
-            match Store::init(store, key, now) {
-                Ok(_) => {
-                    println!(
-                        "verifier store ready in {}, pinned to root key {}",
-                        store.display(),
-                        propusk_trust_list::key_id_of(&key)
-                    );
-                    0
-                }
-                Err(e) => fail(&e),
-            }
+                ))
+            })?;
+            Store::init(store, key, now()?)?;
+            println!(
+                "verifier store ready in {}, pinned to root key {}",
+                store.display(),
+                propusk_trust_list::key_id_of(&key)
+            );
+            Ok(0)
         }
         VerifierCommand::Sync {
             store,
@@ -152,42 +101,17 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
             url,
             at,
         } => {
-            let now = match parse_at(at.as_deref()) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("propusk: {e}");
-                    return EXIT_USAGE;
-                }
-            };
+            let now = parse_at(at.as_deref())?;
             let result = Store::open(store).and_then(|mut s| match (from, url) {
                 (Some(dir), _) => s.sync_from_dir(dir, now),
-                (None, Some(url)) => {
-                    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-                        let bar = indicatif::ProgressBar::hidden();
-                        bar.set_style(
-                            indicatif::ProgressStyle::with_template(
-                                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
-                            )
-                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                        );
-                        bar
-                    });
-                    let outcome = s.sync_from_url(url, now, &mut |done, total| {
-                        if let Some(bar) = &bar {
-                            // Only a large download (over a megabyte) is worth a bar.
-                            if total.is_some_and(|t| t > 1 << 20) && bar.is_hidden() {
-                                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                            }
-                            bar.set_length(total.unwrap_or(done));
-                            bar.set_position(done);
-                        }
-                    });
-                    if let Some(bar) = bar {
-                        bar.finish_and_clear();
-                    }
+                (_, url) => {
+                    let url = url.as_deref().unwrap_or_default();
+                    let bar = DownloadBar::new();
+                    let outcome =
+                        s.sync_from_url(url, now, &mut |done, total| bar.show(done, total));
+                    bar.finish();
                     outcome
                 }
-                (None, None) => Err(VerifierError::Corrupt("neither --from nor --url")),
             });
             match result {
                 Ok(SyncOutcome::Updated {
@@ -208,129 +132,151 @@ pub fn run_verifier(cmd: &VerifierCommand) -> u8 {
                             now.unix() - meta.issued_at
                         );
                     }
-                    return fail(&e);
+                    return Err(e.into());
                 }
             }
-            0
+            Ok(0)
         }
     }
 }
 
-fn answer(
-    session: &Session,
-    eu: &[propusk_eudcc::SignerCertificate],
-    inputs: &[String],
-    args: &VerifyArgs,
-    out: &mut impl Write,
-) -> u8 {
-    print_reports(session, session.verify_with_eu(inputs, eu), args, out)
+/// A progress bar on a terminal, shown only for a large download (over a megabyte).
+struct DownloadBar(Option<indicatif::ProgressBar>);
+
+impl DownloadBar {
+    fn new() -> Self {
+        DownloadBar(std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::hidden();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        }))
+    }
+
+    fn show(&self, done: u64, total: Option<u64>) {
+        if let Some(bar) = &self.0 {
+            if total.is_some_and(|t| t > 1 << 20) && bar.is_hidden() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.set_length(total.unwrap_or(done));
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
-fn print_reports(
-    session: &Session,
-    reports: Vec<propusk_trust_list::Report>,
-    args: &VerifyArgs,
-    out: &mut impl Write,
-) -> u8 {
-    let lang = if args.lang == "ru" {
-        Lang::Ru
-    } else {
-        Lang::En
+/// The texts and images of `verify`, in the order they were given on the command line.
+pub fn inputs(args: &VerifyArgs, matches: Option<&ArgMatches>) -> Vec<Input> {
+    let index = |id: &str| {
+        matches
+            .and_then(|m| m.indices_of(id))
+            .map(Iterator::collect::<Vec<_>>)
+            .unwrap_or_default()
     };
-    for r in &reports {
+    let (text_at, image_at) = (index("credentials"), index("images"));
+    let mut placed: Vec<(usize, Input)> = args
+        .credentials
+        .iter()
+        .zip(text_at.into_iter().chain(std::iter::repeat(usize::MAX)))
+        .filter(|(c, _)| *c != "-")
+        .map(|(c, at)| (at, Input::Text(c.clone())))
+        .chain(
+            args.images
+                .iter()
+                .zip(image_at.into_iter().chain(std::iter::repeat(usize::MAX)))
+                .map(|(p, at)| (at, Input::Image(p.clone()))),
+        )
+        .collect();
+    // A stable sort: without indices, texts come before images, each in their own order.
+    placed.sort_by_key(|(at, _)| *at);
+    placed.into_iter().map(|(_, input)| input).collect()
+}
+
+fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(), CliError> {
+    let mut text = String::new();
+    for r in reports {
         let line = if args.json {
             to_json(r, session.trust()).to_string()
         } else {
-            to_text(r, session.trust(), lang)
+            to_text(r, session.trust(), args.lang)
         };
-        let _ = writeln!(out, "{}", line.trim_end());
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
-    let _ = out.flush();
-    exit_code(reports.iter().map(|r| &r.verdict))
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io(std::path::Path::new("standard output"), e))
 }
 
 /// Runs `propusk verify`.
-pub fn run_verify(args: &VerifyArgs) -> u8 {
-    let at = match parse_at(args.at.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("propusk: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
+    let at = parse_at(args.at.as_deref())?;
     let mut eu_signers = Vec::new();
     for path in &args.trust_cert {
-        let parsed = std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                propusk_eudcc::SignerCertificate::parse(&bytes).map_err(|e| e.to_string())
-            });
-        match parsed {
-            Ok(cert) => eu_signers.push(cert),
-            Err(e) => {
-                eprintln!("propusk: --trust-cert {}: {e}", path.display());
-                return EXIT_USAGE;
-            }
-        }
+        let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+        let cert = SignerCertificate::parse(&bytes)
+            .map_err(|e| CliError::Usage(format!("--trust-cert {}: {e}", path.display())))?;
+        eu_signers.push(cert);
     }
     let loaded = match &args.store {
         Some(store) => Store::open(store).and_then(|s| Session::load(&s, at)),
         None => Ok(Session::without_trust_data(at)),
     };
     let session = match loaded {
-        Ok(s) => s,
+        Ok(s) => s.with_eu_signers(eu_signers),
         Err(e @ VerifierError::NotInitialised(_)) => {
             eprintln!("propusk: {e}");
-            return EXIT_UNKNOWN;
+            return Ok(EXIT_UNKNOWN);
         }
-        Err(e) => return fail(&e),
+        Err(e) => return Err(e.into()),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if !args.images.is_empty() {
-        // Images, and any texts with them, are shown together: read every image first.
-        let mut texts: Vec<String> = args
-            .credentials
-            .iter()
-            .filter(|c| *c != "-")
-            .cloned()
-            .collect();
-        let mut unreadable = Vec::new();
-        for path in &args.images {
-            match propusk_qr::read_qr_file(path) {
-                Ok(text) => texts.push(text),
-                Err(e) => unreadable
-                    .push(session.unreadable(e.code(), format!("{}: {e}", path.display()))),
+    if !inputs.is_empty() {
+        let reports = session.answer(inputs);
+        print(&session, &reports, args)?;
+        return Ok(verdict_exit(reports.iter().map(|r| r.verdict)));
+    }
+    answer_queue(&session, args)
+}
+
+/// A scanner's queue on standard input: each line is answered as soon as it is read, and the
+/// lines that have already arrived are verified together (one batch signature check), so a
+/// door sees no delay and a script piping thousands of codes gets batch speed.
+fn answer_queue(session: &Session, args: &VerifyArgs) -> Result<u8, CliError> {
+    let (tx, rx) = mpsc::sync_channel::<std::io::Result<String>>(4 * QUEUE_BATCH);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let failed = line.is_err();
+            if tx.send(line).is_err() || failed {
+                break;
             }
         }
-        let mut reports = session.verify_with_eu(&texts, &eu_signers);
-        reports.extend(unreadable);
-        return print_reports(&session, reports, args, &mut out);
-    }
-    if !args.credentials.is_empty() && args.credentials != ["-"] {
-        return answer(&session, &eu_signers, &args.credentials, args, &mut out);
-    }
-    let mut worst = 0u8;
-    let rank = |code: u8| match code {
-        1 => 2,
-        2 => 1,
-        _ => 0,
-    };
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else {
-            eprintln!("propusk: cannot read standard input");
-            return EXIT_IO;
-        };
-        let code = answer(
-            &session,
-            &eu_signers,
-            &[line.trim_end_matches(['\r', '\n']).to_owned()],
-            args,
-            &mut out,
-        );
-        if rank(code) > rank(worst) {
-            worst = code;
+    });
+    let stdin_error = |e| CliError::io(std::path::Path::new("standard input"), e);
+    let mut verdicts = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut lines = vec![first.map_err(stdin_error)?];
+        while lines.len() < QUEUE_BATCH {
+            match rx.try_recv() {
+                Ok(line) => lines.push(line.map_err(stdin_error)?),
+                Err(_) => break,
+            }
         }
+        for line in &mut lines {
+            line.truncate(line.trim_end_matches(['\r', '\n']).len());
+        }
+        let reports = session.verify_queue(&lines);
+        print(session, &reports, args)?;
+        verdicts.extend(reports.iter().map(|r| r.verdict));
     }
-    worst
+    Ok(verdict_exit(verdicts))
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use propusk_trust_list::parse_public_key;
 use propusk_wallet::{Entry, Wallet, WalletError};
 
-use crate::verify::{EXIT_DATA_REFUSED, EXIT_UNAVAILABLE, parse_at};
-use crate::{EXIT_IO, EXIT_USAGE};
+use crate::error::{CliError, EXIT_INVALID, parse_at};
+use crate::json;
 
 /// Arguments of `propusk wallet`.
 #[derive(Debug, clap::Args)]
@@ -88,55 +88,47 @@ pub enum WalletCommand {
     },
 }
 
-fn exit_for(e: &WalletError) -> u8 {
-    match e {
-        WalletError::Network(_) => EXIT_UNAVAILABLE,
-        WalletError::Store(_) => EXIT_IO,
-        _ => EXIT_DATA_REFUSED,
-    }
-}
-
 fn line(e: &Entry) -> String {
     let soon = if e.expiring_soon {
         "  (expiring soon)"
     } else {
         ""
     };
-    let reason = e
-        .reason
-        .as_ref()
-        .map(|r| format!(" ({r})"))
+    let reason = e.reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    let issued = e
+        .issued_at
+        .date()
+        .map(|d| d.to_string())
         .unwrap_or_default();
+    let until = e.valid_until.to_string();
     format!(
-        "  {}  {:11}  issued {}  valid until {}  {}{reason}{soon}",
+        "  {}  {:11}  issued {issued}  valid until {}  {}{reason}{soon}",
         e.id,
-        e.credential_type,
-        &e.issued_at[..10],
-        &e.valid_until[..16.min(e.valid_until.len())],
-        e.verdict
+        e.credential_type.as_str(),
+        until.get(..16).unwrap_or(&until),
+        e.verdict.as_str()
     )
 }
 
 /// Runs `propusk wallet ...`.
-pub fn run(args: &WalletArgs) -> u8 {
+pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
     let at_arg = match &args.command {
-        WalletCommand::List { at, .. } | WalletCommand::Best { at, .. } => at.clone(),
+        WalletCommand::List { at, .. } | WalletCommand::Best { at, .. } => at.as_deref(),
         _ => None,
     };
-    let at = match parse_at(at_arg.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("propusk: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let result = Wallet::open(&args.dir).and_then(|mut wallet| match &args.command {
+    let at = parse_at(at_arg)?;
+    let mut wallet = Wallet::open(&args.dir)?;
+    match &args.command {
         WalletCommand::Add { text, image, link } => {
             let added = match (text, image, link) {
                 (Some(t), None, None) => wallet.add_text(t),
                 (None, Some(path), None) => wallet.add_image(path),
                 (None, None, Some(url)) => wallet.add_link(url),
-                _ => return Ok(EXIT_USAGE),
+                _ => {
+                    return Err(CliError::Usage(
+                        "give one of TEXT, --image or --link".into(),
+                    ));
+                }
             }?;
             let verb = if added.new {
                 "added"
@@ -145,29 +137,25 @@ pub fn run(args: &WalletArgs) -> u8 {
             };
             println!(
                 "{verb} {} {} (signature: {})",
-                added.credential_type, added.id, added.signature
+                added.credential_type.as_str(),
+                added.id,
+                added.signature
             );
-            Ok(0)
         }
-        WalletCommand::List { json, .. } => {
+        WalletCommand::List { json: as_json, .. } => {
             let entries = wallet.list(at)?;
-            if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&entries)
-                        .map_err(|e| WalletError::Store(e.to_string()))?
-                );
-            } else {
-                let mut person = None;
-                for e in &entries {
-                    if person.as_ref() != Some(&e.person) {
-                        println!("{}", e.holder);
-                        person = Some(e.person.clone());
-                    }
-                    println!("{}", line(e));
-                }
+            if *as_json {
+                println!("{}", json(&entries, true));
+                return Ok(0);
             }
-            Ok(0)
+            let mut person = None;
+            for e in &entries {
+                if person.as_ref() != Some(&e.person) {
+                    println!("{}", e.holder);
+                    person = Some(e.person.clone());
+                }
+                println!("{}", line(e));
+            }
         }
         WalletCommand::Show {
             id,
@@ -176,46 +164,37 @@ pub fn run(args: &WalletArgs) -> u8 {
             light_terminal,
         } => {
             let text = wallet.text(id)?;
-            let render = |e: propusk_qr::RenderError| WalletError::Store(e.to_string());
+            let render = |e| CliError::Wallet(WalletError::Render(e));
+            let write = |path: &PathBuf, bytes: &[u8]| {
+                std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
+            };
             match (qr.as_str(), out) {
                 ("png", Some(path)) => {
-                    std::fs::write(path, propusk_qr::render_png(&text, 6).map_err(render)?)
-                        .map_err(|e| WalletError::Store(e.to_string()))?
+                    write(path, &propusk_qr::render_png(&text, 6).map_err(render)?)?
                 }
-                ("png", None) => {
-                    eprintln!("propusk: --qr png needs --out FILE");
-                    return Ok(EXIT_USAGE);
-                }
-                ("svg", Some(path)) => {
-                    std::fs::write(path, propusk_qr::render_svg(&text).map_err(render)?)
-                        .map_err(|e| WalletError::Store(e.to_string()))?
-                }
+                ("png", None) => return Err(CliError::Usage("--qr png needs --out FILE".into())),
+                ("svg", Some(path)) => write(
+                    path,
+                    propusk_qr::render_svg(&text).map_err(render)?.as_bytes(),
+                )?,
                 ("svg", None) => print!("{}", propusk_qr::render_svg(&text).map_err(render)?),
                 _ => print!(
                     "{}",
                     propusk_qr::render_terminal(&text, *light_terminal).map_err(render)?
                 ),
             }
-            Ok(0)
         }
-        WalletCommand::Best { json, .. } => match wallet.best(at)? {
-            Ok(best) => {
-                if *json {
-                    println!(
-                        "{}",
-                        serde_json::to_string(&best)
-                            .map_err(|e| WalletError::Store(e.to_string()))?
-                    );
-                } else {
-                    println!(
-                        "show this one: {} {} for {}, valid until {}",
-                        best.credential_type, best.id, best.holder, best.valid_until
-                    );
-                }
-                Ok(0)
-            }
+        WalletCommand::Best { json: as_json, .. } => match wallet.best(at)? {
+            Ok(best) if *as_json => println!("{}", json(&best, false)),
+            Ok(best) => println!(
+                "show this one: {} {} for {}, valid until {}",
+                best.credential_type.as_str(),
+                best.id,
+                best.holder,
+                best.valid_until
+            ),
             Err(all) => {
-                if *json {
+                if *as_json {
                     println!("{}", serde_json::json!({"best": null, "credentials": all}));
                 } else {
                     println!("no credential would be accepted now:");
@@ -223,32 +202,22 @@ pub fn run(args: &WalletArgs) -> u8 {
                         println!("{}", line(e));
                     }
                 }
-                Ok(1)
+                return Ok(EXIT_INVALID);
             }
         },
         WalletCommand::Export { id, pdf } => {
             let bytes = wallet.certificate_pdf(id)?;
-            std::fs::write(pdf, bytes)
-                .map_err(|e| WalletError::Store(format!("{}: {e}", pdf.display())))?;
+            std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;
             println!("certificate written to {}", pdf.display());
-            Ok(0)
         }
         WalletCommand::Trust { root, from } => {
-            let text = std::fs::read_to_string(root)
-                .map_err(|e| WalletError::Trust(format!("{}: {e}", root.display())))?;
+            let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
             let key = parse_public_key(&text).ok_or_else(|| {
-                WalletError::Trust(format!("{} holds no public key", root.display()))
+                CliError::Usage(format!("{} holds no public key", root.display()))
             })?;
             let seq = wallet.set_trust(&key, from)?;
             println!("trust data in the wallet: sequence {seq}");
-            Ok(0)
-        }
-    });
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("propusk: {e}");
-            exit_for(&e)
         }
     }
+    Ok(0)
 }

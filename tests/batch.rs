@@ -246,7 +246,7 @@ fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing() {
         .map(|(r, id)| (r.as_str(), id.as_str()))
         .collect();
     for (record, id) in by_record.iter().step_by(97) {
-        assert_eq!(issuer.record(record).unwrap().unwrap().id, *id);
+        assert_eq!(issuer.record(record).unwrap().unwrap().id.to_string(), *id);
         let text = propusk_qr::read_qr_file(&out.join(format!("{record}.png"))).unwrap();
         assert_eq!(
             propusk_spec::decode(&text)

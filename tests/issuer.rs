@@ -198,7 +198,7 @@ fn key_lifecycle_revocation_and_publishing() {
         .audit_log()
         .unwrap()
         .into_iter()
-        .map(|(_, op, _)| op)
+        .map(|entry| entry.op.as_str().to_owned())
         .collect();
     for op in [
         "init",

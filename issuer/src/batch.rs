@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 
 use propusk_spec::Timestamp;
 use propusk_trust_list::write_atomically;
-use serde_json::{Map, Value};
+use serde::Deserialize;
 
-use crate::error::IssuerError;
-use crate::input::Request;
-use crate::state::{Issued, Issuer};
+use crate::error::{InputError, IssuerError};
+use crate::input::{
+    DocumentIn, ExemptionIn, HolderIn, Input, PassIn, RecoveryIn, Request, TestIn, VaccinationIn,
+};
+use crate::issuer::Issuer;
+use crate::records::Issued;
 
 /// Rows committed together.
 pub const CHUNK: usize = 500;
@@ -50,7 +53,151 @@ pub struct Row {
     /// The record id, when the row has one.
     pub record_id: Option<String>,
     /// The request, or the reason the row is bad.
-    pub request: Result<Request, IssuerError>,
+    pub request: Result<Request, InputError>,
+}
+
+/// One CSV row, every column optional (an empty cell is an absent field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CsvRow {
+    record_id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    family_name: Option<String>,
+    given_name: Option<String>,
+    patronymic: Option<String>,
+    birth_date: Option<String>,
+    document_kind: Option<String>,
+    document_number: Option<String>,
+    product: Option<String>,
+    dose: Option<String>,
+    doses: Option<String>,
+    date: Option<String>,
+    country: Option<String>,
+    administered_by: Option<String>,
+    first_positive: Option<String>,
+    #[serde(rename = "kind")]
+    test_kind: Option<String>,
+    sampled_at: Option<String>,
+    result: Option<String>,
+    center: Option<String>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    purpose: Option<String>,
+}
+
+impl CsvRow {
+    /// The body columns that hold a value, by name.
+    fn body_cells(&self) -> [(&'static str, bool); 14] {
+        [
+            ("product", self.product.is_some()),
+            ("dose", self.dose.is_some()),
+            ("doses", self.doses.is_some()),
+            ("date", self.date.is_some()),
+            ("country", self.country.is_some()),
+            ("administered_by", self.administered_by.is_some()),
+            ("first_positive", self.first_positive.is_some()),
+            ("kind", self.test_kind.is_some()),
+            ("sampled_at", self.sampled_at.is_some()),
+            ("result", self.result.is_some()),
+            ("center", self.center.is_some()),
+            ("valid_from", self.valid_from.is_some()),
+            ("valid_until", self.valid_until.is_some()),
+            ("purpose", self.purpose.is_some()),
+        ]
+    }
+
+    /// The row as the typed issuance input (the same one JSON is read into).
+    fn into_input(self) -> Result<Input, InputError> {
+        let kind = self.kind.clone().unwrap_or_default();
+        let fields = BODY_FIELDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&[][..], |(_, f)| *f);
+        if let Some((stray, _)) = self
+            .body_cells()
+            .into_iter()
+            .find(|(name, filled)| *filled && !fields.contains(name))
+        {
+            return Err(InputError::Json(format!(
+                "column `{stray}` is not a field of type `{kind}`"
+            )));
+        }
+        let need = |value: Option<String>, name: &str| {
+            value.ok_or_else(|| InputError::Missing(format!("{kind}.{name}")))
+        };
+        let number = |value: Option<String>, name: &str| {
+            let text = need(value, name)?;
+            text.parse::<u8>()
+                .map_err(|e| InputError::field(format!("{kind}.{name}"), e))
+        };
+        let mut input = Input {
+            kind: kind.clone(),
+            record_id: self.record_id,
+            holder: HolderIn {
+                family_name: self.family_name.unwrap_or_default(),
+                given_name: self.given_name,
+                patronymic: self.patronymic,
+                family_name_latin: None,
+                given_name_latin: None,
+                birth_date: self.birth_date.unwrap_or_default(),
+                document: DocumentIn {
+                    kind: self.document_kind.unwrap_or_default(),
+                    number: self.document_number.unwrap_or_default(),
+                },
+            },
+            vaccination: None,
+            recovery: None,
+            test: None,
+            exemption: None,
+            pass: None,
+        };
+        match kind.as_str() {
+            "vaccination" => {
+                input.vaccination = Some(VaccinationIn {
+                    product: need(self.product, "product")?,
+                    dose: number(self.dose, "dose")?,
+                    doses: number(self.doses, "doses")?,
+                    date: need(self.date, "date")?,
+                    country: need(self.country, "country")?,
+                    administered_by: need(self.administered_by, "administered_by")?,
+                })
+            }
+            "recovery" => {
+                input.recovery = Some(RecoveryIn {
+                    first_positive: need(self.first_positive, "first_positive")?,
+                    country: need(self.country, "country")?,
+                    administered_by: need(self.administered_by, "administered_by")?,
+                })
+            }
+            "test" => {
+                input.test = Some(TestIn {
+                    kind: need(self.test_kind, "kind")?,
+                    sampled_at: need(self.sampled_at, "sampled_at")?,
+                    result: need(self.result, "result")?,
+                    center: need(self.center, "center")?,
+                    country: need(self.country, "country")?,
+                })
+            }
+            "exemption" => {
+                input.exemption = Some(ExemptionIn {
+                    valid_from: need(self.valid_from, "valid_from")?,
+                    valid_until: need(self.valid_until, "valid_until")?,
+                    country: need(self.country, "country")?,
+                })
+            }
+            "pass" => {
+                input.pass = Some(PassIn {
+                    purpose: need(self.purpose, "purpose")?,
+                    valid_from: need(self.valid_from, "valid_from")?,
+                    valid_until: need(self.valid_until, "valid_until")?,
+                })
+            }
+            // An unknown type is named by the request's own check.
+            _ => {}
+        }
+        Ok(input)
+    }
 }
 
 const BODY_FIELDS: [(&str, &[&str]); 5] = [
@@ -79,20 +226,18 @@ const BODY_FIELDS: [(&str, &[&str]); 5] = [
 
 /// Reads a CSV registry export (header row required, columns as [`CSV_COLUMNS`], in any order;
 /// empty cells are absent fields).
-pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, IssuerError> {
+pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|e| IssuerError::Input(format!("CSV header: {e}")))?
+        .map_err(|e| InputError::Csv(format!("header: {e}")))?
         .clone();
     for h in &headers {
         if !CSV_COLUMNS.contains(&h) {
-            return Err(IssuerError::Input(format!(
-                "CSV header: unknown column `{h}`"
-            )));
+            return Err(InputError::Csv(format!("header: unknown column `{h}`")));
         }
     }
     for required in [
@@ -104,93 +249,25 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, IssuerError> {
         "document_number",
     ] {
         if !headers.iter().any(|h| h == required) {
-            return Err(IssuerError::Input(format!(
-                "CSV header: missing column `{required}`"
+            return Err(InputError::Csv(format!(
+                "header: missing column `{required}`"
             )));
         }
     }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                rows.push(Row {
-                    line,
-                    record_id: None,
-                    request: Err(IssuerError::Input(e.to_string())),
-                });
-                continue;
-            }
-        };
-        let cell = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .filter(|v| !v.is_empty())
-        };
-        let record_id = cell("record_id").map(str::to_owned);
-        let kind = cell("type").unwrap_or("");
-        let mut holder = Map::new();
-        for (json, column) in [
-            ("family_name", "family_name"),
-            ("given_name", "given_name"),
-            ("patronymic", "patronymic"),
-            ("birth_date", "birth_date"),
-        ] {
-            if let Some(v) = cell(column) {
-                holder.insert(json.into(), Value::String(v.into()));
-            }
-        }
-        let mut document = Map::new();
-        document.insert(
-            "kind".into(),
-            Value::String(cell("document_kind").unwrap_or("").into()),
-        );
-        document.insert(
-            "number".into(),
-            Value::String(cell("document_number").unwrap_or("").into()),
-        );
-        holder.insert("document".into(), Value::Object(document));
-        let mut object = Map::new();
-        object.insert("type".into(), Value::String(kind.into()));
-        if let Some(r) = &record_id {
-            object.insert("record_id".into(), Value::String(r.clone()));
-        }
-        object.insert("holder".into(), Value::Object(holder));
-        let stray = BODY_FIELDS.iter().flat_map(|(_, f)| f.iter()).find(|f| {
-            cell(f).is_some()
-                && !BODY_FIELDS
-                    .iter()
-                    .any(|(k, fields)| *k == kind && fields.contains(f))
-        });
-        let request = if let Some(field) = stray {
-            Err(IssuerError::Input(format!(
-                "column `{field}` is not a field of type `{kind}`"
-            )))
-        } else {
-            if let Some((_, fields)) = BODY_FIELDS.iter().find(|(k, _)| *k == kind) {
-                let mut body = Map::new();
-                for f in *fields {
-                    if let Some(v) = cell(f) {
-                        let value = match *f {
-                            "dose" | "doses" => v
-                                .parse::<u64>()
-                                .map_or_else(|_| Value::String(v.into()), Value::from),
-                            _ => Value::String(v.into()),
-                        };
-                        body.insert((*f).into(), value);
-                    }
-                }
-                object.insert(kind.into(), Value::Object(body));
-            }
-            Request::from_json(&Value::Object(object).to_string())
-        };
-        let request = match (&record_id, request) {
-            (None, Ok(_)) => Err(IssuerError::Input("record_id is empty".into())),
-            (_, r) => r,
-        };
+        let parsed = record
+            .and_then(|r| r.deserialize::<CsvRow>(Some(&headers)))
+            .map_err(|e| InputError::Csv(e.to_string()));
+        let record_id = parsed.as_ref().ok().and_then(|r| r.record_id.clone());
+        let request = parsed
+            .and_then(CsvRow::into_input)
+            .and_then(Request::from_input)
+            .and_then(|r| match r.record_id {
+                Some(_) => Ok(r),
+                None => Err(InputError::Missing("record_id".into())),
+            });
         rows.push(Row {
             line,
             record_id,
@@ -208,7 +285,7 @@ pub fn read_jsonl(text: &str) -> Vec<Row> {
         .map(|(i, l)| {
             let request = Request::from_json(l).and_then(|r| match r.record_id {
                 Some(_) => Ok(r),
-                None => Err(IssuerError::Input("missing field `record_id`".into())),
+                None => Err(InputError::Missing("record_id".into())),
             });
             let record_id = request.as_ref().ok().and_then(|r| r.record_id.clone());
             Row {
@@ -220,15 +297,27 @@ pub fn read_jsonl(text: &str) -> Vec<Row> {
         .collect()
 }
 
+/// Why one row of a batch was not issued.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    /// The row's record id appeared on an earlier line (that line is issued).
+    #[error("record_id repeats line {0}")]
+    Repeats(usize),
+    /// The row is malformed, or issuing it is refused.
+    #[error(transparent)]
+    Issue(#[from] IssuerError),
+}
+
 /// What a batch run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct BatchReport {
     /// Credentials issued by this run.
     pub issued: usize,
     /// Records that were issued before (by an earlier run) and were not issued again.
     pub existing: usize,
     /// Bad rows: line number and reason.
-    pub bad: Vec<(usize, String)>,
+    pub bad: Vec<(usize, RowError)>,
     /// QR images written.
     pub images: usize,
 }
@@ -263,9 +352,9 @@ impl Issuer {
         mut progress: impl FnMut(usize),
     ) -> Result<BatchReport, IssuerError> {
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
-        let mut session = self.session()?;
+        let mut signer = self.signer()?;
         let mut report = BatchReport::default();
-        let mut done: Vec<(String, Issued)> = Vec::with_capacity(rows.len());
+        let mut done: Vec<Issued> = Vec::with_capacity(rows.len());
         // The first line of each record id; a later line with the same id is a bad row.
         let mut first_line = std::collections::HashMap::new();
         for row in rows {
@@ -281,51 +370,71 @@ impl Issuer {
                 .copied()
         };
         for chunk in rows.chunks(CHUNK) {
+            // A bad row is reported and the rest of the chunk goes on; a failure of the store
+            // (or the random generator) rolls the whole chunk back and stops the run.
             let results = self.in_transaction(|issuer| {
-                chunk
-                    .iter()
-                    .map(|row| match (&row.request, repeated(row)) {
-                        (_, Some(first)) => Err(format!("record_id repeats line {first}")),
-                        (Err(e), None) => Err(e.to_string()),
-                        (Ok(request), None) => issuer
-                            .issue_with(&mut session, request, now)
-                            .map_err(|e| e.to_string()),
-                    })
-                    .collect::<Vec<_>>()
+                let mut results = Vec::with_capacity(chunk.len());
+                for row in chunk {
+                    let result = match (&row.request, repeated(row)) {
+                        (_, Some(first)) => Err(RowError::Repeats(first)),
+                        (Err(e), None) => Err(RowError::Issue(e.clone().into())),
+                        (Ok(request), None) => match issuer.issue_with(&mut signer, request, now) {
+                            Ok(issued) => Ok(issued),
+                            Err(e @ (IssuerError::Input(_) | IssuerError::Refused(_))) => {
+                                Err(e.into())
+                            }
+                            Err(e) => return Err(e),
+                        },
+                    };
+                    results.push(result);
+                }
+                Ok(results)
             })?;
             for (row, result) in chunk.iter().zip(results) {
                 match result {
                     Err(why) => report.bad.push((row.line, why)),
                     Ok((issued, new)) => {
-                        let record = issued.record_id.clone().unwrap_or_default();
                         if new {
                             report.issued += 1;
                         } else {
                             report.existing += 1;
                         }
                         if images {
-                            let path = out.join(image_name(&record));
+                            let record = issued.record_id.as_deref().unwrap_or_default();
+                            let path = out.join(image_name(record));
                             if new || !path.exists() {
-                                let png = propusk_qr::render_png(&issued.credential, 4)
-                                    .map_err(|e| IssuerError::Refused(e.to_string()))?;
+                                let png = propusk_qr::render_png(&issued.credential, 4)?;
                                 write_image(&path, &png)?;
                                 report.images += 1;
                             }
                         }
-                        done.push((record, issued));
+                        done.push(issued);
                     }
                 }
             }
             progress(report.issued + report.existing + report.bad.len());
         }
-        let mut csv = String::from("record_id,credential_id\n");
-        for (record, issued) in &done {
-            csv.push_str(&format!("{},{}\n", csv_field(record), issued.id));
-        }
         let path: PathBuf = out.join("issued.csv");
-        write_atomically(&path, csv.as_bytes()).map_err(|e| IssuerError::io(&path, e))?;
+        write_atomically(&path, &issued_csv(&done)).map_err(|e| IssuerError::io(&path, e))?;
         Ok(report)
     }
+}
+
+/// `issued.csv`: `record_id,credential_id`, one row per record in input order.
+fn issued_csv(done: &[Issued]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut rows = vec![["record_id".to_owned(), "credential_id".to_owned()]];
+    rows.extend(done.iter().map(|issued| {
+        [
+            issued.record_id.clone().unwrap_or_default(),
+            issued.id.to_string(),
+        ]
+    }));
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(&row);
+    }
+    writer.into_inner().unwrap_or_default()
 }
 
 /// Writes an image through a temporary file and a rename, so no reader ever sees half an image,
@@ -335,12 +444,4 @@ fn write_image(path: &Path, png: &[u8]) -> Result<(), IssuerError> {
     let tmp = path.with_extension("png.tmp");
     std::fs::write(&tmp, png).map_err(|e| IssuerError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| IssuerError::io(path, e))
-}
-
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
 }

@@ -1,65 +1,165 @@
-//! The issuer's error type.
+//! The issuer's errors, nested by layer: the store, the input, the rules' refusals, the keys.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use propusk_spec::{BirthDate, CredentialId, KeyId, Timestamp};
+use propusk_trust_list::RuleFailure;
 use thiserror::Error;
 
 /// Why an issuer operation failed.
 #[non_exhaustive]
-#[derive(Debug, Clone, Error)]
+#[derive(Debug, Error)]
 pub enum IssuerError {
     /// `--dir` holds no issuer: run `propusk issuer init`.
-    #[error("no issuer in {0}: run `propusk issuer init` first")]
+    #[error("no issuer in {}: run `propusk issuer init` first", .0.display())]
     NotInitialised(PathBuf),
     /// `--dir` already holds an issuer.
-    #[error("{0} already holds an issuer")]
+    #[error("{} already holds an issuer", .0.display())]
     AlreadyInitialised(PathBuf),
     /// The passphrase is missing, empty or wrong.
     #[error("passphrase: {0}")]
     Passphrase(&'static str),
-    /// The issuance input is malformed (the message names the field).
+    /// The input (issuance JSON, a registry row, an option) is malformed.
     #[error("input: {0}")]
-    Input(String),
-    /// The input is well-formed but the rules forbid issuing it (the message says why).
+    Input(#[from] InputError),
+    /// The input is well-formed but issuing it is refused.
     #[error("refused: {0}")]
-    Refused(String),
+    Refused(#[from] Refusal),
     /// No such key, or the key operation is not possible.
     #[error("key: {0}")]
-    Key(String),
+    Key(#[from] KeyError),
     /// No credential with this id.
     #[error("no credential with id {0}")]
-    UnknownCredential(String),
+    UnknownCredential(CredentialId),
     /// The operating system's random generator failed.
     #[error("the random generator failed")]
     Random,
     /// A file could not be read or written.
-    #[error("{path}: {message}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        message: String,
+        /// The cause.
+        source: std::io::Error,
     },
-    /// Trust data could not be made or written.
+    /// The trust data could not be made or written.
     #[error("publish: {0}")]
-    Publish(String),
+    Publish(#[from] propusk_trust_list::PublishError),
+    /// A QR code could not be drawn.
+    #[error("QR code: {0}")]
+    Render(#[from] propusk_qr::RenderError),
+    /// The server could not start or stopped with an error.
+    #[error("server: {0}")]
+    Server(String),
     /// The issuer's store failed.
     #[error("issuer store: {0}")]
-    Store(String),
-}
-
-impl From<rusqlite::Error> for IssuerError {
-    fn from(e: rusqlite::Error) -> Self {
-        IssuerError::Store(e.to_string())
-    }
+    Store(#[from] StoreError),
 }
 
 impl IssuerError {
     /// An I/O error on `path`.
-    pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
         IssuerError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         }
     }
+}
+
+/// Why an input was not understood. The message names the field.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InputError {
+    /// The JSON does not parse, or has unknown or missing fields (serde's words).
+    #[error("{0}")]
+    Json(String),
+    /// A field's value is malformed.
+    #[error("{field}: {message}")]
+    Field {
+        /// The field, as a JSON path (`holder.birth_date`) or an option (`--country`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A required field is absent.
+    #[error("missing field `{0}`")]
+    Missing(String),
+    /// The CSV is malformed.
+    #[error("CSV: {0}")]
+    Csv(String),
+}
+
+impl InputError {
+    /// The field `field` is malformed, for the reason `message`.
+    pub fn field(field: impl Into<String>, message: impl ToString) -> Self {
+        InputError::Field {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Why a well-formed request is not issued.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Refusal {
+    /// The rule set would reject the credential.
+    #[error("{}", .0.why())]
+    Rules(RuleFailure),
+    /// The date of birth lies after the day of issuance.
+    #[error("the date of birth {0} is in the future")]
+    BirthDateInFuture(BirthDate),
+    /// By the rules the credential would have expired already.
+    #[error("it would already have expired, at {0}")]
+    AlreadyExpired(Timestamp),
+    /// The signing key's window ends before the credential would.
+    #[error("the signing key {key} ends at {ends} before this credential would: rotate the key")]
+    KeyEndsFirst {
+        /// The active key.
+        key: KeyId,
+        /// Its end.
+        ends: Timestamp,
+    },
+    /// The clock is outside the range credentials can carry.
+    #[error("the clock is out of range")]
+    Clock,
+    /// The credential does not fit the wire format (a field too long, ...).
+    #[error("{0}")]
+    Format(#[from] propusk_spec::Error),
+    /// The issuer has no portal URL, so there is no link form.
+    #[error("the issuer has no portal URL (--url)")]
+    NoPortalUrl,
+}
+
+/// Why a key operation is not possible.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum KeyError {
+    /// No signing key with this id.
+    #[error("no signing key {0}")]
+    NoSuchKey(String),
+    /// No key is active to sign with.
+    #[error("no active signing key: rotate")]
+    NoActiveKey,
+    /// A key is already announced.
+    #[error("key {0} is already announced; rotate to activate it")]
+    AlreadyAnnounced(KeyId),
+    /// A compromised key stays compromised.
+    #[error("key {0} is compromised; it stays so")]
+    Compromised(KeyId),
+}
+
+/// Why the store failed.
+#[non_exhaustive]
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Something in the store is not what was written.
+    #[error("damaged: {0}")]
+    Corrupt(&'static str),
+    /// A transaction was begun inside another, or ended outside one.
+    #[error("transaction misuse: {0}")]
+    Transaction(&'static str),
 }

@@ -7,84 +7,84 @@ use propusk_spec::{
 };
 use serde::Deserialize;
 
-use crate::error::IssuerError;
+use crate::error::InputError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DocumentIn {
-    kind: String,
-    number: String,
+pub(crate) struct DocumentIn {
+    pub(crate) kind: String,
+    pub(crate) number: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HolderIn {
-    family_name: String,
-    given_name: Option<String>,
-    patronymic: Option<String>,
-    family_name_latin: Option<String>,
-    given_name_latin: Option<String>,
-    birth_date: String,
-    document: DocumentIn,
+pub(crate) struct HolderIn {
+    pub(crate) family_name: String,
+    pub(crate) given_name: Option<String>,
+    pub(crate) patronymic: Option<String>,
+    pub(crate) family_name_latin: Option<String>,
+    pub(crate) given_name_latin: Option<String>,
+    pub(crate) birth_date: String,
+    pub(crate) document: DocumentIn,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VaccinationIn {
-    product: String,
-    dose: u8,
-    doses: u8,
-    date: String,
-    country: String,
-    administered_by: String,
+pub(crate) struct VaccinationIn {
+    pub(crate) product: String,
+    pub(crate) dose: u8,
+    pub(crate) doses: u8,
+    pub(crate) date: String,
+    pub(crate) country: String,
+    pub(crate) administered_by: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecoveryIn {
-    first_positive: String,
-    country: String,
-    administered_by: String,
+pub(crate) struct RecoveryIn {
+    pub(crate) first_positive: String,
+    pub(crate) country: String,
+    pub(crate) administered_by: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TestIn {
-    kind: String,
-    sampled_at: String,
-    result: String,
-    center: String,
-    country: String,
+pub(crate) struct TestIn {
+    pub(crate) kind: String,
+    pub(crate) sampled_at: String,
+    pub(crate) result: String,
+    pub(crate) center: String,
+    pub(crate) country: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExemptionIn {
-    valid_from: String,
-    valid_until: String,
-    country: String,
+pub(crate) struct ExemptionIn {
+    pub(crate) valid_from: String,
+    pub(crate) valid_until: String,
+    pub(crate) country: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PassIn {
-    purpose: String,
-    valid_from: String,
-    valid_until: String,
+pub(crate) struct PassIn {
+    pub(crate) purpose: String,
+    pub(crate) valid_from: String,
+    pub(crate) valid_until: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Input {
+pub(crate) struct Input {
     #[serde(rename = "type")]
-    kind: String,
-    holder: HolderIn,
-    record_id: Option<String>,
-    vaccination: Option<VaccinationIn>,
-    recovery: Option<RecoveryIn>,
-    test: Option<TestIn>,
-    exemption: Option<ExemptionIn>,
-    pass: Option<PassIn>,
+    pub(crate) kind: String,
+    pub(crate) holder: HolderIn,
+    pub(crate) record_id: Option<String>,
+    pub(crate) vaccination: Option<VaccinationIn>,
+    pub(crate) recovery: Option<RecoveryIn>,
+    pub(crate) test: Option<TestIn>,
+    pub(crate) exemption: Option<ExemptionIn>,
+    pub(crate) pass: Option<PassIn>,
 }
 
 /// What an issuance input asks for: whom and what (the issuer adds id, times and key).
@@ -98,23 +98,24 @@ pub struct Request {
     pub body: Body,
 }
 
-fn field<T>(name: &str, parsed: Result<T, impl std::fmt::Display>) -> Result<T, IssuerError> {
-    parsed.map_err(|e| IssuerError::Input(format!("{name}: {e}")))
+fn field<T>(name: &str, parsed: Result<T, impl std::fmt::Display>) -> Result<T, InputError> {
+    parsed.map_err(|e| InputError::field(name, e))
 }
 
-fn text(name: &str, value: &str) -> Result<Text, IssuerError> {
+fn text(name: &str, value: &str) -> Result<Text, InputError> {
     field(name, Text::new(value))
 }
 
 impl Request {
     /// Reads one issuance JSON object.
-    pub fn from_json(json: &str) -> Result<Self, IssuerError> {
+    pub fn from_json(json: &str) -> Result<Self, InputError> {
         let input: Input =
-            serde_json::from_str(json).map_err(|e| IssuerError::Input(e.to_string()))?;
+            serde_json::from_str(json).map_err(|e| InputError::Json(e.to_string()))?;
         Request::from_input(input)
     }
 
-    fn from_input(input: Input) -> Result<Self, IssuerError> {
+    /// Reads the typed issuance input (from JSON, or from a registry row).
+    pub(crate) fn from_input(input: Input) -> Result<Self, InputError> {
         let h = input.holder;
         let name = |field_name: &str, native: &str, latin: Option<&str>| {
             field(field_name, Name::new(native, latin))
@@ -143,8 +144,9 @@ impl Request {
             )?,
         };
         if h.given_name.is_none() && h.given_name_latin.is_some() {
-            return Err(IssuerError::Input(
-                "holder.given_name_latin: given without holder.given_name".into(),
+            return Err(InputError::field(
+                "holder.given_name_latin",
+                "given without holder.given_name",
             ));
         }
         let given = [
@@ -158,13 +160,13 @@ impl Request {
             .iter()
             .find(|(k, present)| *present && *k != input.kind)
         {
-            return Err(IssuerError::Input(format!(
+            return Err(InputError::Json(format!(
                 "`{other}` given for a credential of type `{}`",
                 input.kind
             )));
         }
         let missing = || {
-            IssuerError::Input(format!(
+            InputError::Json(format!(
                 "missing field `{}` (the body of type `{}`)",
                 input.kind, input.kind
             ))
@@ -219,9 +221,10 @@ impl Request {
                 })
             }
             other => {
-                return Err(IssuerError::Input(format!(
-                    "type: `{other}` is not one of vaccination, recovery, test, exemption, pass"
-                )));
+                return Err(InputError::field(
+                    "type",
+                    format!("`{other}` is not one of vaccination, recovery, test, exemption, pass"),
+                ));
             }
         };
         Ok(Request {
@@ -244,7 +247,7 @@ mod tests {
                  "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#;
 
     #[test]
-    fn the_interface_example_reads() -> Result<(), IssuerError> {
+    fn the_interface_example_reads() -> Result<(), InputError> {
         let r = Request::from_json(EXAMPLE)?;
         assert_eq!(r.holder.initials(), "I. I. I.");
         assert_eq!(r.holder.document.masked(), "45** ***789");
@@ -254,7 +257,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let err = |json: &str| Request::from_json(json).unwrap_err().to_string();
+        let err = |json: &str| {
+            crate::IssuerError::from(Request::from_json(json).unwrap_err()).to_string()
+        };
         assert!(err(&EXAMPLE.replace("\"doses\": 2,", "")).contains("doses"));
         assert!(
             err(&EXAMPLE.replace("\"type\"", "\"colour\": 1, \"type\""))

@@ -16,7 +16,7 @@
 //!                   "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#)?;
 //! let issued = issuer.issue(&request, now)?;
 //! assert!(issued.credential.starts_with("PR1:"));
-//! assert_eq!(issued.expires_at, "2022-05-31T21:00:00Z"); // 365 days, Moscow midnight
+//! assert_eq!(issued.expires_at.to_string(), "2022-05-31T21:00:00Z"); // 365 days, Moscow midnight
 //!
 //! // A first dose of a two-dose course is refused, with the reason.
 //! let first = Request::from_json(&r#"{"type": "vaccination",
@@ -30,18 +30,27 @@
 //! ```
 #![deny(missing_docs)]
 
+mod audit;
 mod batch;
 mod error;
 mod input;
+mod issuance;
+mod issuer;
+mod keys;
+mod publish;
+mod records;
 mod secret;
 pub mod server;
-mod state;
+pub mod store;
 
-pub use batch::{BatchReport, CHUNK, CSV_COLUMNS, Row, image_name, read_csv, read_jsonl};
-pub use error::IssuerError;
+pub use batch::{BatchReport, CHUNK, CSV_COLUMNS, Row, RowError, image_name, read_csv, read_jsonl};
+pub use error::{InputError, IssuerError, KeyError, Refusal, StoreError};
 pub use input::Request;
-pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
-pub use state::{
-    DELTAS_KEPT, HARD_EXPIRY_S, Issued, Issuer, KeyInfo, Published, ROOT_PUB_FILE,
-    SIGNING_KEY_LIFETIME_S, SOFT_EXPIRY_S, STORE_FILE, TOKEN_FILE,
+pub use issuer::{Issuer, ROOT_PUB_FILE, TOKEN_FILE};
+pub use keys::SIGNING_KEY_LIFETIME_S;
+pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
+pub use records::{
+    AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
 };
+pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
+pub use store::sqlite::STORE_FILE;

@@ -75,9 +75,9 @@ impl Vault {
 
     /// Opens a sealed secret key; a wrong passphrase (or a tampered record) fails here.
     pub fn unseal(&self, sealed: &[u8], key_id: &[u8]) -> Result<SecretKey, IssuerError> {
-        let wrong = IssuerError::Passphrase("wrong passphrase, or a damaged key record");
-        let (nonce, body) = sealed.split_at_checked(24).ok_or_else(|| wrong.clone())?;
-        let nonce: [u8; 24] = nonce.try_into().map_err(|_| wrong.clone())?;
+        let wrong = || IssuerError::Passphrase("wrong passphrase, or a damaged key record");
+        let (nonce, body) = sealed.split_at_checked(24).ok_or_else(wrong)?;
+        let nonce: [u8; 24] = nonce.try_into().map_err(|_| wrong())?;
         let plain = Zeroizing::new(
             self.cipher()
                 .decrypt(
@@ -87,10 +87,10 @@ impl Vault {
                         aad: key_id,
                     },
                 )
-                .map_err(|_| wrong.clone())?,
+                .map_err(|_| wrong())?,
         );
         let bytes: Zeroizing<[u8; 32]> =
-            Zeroizing::new(plain.as_slice().try_into().map_err(|_| wrong)?);
+            Zeroizing::new(plain.as_slice().try_into().map_err(|_| wrong())?);
         Ok(SecretKey(SigningKey::from_bytes(&bytes)))
     }
 }

@@ -5,6 +5,7 @@
 
 use propusk_issuer::{Issuer, STORE_FILE};
 use propusk_spec::Timestamp;
+use propusk_trust_list::KeyStatus;
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -57,7 +58,7 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
     .unwrap();
     let first = issuer.keys().unwrap()[1].key_id.clone();
     let next = issuer.rotate(at("2021-06-02T00:00:00Z"), true).unwrap();
-    assert_eq!(next.status, "next");
+    assert_eq!(next.status, KeyStatus::Next);
     assert!(
         issuer.rotate(at("2021-06-02T00:00:00Z"), true).is_err(),
         "one announced key at a time"
@@ -65,12 +66,12 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
     let keys = issuer.keys().unwrap();
     assert_eq!(
         keys.iter().find(|k| k.key_id == first).unwrap().status,
-        "active"
+        KeyStatus::Active
     );
     let active = issuer.rotate(at("2021-06-09T00:00:00Z"), false).unwrap();
     assert_eq!(
-        (active.key_id.as_str(), active.status.as_str()),
-        (next.key_id.as_str(), "active")
+        (&active.key_id, active.status),
+        (&next.key_id, KeyStatus::Active)
     );
     let old = issuer
         .keys()
@@ -79,8 +80,13 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
         .find(|k| k.key_id == first)
         .unwrap();
     assert_eq!(
-        (old.status.as_str(), old.since.as_deref()),
-        ("retired", Some("2021-06-09T00:00:00Z"))
+        (old.status, old.since()),
+        (
+            KeyStatus::Retired {
+                since: at("2021-06-09T00:00:00Z").unix()
+            },
+            Some(at("2021-06-09T00:00:00Z"))
+        )
     );
     // A wrong passphrase does not unlock.
     let mut reopened = Issuer::open(tmp.path()).unwrap();

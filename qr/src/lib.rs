@@ -46,18 +46,6 @@ pub enum ScanError {
     NoCode,
 }
 
-impl ScanError {
-    /// A stable snake_case reason code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ScanError::Io { .. } => "unreadable_file",
-            ScanError::TooLarge => "image_too_large",
-            ScanError::NotAnImage(_) => "not_an_image",
-            ScanError::NoCode => "no_qr_code",
-        }
-    }
-}
-
 /// Reads the QR code in an image file.
 pub fn read_qr_file(path: &Path) -> Result<String, ScanError> {
     let io = |source| ScanError::Io {

@@ -2,8 +2,7 @@
 
 use thiserror::Error;
 
-use crate::id::KeyId;
-use crate::link::LinkError;
+use crate::id::{IdError, KeyId};
 
 /// Everything that can go wrong between credential text and a verified credential.
 ///
@@ -35,7 +34,7 @@ pub enum Error {
     Body(FieldError),
     /// A link is malformed, or carries no credential, or another credential than it names.
     #[error("link: {0}")]
-    Link(crate::link::LinkError),
+    Link(LinkError),
     /// No key with this key id is known to the key provider.
     #[error("unknown key id {0}")]
     UnknownKey(KeyId),
@@ -223,4 +222,26 @@ impl FieldError {
     pub(crate) fn invalid(field: &'static str, why: &'static str) -> Self {
         FieldError::Invalid { field, why }
     }
+}
+
+/// Why a link was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LinkError {
+    /// The base URL is not `https://host[/path]` (plain `http` only for loopback hosts), or
+    /// has a query or fragment.
+    #[error("the base URL must be https://host[/path] without query or fragment")]
+    BaseUrl,
+    /// The URL does not end in `/c/ID`.
+    #[error("not a Propusk credential link (…/c/ID)")]
+    NotALink,
+    /// The id in the link is malformed or mistyped.
+    #[error("credential id: {0}")]
+    Id(#[from] IdError),
+    /// The fragment is not a percent-encoded credential.
+    #[error("the fragment does not hold a credential")]
+    Fragment,
+    /// The id in the path is not the id of the credential in the fragment.
+    #[error("the link's id is not the id of the credential it carries")]
+    IdMismatch,
 }

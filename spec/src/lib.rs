@@ -107,11 +107,13 @@ pub use credential::{
     VerifiedCredential, decode, encode, to_be_signed, verify_batch,
 };
 pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateError, Timestamp};
-pub use error::{Base45Error, CborError, CoseError, Error, FieldError, PrefixError, ZlibError};
+pub use error::{
+    Base45Error, CborError, CoseError, Error, FieldError, LinkError, PrefixError, ZlibError,
+};
 pub use id::{
     CREDENTIAL_ID_BYTES, CREDENTIAL_ID_CHARS, CredentialId, IdError, KeyId, MAX_KEY_ID_BYTES,
 };
-pub use link::{Link, LinkError, decode_any, offline_link, short_link};
+pub use link::{Link, decode_any, offline_link, short_link};
 pub use model::{
     Body, Credential, CredentialType, Document, Exemption, Holder, Name, Pass, Recovery, Test,
     Vaccination,

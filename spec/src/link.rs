@@ -7,33 +7,11 @@
 //!                                                              fragment; browsers never send it
 //! ```
 
-use thiserror::Error;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::credential::{self, PREFIX, UnverifiedCredential};
-use crate::error::Error;
-use crate::id::{CredentialId, IdError};
-
-/// Why a link was refused.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum LinkError {
-    /// The base URL is not `https://host[/path]` (plain `http` only for loopback hosts), or
-    /// has a query or fragment.
-    #[error("the base URL must be https://host[/path] without query or fragment")]
-    BaseUrl,
-    /// The URL does not end in `/c/ID`.
-    #[error("not a Propusk credential link (…/c/ID)")]
-    NotALink,
-    /// The id in the link is malformed or mistyped.
-    #[error("credential id: {0}")]
-    Id(#[from] IdError),
-    /// The fragment is not a percent-encoded credential.
-    #[error("the fragment does not hold a credential")]
-    Fragment,
-    /// The id in the path is not the id of the credential in the fragment.
-    #[error("the link's id is not the id of the credential it carries")]
-    IdMismatch,
-}
+use crate::error::{Error, LinkError};
+use crate::id::CredentialId;
 
 /// A parsed link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,22 +27,50 @@ pub struct Link {
 fn check_base(base: &str) -> Result<&str, LinkError> {
     let base = base.trim_end_matches('/');
     let lower = base.to_ascii_lowercase();
-    let rest = if let Some(rest) = lower.strip_prefix("https://") {
-        rest
+    let (rest, plain) = if let Some(rest) = lower.strip_prefix("https://") {
+        (rest, false)
     } else if let Some(rest) = lower.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        if !(host == "localhost" || host.starts_with("127.") || rest.starts_with("[::1]")) {
-            return Err(LinkError::BaseUrl);
-        }
-        rest
+        (rest, true)
     } else {
         return Err(LinkError::BaseUrl);
     };
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || rest.contains(['?', '#', ' ']) {
+    if rest.contains(['?', '#', ' ']) {
+        return Err(LinkError::BaseUrl);
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = host_of(authority).ok_or(LinkError::BaseUrl)?;
+    if plain && !is_loopback(host) {
         return Err(LinkError::BaseUrl);
     }
     Ok(base)
+}
+
+/// The host of an authority `host[:port]` or `[v6][:port]`; `None` when it is empty, carries
+/// user information (`127.0.0.1@evil.example`) or a port that is not a number.
+fn host_of(authority: &str) -> Option<&str> {
+    if authority.contains('@') {
+        return None;
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (
+                host,
+                after.strip_prefix(':').or(after.is_empty().then_some(""))?,
+            )
+        }
+        None => authority.split_once(':').unwrap_or((authority, "")),
+    };
+    let port_ok = port.is_empty() || (port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
+    (!host.is_empty() && port_ok).then_some(host)
+}
+
+/// Plain `http` is allowed only where nothing leaves the machine: `localhost`, or an address in
+/// 127.0.0.0/8 or `::1`, parsed as an address (a name like `127.evil.example` is not one).
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback())
 }
 
 /// The short link for a credential: `{base}/c/{ID}`.
@@ -195,6 +201,21 @@ mod tests {
             Err(LinkError::BaseUrl)
         );
         assert!(short_link("http://127.0.0.1:8080", &id()).is_ok());
+        assert!(short_link("http://127.1.2.3", &id()).is_ok());
+        assert!(short_link("http://localhost:80/portal", &id()).is_ok());
+        assert!(short_link("http://[::1]:8080", &id()).is_ok());
+        for spoof in [
+            "http://127.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://localhost.evil.example",
+            "http://[::2]",
+            "http://127.0.0.1:80x",
+            "https://user@portal.example",
+            "https://",
+        ] {
+            assert_eq!(short_link(spoof, &id()), Err(LinkError::BaseUrl), "{spoof}");
+        }
         assert_eq!(
             short_link("https://x.example/?q", &id()),
             Err(LinkError::BaseUrl)

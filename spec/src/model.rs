@@ -440,6 +440,21 @@ impl CredentialType {
     }
 }
 
+impl std::str::FromStr for CredentialType {
+    type Err = FieldError;
+
+    /// Reads the snake_case name.
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        CredentialType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or(FieldError::Invalid {
+                field: "type",
+                why: "not vaccination, recovery, test, exemption or pass",
+            })
+    }
+}
+
 impl Body {
     /// This body's type.
     pub fn credential_type(&self) -> CredentialType {

@@ -3,7 +3,7 @@
 
 use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
-use propusk_spec::{KeyId, Timestamp, to_be_signed};
+use propusk_spec::{KeyId, Timestamp, hex, to_be_signed};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -55,6 +55,11 @@ pub fn key_id_of(key: &VerifyingKey) -> KeyId {
     let digest = Sha256::digest(key.as_bytes());
     // safe: 4 bytes is within a key id's 1..=16.
     KeyId::new(&digest[..4]).unwrap_or_else(|| unreachable!("4-byte key id"))
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes))
 }
 
 pub(crate) fn cbor(value: &impl Serialize) -> Result<Vec<u8>, TrustError> {

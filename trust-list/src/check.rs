@@ -8,6 +8,7 @@ use propusk_spec::{
 use serde::Serialize;
 
 use crate::bundle::{Bundle, TrustState};
+use crate::reason::Reason;
 use crate::revocation::Revoked;
 
 /// The answer for one credential.
@@ -23,6 +24,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The worst of some verdicts (invalid, then unknown, then valid), which decides a command's
+    /// exit code; `None` for none at all.
+    pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
+        verdicts.into_iter().max()
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,8 +96,8 @@ impl HolderView {
 pub struct Report {
     /// The verdict.
     pub verdict: Verdict,
-    /// A stable snake_case reason when the verdict is not `valid`.
-    pub reason: Option<&'static str>,
+    /// Why, when the verdict is not `valid`.
+    pub reason: Option<Reason>,
     /// A few words on the reason, in English.
     pub detail: Option<String>,
     /// The credential's type, when it decoded.
@@ -134,11 +141,7 @@ impl Report {
 
     /// The report for an input that never became credential text (an image with no readable
     /// code): invalid, decode failed, with the given reason.
-    pub fn unreadable(
-        reason: &'static str,
-        detail: impl Into<String>,
-        trust_state: TrustState,
-    ) -> Self {
+    pub fn unreadable(reason: Reason, detail: impl Into<String>, trust_state: TrustState) -> Self {
         let mut report = Report::blank(trust_state);
         report.checks.decode = CheckOutcome::Failed;
         report.fail(Verdict::Invalid, reason, detail)
@@ -146,12 +149,7 @@ impl Report {
 
     /// Records a failed check: the first failure sets the verdict, reason and detail; later
     /// ones keep them.
-    pub fn fail(
-        mut self,
-        verdict: Verdict,
-        reason: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn fail(mut self, verdict: Verdict, reason: Reason, detail: impl Into<String>) -> Self {
         if self.reason.is_none() {
             self.verdict = verdict;
             self.reason = Some(reason);
@@ -180,12 +178,13 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
         match decode_any(input) {
             Err(e) => {
                 report.checks.decode = CheckOutcome::Failed;
-                let verdict = if e.code() == "online_only" {
+                let reason = Reason::of_format_error(&e);
+                let verdict = if reason == Reason::OnlineOnly {
                     Verdict::Unknown
                 } else {
                     Verdict::Invalid
                 };
-                report = report.fail(verdict, decode_reason(&e), e.to_string());
+                report = report.fail(verdict, reason, e.to_string());
             }
             Ok(u) => {
                 report.checks.decode = CheckOutcome::Ok;
@@ -196,13 +195,13 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
                 if bundle.is_none() {
                     report = report.fail(
                         Verdict::Unknown,
-                        "trust_data_missing",
+                        Reason::TrustDataMissing,
                         "the verifier has no trust data: sync it",
                     );
                 } else if state == TrustState::Expired {
                     report = report.fail(
                         Verdict::Unknown,
-                        "trust_data_expired",
+                        Reason::TrustDataExpired,
                         "the trust data is past its hard expiry: sync it",
                     );
                 } else {
@@ -239,13 +238,13 @@ fn judge(
         Err(FormatError::UnknownKey(kid)) => {
             return report.fail(
                 Verdict::Unknown,
-                "unknown_key",
+                Reason::UnknownKey,
                 format!("key {kid} is not in the trust list"),
             );
         }
         Err(e) => {
             report.checks.signature = CheckOutcome::Failed;
-            return report.fail(Verdict::Invalid, "bad_signature", e.to_string());
+            return report.fail(Verdict::Invalid, Reason::BadSignature, e.to_string());
         }
     };
     report.checks.signature = CheckOutcome::Ok;
@@ -257,7 +256,7 @@ fn judge(
     report.checks.key_usage = match key.map(|k| k.allows(c)) {
         Some(Ok(())) => CheckOutcome::Ok,
         Some(Err(refusal)) => {
-            report = report.fail(Verdict::Invalid, refusal.code(), format!("{refusal:?}"));
+            report = report.fail(Verdict::Invalid, refusal.reason(), refusal.to_string());
             CheckOutcome::Failed
         }
         None => CheckOutcome::Skipped,
@@ -266,14 +265,14 @@ fn judge(
     report.checks.expiry = if at >= c.expires_at {
         report = report.fail(
             Verdict::Invalid,
-            "expired",
+            Reason::Expired,
             format!("expired at {}", c.expires_at),
         );
         CheckOutcome::Failed
     } else if at < c.issued_at {
         report = report.fail(
             Verdict::Invalid,
-            "not_yet_valid",
+            Reason::NotYetValid,
             format!("issued in the future, at {}", c.issued_at),
         );
         CheckOutcome::Failed
@@ -291,7 +290,7 @@ fn judge(
         Ok(Some(Revoked::Credential)) => {
             report = report.fail(
                 Verdict::Invalid,
-                "revoked",
+                Reason::Revoked,
                 "the credential was revoked by its issuer",
             );
             CheckOutcome::Failed
@@ -299,13 +298,13 @@ fn judge(
         Ok(Some(Revoked::Key)) => {
             report = report.fail(
                 Verdict::Invalid,
-                "key_revoked",
+                Reason::KeyRevoked,
                 "everything its key signed before a time was withdrawn",
             );
             CheckOutcome::Failed
         }
         Err(e) => {
-            report = report.fail(Verdict::Unknown, "trust_data_corrupt", e.to_string());
+            report = report.fail(Verdict::Unknown, Reason::TrustDataCorrupt, e.to_string());
             CheckOutcome::Skipped
         }
     };
@@ -318,18 +317,10 @@ fn judge(
     report.checks.rules = match rules.result {
         Ok(()) => CheckOutcome::Ok,
         Err(f) => {
-            report = report.fail(Verdict::Invalid, f.code(), f.why());
+            report = report.fail(Verdict::Invalid, f.reason(), f.why());
             CheckOutcome::Failed
         }
     };
     report.credential = Some(verified.into_credential());
     report
-}
-
-fn decode_reason(e: &FormatError) -> &'static str {
-    match e.code() {
-        "not_a_credential" => "not_a_credential",
-        "online_only" => "online_only",
-        _ => "corrupt",
-    }
 }

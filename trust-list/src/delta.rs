@@ -13,10 +13,9 @@ use ed25519_dalek::VerifyingKey;
 use propusk_spec::KeyId;
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{BundleContent, cbor, open_document, sign_document};
+use crate::bundle::{BundleContent, cbor, open_document, sha256_hex, sign_document};
 use crate::error::TrustError;
 use crate::keys::TrustedKey;
-use crate::publish::sha256_hex;
 use crate::revocation::{BulkRevocation, Partition, RevocationSet};
 use crate::rules::RuleSet;
 

@@ -7,6 +7,7 @@ use propusk_spec::{Credential, CredentialType, KeyId, KeyProvider};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrustError;
+use crate::reason::Reason;
 
 /// The life of a signing key, as the issuer's operators set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +30,26 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
+    /// Since when a retired or compromised key is so (Unix seconds).
+    pub fn since(self) -> Option<i64> {
+        match self {
+            KeyStatus::Retired { since } | KeyStatus::Compromised { since } => Some(since),
+            KeyStatus::Next | KeyStatus::Active => None,
+        }
+    }
+
+    /// The status from its name and, for `retired` and `compromised`, its time: the inverse of
+    /// [`KeyStatus::as_str`] and [`KeyStatus::since`]. `None` for anything else.
+    pub fn from_parts(name: &str, since: Option<i64>) -> Option<Self> {
+        match (name, since) {
+            ("next", _) => Some(KeyStatus::Next),
+            ("active", _) => Some(KeyStatus::Active),
+            ("retired", Some(since)) => Some(KeyStatus::Retired { since }),
+            ("compromised", Some(since)) => Some(KeyStatus::Compromised { since }),
+            _ => None,
+        }
+    }
+
     /// The snake_case name of the state.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,25 +86,29 @@ pub struct TrustedKey {
 }
 
 /// Why a key may not vouch for a credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRefusal {
     /// The key may not sign this credential type.
+    #[error("the key may not sign this type")]
     WrongType,
     /// The credential's issued-at or expiry lies outside the key's window.
+    #[error("issued or expiring outside the key's window")]
     OutsideWindow,
     /// The credential was issued at or after the key's retirement.
+    #[error("issued after the key was retired")]
     Retired,
     /// The credential was issued at or after the key's compromise.
+    #[error("issued after the key was compromised")]
     Compromised,
 }
 
 impl KeyRefusal {
-    /// The stable reason code a verifier reports.
-    pub fn code(self) -> &'static str {
+    /// The reason a verifier reports.
+    pub fn reason(self) -> Reason {
         match self {
-            KeyRefusal::WrongType | KeyRefusal::OutsideWindow => "key_usage",
-            KeyRefusal::Retired => "key_retired",
-            KeyRefusal::Compromised => "key_revoked",
+            KeyRefusal::WrongType | KeyRefusal::OutsideWindow => Reason::KeyUsage,
+            KeyRefusal::Retired => Reason::KeyRetired,
+            KeyRefusal::Compromised => Reason::KeyRevoked,
         }
     }
 }

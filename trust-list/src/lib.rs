@@ -48,7 +48,7 @@
 //!
 //! // A year on, the trust data itself is past its hard expiry: the verifier cannot tell.
 //! let later: Timestamp = "2022-06-02T10:00:00Z".parse()?;
-//! assert_eq!(check(Some(&bundle), &text, later).reason, Some("trust_data_expired"));
+//! assert_eq!(check(Some(&bundle), &text, later).reason, Some(Reason::TrustDataExpired));
 //!
 //! // A bundle signed by any other key than the pinned root is refused.
 //! let forged = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| signer.sign(d).to_bytes())?;
@@ -64,12 +64,14 @@ mod delta;
 mod error;
 mod keys;
 mod publish;
+mod reason;
 mod revocation;
 mod rules;
+pub mod words;
 
 pub use bundle::{
     Bundle, BundleContent, EuSigner, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of,
-    sign_bundle, sign_index,
+    sha256_hex, sign_bundle, sign_index,
 };
 pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check, check_many};
 pub use delta::{Delta, content_digest};
@@ -77,9 +79,11 @@ pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use publish::{
     DirError, INDEX_FILE, PublishError, Written, format_public_key, parse_public_key, read_index,
-    read_named, sha256_hex, write_atomically, write_dir,
+    read_named, write_atomically, write_dir,
 };
+pub use reason::{Reason, UnknownReason};
 pub use revocation::{
     BulkRevocation, Partition, RevocationSet, Revoked, partition_of, revocation_hash,
 };
 pub use rules::{Rule, RuleEntry, RuleFailure, RuleOutcome, RuleSet, Rules};
+pub use words::{Lang, UnknownLang};

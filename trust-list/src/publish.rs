@@ -9,9 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::{KeyId, hex};
-use sha2::{Digest, Sha256};
 
-use crate::bundle::{BundleContent, Index, IndexDelta, sign_bundle, sign_index};
+use crate::bundle::{BundleContent, Index, IndexDelta, sha256_hex, sign_bundle, sign_index};
 use crate::delta::Delta;
 use crate::error::TrustError;
 
@@ -109,11 +108,6 @@ pub fn write_dir(
         bundle: path,
         index,
     })
-}
-
-/// SHA-256 of `bytes`, hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(&Sha256::digest(bytes))
 }
 
 /// A public key as text: base64url without padding of its 32 bytes (as `key list --json` and

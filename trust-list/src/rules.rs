@@ -8,6 +8,7 @@ use propusk_spec::{Body, Credential, CredentialType, Date, TestKind, TestResult,
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrustError;
+use crate::reason::Reason;
 
 /// One rule: what makes a credential of one type valid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,12 +115,15 @@ pub enum RuleFailure {
 }
 
 impl RuleFailure {
-    /// The stable reason code a verifier reports.
-    pub fn code(self) -> &'static str {
+    /// The reason a verifier reports.
+    pub fn reason(self) -> Reason {
         match self {
-            RuleFailure::NotYetValid => "not_yet_valid",
-            RuleFailure::Expired => "expired",
-            _ => "rule_failed",
+            RuleFailure::NotYetValid => Reason::NotYetValid,
+            RuleFailure::Expired => Reason::Expired,
+            RuleFailure::NoRule
+            | RuleFailure::CourseIncomplete
+            | RuleFailure::PositiveTest
+            | RuleFailure::WindowTooLong => Reason::RuleFailed,
         }
     }
 

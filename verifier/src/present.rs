@@ -2,17 +2,8 @@
 //! English. Only initials, date of birth and the masked document are ever shown of the holder.
 
 use propusk_spec::Timestamp;
-use propusk_trust_list::{CheckOutcome, Report, TrustState, Verdict};
+use propusk_trust_list::{CheckOutcome, Lang, Report, TrustState, Verdict, words};
 use serde_json::{Value, json};
-
-/// The language of the words for a person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Russian.
-    Ru,
-}
 
 /// The trust data's state and age at the validation time, as shown with each verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +22,7 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         CheckOutcome::Skipped => "skipped",
     };
     json!({
-        "verdict": r.verdict.as_str(),
+        "verdict": r.verdict,
         "reason": r.reason,
         "detail": r.detail,
         "type": r.credential_type.map(|t| t.as_str()),
@@ -52,80 +43,6 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
     })
 }
 
-fn reason_words(reason: &str, lang: Lang) -> &'static str {
-    let (en, ru) = match reason {
-        "not_a_credential" => (
-            "this code is not a health credential",
-            "этот код — не сертификат",
-        ),
-        "corrupt" => (
-            "the code is damaged or forged",
-            "код повреждён или подделан",
-        ),
-        "online_only" => (
-            "a portal link: open it online to check",
-            "ссылка на портал: проверка только онлайн",
-        ),
-        "unknown_key" => (
-            "signed by a key this verifier does not know yet: sync",
-            "подписан неизвестным ключом: обновите данные",
-        ),
-        "bad_signature" => ("the signature is not genuine", "подпись недействительна"),
-        "key_usage" => (
-            "the key may not sign this credential",
-            "ключ не вправе подписывать такой сертификат",
-        ),
-        "key_retired" => (
-            "issued after its key was retired",
-            "выдан после вывода ключа из работы",
-        ),
-        "key_revoked" => ("its signing key was withdrawn", "ключ подписи отозван"),
-        "expired" => ("expired", "срок действия истёк"),
-        "not_yet_valid" => ("not valid yet", "ещё не действует"),
-        "revoked" => ("revoked by the issuer", "отозван выдавшим органом"),
-        "rule_failed" => ("does not meet the rules", "не соответствует правилам"),
-        "holder_mismatch" => (
-            "the credentials belong to different people",
-            "сертификаты выданы разным людям",
-        ),
-        "trust_data_expired" => (
-            "trust data too old: sync the verifier",
-            "данные проверки устарели: обновите их",
-        ),
-        "trust_data_missing" => (
-            "no trust data: sync the verifier",
-            "нет данных проверки: обновите их",
-        ),
-        "trust_data_corrupt" => (
-            "trust data damaged: sync again",
-            "данные проверки повреждены: обновите их",
-        ),
-        "no_qr_code" => (
-            "no QR code found in the image",
-            "на изображении не найден QR-код",
-        ),
-        "not_an_image" => (
-            "the file is not a readable image",
-            "файл не является изображением",
-        ),
-        "image_too_large" => ("the image is too large", "изображение слишком большое"),
-        "unreadable_file" => ("the file cannot be read", "файл не читается"),
-        _ => ("cannot tell", "невозможно определить"),
-    };
-    if lang == Lang::Ru { ru } else { en }
-}
-
-fn type_words(t: &str, lang: Lang) -> &str {
-    match (t, lang) {
-        ("vaccination", Lang::Ru) => "вакцинация",
-        ("recovery", Lang::Ru) => "перенесённое заболевание",
-        ("test", Lang::Ru) => "тест",
-        ("exemption", Lang::Ru) => "медицинский отвод",
-        ("pass", Lang::Ru) => "пропуск",
-        _ => t,
-    }
-}
-
 fn age_words(age_s: i64, lang: Lang) -> String {
     let (h, d) = (age_s / 3600, age_s / 86_400);
     match lang {
@@ -144,21 +61,13 @@ fn time_words(t: Timestamp) -> String {
 /// Words for a person: the verdict first, then what to match against the ID document.
 pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
     let ru = lang == Lang::Ru;
-    let verdict = match (r.verdict, ru) {
-        (Verdict::Valid, false) => "VALID",
-        (Verdict::Invalid, false) => "INVALID",
-        (Verdict::Unknown, false) => "CANNOT TELL",
-        (Verdict::Valid, true) => "ДЕЙСТВИТЕЛЕН",
-        (Verdict::Invalid, true) => "НЕДЕЙСТВИТЕЛЕН",
-        (Verdict::Unknown, true) => "НЕВОЗМОЖНО ПРОВЕРИТЬ",
-    };
-    let mut out = String::from(verdict);
+    let mut out = String::from(words::verdict(r.verdict, lang));
     if let Some(t) = r.credential_type {
         out.push_str(" — ");
-        out.push_str(type_words(t.as_str(), lang));
+        out.push_str(words::credential_type(t, lang));
     }
     if let Some(reason) = r.reason {
-        out.push_str(&format!(": {}", reason_words(reason, lang)));
+        out.push_str(&format!(": {}", words::reason(reason, lang)));
     }
     out.push('\n');
     if let Some(h) = &r.holder {
@@ -192,16 +101,7 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
             time_words(until)
         ));
     }
-    let state = match (trust.state, ru) {
-        (TrustState::Fresh, false) => "fresh",
-        (TrustState::Stale, false) => "STALE: sync soon",
-        (TrustState::Expired, false) => "expired",
-        (TrustState::Missing, false) => "missing",
-        (TrustState::Fresh, true) => "актуальны",
-        (TrustState::Stale, true) => "УСТАРЕВАЮТ: обновите",
-        (TrustState::Expired, true) => "устарели",
-        (TrustState::Missing, true) => "отсутствуют",
-    };
+    let state = words::trust_state(trust.state, lang);
     let age = trust
         .age_s
         .map(|a| format!(", {}", age_words(a, lang)))
@@ -215,4 +115,41 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
         }
     ));
     out
+}
+
+/// What a Propusk credential certifies, in words for a person, with the EU value sets' names.
+pub fn summary(c: &propusk_spec::Credential) -> String {
+    use propusk_eudcc::valuesets::{country, vaccine_product};
+    let place = |co: &propusk_spec::Country| country(co.as_str()).unwrap_or(co.as_str()).to_owned();
+    match &c.body {
+        propusk_spec::Body::Vaccination(v) => format!(
+            "{}, dose {}/{}, {}, {}",
+            vaccine_product(v.product.code()).unwrap_or(v.product.code()),
+            v.dose,
+            v.doses,
+            v.date,
+            place(&v.country)
+        ),
+        propusk_spec::Body::Recovery(r) => format!(
+            "recovery, first positive {}, {}",
+            r.first_positive,
+            place(&r.country)
+        ),
+        propusk_spec::Body::Test(t) => format!(
+            "{} {}, sampled {}, {}",
+            t.kind,
+            t.result,
+            t.sampled_at,
+            place(&t.country)
+        ),
+        propusk_spec::Body::Exemption(e) => format!(
+            "exemption {} to {}, {}",
+            e.valid_from,
+            e.valid_until,
+            place(&e.country)
+        ),
+        propusk_spec::Body::Pass(p) => {
+            format!("{} pass {} to {}", p.purpose, p.valid_from, p.valid_until)
+        }
+    }
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, BundleContent, Delta, INDEX_FILE, Index, TrustError, content_digest, read_index,
-    read_named, sha256_hex,
+    Bundle, BundleContent, Delta, Index, TrustError, content_digest, read_index, read_named,
+    sha256_hex,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -239,93 +239,26 @@ impl Store {
         self.install(&bytes, Some(&index), now)
     }
 
-    /// Fetches trust data from the issuer's server at `base` (its `/bundle/` files) and takes it
-    /// into force like [`Store::sync_from_dir`]: a conditional request for the index (a verifier
-    /// that is up to date pays one tiny 304), then the delta from the sequence in force, or the
-    /// full bundle. Transport failures are retried three times with growing pauses; when the
-    /// network stays down the trust data in force is kept and the error says so.
-    pub fn sync_from_url(
-        &mut self,
-        base: &str,
-        now: Timestamp,
-        progress: &mut dyn FnMut(u64, Option<u64>),
-    ) -> Result<SyncOutcome, VerifierError> {
-        let base = base.trim_end_matches('/');
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(std::time::Duration::from_secs(5)))
-            .timeout_global(Some(std::time::Duration::from_secs(120)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let cached: Option<(String, String)> = self
+    /// The index's ETag from the last sync over HTTP, and the base URL it came from.
+    pub(crate) fn http_cache(&self) -> Result<Option<(String, String)>, VerifierError> {
+        Ok(self
             .conn
             .query_row(
                 "SELECT base_url, index_etag FROM http_cache WHERE id = 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
-        let etag = cached.filter(|(url, _)| url == base).map(|(_, etag)| etag);
-        let current = self.meta()?;
-        let (status, etag_now, index_bytes) = fetch(
-            &agent,
-            &format!("{base}/bundle/{INDEX_FILE}"),
-            etag.as_deref().filter(|_| current.is_some()),
-            1 << 20,
-            &mut |_, _| {},
+            .optional()?)
+    }
+
+    /// Keeps the index's ETag for the next conditional request to `base`.
+    pub(crate) fn set_http_cache(&self, base: &str, etag: &str) -> Result<(), VerifierError> {
+        self.conn.execute(
+            "INSERT INTO http_cache (id, base_url, index_etag) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET base_url = ?1, index_etag = ?2",
+            params![base, etag],
         )?;
-        if status == 304
-            && let Some(current) = current
-        {
-            return Ok(SyncOutcome::UpToDate(current.sequence));
-        }
-        if status != 200 {
-            return Err(VerifierError::Network(format!(
-                "{base}/bundle/{INDEX_FILE} answered {status}"
-            )));
-        }
-        let index = Index::open(&index_bytes, &self.root)?;
-        let delta = current
-            .as_ref()
-            .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
-        let outcome = match delta {
-            Some(entry) => {
-                let (status, _, bytes) = fetch(
-                    &agent,
-                    &format!("{base}/bundle/{}", entry.file),
-                    None,
-                    propusk_trust_list::MAX_BUNDLE_LEN as u64,
-                    progress,
-                )?;
-                if status != 200 || sha256_hex(&bytes) != entry.sha256 {
-                    return Err(VerifierError::IndexMismatch);
-                }
-                self.install_delta(&bytes, &index, now)?
-            }
-            None => {
-                let (status, _, bytes) = fetch(
-                    &agent,
-                    &format!("{base}/bundle/{}", index.full),
-                    None,
-                    propusk_trust_list::MAX_BUNDLE_LEN as u64,
-                    progress,
-                )?;
-                if status != 200 {
-                    return Err(VerifierError::Network(format!(
-                        "the bundle answered {status}"
-                    )));
-                }
-                self.install(&bytes, Some(&index), now)?
-            }
-        };
-        if let Some(etag) = etag_now {
-            self.conn.execute(
-                "INSERT INTO http_cache (id, base_url, index_etag) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET base_url = ?1, index_etag = ?2",
-                params![base, etag],
-            )?;
-        }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Applies a signed delta to the bundle in force (see [`Store::sync_from_dir`]).
@@ -434,72 +367,4 @@ impl Store {
     pub fn path(dir: &Path) -> PathBuf {
         dir.join(STORE_FILE)
     }
-}
-
-/// One GET with up to three retries on transport errors and 5xx answers (0.5 s, 1 s, 2 s
-/// apart); returns the status, the ETag and the body (at most `limit` bytes). `progress` hears
-/// the bytes read so far and the length announced.
-fn fetch(
-    agent: &ureq::Agent,
-    url: &str,
-    if_none_match: Option<&str>,
-    limit: u64,
-    progress: &mut dyn FnMut(u64, Option<u64>),
-) -> Result<(u16, Option<String>, Vec<u8>), VerifierError> {
-    let mut pause = std::time::Duration::from_millis(500);
-    let mut last = String::new();
-    for attempt in 0..4 {
-        if attempt > 0 {
-            std::thread::sleep(pause);
-            pause *= 2;
-        }
-        let mut request = agent.get(url);
-        if let Some(etag) = if_none_match {
-            request = request.header("If-None-Match", etag);
-        }
-        match request.call() {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                if status >= 500 {
-                    last = format!("{url} answered {status}");
-                    continue;
-                }
-                let etag = response
-                    .headers()
-                    .get("etag")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let body = if status == 200 {
-                    let total = response
-                        .headers()
-                        .get("content-length")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok());
-                    if total.is_some_and(|t| t > limit) {
-                        return Err(VerifierError::Network(format!(
-                            "{url}: larger than {limit} bytes"
-                        )));
-                    }
-                    let mut reader = response.body_mut().with_config().limit(limit).reader();
-                    let mut body = Vec::with_capacity(total.unwrap_or(0).min(limit) as usize);
-                    let mut chunk = vec![0u8; 64 << 10];
-                    loop {
-                        let n = std::io::Read::read(&mut reader, &mut chunk)
-                            .map_err(|e| VerifierError::Network(format!("{url}: {e}")))?;
-                        if n == 0 {
-                            break;
-                        }
-                        body.extend_from_slice(&chunk[..n]);
-                        progress(body.len() as u64, total);
-                    }
-                    body
-                } else {
-                    Vec::new()
-                };
-                return Ok((status, etag, body));
-            }
-            Err(e) => last = format!("{url}: {e}"),
-        }
-    }
-    Err(VerifierError::Network(last))
 }

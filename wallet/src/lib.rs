@@ -16,64 +16,54 @@
 //! ```
 #![deny(missing_docs)]
 
+mod error;
 mod pdf;
+mod store;
 
+use std::fmt;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
-use propusk_spec::{Credential, Link, Timestamp, UnverifiedCredential, decode_any};
-use propusk_trust_list::{Bundle, Report, Verdict, check_many, read_index, read_named};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use thiserror::Error;
+use propusk_spec::{
+    Credential, CredentialId, CredentialType, Link, LinkError, Timestamp, UnverifiedCredential,
+    decode_any,
+};
+use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_many, read_index, read_named};
+use serde::{Serialize, Serializer};
 
-/// The store's file inside `--dir`.
-pub const STORE_FILE: &str = "wallet.sqlite";
+pub use error::WalletError;
+pub use store::STORE_FILE;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS credentials (
-    id TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    type TEXT NOT NULL,
-    issued_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    person TEXT NOT NULL,
-    added_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trust (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    root_key BLOB NOT NULL,
-    bundle BLOB NOT NULL
-);
-";
+use crate::store::WalletStore;
 
-/// Why a wallet operation failed.
-#[non_exhaustive]
-#[derive(Debug, Error)]
-pub enum WalletError {
-    /// The input is not a credential (the layer that refused it is named).
-    #[error("not a credential: {0}")]
-    Decode(#[from] propusk_spec::Error),
-    /// No QR code could be read from the image.
-    #[error("image: {0}")]
-    Scan(String),
-    /// The portal could not be reached or answered with an error.
-    #[error("network: {0}")]
-    Network(String),
-    /// The trust data was refused.
-    #[error("trust data: {0}")]
-    Trust(String),
-    /// No credential with this id in the wallet.
-    #[error("no credential {0} in this wallet")]
-    NotFound(String),
-    /// The wallet's store failed.
-    #[error("wallet store: {0}")]
-    Store(String),
+/// A credential that is valid now and ends within this many seconds is "expiring soon".
+pub const EXPIRING_SOON_S: i64 = 14 * 86_400;
+
+/// The signature check made when a credential is added: a warning, never a refusal (the
+/// credential is kept either way).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// It verifies with a key of the wallet's trust data.
+    Verified,
+    /// The wallet has no trust data to check it with.
+    NotChecked,
+    /// It does not verify (the format's words for why).
+    Failed(String),
 }
 
-impl From<rusqlite::Error> for WalletError {
-    fn from(e: rusqlite::Error) -> Self {
-        WalletError::Store(e.to_string())
+impl fmt::Display for SignatureCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureCheck::Verified => f.write_str("verified"),
+            SignatureCheck::NotChecked => f.write_str("not checked: the wallet has no trust data"),
+            SignatureCheck::Failed(why) => write!(f, "warning: {why}"),
+        }
+    }
+}
+
+impl Serialize for SignatureCheck {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -81,48 +71,47 @@ impl From<rusqlite::Error> for WalletError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Added {
     /// The credential's id.
-    pub id: String,
+    pub id: CredentialId,
     /// Its type.
     #[serde(rename = "type")]
-    pub credential_type: String,
+    pub credential_type: CredentialType,
     /// `false` when the wallet already held it (nothing was added twice).
     pub new: bool,
-    /// The signature check against the wallet's trust data: `verified`, or why it could not be
-    /// checked or failed (a warning: the credential is kept either way).
-    pub signature: String,
+    /// The signature check against the wallet's trust data.
+    pub signature: SignatureCheck,
 }
 
 /// One credential as `list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The id.
-    pub id: String,
+    pub id: CredentialId,
     /// The type.
     #[serde(rename = "type")]
-    pub credential_type: String,
+    pub credential_type: CredentialType,
     /// Whom it is for: initials and date of birth.
     pub holder: String,
     /// The person key it is grouped by.
     pub person: String,
-    /// Issued at (RFC 3339).
-    pub issued_at: String,
+    /// Issued at.
+    pub issued_at: Timestamp,
     /// Valid until, by the rules when the wallet has trust data, else by its own expiry.
-    pub valid_until: String,
-    /// The verdict now: `valid`, `invalid` or `unknown`.
-    pub verdict: String,
+    pub valid_until: Timestamp,
+    /// The verdict now.
+    pub verdict: Verdict,
     /// Why, when not valid.
-    pub reason: Option<String>,
-    /// Valid now and ending within 14 days.
+    pub reason: Option<Reason>,
+    /// Valid now and ending within [`EXPIRING_SOON_S`].
     pub expiring_soon: bool,
 }
 
 /// The wallet.
 pub struct Wallet {
-    conn: Connection,
+    store: WalletStore,
 }
 
-impl std::fmt::Debug for Wallet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wallet").finish_non_exhaustive()
     }
 }
@@ -167,61 +156,36 @@ pub fn person_key(c: &Credential) -> String {
     )
 }
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_unix(secs).unwrap_or_else(|| unreachable!("the clock is within 1970..9999"))
 }
 
 impl Wallet {
     /// Opens (creating if needed) the wallet in `dir`.
     pub fn open(dir: &Path) -> Result<Self, WalletError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| WalletError::Store(format!("{}: {e}", dir.display())))?;
-        let path = dir.join(STORE_FILE);
-        let conn = Connection::open(&path)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Wallet { conn })
+        Ok(Wallet {
+            store: WalletStore::open(dir)?,
+        })
     }
 
     /// Takes trust data from a published directory (a USB stick, a mirror), checked with the
     /// issuer's root key; returns its sequence.
     pub fn set_trust(&mut self, root: &VerifyingKey, dir: &Path) -> Result<u64, WalletError> {
-        let index = read_index(dir, root).map_err(|e| WalletError::Trust(e.to_string()))?;
-        let bytes = read_named(dir, &index.full).map_err(|e| WalletError::Trust(e.to_string()))?;
-        let bundle = Bundle::open(&bytes, root).map_err(|e| WalletError::Trust(e.to_string()))?;
-        self.conn.execute(
-            "INSERT INTO trust (id, root_key, bundle) VALUES (1, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET root_key = ?1, bundle = ?2",
-            params![root.as_bytes().to_vec(), bytes],
-        )?;
+        let index = read_index(dir, root)?;
+        let bytes = read_named(dir, &index.full)?;
+        let bundle = Bundle::open(&bytes, root)?;
+        self.store.set_trust(root, &bytes)?;
         Ok(bundle.sequence())
     }
 
     fn bundle(&self) -> Result<Option<Bundle>, WalletError> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = self
-            .conn
-            .query_row("SELECT root_key, bundle FROM trust WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let Some((root, bytes)) = row else {
-            return Ok(None);
-        };
-        let root: [u8; 32] = root
-            .try_into()
-            .map_err(|_| WalletError::Store("malformed root key".into()))?;
-        let root = VerifyingKey::from_bytes(&root)
-            .map_err(|_| WalletError::Store("malformed root key".into()))?;
-        Bundle::open(&bytes, &root)
-            .map(Some)
-            .map_err(|e| WalletError::Trust(e.to_string()))
+        match self.store.trust()? {
+            None => Ok(None),
+            Some((root, bytes)) => Ok(Some(Bundle::open(&bytes, &root)?)),
+        }
     }
 
     fn store(
@@ -231,21 +195,17 @@ impl Wallet {
     ) -> Result<Added, WalletError> {
         let c = unverified.unverified_claims();
         let signature = match self.bundle()? {
-            None => "not checked: the wallet has no trust data".to_owned(),
+            None => SignatureCheck::NotChecked,
             Some(bundle) => match unverified.verify(bundle.trust_list()) {
-                Ok(_) => "verified".to_owned(),
-                Err(e) => format!("warning: {e}"),
+                Ok(_) => SignatureCheck::Verified,
+                Err(e) => SignatureCheck::Failed(e.to_string()),
             },
         };
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO credentials (id, text, type, issued_at, expires_at, person, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![c.id.to_string(), text, c.credential_type().as_str(), c.issued_at.unix(), c.expires_at.unix(), person_key(c), now_secs()],
-        )?;
+        let new = self.store.insert(unverified, text, &person_key(c), now())?;
         Ok(Added {
-            id: c.id.to_string(),
-            credential_type: c.credential_type().as_str().into(),
-            new: inserted == 1,
+            id: c.id,
+            credential_type: c.credential_type(),
+            new,
             signature,
         })
     }
@@ -264,19 +224,22 @@ impl Wallet {
 
     /// Adds the credential in a QR image (PNG or JPEG: a photo or a screenshot).
     pub fn add_image(&mut self, path: &Path) -> Result<Added, WalletError> {
-        let text = propusk_qr::read_qr_file(path).map_err(|e| WalletError::Scan(e.to_string()))?;
+        let text = propusk_qr::read_qr_file(path)?;
         self.add_text(&text)
     }
 
     /// Adds the credential behind a portal link: an offline-verifiable link needs no network; a
     /// short link is fetched from the portal (`{link}/credential`).
     pub fn add_link(&mut self, url: &str) -> Result<Added, WalletError> {
-        let link = Link::parse(url.trim())
-            .map_err(|e| WalletError::Decode(propusk_spec::Error::Link(e)))?;
+        let link = Link::parse(url.trim()).map_err(propusk_spec::Error::Link)?;
         if link.credential.is_some() {
             return self.add_text(url);
         }
         let fetch = format!("{}/c/{}/credential", link.base, link.id);
+        let network = |message: String| WalletError::Network {
+            url: fetch.clone(),
+            message,
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(std::time::Duration::from_secs(30)))
             .http_status_as_error(false)
@@ -285,38 +248,29 @@ impl Wallet {
         let mut response = agent
             .get(&fetch)
             .call()
-            .map_err(|e| WalletError::Network(format!("{fetch}: {e}")))?;
+            .map_err(|e| network(e.to_string()))?;
         let status = response.status().as_u16();
         if status != 200 {
-            return Err(WalletError::Network(format!("{fetch} answered {status}")));
+            return Err(network(format!("answered {status}")));
         }
         let text = response
             .body_mut()
             .with_config()
             .limit(propusk_spec::MAX_TEXT_LEN as u64)
             .read_to_string()
-            .map_err(|e| WalletError::Network(format!("{fetch}: {e}")))?;
+            .map_err(|e| network(e.to_string()))?;
         let unverified = propusk_spec::decode(text.trim())?;
         if unverified.unverified_claims().id != link.id {
-            return Err(WalletError::Decode(propusk_spec::Error::Link(
-                propusk_spec::LinkError::IdMismatch,
-            )));
+            return Err(propusk_spec::Error::Link(LinkError::IdMismatch).into());
         }
         self.store(&unverified, text.trim())
     }
 
     /// The credential text of an id.
     pub fn text(&self, id: &str) -> Result<String, WalletError> {
-        let id = id
-            .parse::<propusk_spec::CredentialId>()
-            .map(|i| i.to_string())
-            .unwrap_or_else(|_| id.to_owned());
-        self.conn
-            .query_row("SELECT text FROM credentials WHERE id = ?1", [&id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or(WalletError::NotFound(id))
+        let not_found = || WalletError::NotFound(id.to_owned());
+        let id: CredentialId = id.parse().map_err(|_| not_found())?;
+        self.store.text(&id)?.ok_or_else(not_found)
     }
 
     /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR.
@@ -328,11 +282,7 @@ impl Wallet {
 
     /// Every credential's text, oldest first.
     pub fn texts(&self) -> Result<Vec<String>, WalletError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT text FROM credentials ORDER BY issued_at, id")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.store.texts()
     }
 
     /// Every credential judged at `at` with the verifier's engine, grouped by person (sorted by
@@ -358,12 +308,8 @@ impl Wallet {
         let entries = self.list(at)?;
         let best = entries
             .iter()
-            .filter(|e| e.verdict == "valid")
-            .max_by(|a, b| {
-                a.valid_until
-                    .cmp(&b.valid_until)
-                    .then(a.issued_at.cmp(&b.issued_at))
-            })
+            .filter(|e| e.verdict == Verdict::Valid)
+            .max_by_key(|e| (e.valid_until, e.issued_at))
             .cloned();
         Ok(best.ok_or(entries))
     }
@@ -372,38 +318,31 @@ impl Wallet {
 fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<Entry> {
     let unverified = decode_any(text).ok()?;
     let c = unverified.unverified_claims();
-    let (mut verdict, mut reason, mut until) = (
-        report.verdict,
-        report.reason.map(str::to_owned),
-        report.valid_until.unwrap_or(c.expires_at),
-    );
-    if !trusted {
+    let (verdict, reason, until) = if trusted {
+        (
+            report.verdict,
+            report.reason,
+            report.valid_until.unwrap_or(c.expires_at),
+        )
+    } else if at >= c.expires_at {
         // Without trust data the wallet can only read the credential's own expiry.
-        until = c.expires_at;
-        let expired = at >= c.expires_at;
-        verdict = if expired {
-            Verdict::Invalid
-        } else {
-            Verdict::Unknown
-        };
-        reason = Some(
-            if expired {
-                "expired"
-            } else {
-                "not_checked: no trust data in the wallet"
-            }
-            .to_owned(),
-        );
-    }
-    let soon = verdict == Verdict::Valid && until.unix() - at.unix() < 14 * 86_400;
+        (Verdict::Invalid, Some(Reason::Expired), c.expires_at)
+    } else {
+        (
+            Verdict::Unknown,
+            Some(Reason::TrustDataMissing),
+            c.expires_at,
+        )
+    };
+    let soon = verdict == Verdict::Valid && until.unix() - at.unix() < EXPIRING_SOON_S;
     Some(Entry {
-        id: c.id.to_string(),
-        credential_type: c.credential_type().as_str().into(),
+        id: c.id,
+        credential_type: c.credential_type(),
         holder: format!("{} {}", c.holder.initials(), c.holder.birth_date),
         person: person_key(c),
-        issued_at: c.issued_at.to_string(),
-        valid_until: until.to_string(),
-        verdict: verdict.as_str().into(),
+        issued_at: c.issued_at,
+        valid_until: until,
+        verdict,
         reason,
         expiring_soon: soon,
     })

@@ -7,7 +7,7 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use propusk_spec::{Body, Credential};
 
-use crate::WalletError;
+use crate::error::WalletError;
 
 /// DejaVu Sans (Bitstream Vera licence, see `fonts/LICENSE.txt`): Latin and Cyrillic.
 const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
@@ -115,8 +115,7 @@ fn title(c: &Credential) -> &'static str {
 
 /// The certificate of `credential` (whose text is `text`) as PDF bytes.
 pub(crate) fn certificate(credential: &Credential, text: &str) -> Result<Vec<u8>, WalletError> {
-    let face =
-        ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Store(format!("font: {e}")))?;
+    let face = ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Font(e.to_string()))?;
     let mut w = Writer {
         face,
         used: Default::default(),
@@ -168,7 +167,7 @@ pub(crate) fn certificate(credential: &Credential, text: &str) -> Result<Vec<u8>
         y -= 22.0;
     }
     // The QR: modules as filled squares, about 1 mm each, bottom centre.
-    let qr = propusk_qr::encode(text).map_err(|e| WalletError::Store(e.to_string()))?;
+    let qr = propusk_qr::encode(text)?;
     let side = qr.size + 2 * propusk_qr::QUIET_ZONE;
     let module = (260.0 / side as f32).max(2.8);
     let size = module * side as f32;

@@ -1,4 +1,5 @@
-//! `propusk bench`: figures for the wire format, measured on this machine.
+//! `propusk bench`: figures for the wire format, the verifier and the EU comparison, measured on
+//! this machine. Kept out of the shipped command line's source; the binary calls [`run`].
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -6,7 +7,10 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::{Signature, Signer, SigningKey};
 use propusk_spec::{CredentialId, CredentialType, Encoder, KeyId, compare, decode, examples};
 
-use crate::EXIT_OK;
+/// Exit code: every figure was measured.
+const EXIT_OK: u8 = 0;
+/// Exit code: a benchmark's own data did not check out.
+const EXIT_INVALID: u8 = 1;
 
 /// Arguments of `propusk bench`.
 #[derive(Debug, clap::Args)]
@@ -18,6 +22,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     pub revocations: u32,
 }
+
+/// Codes piped through `propusk verify -` for the queue figure.
+pub const QUEUE_CODES: usize = 6_000;
 
 /// The QR version (1–40) that holds `text` at error correction Q, or 0 if none does.
 pub fn qr_version(text: &str) -> u32 {
@@ -80,21 +87,21 @@ pub fn run(args: &Args) -> u8 {
                 "propusk: the example {} credential does not encode",
                 kind.as_str()
             );
-            return crate::EXIT_INVALID;
+            return EXIT_INVALID;
         };
         let Ok(unverified) = decode(&text) else {
             eprintln!(
                 "propusk: the example {} credential does not decode",
                 kind.as_str()
             );
-            return crate::EXIT_INVALID;
+            return EXIT_INVALID;
         };
         if unverified.verify(&trusted).is_err() {
             eprintln!(
                 "propusk: the example {} credential does not verify",
                 kind.as_str()
             );
-            return crate::EXIT_INVALID;
+            return EXIT_INVALID;
         }
         let encode_t = per_op(n, || {
             black_box(
@@ -168,7 +175,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
     );
     let Ok(text) = Encoder::default().encode(&credential, &kid, |d| signer.sign(d).to_bytes())
     else {
-        return crate::EXIT_INVALID;
+        return EXIT_INVALID;
     };
     let at = credential.issued_at.plus_seconds(86_400);
     let id_of = |i: u32| {
@@ -187,7 +194,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
     let per_entry = bits as f64 / f64::from(revocations.max(1));
     let bound = 64.0 - f64::from(revocations.max(1)).log2() + std::f64::consts::LOG2_E;
     let Some(partition) = set.partitions.values().next() else {
-        return crate::EXIT_INVALID;
+        return EXIT_INVALID;
     };
     let probes: Vec<u64> = (0..1024u32)
         .map(|i| revocation_hash(&id_of(i * 7919 % revocations.max(1))))
@@ -237,7 +244,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         eu_signers: vec![],
     };
     let Ok(bundle) = Bundle::from_content(content) else {
-        return crate::EXIT_INVALID;
+        return EXIT_INVALID;
     };
     let report = check(Some(&bundle), &text, at);
     if report.verdict != propusk_trust_list::Verdict::Valid {
@@ -245,13 +252,13 @@ fn verifier(n: u32, revocations: u32) -> u8 {
             "propusk: the benchmark credential is {:?} ({:?})",
             report.verdict, report.reason
         );
-        return crate::EXIT_INVALID;
+        return EXIT_INVALID;
     }
     let whole = per_op(n, || {
         black_box(check(Some(&bundle), black_box(&text), at));
     });
     let (Ok(u), vk) = (decode(&text), signer.verifying_key()) else {
-        return crate::EXIT_INVALID;
+        return EXIT_INVALID;
     };
     let (message, signature) = (u.to_be_signed(), Signature::from_bytes(u.signature()));
     let bare = per_op(n, || {
@@ -296,6 +303,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         if all_valid { "" } else { " (NOT ALL VALID)" }
     );
 
+    queue_figure(&signer, at, bare);
     eu_figures(n, bare);
 
     match propusk_qr::render_png(&text, 5) {
@@ -353,4 +361,115 @@ fn eu_figures(n: u32, eddsa: Duration) {
             micros(eddsa)
         );
     }
+}
+
+/// The stdin queue as a script uses it: [`QUEUE_CODES`] different credentials piped through the
+/// real `propusk verify --json -` (this very binary), process start and store load included,
+/// against bare `verify_strict` one by one.
+fn queue_figure(signer: &SigningKey, at: propusk_spec::Timestamp, bare: Duration) {
+    match run_queue(signer, at) {
+        Ok(whole) => {
+            let per = whole / QUEUE_CODES as u32;
+            println!(
+                "  stdin queue, `propusk verify --json -` over {QUEUE_CODES} codes (process and store \
+                 load included): {} per code = {:.0} per second; ratio {:.2}x bare verify_strict",
+                micros(per),
+                1.0 / per.as_secs_f64(),
+                bare.as_secs_f64() / per.as_secs_f64()
+            );
+        }
+        Err(why) => println!("  stdin queue: not measured ({why})"),
+    }
+}
+
+fn run_queue(signer: &SigningKey, at: propusk_spec::Timestamp) -> Result<Duration, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    use propusk_trust_list::{
+        BundleContent, KeyStatus, RevocationSet, RuleSet, TrustedKey, key_id_of, write_dir,
+    };
+
+    let dir = std::env::temp_dir().join(format!("propusk-bench-queue-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = SigningKey::from_bytes(&[0x3C; 32]);
+    let kid = key_id_of(&signer.verifying_key());
+    let content = BundleContent {
+        jurisdiction: "RU".into(),
+        sequence: 1,
+        issued_at: at.unix() - 3600,
+        soft_expiry: at.unix() + 86_400,
+        hard_expiry: at.unix() + 7 * 86_400,
+        keys: vec![TrustedKey {
+            key_id: kid.as_bytes().to_vec(),
+            public_key: signer.verifying_key().as_bytes().to_vec(),
+            issuer: "Минздрав России".into(),
+            country: "RU".into(),
+            not_before: 0,
+            not_after: at.unix() + 3 * 365 * 86_400,
+            types: CredentialType::ALL.to_vec(),
+            status: KeyStatus::Active,
+        }],
+        revocations: RevocationSet::default(),
+        rules: RuleSet::standard("RU", "Europe/Moscow"),
+        eu_signers: vec![],
+    };
+    let published = dir.join("usb");
+    let store_dir = dir.join("store");
+    write_dir(
+        &published,
+        &content,
+        &[],
+        &key_id_of(&root.verifying_key()),
+        &|d| root.sign(d).to_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut store = propusk_verifier::Store::init(&store_dir, root.verifying_key(), at)
+        .map_err(|e| e.to_string())?;
+    store
+        .sync_from_dir(&published, at)
+        .map_err(|e| e.to_string())?;
+    let mut encoder = Encoder::default();
+    let mut input = String::new();
+    for i in 0..QUEUE_CODES as u32 {
+        let mut id = [0x5Au8; 12];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        let c = examples::credential(CredentialType::Vaccination, CredentialId::from_bytes(id));
+        let text = encoder
+            .encode(&c, &kid, |d| signer.sign(d).to_bytes())
+            .map_err(|e| e.to_string())?;
+        input.push_str(&text);
+        input.push('\n');
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut child = Command::new(&exe)
+            .args(["verify", "--json", "--at", &at.to_string(), "--store"])
+            .arg(&store_dir)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let feed = input.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(feed.as_bytes()));
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let elapsed = start.elapsed();
+        let _ = writer.join();
+        let answered = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"verdict\":\"valid\""))
+            .count();
+        if answered != QUEUE_CODES {
+            return Err(format!("{answered} of {QUEUE_CODES} answered valid"));
+        }
+        runs.push(elapsed);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    runs.sort();
+    Ok(runs[2])
 }

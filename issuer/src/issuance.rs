@@ -1,0 +1,175 @@
+//! Issuance: a request becomes a signed credential when the rule set would accept it and the
+//! active key outlives it; every credential is recorded, a registry record at most once.
+
+use propusk_spec::{Credential, CredentialId, Encoder, KeyId, Timestamp};
+use propusk_trust_list::{RuleFailure, Rules};
+
+use crate::error::{IssuerError, KeyError, Refusal, StoreError};
+use crate::input::Request;
+use crate::issuer::Issuer;
+use crate::records::{AuditOp, CredentialStatus, Issued, Links};
+use crate::secret::{SecretKey, random_bytes};
+use crate::store::{CredentialRecord, Inserted};
+
+/// What issuing needs once per run: the active key unsealed, the rules resolved, an encoder.
+pub(crate) struct Signer {
+    key_id: KeyId,
+    secret: SecretKey,
+    not_after: Timestamp,
+    rules: Rules,
+    encoder: Encoder,
+}
+
+impl Issuer {
+    /// Issues a credential for `request` at `now`. With a record id already issued, returns
+    /// that credential again and issues nothing.
+    pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
+        let mut signer = self.signer()?;
+        self.issue_with(&mut signer, request, now)
+            .map(|(issued, _)| issued)
+    }
+
+    /// The active key unsealed and the rules resolved, for a run of issuances.
+    pub(crate) fn signer(&self) -> Result<Signer, IssuerError> {
+        let key = self
+            .signing_key(|s| matches!(s, propusk_trust_list::KeyStatus::Active))?
+            .ok_or(KeyError::NoActiveKey)?;
+        Ok(Signer {
+            secret: self.unseal(&key)?,
+            not_after: key
+                .not_after
+                .ok_or(StoreError::Corrupt("a signing key without an end"))?,
+            key_id: key.key_id,
+            rules: self.rules()?,
+            encoder: Encoder::default(),
+        })
+    }
+
+    /// Issues with a signer; the flag says whether the credential is new (`false`: the record
+    /// id was issued before and that credential is returned).
+    pub(crate) fn issue_with(
+        &mut self,
+        signer: &mut Signer,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<(Issued, bool), IssuerError> {
+        if let Some(done) = self.existing(request)? {
+            return Ok((done, false));
+        }
+        let today = now.date().ok_or(Refusal::Clock)?;
+        if request.holder.birth_date.is_after(today) {
+            return Err(Refusal::BirthDateInFuture(request.holder.birth_date).into());
+        }
+        let mut credential = Credential {
+            id: CredentialId::from_bytes([0; 12]),
+            issued_at: now,
+            expires_at: signer.not_after,
+            holder: request.holder.clone(),
+            body: request.body.clone(),
+        };
+        let outcome = signer.rules.evaluate(&credential, now);
+        match outcome.result {
+            Ok(()) | Err(RuleFailure::NotYetValid | RuleFailure::Expired) => {}
+            Err(failure) => return Err(Refusal::Rules(failure).into()),
+        }
+        let until = outcome
+            .valid_until
+            .ok_or(Refusal::Rules(RuleFailure::NoRule))?;
+        if until <= now {
+            return Err(Refusal::AlreadyExpired(until).into());
+        }
+        if until > signer.not_after {
+            return Err(Refusal::KeyEndsFirst {
+                key: signer.key_id.clone(),
+                ends: signer.not_after,
+            }
+            .into());
+        }
+        credential.expires_at = until;
+        loop {
+            let mut id = [0u8; 12];
+            random_bytes(&mut id)?;
+            credential.id = CredentialId::from_bytes(id);
+            let secret = &signer.secret;
+            let text = signer
+                .encoder
+                .encode(&credential, &signer.key_id, |d| secret.sign(d))
+                .map_err(Refusal::Format)?;
+            let record = CredentialRecord {
+                id: credential.id,
+                record_id: request.record_id.clone(),
+                credential_type: credential.credential_type(),
+                key_id: signer.key_id.clone(),
+                issued_at: now,
+                expires_at: until,
+                status: CredentialStatus::Issued,
+                text,
+            };
+            match self.store.insert_credential(&record)? {
+                Inserted::Inserted => return Ok((self.issued(record), true)),
+                // Another writer issued this record a moment ago: that credential stands.
+                Inserted::RecordTaken => {
+                    if let Some(done) = self.existing(request)? {
+                        return Ok((done, false));
+                    }
+                }
+                // 96 random bits collided: draw another id.
+                Inserted::IdTaken => {}
+            }
+        }
+    }
+
+    /// A stored credential with its links.
+    fn issued(&self, record: CredentialRecord) -> Issued {
+        Issued {
+            links: self.links(&record.id, &record.text),
+            id: record.id,
+            credential: record.text,
+            record_id: record.record_id,
+            credential_type: record.credential_type,
+            key_id: record.key_id,
+            issued_at: record.issued_at,
+            expires_at: record.expires_at,
+            status: record.status,
+        }
+    }
+
+    /// Both link forms of a credential, when the issuer has a portal URL.
+    pub fn links(&self, id: &CredentialId, text: &str) -> Option<Links> {
+        Links::new(self.base_url()?, id, text).ok()
+    }
+
+    /// The credential already issued for the request's record id, if any.
+    fn existing(&self, request: &Request) -> Result<Option<Issued>, IssuerError> {
+        match &request.record_id {
+            Some(record) => self.record(record),
+            None => Ok(None),
+        }
+    }
+
+    /// The credential issued for a registry record, if any.
+    pub fn record(&self, record_id: &str) -> Result<Option<Issued>, IssuerError> {
+        Ok(self
+            .store
+            .credential_for_record(record_id)?
+            .map(|r| self.issued(r)))
+    }
+
+    /// The credential with this id, if any.
+    pub fn credential(&self, id: &CredentialId) -> Result<Option<Issued>, IssuerError> {
+        Ok(self.store.credential(id)?.map(|r| self.issued(r)))
+    }
+
+    /// Revokes a credential (the holder fell ill, or it was issued in error); it enters the
+    /// revocation set at the next publication.
+    pub fn revoke(&mut self, id: &CredentialId, now: Timestamp) -> Result<Issued, IssuerError> {
+        self.in_transaction(|issuer| {
+            if issuer.store.revoke(id, now)? {
+                issuer.audit(now, AuditOp::Revoke, &format!("credential {id}"))?;
+            }
+            issuer
+                .credential(id)?
+                .ok_or(IssuerError::UnknownCredential(*id))
+        })
+    }
+}

@@ -1,0 +1,206 @@
+//! The issuer itself: created once with its root and first signing key, opened over its store,
+//! unlocked with the passphrase when a secret key is needed.
+
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use propusk_spec::{CredentialId, Timestamp, short_link};
+use propusk_trust_list::{RuleSet, Rules, write_atomically};
+
+use crate::error::{InputError, IssuerError};
+use crate::keys::SIGNING_KEY_LIFETIME_S;
+use crate::records::{AuditOp, KeyRole};
+use crate::secret::{Vault, random_bytes};
+use crate::store::{Settings, SqliteStore, Store};
+use propusk_trust_list::KeyStatus;
+
+/// The root public key file that verifiers pin.
+pub const ROOT_PUB_FILE: &str = "root.pub";
+/// The operator API's bearer token file (owner-readable only).
+pub const TOKEN_FILE: &str = "operator.token";
+
+/// The issuer.
+pub struct Issuer {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) settings: Settings,
+    pub(crate) vault: Option<Vault>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("name", &self.settings.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes `path` readable and writable by the owner only.
+fn private_file(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
+    write_atomically(path, bytes).map_err(|e| IssuerError::io(path, e))?;
+    restrict(path, 0o600)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> Result<(), IssuerError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| IssuerError::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> Result<(), IssuerError> {
+    Ok(())
+}
+
+impl Issuer {
+    /// Creates an issuer in `dir`: a root key, a first signing key, `root.pub` and
+    /// `operator.token`; secret keys sealed under `passphrase`.
+    pub fn init(
+        dir: &Path,
+        name: &str,
+        country: &str,
+        url: Option<&str>,
+        time_zone: &str,
+        passphrase: &str,
+        now: Timestamp,
+    ) -> Result<Self, IssuerError> {
+        if SqliteStore::exists(dir) {
+            return Err(IssuerError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        country
+            .parse::<propusk_spec::Country>()
+            .map_err(|e| InputError::field("--country", e))?;
+        if let Some(url) = url {
+            short_link(url, &CredentialId::from_bytes([0; 12]))
+                .map_err(|e| InputError::field("--url", e))?;
+        }
+        Rules::new(RuleSet::standard(country, time_zone))
+            .map_err(|e| InputError::field("--time-zone", e))?;
+        let mut salt = [0u8; 16];
+        random_bytes(&mut salt)?;
+        // The passphrase is checked before anything is created.
+        let vault = Vault::open(passphrase, &salt)?;
+        std::fs::create_dir_all(dir).map_err(|e| IssuerError::io(dir, e))?;
+        restrict(dir, 0o700)?;
+        let settings = Settings {
+            name: name.into(),
+            country: country.into(),
+            url: url.map(|u| u.trim_end_matches('/').to_owned()),
+            time_zone: time_zone.into(),
+            salt: salt.to_vec(),
+            created_at: now,
+        };
+        let mut issuer = Issuer {
+            store: Box::new(SqliteStore::open(dir)?),
+            settings: settings.clone(),
+            vault: Some(vault),
+        };
+        let root = issuer.in_transaction(|issuer| {
+            issuer.store.create(&settings)?;
+            let root = issuer.add_key(KeyRole::Root, KeyStatus::Active, now, now, None)?;
+            let end = now.plus_seconds(SIGNING_KEY_LIFETIME_S);
+            issuer.add_key(KeyRole::Signing, KeyStatus::Active, now, now, Some(end))?;
+            issuer.audit(
+                now,
+                AuditOp::Init,
+                &format!("issuer {name} ({country}), root key {}", root.key_id),
+            )?;
+            Ok(root)
+        })?;
+        private_file(
+            &dir.join(ROOT_PUB_FILE),
+            format!(
+                "{}\n",
+                propusk_trust_list::format_public_key(&root.public_key)
+            )
+            .as_bytes(),
+        )?;
+        let mut token = [0u8; 32];
+        random_bytes(&mut token)?;
+        private_file(
+            &dir.join(TOKEN_FILE),
+            format!("{}\n", URL_SAFE_NO_PAD.encode(token)).as_bytes(),
+        )?;
+        Ok(issuer)
+    }
+
+    /// Opens the issuer in `dir` without its secrets (enough to list keys and look records up).
+    pub fn open(dir: &Path) -> Result<Self, IssuerError> {
+        if !SqliteStore::exists(dir) {
+            return Err(IssuerError::NotInitialised(dir.to_path_buf()));
+        }
+        Issuer::with_store(dir, Box::new(SqliteStore::open(dir)?))
+    }
+
+    /// Opens the issuer kept in `store` (its directory `dir` holds `root.pub` and the token).
+    pub fn with_store(dir: &Path, store: Box<dyn Store>) -> Result<Self, IssuerError> {
+        let settings = store
+            .settings()?
+            .ok_or_else(|| IssuerError::NotInitialised(dir.to_path_buf()))?;
+        Ok(Issuer {
+            store,
+            settings,
+            vault: None,
+        })
+    }
+
+    /// Derives the vault key from the passphrase and checks it against the root key.
+    pub fn unlock(&mut self, passphrase: &str) -> Result<(), IssuerError> {
+        let vault = Vault::open(passphrase, &self.settings.salt)?;
+        let root = self.root_key()?;
+        vault.unseal(&root.sealed, root.key_id.to_string().as_bytes())?;
+        self.vault = Some(vault);
+        Ok(())
+    }
+
+    pub(crate) fn vault(&self) -> Result<&Vault, IssuerError> {
+        self.vault
+            .as_ref()
+            .ok_or(IssuerError::Passphrase("the issuer is locked"))
+    }
+
+    /// Runs `f` inside one transaction: everything it wrote is committed together, or — when it
+    /// fails — nothing.
+    pub fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, IssuerError>,
+    ) -> Result<T, IssuerError> {
+        self.store.begin()?;
+        match f(self) {
+            Ok(out) => {
+                self.store.commit()?;
+                Ok(out)
+            }
+            Err(e) => {
+                self.store.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The issuer's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The jurisdiction's IANA time zone, in which the rules count days.
+    pub fn time_zone(&self) -> &str {
+        &self.settings.time_zone
+    }
+
+    /// The portal's base URL, when the issuer has one.
+    pub fn base_url(&self) -> Option<&str> {
+        self.settings.url.as_deref()
+    }
+
+    /// The rules the issuer publishes and issues by.
+    pub(crate) fn rules(&self) -> Result<Rules, IssuerError> {
+        Rules::new(self.rule_set())
+            .map_err(|e| InputError::field("the issuer's time zone", e).into())
+    }
+
+    pub(crate) fn rule_set(&self) -> RuleSet {
+        RuleSet::standard(&self.settings.country, &self.settings.time_zone)
+    }
+}

@@ -1,0 +1,125 @@
+//! Publishing: the trust list from the keys' statuses, the revocation set of revoked credentials
+//! that have not expired, the rule set, and the EU signers, signed with the root key under the
+//! next publication sequence, with deltas from recent publications.
+
+use std::path::Path;
+
+use propusk_spec::{CredentialType, Timestamp};
+use propusk_trust_list::{BundleContent, EuSigner, RevocationSet, TrustedKey, write_dir};
+
+use crate::error::{InputError, IssuerError, StoreError};
+use crate::issuer::Issuer;
+use crate::records::{AuditOp, KeyRole, Published};
+
+/// After this, verifiers warn that their trust data is stale.
+pub const SOFT_EXPIRY_S: i64 = 3 * 86_400;
+/// After this, verifiers cannot tell.
+pub const HARD_EXPIRY_S: i64 = 30 * 86_400;
+/// Past publications kept to publish deltas from.
+pub const DELTAS_KEPT: usize = 7;
+
+impl Issuer {
+    /// Builds the trust bundle of `now` and writes it, with deltas from recent publications and
+    /// the signed index, into `out`. The sequence is reserved, the files written and the
+    /// publication recorded in one transaction: two publishers never share a sequence.
+    pub fn publish(&mut self, out: &Path, now: Timestamp) -> Result<Published, IssuerError> {
+        let root_key = self.root_key()?;
+        let root = self.unseal(&root_key)?;
+        self.in_transaction(|issuer| {
+            let sequence = issuer.store.next_publication_sequence()?;
+            let revoked = issuer.store.revoked_unexpired(now)?;
+            let count = revoked.len() as u64;
+            let content = BundleContent {
+                jurisdiction: issuer.settings.country.clone(),
+                sequence,
+                issued_at: now.unix(),
+                soft_expiry: now.unix() + SOFT_EXPIRY_S,
+                hard_expiry: now.unix() + HARD_EXPIRY_S,
+                keys: issuer.trusted_keys()?,
+                revocations: RevocationSet::build(revoked, vec![], now),
+                rules: issuer.rule_set(),
+                eu_signers: issuer.store.eu_signers()?,
+            };
+            let previous: Vec<BundleContent> = issuer
+                .store
+                .recent_publications(DELTAS_KEPT)?
+                .iter()
+                .filter_map(|bytes| ciborium::from_reader(bytes.as_slice()).ok())
+                .collect();
+            let written = write_dir(out, &content, &previous, &root_key.key_id, &|d| {
+                root.sign(d)
+            })?;
+            let mut encoded = Vec::new();
+            ciborium::into_writer(&content, &mut encoded)
+                .map_err(|_| StoreError::Corrupt("a bundle that does not encode"))?;
+            issuer.store.insert_publication(sequence, now, &encoded)?;
+            issuer.audit(
+                now,
+                AuditOp::Publish,
+                &format!("sequence {sequence}, {count} revoked, to {}", out.display()),
+            )?;
+            Ok(Published {
+                sequence,
+                bundle: written.bundle,
+                deltas_from: written.index.deltas.iter().map(|d| d.from).collect(),
+                revoked: count,
+            })
+        })
+    }
+
+    /// Imports EU DCC document signer certificates (DER, PEM or base64) to publish with the trust
+    /// bundle; returns their key ids. A certificate already imported is kept once.
+    pub fn import_eu_signers(
+        &mut self,
+        certificates: &[Vec<u8>],
+        country: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, IssuerError> {
+        country
+            .parse::<propusk_spec::Country>()
+            .map_err(|e| InputError::field("--country", e))?;
+        let mut ids = Vec::new();
+        for bytes in certificates {
+            let certificate = |e: propusk_eudcc::TrustError| InputError::field("certificate", e);
+            let der = propusk_eudcc::SignerCertificate::der(bytes).map_err(certificate)?;
+            let cert = propusk_eudcc::SignerCertificate::from_der(&der).map_err(certificate)?;
+            let kid = propusk_spec::hex::encode(cert.key_id());
+            let signer = EuSigner {
+                der,
+                country: country.to_owned(),
+            };
+            self.store.add_eu_signer(&kid, &signer, now)?;
+            self.audit(
+                now,
+                AuditOp::EuImport,
+                &format!("EU signer {kid} ({country})"),
+            )?;
+            ids.push(kid);
+        }
+        Ok(ids)
+    }
+
+    /// The trust list: every signing key with its status and window.
+    fn trusted_keys(&self) -> Result<Vec<TrustedKey>, IssuerError> {
+        self.store
+            .keys()?
+            .into_iter()
+            .filter(|k| k.role == KeyRole::Signing)
+            .map(|k| {
+                let not_after = k
+                    .not_after
+                    .ok_or(StoreError::Corrupt("a signing key without an end"))?;
+                Ok(TrustedKey {
+                    key_id: k.key_id.as_bytes().to_vec(),
+                    public_key: k.public_key.as_bytes().to_vec(),
+                    issuer: self.settings.name.clone(),
+                    country: self.settings.country.clone(),
+                    not_before: k.not_before.unix(),
+                    not_after: not_after.unix(),
+                    types: CredentialType::ALL.to_vec(),
+                    status: k.status,
+                })
+            })
+            .collect()
+    }
+}

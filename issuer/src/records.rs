@@ -1,0 +1,290 @@
+//! What the issuer keeps and answers, as typed values: keys with their role and status, the
+//! credentials issued with both link forms, the audit log.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::VerifyingKey;
+use propusk_spec::{CredentialId, CredentialType, KeyId, LinkError, Timestamp};
+use propusk_trust_list::KeyStatus;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+/// What a key signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyRole {
+    /// Signs trust bundles only; verifiers pin it.
+    Root,
+    /// Signs credentials.
+    Signing,
+}
+
+impl KeyRole {
+    /// `root` or `signing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRole::Root => "root",
+            KeyRole::Signing => "signing",
+        }
+    }
+}
+
+impl fmt::Display for KeyRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyRole {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "root" => Ok(KeyRole::Root),
+            "signing" => Ok(KeyRole::Signing),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A key as `key list` shows it (never its secret half).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id, as `verify` reports it.
+    pub key_id: KeyId,
+    /// What it signs.
+    pub role: KeyRole,
+    /// The public key.
+    pub public_key: VerifyingKey,
+    /// Next, active, retired since T, or compromised since T.
+    pub status: KeyStatus,
+    /// Start of the key's window.
+    pub not_before: Timestamp,
+    /// End of the key's window; `None` for a key with no end (the root key).
+    pub not_after: Option<Timestamp>,
+}
+
+impl KeyInfo {
+    /// Since when a retired or compromised key is so.
+    pub fn since(&self) -> Option<Timestamp> {
+        self.status.since().and_then(Timestamp::from_unix)
+    }
+}
+
+/// `key list --json`: `key_id`, `role`, `public_key` (base64url), `status`, `since`,
+/// `not_before`, `not_after` (`null` when the key has no end).
+impl Serialize for KeyInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("KeyInfo", 7)?;
+        o.serialize_field("key_id", &self.key_id)?;
+        o.serialize_field("role", self.role.as_str())?;
+        o.serialize_field(
+            "public_key",
+            &URL_SAFE_NO_PAD.encode(self.public_key.as_bytes()),
+        )?;
+        o.serialize_field("status", self.status.as_str())?;
+        o.serialize_field("since", &self.since())?;
+        o.serialize_field("not_before", &self.not_before)?;
+        o.serialize_field("not_after", &self.not_after)?;
+        o.end()
+    }
+}
+
+/// Where a credential stands at its issuer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialStatus {
+    /// Issued and not withdrawn.
+    Issued,
+    /// Revoked at this time: it enters the revocation set at the next publication.
+    Revoked {
+        /// When.
+        at: Timestamp,
+    },
+}
+
+impl CredentialStatus {
+    /// When a revoked credential was revoked.
+    pub fn since(self) -> Option<Timestamp> {
+        match self {
+            CredentialStatus::Issued => None,
+            CredentialStatus::Revoked { at } => Some(at),
+        }
+    }
+
+    /// The status from its name and, for `revoked`, its time: the inverse of
+    /// [`CredentialStatus::as_str`] and [`CredentialStatus::since`].
+    pub fn from_parts(name: &str, at: Option<Timestamp>) -> Option<Self> {
+        match (name, at) {
+            ("issued", _) => Some(CredentialStatus::Issued),
+            ("revoked", Some(at)) => Some(CredentialStatus::Revoked { at }),
+            _ => None,
+        }
+    }
+
+    /// `issued` or `revoked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Issued => "issued",
+            CredentialStatus::Revoked { .. } => "revoked",
+        }
+    }
+}
+
+impl Serialize for CredentialStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Both link forms of a credential, built in one place from the issuer's portal URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// `{base}/c/{ID}`: the portal looks the id up.
+    pub short: String,
+    /// The short link with the signed credential in its fragment, verifiable offline.
+    pub offline: String,
+}
+
+impl Links {
+    /// The links of credential `id` (text `text`) under the portal `base`.
+    pub fn new(base: &str, id: &CredentialId, text: &str) -> Result<Self, LinkError> {
+        Ok(Links {
+            short: propusk_spec::short_link(base, id)?,
+            offline: propusk_spec::offline_link(base, id, text)?,
+        })
+    }
+}
+
+/// A credential issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// Its id.
+    pub id: CredentialId,
+    /// The credential text (the QR payload).
+    pub credential: String,
+    /// Its links, when the issuer has a portal URL.
+    pub links: Option<Links>,
+    /// The registry record id, if any.
+    pub record_id: Option<String>,
+    /// Its type.
+    pub credential_type: CredentialType,
+    /// The key that signed it.
+    pub key_id: KeyId,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+    /// When it expires (the rule set's end).
+    pub expires_at: Timestamp,
+    /// Issued or revoked.
+    pub status: CredentialStatus,
+}
+
+/// `issuer record` and the API: the credential's facts without its text or the holder: `id`,
+/// `link` (the short one), `record_id`, `type`, `key_id`, `issued_at`, `expires_at`, `status`.
+impl Serialize for Issued {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("Issued", 8)?;
+        o.serialize_field("id", &self.id)?;
+        o.serialize_field("link", &self.links.as_ref().map(|l| &l.short))?;
+        o.serialize_field("record_id", &self.record_id)?;
+        o.serialize_field("type", &self.credential_type)?;
+        o.serialize_field("key_id", &self.key_id)?;
+        o.serialize_field("issued_at", &self.issued_at)?;
+        o.serialize_field("expires_at", &self.expires_at)?;
+        o.serialize_field("status", &self.status)?;
+        o.end()
+    }
+}
+
+/// An operation in the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOp {
+    /// The issuer was created.
+    Init,
+    /// A key was created.
+    KeyCreate,
+    /// An announced key became active.
+    KeyActivate,
+    /// A key was retired.
+    KeyRetire,
+    /// A key was marked compromised.
+    KeyCompromise,
+    /// A credential was revoked.
+    Revoke,
+    /// Trust data was published.
+    Publish,
+    /// EU signer certificates were imported.
+    EuImport,
+}
+
+impl AuditOp {
+    /// Every operation.
+    pub const ALL: [AuditOp; 8] = [
+        AuditOp::Init,
+        AuditOp::KeyCreate,
+        AuditOp::KeyActivate,
+        AuditOp::KeyRetire,
+        AuditOp::KeyCompromise,
+        AuditOp::Revoke,
+        AuditOp::Publish,
+        AuditOp::EuImport,
+    ];
+
+    /// The name kept in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOp::Init => "init",
+            AuditOp::KeyCreate => "key-create",
+            AuditOp::KeyActivate => "key-activate",
+            AuditOp::KeyRetire => "key-retired",
+            AuditOp::KeyCompromise => "key-compromised",
+            AuditOp::Revoke => "revoke",
+            AuditOp::Publish => "publish",
+            AuditOp::EuImport => "eu-import",
+        }
+    }
+}
+
+impl FromStr for AuditOp {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        AuditOp::ALL
+            .into_iter()
+            .find(|op| op.as_str() == s)
+            .ok_or(())
+    }
+}
+
+impl Serialize for AuditOp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Its place in the log, from 1.
+    pub seq: u64,
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub op: AuditOp,
+    /// On what, in words (ids, never personal data).
+    pub detail: String,
+}
+
+/// What `publish` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The new sequence.
+    pub sequence: u64,
+    /// The full bundle's path.
+    pub bundle: std::path::PathBuf,
+    /// Deltas written (from these sequences).
+    pub deltas_from: Vec<u64>,
+    /// Credentials in the revocation set.
+    pub revoked: u64,
+}

@@ -1,0 +1,185 @@
+//! The operator API: bearer token (compared in constant time), JSON in and out, errors as
+//! `{"error": code, "message"}` with a status per kind; internal failures are logged and shown
+//! only as "something went wrong". Issuing, revoking and rotating run on the blocking pool.
+
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use propusk_spec::CredentialId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::{AppState, blocking, now};
+use crate::error::{IssuerError, StoreError};
+use crate::input::Request;
+
+/// An API error: a status, a stable code, and a message that reveals nothing internal.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum ApiError {
+    /// No valid bearer token.
+    Unauthorized,
+    /// The request is malformed.
+    BadInput(String),
+    /// Well-formed, but the rules refuse it.
+    Refused(String),
+    /// No such credential or record.
+    NotFound(String),
+    /// The keys are not in a state that allows it.
+    Conflict(String),
+    /// Anything else: logged, never shown.
+    Internal(String),
+}
+
+impl From<IssuerError> for ApiError {
+    fn from(e: IssuerError) -> Self {
+        match e {
+            IssuerError::Input(m) => ApiError::BadInput(m.to_string()),
+            IssuerError::Refused(m) => ApiError::Refused(m.to_string()),
+            IssuerError::UnknownCredential(id) => ApiError::NotFound(format!("no credential {id}")),
+            IssuerError::Key(m) => ApiError::Conflict(m.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid bearer token is required".to_owned(),
+            ),
+            ApiError::BadInput(m) => (StatusCode::BAD_REQUEST, "bad_input", m),
+            ApiError::Refused(m) => (StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong".to_owned(),
+                )
+            }
+        };
+        (status, Json(json!({"error": code, "message": message}))).into_response()
+    }
+}
+
+/// The API's routes, behind the token.
+pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/credentials", post(issue))
+        .route("/api/v1/credentials/{id}/revoke", post(revoke))
+        .route("/api/v1/keys/rotate", post(rotate))
+        .route("/api/v1/issuance/{record_id}", get(issuance))
+        .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = state.token.as_bytes();
+    let ok = given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected));
+    if !ok || expected.is_empty() {
+        return ApiError::Unauthorized.into_response();
+    }
+    next.run(request).await
+}
+
+/// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link"}` out.
+async fn issue(State(state): State<Arc<AppState>>, body: String) -> Result<Json<Value>, ApiError> {
+    let request = Request::from_json(&body).map_err(IssuerError::from)?;
+    let issued = blocking(move || Ok(state.issuer()?.issue(&request, now())?)).await?;
+    tracing::info!(id = %issued.id, kind = issued.credential_type.as_str(), "issued");
+    let link = issued.links.as_ref().map(|l| l.short.clone());
+    Ok(Json(
+        json!({"id": issued.id, "credential": issued.credential, "link": link}),
+    ))
+}
+
+/// `POST /api/v1/credentials/{id}/revoke`: revoked, and published at once.
+async fn revoke(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id: CredentialId = id
+        .parse()
+        .map_err(|e| ApiError::BadInput(format!("credential id: {e}")))?;
+    let revoked = blocking(move || {
+        let revoked = state.issuer()?.revoke(&id, now())?;
+        state.republish()?;
+        Ok(revoked)
+    })
+    .await?;
+    tracing::info!(id = %revoked.id, "revoked");
+    Ok(Json(json!({"id": revoked.id, "status": revoked.status})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    #[serde(default)]
+    announce: bool,
+}
+
+/// `POST /api/v1/keys/rotate` (`{"announce": true}` to announce only): the key, published at
+/// once.
+async fn rotate(State(state): State<Arc<AppState>>, body: String) -> Result<Json<Value>, ApiError> {
+    let options: RotateBody = if body.trim().is_empty() {
+        RotateBody::default()
+    } else {
+        serde_json::from_str(&body).map_err(|e| ApiError::BadInput(e.to_string()))?
+    };
+    let key = blocking(move || {
+        let key = state.issuer()?.rotate(now(), options.announce)?;
+        state.republish()?;
+        Ok(key)
+    })
+    .await?;
+    tracing::info!(key = %key.key_id, status = key.status.as_str(), "rotated");
+    Ok(Json(
+        serde_json::to_value(key).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+/// `GET /api/v1/issuance/{record_id}`: was it issued, when, which id (no personal data).
+async fn issuance(
+    State(state): State<Arc<AppState>>,
+    UrlPath(record_id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lookup = record_id.clone();
+    let found = blocking(move || Ok(state.issuer()?.record(&lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("record {record_id} was never issued")))?;
+    Ok(Json(json!({
+        "record_id": found.record_id,
+        "issued": true,
+        "id": found.id,
+        "type": found.credential_type,
+        "issued_at": found.issued_at,
+        "expires_at": found.expires_at,
+        "status": found.status,
+    })))
+}

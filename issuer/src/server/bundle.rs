@@ -1,0 +1,89 @@
+//! The published trust data, served from memory: strong ETags, 304 on `If-None-Match`,
+//! `immutable` for the content-addressed bundles and deltas, `no-cache` for the index.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use propusk_trust_list::{INDEX_FILE, sha256_hex};
+
+use super::AppState;
+use crate::error::IssuerError;
+
+/// One file of the published trust data, ready to serve.
+#[derive(Clone)]
+pub(crate) struct Served {
+    bytes: Arc<Vec<u8>>,
+    etag: String,
+    immutable: bool,
+}
+
+impl AppState {
+    /// Loads the files of the published directory for serving.
+    pub(crate) fn reload(&self) -> Result<(), IssuerError> {
+        let mut files = HashMap::new();
+        let entries =
+            std::fs::read_dir(&self.published).map_err(|e| IssuerError::io(&self.published, e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".cbor") {
+                continue;
+            }
+            let bytes =
+                std::fs::read(entry.path()).map_err(|e| IssuerError::io(&entry.path(), e))?;
+            let etag = format!("\"{}\"", &sha256_hex(&bytes)[..32]);
+            files.insert(
+                name.clone(),
+                Served {
+                    bytes: Arc::new(bytes),
+                    etag,
+                    immutable: name != INDEX_FILE,
+                },
+            );
+        }
+        *self
+            .files
+            .write()
+            .map_err(|_| IssuerError::Server("the files' lock is poisoned".into()))? = files;
+        Ok(())
+    }
+}
+
+/// `GET /bundle/{name}`.
+pub(crate) async fn file(
+    State(state): State<Arc<AppState>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let file = state.files.read().ok().and_then(|f| f.get(&name).cloned());
+    let Some(file) = file else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    };
+    let cache = if file.immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut out = HeaderMap::new();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(etag) = HeaderValue::from_str(&file.etag) {
+        out.insert(header::ETAG, etag);
+    }
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == file.etag || t.trim() == "*")
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, out).into_response();
+    }
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/cbor"),
+    );
+    (StatusCode::OK, out, file.bytes.as_ref().clone()).into_response()
+}

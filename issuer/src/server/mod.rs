@@ -1,0 +1,152 @@
+//! `propusk serve`: the issuer's HTTP server — the signed trust bundle for verifiers
+//! ([`bundle`]: ETags, 304s, cache headers), the portal page behind link-form QR codes
+//! ([`portal`]: Russian and English, masked holder only, rate-limited per client by [`limiter`]),
+//! and the operator API ([`api`]: bearer token, JSON errors with stable codes; internal failures
+//! are logged, never shown). Everything that touches the database or the disk runs on tokio's
+//! blocking pool, never on the async threads.
+
+mod api;
+mod bundle;
+pub mod limiter;
+mod portal;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use axum::Router;
+use axum::routing::get;
+use propusk_spec::Timestamp;
+
+use crate::error::IssuerError;
+use crate::issuer::{Issuer, TOKEN_FILE};
+use crate::store::Lookup;
+
+pub use api::ApiError;
+use bundle::Served;
+use limiter::Limiter;
+
+/// Where the server keeps the files it publishes, inside the issuer's directory.
+pub const PUBLISHED_DIR: &str = "published";
+/// Portal lookups a client may make in a burst, and per minute after it, by default.
+pub const PORTAL_RATE: u32 = 30;
+
+/// The server's shared state.
+pub struct AppState {
+    lookup: Arc<dyn Lookup>,
+    time_zone: jiff::tz::TimeZone,
+    issuer: Mutex<Issuer>,
+    token: String,
+    published: PathBuf,
+    files: RwLock<std::collections::HashMap<String, Served>>,
+    limiter: Mutex<Limiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Now, from the system clock.
+pub(crate) fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_unix(secs)
+        .unwrap_or_else(|| Timestamp::from_unix(0).unwrap_or_else(|| unreachable!("0 is in range")))
+}
+
+impl AppState {
+    /// State for an unlocked issuer in `dir`: reads the operator token, publishes the current
+    /// trust data into `dir/published` and loads it for serving. `portal_rate` is the portal
+    /// lookups a client may make in a burst and per minute (0: no limit, for load tests).
+    pub fn new(dir: &Path, issuer: Issuer, portal_rate: u32) -> Result<Arc<Self>, IssuerError> {
+        let token_path = dir.join(TOKEN_FILE);
+        let token = std::fs::read_to_string(&token_path)
+            .map_err(|e| IssuerError::io(&token_path, e))?
+            .trim()
+            .to_owned();
+        let time_zone =
+            jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
+        let state = Arc::new(AppState {
+            lookup: issuer.store.lookup()?,
+            time_zone,
+            issuer: Mutex::new(issuer),
+            token,
+            published: dir.join(PUBLISHED_DIR),
+            files: RwLock::new(std::collections::HashMap::new()),
+            limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
+        });
+        state.republish()?;
+        Ok(state)
+    }
+
+    fn issuer(&self) -> Result<MutexGuard<'_, Issuer>, IssuerError> {
+        self.issuer
+            .lock()
+            .map_err(|_| IssuerError::Server("the issuer lock is poisoned".into()))
+    }
+
+    /// Publishes the current state and reloads the files served.
+    fn republish(&self) -> Result<(), IssuerError> {
+        self.issuer()?.publish(&self.published, now())?;
+        self.reload()
+    }
+}
+
+/// Runs blocking work (the database, the disk) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("a blocking task failed: {e}")))?
+}
+
+/// The router over a state.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/bundle/{name}", get(bundle::file))
+        .route("/c/{id}", get(portal::page))
+        .route("/c/{id}/credential", get(portal::credential))
+        .route("/C/{id}", get(portal::page))
+        .merge(api::routes(state.clone()))
+        .with_state(state)
+}
+
+/// Serves until the process is stopped (Ctrl-C).
+pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerError> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| IssuerError::io(Path::new(&addr.to_string()), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| IssuerError::Server(e.to_string()))?;
+    tracing::info!(%bound, "listening");
+    println!("listening on http://{bound}");
+    serve_listener(state, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves on an already bound listener until `shutdown` completes.
+pub async fn serve_listener(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), IssuerError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| IssuerError::Server(e.to_string()))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| IssuerError::Server(e.to_string()))?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| IssuerError::Server(e.to_string()))
+}

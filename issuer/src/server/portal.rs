@@ -1,0 +1,263 @@
+//! The portal page behind link-form QR codes: the certificate's status and only what matches an
+//! ID document (initials, date of birth, the masked document), in Russian or English, in the
+//! jurisdiction's local time; and the credential text behind a short link, for wallets. Lookups
+//! go through the store's concurrent reads, rate-limited per client address.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use propusk_spec::{CredentialId, decode};
+use propusk_trust_list::{Lang, Reason, Verdict, words};
+use serde::Deserialize;
+
+use super::{ApiError, AppState, blocking, now};
+use crate::records::CredentialStatus;
+use crate::store::CredentialRecord;
+
+#[derive(Deserialize)]
+pub(crate) struct LangQuery {
+    lang: Option<String>,
+}
+
+fn language(query: &LangQuery, headers: &HeaderMap) -> Lang {
+    match query.lang.as_deref() {
+        Some(l) => Lang::from_preference(l),
+        None => Lang::from_preference(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page's own words (its chrome); the status, reasons and types come from
+/// [`propusk_trust_list::words`].
+struct Chrome {
+    labels: [&'static str; 5],
+    match_note: &'static str,
+    not_found: (&'static str, &'static str),
+    too_many: (&'static str, &'static str),
+    fragment: &'static str,
+    other: (&'static str, &'static str),
+}
+
+fn chrome(lang: Lang) -> Chrome {
+    match lang {
+        Lang::En => Chrome {
+            labels: ["Type", "Valid until", "Holder", "Date of birth", "Document"],
+            match_note: "Match the initials, date of birth and number against the identity document.",
+            not_found: (
+                "Certificate not found",
+                "Check the link: there is no such certificate, or the address has a typo.",
+            ),
+            too_many: ("Too many requests", "Wait a minute and try again."),
+            fragment: "This link also carries the signed certificate itself: a verifier app checks it offline.",
+            other: ("?lang=ru", "Русский"),
+        },
+        Lang::Ru => Chrome {
+            labels: [
+                "Тип",
+                "Действителен до",
+                "Владелец",
+                "Дата рождения",
+                "Документ",
+            ],
+            match_note: "Сверьте инициалы, дату рождения и номер с документом, удостоверяющим личность.",
+            not_found: (
+                "Сертификат не найден",
+                "Проверьте ссылку: такого сертификата нет, или в адресе опечатка.",
+            ),
+            too_many: (
+                "Слишком много запросов",
+                "Подождите минуту и попробуйте снова.",
+            ),
+            fragment: "Эта ссылка содержит сам подписанный сертификат: приложение проверяющего проверит его без сети.",
+            other: ("?lang=en", "English"),
+        },
+    }
+}
+
+struct Page<'a> {
+    lang: Lang,
+    status: StatusCode,
+    verdict: Verdict,
+    reason: Option<Reason>,
+    title: &'a str,
+    rows: &'a [(&'a str, String)],
+    note: &'a str,
+}
+
+fn render(p: &Page<'_>) -> Response {
+    let c = chrome(p.lang);
+    let rows: String = p
+        .rows
+        .iter()
+        .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v)))
+        .collect();
+    let verdict = p.verdict.as_str();
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>\
+body{{font-family:system-ui,sans-serif;margin:0;padding:1.5rem;max-width:32rem;margin:auto;color:#111}}\
+.status{{font-size:1.6rem;font-weight:700;padding:1rem;border-radius:.6rem;margin-bottom:1rem;color:#fff}}\
+.valid{{background:#1b7f3b}}.invalid{{background:#b3261e}}.unknown{{background:#6b6b6b}}\
+th{{text-align:left;padding:.3rem 1rem .3rem 0;color:#555;font-weight:500}}td{{padding:.3rem 0;font-size:1.1rem}}\
+p{{color:#444}}a{{color:#1a56b8}}</style></head><body>\
+<div class=\"status {verdict}\" id=\"status\" data-verdict=\"{verdict}\" data-reason=\"{reason}\">{title}</div>\
+<table>{rows}</table><p id=\"note\">{note}</p><p><a id=\"lang\" href=\"{href}\">{label}</a></p>\
+<script>if(location.hash.length>5){{var n=document.getElementById('note');n.textContent+=' {fragment}';\
+var a=document.getElementById('lang');a.href=a.getAttribute('href')+location.hash;}}</script>\
+</body></html>",
+        lang = p.lang.tag(),
+        reason = p.reason.map_or("", |r| r.code()),
+        title = escape(p.title),
+        note = escape(p.note),
+        href = c.other.0,
+        label = c.other.1,
+        fragment = c.fragment,
+    );
+    let mut response = (p.status, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn client(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    connect.map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.0.ip())
+}
+
+impl AppState {
+    fn allow(&self, ip: IpAddr) -> bool {
+        self.limiter
+            .lock()
+            .map(|mut l| l.allow(ip, Instant::now()))
+            .unwrap_or(false)
+    }
+
+    /// The stored credential with this id, read on the blocking pool.
+    async fn look_up(
+        self: &Arc<Self>,
+        id: CredentialId,
+    ) -> Result<Option<CredentialRecord>, ApiError> {
+        let lookup = self.lookup.clone();
+        blocking(move || Ok(lookup.credential(&id)?)).await
+    }
+}
+
+/// `GET /c/{id}`: the portal page.
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    let lang = language(&query, &headers);
+    let c = chrome(lang);
+    let bare = |status, (title, note): (&str, &str)| {
+        render(&Page {
+            lang,
+            status,
+            verdict: Verdict::Unknown,
+            reason: None,
+            title,
+            rows: &[],
+            note,
+        })
+    };
+    if !state.allow(client(connect)) {
+        return bare(StatusCode::TOO_MANY_REQUESTS, c.too_many);
+    }
+    let Ok(id) = id.parse::<CredentialId>() else {
+        return bare(StatusCode::NOT_FOUND, c.not_found);
+    };
+    let record = match state.look_up(id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return bare(StatusCode::NOT_FOUND, c.not_found),
+        Err(e) => return e.into_response(),
+    };
+    let Ok(decoded) = decode(&record.text) else {
+        tracing::error!("a stored credential does not decode");
+        return ApiError::Internal("stored credential".into()).into_response();
+    };
+    let claims = decoded.unverified_claims();
+    let (verdict, reason) = match record.status {
+        CredentialStatus::Revoked { .. } => (Verdict::Invalid, Some(Reason::Revoked)),
+        CredentialStatus::Issued if claims.expires_at <= now() => {
+            (Verdict::Invalid, Some(Reason::Expired))
+        }
+        CredentialStatus::Issued => (Verdict::Valid, None),
+    };
+    // The jurisdiction's local time, as people there read their clocks.
+    let until = jiff::Timestamp::from_second(claims.expires_at.unix())
+        .map(|t| {
+            let local = t.to_zoned(state.time_zone.clone());
+            format!(
+                "{} ({})",
+                local.strftime("%Y-%m-%d %H:%M"),
+                state.time_zone.iana_name().unwrap_or("UTC")
+            )
+        })
+        .unwrap_or_else(|_| claims.expires_at.to_string());
+    let rows = [
+        (
+            c.labels[0],
+            words::credential_type_title(claims.credential_type(), lang).to_owned(),
+        ),
+        (c.labels[1], until),
+        (c.labels[2], claims.holder.initials()),
+        (c.labels[3], claims.holder.birth_date.to_string()),
+        (c.labels[4], claims.holder.document.masked()),
+    ];
+    let title = words::certificate_title(verdict, reason, lang);
+    render(&Page {
+        lang,
+        status: StatusCode::OK,
+        verdict,
+        reason,
+        title: &title,
+        rows: &rows,
+        note: c.match_note,
+    })
+}
+
+/// `GET /c/{id}/credential`: the credential text behind a short link, for a wallet that adds
+/// the link. The id is the secret (96 random bits), so whoever holds the link may have its
+/// credential. Rate-limited like the page; unknown and mistyped ids both get a plain 404.
+pub(crate) async fn credential(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    if !state.allow(client(connect)) {
+        return (StatusCode::TOO_MANY_REQUESTS, "too many requests").into_response();
+    }
+    let Ok(id) = id.parse::<CredentialId>() else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    match state.look_up(id).await {
+        Ok(Some(record)) => {
+            let mut response = (StatusCode::OK, record.text).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => e.into_response(),
+    }
+}

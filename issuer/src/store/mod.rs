@@ -1,0 +1,184 @@
+//! The issuer's storage seam: every statement the issuer makes to its database goes through
+//! [`Store`] (reads and writes of the issuer, in transactions) or [`Lookup`] (the portal's
+//! concurrent reads). SQLite ([`SqliteStore`]) is the embedded default; another database
+//! implements the same two traits, and nothing above them changes.
+//!
+//! What every implementation guarantees:
+//! - [`Store::begin`], [`Store::commit`] and [`Store::rollback`] bracket a transaction that is
+//!   committed whole or not at all; [`crate::Issuer::in_transaction`] rolls back on error.
+//! - [`Store::next_publication_sequence`], called inside a transaction, reserves a number no
+//!   other writer gets: two issuers publishing at once on one database never fork a sequence.
+//! - A registry record id is issued at most once ([`Inserted::RecordTaken`]), and a credential
+//!   id is never reused ([`Inserted::IdTaken`]), checked by the database itself.
+//! - The audit log is append-only in the database itself: no statement can rewrite it.
+
+pub(crate) mod sqlite;
+
+use std::sync::Arc;
+
+use ed25519_dalek::VerifyingKey;
+use propusk_spec::{CredentialId, CredentialType, KeyId, Timestamp};
+use propusk_trust_list::{EuSigner, KeyStatus};
+
+pub use sqlite::SqliteStore;
+
+use crate::error::StoreError;
+use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
+
+/// The issuer's settings, fixed at `init`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The authority's name, as verifiers show it.
+    pub name: String,
+    /// The jurisdiction (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// The portal's base URL, without a trailing `/`.
+    pub url: Option<String>,
+    /// The jurisdiction's IANA time zone.
+    pub time_zone: String,
+    /// The salt of the passphrase's key derivation.
+    pub salt: Vec<u8>,
+    /// When the issuer was created.
+    pub created_at: Timestamp,
+}
+
+/// A key as stored: its public half and its secret half sealed with the vault.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key id.
+    pub key_id: KeyId,
+    /// What it signs.
+    pub role: KeyRole,
+    /// The public key.
+    pub public_key: VerifyingKey,
+    /// The secret key, sealed (nonce, ciphertext, tag).
+    pub sealed: Vec<u8>,
+    /// Its status.
+    pub status: KeyStatus,
+    /// Start of its window.
+    pub not_before: Timestamp,
+    /// End of its window; `None`: no end.
+    pub not_after: Option<Timestamp>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("key_id", &self.key_id)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A credential as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// Its id.
+    pub id: CredentialId,
+    /// The registry record id, if any.
+    pub record_id: Option<String>,
+    /// Its type.
+    pub credential_type: CredentialType,
+    /// The key that signed it.
+    pub key_id: KeyId,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+    /// When it expires.
+    pub expires_at: Timestamp,
+    /// Issued or revoked.
+    pub status: CredentialStatus,
+    /// The credential text.
+    pub text: String,
+}
+
+/// What inserting a credential did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored.
+    Inserted,
+    /// Another credential has this id (draw another).
+    IdTaken,
+    /// The registry record id was issued before (that credential stands).
+    RecordTaken,
+}
+
+/// The issuer's database: settings, keys, credentials, EU signers, publications, audit log.
+pub trait Store: Send {
+    /// Begins a transaction (SQLite: `BEGIN IMMEDIATE`, the write lock).
+    fn begin(&mut self) -> Result<(), StoreError>;
+    /// Commits the transaction.
+    fn commit(&mut self) -> Result<(), StoreError>;
+    /// Rolls the transaction back: nothing it wrote stays.
+    fn rollback(&mut self) -> Result<(), StoreError>;
+
+    /// The settings, when the issuer was created.
+    fn settings(&self) -> Result<Option<Settings>, StoreError>;
+    /// Records the settings of a new issuer.
+    fn create(&mut self, settings: &Settings) -> Result<(), StoreError>;
+
+    /// Stores a new key; `false` when its key id is taken (draw another key).
+    fn insert_key(&mut self, key: &StoredKey) -> Result<bool, StoreError>;
+    /// Every key: the root first, then signing keys by creation.
+    fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Sets a signing key's status; `false` when there is no such signing key.
+    fn set_key_status(&mut self, key_id: &KeyId, status: KeyStatus) -> Result<bool, StoreError>;
+    /// Makes an announced key active, its window starting no later than `from`.
+    fn activate_key(&mut self, key_id: &KeyId, from: Timestamp) -> Result<(), StoreError>;
+
+    /// Stores a credential, unless its id or its record id is taken.
+    fn insert_credential(&mut self, record: &CredentialRecord) -> Result<Inserted, StoreError>;
+    /// The credential with this id.
+    fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError>;
+    /// The credential issued for a registry record.
+    fn credential_for_record(
+        &self,
+        record_id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Marks a credential revoked at `at`; `false` when it was not an issued one.
+    fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
+    /// The revoked credentials that have not expired at `now`, with their expiry.
+    fn revoked_unexpired(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError>;
+
+    /// Stores an EU signer certificate (by its hex key id) once; `false` when it was there.
+    fn add_eu_signer(
+        &mut self,
+        key_id: &str,
+        signer: &EuSigner,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Every EU signer certificate, by key id.
+    fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError>;
+
+    /// Inside a transaction: the next publication sequence, reserved until the transaction
+    /// ends.
+    fn next_publication_sequence(&mut self) -> Result<u64, StoreError>;
+    /// Records a publication's content (CBOR) under its sequence.
+    fn insert_publication(
+        &mut self,
+        sequence: u64,
+        issued_at: Timestamp,
+        content: &[u8],
+    ) -> Result<(), StoreError>;
+    /// The contents of the newest `n` publications, newest first.
+    fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Appends to the audit log.
+    fn append_audit(&mut self, at: Timestamp, op: AuditOp, detail: &str) -> Result<(), StoreError>;
+    /// The audit log, oldest first.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// A handle for concurrent reads (the portal), independent of this one's transactions.
+    fn lookup(&self) -> Result<Arc<dyn Lookup>, StoreError>;
+}
+
+/// Reads that many threads make at once, without waiting for the issuer's writes.
+pub trait Lookup: Send + Sync {
+    /// The credential with this id.
+    fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError>;
+}

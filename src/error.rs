@@ -1,0 +1,127 @@
+//! The command line's one error type, and every exit code derived from it in one place
+//! (`shared/INTERFACE.md`: 0 valid / done, 1 invalid, 2 cannot tell, 64 usage; the rest
+//! sysexits).
+
+use std::path::{Path, PathBuf};
+
+use propusk_issuer::IssuerError;
+use propusk_spec::Timestamp;
+use propusk_trust_list::Verdict;
+use propusk_verifier::VerifierError;
+use propusk_wallet::WalletError;
+
+/// Exit code: the command did its job, or every credential is valid.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a credential is invalid (refused by a decoder or a check).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code: the verifier cannot tell.
+pub const EXIT_UNKNOWN: u8 = 2;
+/// Exit code: the command line itself is wrong (sysexits `EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+/// Exit code: the data was refused (bad input, refused by the rules, trust data refused).
+pub const EXIT_DATA: u8 = 65;
+/// Exit code: a server cannot be reached (sysexits `EX_UNAVAILABLE`).
+pub const EXIT_UNAVAILABLE: u8 = 69;
+/// Exit code: an input or output file could not be read or written (sysexits `EX_IOERR`).
+pub const EXIT_IO: u8 = 74;
+/// Exit code: the passphrase is wrong or missing (sysexits `EX_NOPERM`).
+pub const EXIT_NOPERM: u8 = 77;
+/// Exit code: not set up, already set up, or pinned to another root (sysexits `EX_CONFIG`).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The issuer refused or failed.
+    #[error(transparent)]
+    Issuer(#[from] IssuerError),
+    /// The verifier refused or failed.
+    #[error(transparent)]
+    Verifier(#[from] VerifierError),
+    /// The wallet refused or failed.
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+}
+
+impl CliError {
+    /// A file error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        CliError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Io { .. } => EXIT_IO,
+            CliError::Issuer(e) => match e {
+                IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,
+                IssuerError::Passphrase(_) => EXIT_NOPERM,
+                IssuerError::Input(_)
+                | IssuerError::Refused(_)
+                | IssuerError::UnknownCredential(_)
+                | IssuerError::Key(_) => EXIT_DATA,
+                _ => EXIT_IO,
+            },
+            CliError::Verifier(e) => match e {
+                VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
+                VerifierError::Io { .. } => EXIT_IO,
+                VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
+                VerifierError::Network(_) => EXIT_UNAVAILABLE,
+                _ => EXIT_DATA,
+            },
+            CliError::Wallet(e) => match e {
+                WalletError::Network { .. } => EXIT_UNAVAILABLE,
+                WalletError::Io { .. } | WalletError::Sqlite(_) | WalletError::Corrupt(_) => {
+                    EXIT_IO
+                }
+                _ => EXIT_DATA,
+            },
+        }
+    }
+}
+
+/// The exit code of `verify`: the worst verdict decides (0 valid, 1 invalid, 2 cannot tell).
+pub fn verdict_exit(verdicts: impl IntoIterator<Item = Verdict>) -> u8 {
+    match Verdict::worst(verdicts) {
+        Some(Verdict::Invalid) => EXIT_INVALID,
+        Some(Verdict::Unknown) => EXIT_UNKNOWN,
+        Some(Verdict::Valid) | None => EXIT_OK,
+    }
+}
+
+/// The time of a command: `--at` (RFC 3339), or now.
+pub fn parse_at(at: Option<&str>) -> Result<Timestamp, CliError> {
+    match at {
+        Some(text) => text
+            .parse()
+            .map_err(|e| CliError::Usage(format!("--at: {e}"))),
+        None => now(),
+    }
+}
+
+/// Now, from the system clock.
+pub fn now() -> Result<Timestamp, CliError> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| CliError::Usage("the system clock is before 1970".into()))?
+        .as_secs();
+    i64::try_from(secs)
+        .ok()
+        .and_then(Timestamp::from_unix)
+        .ok_or_else(|| CliError::Usage("the system clock is out of range".into()))
+}

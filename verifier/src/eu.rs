@@ -1,0 +1,113 @@
+//! EU Digital COVID Certificates (`HC1:`) judged against trusted EU signer certificates, in the
+//! same report as Propusk's own credentials.
+
+use propusk_eudcc::{Hc1Type, SignerCertificate, TrustError};
+use propusk_spec::{CredentialType, KeyId, Timestamp};
+use propusk_trust_list::{CheckOutcome, HolderView, Reason, Report, TrustState, Verdict};
+
+/// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
+/// certificates: decoding, signature (ES256 or PS256), the signer's window and extended key
+/// usage, and the certificate's own expiry. EU certificates carry no Propusk rules or revocation
+/// entries; those checks are reported `skipped`.
+pub fn verify_eu(
+    text: &str,
+    trusted: &[SignerCertificate],
+    at: Timestamp,
+    trust_state: TrustState,
+) -> Report {
+    let mut report = Report::blank(trust_state);
+    let hc1 = match propusk_eudcc::decode(text) {
+        Ok(h) => h,
+        Err(e) => {
+            let reason = match e {
+                propusk_eudcc::Hc1Error::Unprefix(_) => Reason::NotACredential,
+                _ => Reason::Corrupt,
+            };
+            return Report::unreadable(reason, e.to_string(), trust_state);
+        }
+    };
+    report.checks.decode = CheckOutcome::Ok;
+    report.credential_type = Some(match hc1.kind {
+        Hc1Type::Vaccination => CredentialType::Vaccination,
+        Hc1Type::Test => CredentialType::Test,
+        Hc1Type::Recovery => CredentialType::Recovery,
+    });
+    report.key_id = hc1.key_id.as_deref().and_then(KeyId::new);
+    let signer = match propusk_eudcc::verify(&hc1, trusted) {
+        Ok(signer) => signer,
+        Err(TrustError::UnknownKey) => {
+            report = report.fail(
+                Verdict::Unknown,
+                Reason::UnknownKey,
+                "no trusted EU signer certificate has this key id",
+            );
+            return report;
+        }
+        Err(e) => {
+            report.checks.signature = CheckOutcome::Failed;
+            report = report.fail(Verdict::Invalid, Reason::BadSignature, e.to_string());
+            return report;
+        }
+    };
+    report.checks.signature = CheckOutcome::Ok;
+    report.summary = propusk_eudcc::valuesets::summary(&hc1.certificate);
+    let name = |key: &str| {
+        hc1.certificate["nam"][key]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let initials: Vec<String> = [name("fnt"), name("gnt")]
+        .iter()
+        .filter_map(|n| {
+            n.split('<')
+                .find(|p| !p.is_empty())
+                .and_then(|p| p.chars().next())
+        })
+        .map(|c| format!("{c}."))
+        .collect();
+    report.holder = Some(HolderView {
+        initials: initials.join(" "),
+        birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),
+        document: String::new(),
+    });
+    let (not_before, not_after) = signer.validity();
+    let issued = hc1.issued_at.unwrap_or(at.unix());
+    report.checks.key_usage =
+        if signer.allows(hc1.kind) && (not_before..=not_after).contains(&issued) {
+            CheckOutcome::Ok
+        } else {
+            report = report.fail(
+                Verdict::Invalid,
+                Reason::KeyUsage,
+                "the signer certificate may not sign this type at this time",
+            );
+            CheckOutcome::Failed
+        };
+    let exp = hc1.expires_at.and_then(Timestamp::from_unix);
+    report.valid_until = exp;
+    report.checks.expiry = match (hc1.issued_at, exp) {
+        (Some(iat), _) if at.unix() < iat => {
+            report = report.fail(
+                Verdict::Invalid,
+                Reason::NotYetValid,
+                "issued in the future",
+            );
+            CheckOutcome::Failed
+        }
+        (_, Some(exp)) if at >= exp => {
+            report = report.fail(
+                Verdict::Invalid,
+                Reason::Expired,
+                format!("expired at {exp}"),
+            );
+            CheckOutcome::Failed
+        }
+        (_, Some(_)) => CheckOutcome::Ok,
+        (_, None) => {
+            report = report.fail(Verdict::Invalid, Reason::Corrupt, "no expiry claim");
+            CheckOutcome::Failed
+        }
+    };
+    report
+}

@@ -1,0 +1,190 @@
+//! A run of verifications at one validation time: the trust data loaded once, then credentials
+//! answered as they come — shown together (one person's codes, texts and images in any mix), or
+//! as a queue of people, each on their own.
+
+use std::path::PathBuf;
+
+use propusk_eudcc::SignerCertificate;
+use propusk_qr::ScanError;
+use propusk_spec::{Name, Timestamp};
+use propusk_trust_list::{Bundle, Reason, Report, TrustState, Verdict, check_many};
+
+use crate::error::VerifierError;
+use crate::eu::verify_eu;
+use crate::present::{TrustView, summary};
+use crate::store::Store;
+
+/// One thing a verifier is shown: the text a scanner typed (or a link), or an image of a QR
+/// code (a photo of paper, a screenshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Credential text, an `HC1:` certificate or a link.
+    Text(String),
+    /// A PNG or JPEG file holding a QR code.
+    Image(PathBuf),
+}
+
+/// Trust data loaded once for a run of verifications at one validation time (a scanner's
+/// queue reads the store once, not once per code).
+#[derive(Debug)]
+pub struct Session {
+    bundle: Option<Bundle>,
+    eu_signers: Vec<SignerCertificate>,
+    trust: TrustView,
+    at: Timestamp,
+}
+
+impl Session {
+    /// Loads the store's trust data for verifications at `at`. Refuses a validation time before
+    /// the newest signed trust data seen (the clock guard).
+    pub fn load(store: &Store, at: Timestamp) -> Result<Self, VerifierError> {
+        store.check_clock(at)?;
+        let loaded = store.bundle()?;
+        let trust = TrustView {
+            state: loaded
+                .as_ref()
+                .map_or(TrustState::Missing, |(b, _)| b.state(at)),
+            age_s: loaded.as_ref().map(|(_, m)| at.unix() - m.issued_at),
+        };
+        let bundle = loaded.map(|(b, _)| b);
+        let eu_signers = bundle
+            .iter()
+            .flat_map(|b| b.content().eu_signers.iter())
+            .filter_map(|s| SignerCertificate::from_der(&s.der).ok())
+            .collect();
+        Ok(Session {
+            bundle,
+            eu_signers,
+            trust,
+            at,
+        })
+    }
+
+    /// A session without any trust data of Propusk's own (a verifier that only has EU signer
+    /// certificates): every Propusk credential is `unknown` with `trust_data_missing`.
+    pub fn without_trust_data(at: Timestamp) -> Self {
+        Session {
+            bundle: None,
+            eu_signers: Vec::new(),
+            trust: TrustView {
+                state: TrustState::Missing,
+                age_s: None,
+            },
+            at,
+        }
+    }
+
+    /// The session with more trusted EU signer certificates (given on the command line).
+    pub fn with_eu_signers(mut self, more: Vec<SignerCertificate>) -> Self {
+        self.eu_signers.extend(more);
+        self
+    }
+
+    /// The trust data's state and age.
+    pub fn trust(&self) -> TrustView {
+        self.trust
+    }
+
+    /// Answers inputs shown together — texts and images in any mix — one report per input, in
+    /// input order. An image with no readable code is `invalid` with the reason the reader gave.
+    pub fn answer(&self, inputs: &[Input]) -> Vec<Report> {
+        let mut texts = Vec::with_capacity(inputs.len());
+        let mut unreadable = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            match input {
+                Input::Text(text) => texts.push(text.clone()),
+                Input::Image(path) => match propusk_qr::read_qr_file(path) {
+                    Ok(text) => texts.push(text),
+                    Err(e) => unreadable.push((i, self.unreadable(&e, path))),
+                },
+            }
+        }
+        let mut read = self.verify(&texts).into_iter();
+        let mut unreadable = unreadable.into_iter().peekable();
+        (0..inputs.len())
+            .filter_map(|i| match unreadable.next_if(|(at, _)| *at == i) {
+                Some((_, report)) => Some(report),
+                None => read.next(),
+            })
+            .collect()
+    }
+
+    fn unreadable(&self, e: &ScanError, path: &std::path::Path) -> Report {
+        let reason = match e {
+            ScanError::Io { .. } => Reason::UnreadableFile,
+            ScanError::TooLarge => Reason::ImageTooLarge,
+            ScanError::NoCode => Reason::NoQrCode,
+            // NotAnImage, and whatever the reader may name in the future.
+            _ => Reason::NotAnImage,
+        };
+        Report::unreadable(reason, format!("{}: {e}", path.display()), self.trust.state)
+    }
+
+    /// Verifies credentials shown together, offline, EU Digital COVID Certificates (`HC1:`)
+    /// among them. They must belong to one person: when two verified credentials disagree on the
+    /// holder (Latin names or date of birth), each of them that would be valid is invalid with
+    /// `holder_mismatch`. Reports are in input order.
+    pub fn verify(&self, inputs: &[String]) -> Vec<Report> {
+        let mut reports = self.verify_each(inputs);
+        let person = |r: &Report| {
+            r.credential.as_ref().map(|c| {
+                let h = &c.holder;
+                let name = |n: Option<&Name>| n.map(|n| n.latin().to_owned());
+                (
+                    h.family_name.latin().to_owned(),
+                    name(h.given_name.as_ref()),
+                    name(h.patronymic.as_ref()),
+                    h.birth_date,
+                )
+            })
+        };
+        let people: Vec<_> = reports.iter().filter_map(person).collect();
+        if people.windows(2).any(|w| w[0] != w[1]) {
+            for r in reports
+                .iter_mut()
+                .filter(|r| r.credential.is_some() && r.verdict == Verdict::Valid)
+            {
+                r.verdict = Verdict::Invalid;
+                r.reason = Some(Reason::HolderMismatch);
+                r.detail = Some("the credentials shown together belong to different people".into());
+            }
+        }
+        reports
+    }
+
+    /// Verifies a queue of people's credentials, each on its own (no holder cross-check), with
+    /// one batch signature check over the Propusk credentials among them. Reports are in input
+    /// order.
+    pub fn verify_queue(&self, inputs: &[String]) -> Vec<Report> {
+        self.verify_each(inputs)
+    }
+
+    fn verify_each(&self, inputs: &[String]) -> Vec<Report> {
+        let is_eu = |t: &&String| t.starts_with(propusk_eudcc::PREFIX);
+        let own: Vec<&str> = inputs
+            .iter()
+            .filter(|t| !is_eu(t))
+            .map(String::as_str)
+            .collect();
+        let mut own_reports = check_many(self.bundle.as_ref(), &own, self.at).into_iter();
+        let mut reports = Vec::with_capacity(inputs.len());
+        for text in inputs {
+            if is_eu(&text) {
+                reports.push(verify_eu(text, &self.eu_signers, self.at, self.trust.state));
+            } else if let Some(mut report) = own_reports.next() {
+                report.summary = report.credential.as_ref().map(summary);
+                reports.push(report);
+            }
+        }
+        reports
+    }
+}
+
+/// Verifies credentials shown together at `at` (see [`Session::verify`]).
+pub fn verify_all(
+    store: &Store,
+    inputs: &[String],
+    at: Timestamp,
+) -> Result<Vec<Report>, VerifierError> {
+    Ok(Session::load(store, at)?.verify(inputs))
+}

@@ -1,0 +1,54 @@
+//! The wallet's error type.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why a wallet operation failed.
+#[non_exhaustive]
+#[derive(Debug, Error)]
+pub enum WalletError {
+    /// The input is not a credential (the layer that refused it is named).
+    #[error("not a credential: {0}")]
+    Decode(#[from] propusk_spec::Error),
+    /// No QR code could be read from the image.
+    #[error("image: {0}")]
+    Scan(#[from] propusk_qr::ScanError),
+    /// The portal could not be reached or answered with an error.
+    #[error("network: {url}: {message}")]
+    Network {
+        /// What was fetched.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The trust data was refused.
+    #[error("trust data: {0}")]
+    Trust(#[from] propusk_trust_list::TrustError),
+    /// The published trust data could not be read.
+    #[error("trust data: {0}")]
+    TrustFiles(#[from] propusk_trust_list::DirError),
+    /// No credential with this id in the wallet.
+    #[error("no credential {0} in this wallet")]
+    NotFound(String),
+    /// A QR code or a PDF could not be drawn.
+    #[error("cannot draw the QR code: {0}")]
+    Render(#[from] propusk_qr::RenderError),
+    /// The embedded font is unreadable (a broken build).
+    #[error("the certificate font cannot be read: {0}")]
+    Font(String),
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Something in the wallet's store is not what was written.
+    #[error("the wallet store is damaged: {0}")]
+    Corrupt(&'static str),
+    /// SQLite failed.
+    #[error("wallet store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

@@ -1,0 +1,118 @@
+//! The wallet's SQLite file: every SQL statement of the wallet.
+
+use std::path::Path;
+
+use ed25519_dalek::VerifyingKey;
+use propusk_spec::{CredentialId, Timestamp, UnverifiedCredential};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::WalletError;
+
+/// The store's file inside `--dir`.
+pub const STORE_FILE: &str = "wallet.sqlite";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    type TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    person TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trust (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    root_key BLOB NOT NULL,
+    bundle BLOB NOT NULL
+);
+";
+
+pub(crate) struct WalletStore {
+    conn: Connection,
+}
+
+impl WalletStore {
+    pub(crate) fn open(dir: &Path) -> Result<Self, WalletError> {
+        std::fs::create_dir_all(dir).map_err(|source| WalletError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(STORE_FILE);
+        let conn = Connection::open(&path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(WalletStore { conn })
+    }
+
+    /// Keeps `bundle` (already verified with `root`) as the wallet's trust data.
+    pub(crate) fn set_trust(&self, root: &VerifyingKey, bundle: &[u8]) -> Result<(), WalletError> {
+        self.conn.execute(
+            "INSERT INTO trust (id, root_key, bundle) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET root_key = ?1, bundle = ?2",
+            params![root.as_bytes().to_vec(), bundle],
+        )?;
+        Ok(())
+    }
+
+    /// The root key and the bundle bytes, when the wallet has trust data.
+    pub(crate) fn trust(&self) -> Result<Option<(VerifyingKey, Vec<u8>)>, WalletError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT root_key, bundle FROM trust WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((root, bytes)) = row else {
+            return Ok(None);
+        };
+        let root = <[u8; 32]>::try_from(root)
+            .ok()
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or(WalletError::Corrupt("malformed root key"))?;
+        Ok(Some((root, bytes)))
+    }
+
+    /// Stores a credential once; `false` when it was already there.
+    pub(crate) fn insert(
+        &self,
+        unverified: &UnverifiedCredential,
+        text: &str,
+        person: &str,
+        now: Timestamp,
+    ) -> Result<bool, WalletError> {
+        let c = unverified.unverified_claims();
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO credentials (id, text, type, issued_at, expires_at, person, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![c.id.to_string(), text, c.credential_type().as_str(), c.issued_at.unix(), c.expires_at.unix(), person, now.unix()],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// The credential text of an id.
+    pub(crate) fn text(&self, id: &CredentialId) -> Result<Option<String>, WalletError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT text FROM credentials WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every credential's text, oldest first.
+    pub(crate) fn texts(&self) -> Result<Vec<String>, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT text FROM credentials ORDER BY issued_at, id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
