@@ -30,8 +30,7 @@ pub enum Command {
     /// and QR version of each type, and the size against an EU DCC of the same content.
     Bench(propusk_bench::Args),
     /// The issuing authority: keys, issuance, revocation, publishing.
-    #[command(subcommand)]
-    Issuer(issue::IssuerCommand),
+    Issuer(issue::IssuerArgs),
     /// Serve the trust bundle, the portal page for link QR codes and the operator API
     /// (`Authorization: Bearer` the token in DIR/operator.token).
     Serve(issue::ServeArgs),
@@ -67,7 +66,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Wallet(args) => wallet::run(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Verify(args) => {
-            let inputs = verify::inputs(&args, matches.subcommand_matches("verify"));
+            let inputs = matches
+                .subcommand_matches("verify")
+                .map(|m| verify::inputs(&args, m))
+                .unwrap_or_default();
             verify::run_verify(&args, &inputs)
         }
     };

@@ -54,6 +54,13 @@ pub enum CliError {
     Wallet(#[from] WalletError),
 }
 
+impl From<std::io::Error> for CliError {
+    /// An error on the standard streams (files name themselves through [`CliError::io`]).
+    fn from(source: std::io::Error) -> Self {
+        CliError::io(Path::new("the standard streams"), source)
+    }
+}
+
 impl CliError {
     /// A file error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
@@ -116,12 +123,9 @@ pub fn parse_at(at: Option<&str>) -> Result<Timestamp, CliError> {
 
 /// Now, from the system clock.
 pub fn now() -> Result<Timestamp, CliError> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| CliError::Usage("the system clock is before 1970".into()))?
-        .as_secs();
-    i64::try_from(secs)
+    let since_1970 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since_1970
         .ok()
-        .and_then(Timestamp::from_unix)
+        .and_then(|d| Timestamp::from_unix(i64::try_from(d.as_secs()).ok()?))
         .ok_or_else(|| CliError::Usage("the system clock is out of range".into()))
 }

@@ -7,7 +7,21 @@ use propusk_issuer::{InputError, Issuer, IssuerError, Refusal, Request};
 use propusk_spec::{CredentialId, Timestamp};
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
-use crate::json;
+use crate::{json, progress_bar};
+
+/// `propusk issuer [--dir DIR] [--at TIME] ...` (both also after the subcommand).
+#[derive(Debug, clap::Args)]
+pub struct IssuerArgs {
+    /// The issuer's directory.
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
+    /// The time of the operation (RFC 3339; default now).
+    #[arg(long, global = true)]
+    pub at: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: IssuerCommand,
+}
 
 /// `propusk issuer ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -16,9 +30,6 @@ pub enum IssuerCommand {
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
     /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
     Init {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The authority's name, as verifiers show it.
         #[arg(long, default_value = "Propusk issuer")]
         name: String,
@@ -31,23 +42,14 @@ pub enum IssuerCommand {
         /// The jurisdiction's IANA time zone, in which the rules count days.
         #[arg(long, default_value = "Europe/Moscow")]
         time_zone: String,
-        /// The time of creation (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
     /// Issue one credential from the issuance JSON; prints the credential text (or, with
     /// `--link`, the portal link) as the last line. Exit 65 when the input is malformed or the
     /// rules forbid it.
     Issue {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The issuance JSON file (`-` for standard input).
         #[arg(long)]
         input: PathBuf,
-        /// The issuance time (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
         /// Also write the QR code as PNG.
         #[arg(long)]
         png: Option<PathBuf>,
@@ -65,18 +67,12 @@ pub enum IssuerCommand {
     /// `issued.csv` (record_id,credential_id) into OUT. Bad rows are reported by line and the
     /// good ones issued; exit 65 when any row was bad.
     Batch {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The registry export.
         #[arg(long)]
         input: PathBuf,
         /// Where the QR images and `issued.csv` go.
         #[arg(long)]
         out: PathBuf,
-        /// The issuance time (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
         /// Write no QR images (only `issued.csv`).
         #[arg(long)]
         no_images: bool,
@@ -84,18 +80,12 @@ pub enum IssuerCommand {
     /// Was a registry record issued, and when? Prints the record's credential as JSON (id,
     /// type, key, issued_at, expires_at, status); exit 65 when the record was never issued.
     Record {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The registry record id.
         record_id: String,
     },
     /// Import EU DCC document signer certificates (DER or PEM X.509) to publish with the trust
     /// bundle, so that verifiers check EU certificates with the same trust data.
     EuImport {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The country that issued them (ISO 3166-1 alpha-2).
         #[arg(long)]
         country: String,
@@ -104,41 +94,20 @@ pub enum IssuerCommand {
         certificates: Vec<PathBuf>,
     },
     /// Manage signing keys.
-    Key {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
-        /// The time of the operation (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
-        /// What to do.
-        #[command(subcommand)]
-        op: KeyOp,
-    },
+    #[command(subcommand)]
+    Key(KeyOp),
     /// Revoke a credential (the holder fell ill, or it was issued in error); it enters the
     /// revocation set at the next `publish`.
     Revoke {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// The credential id.
         id: String,
-        /// The time of revocation (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
     /// Write the signed trust bundle (trust list, revocation list, rule set), deltas from recent
     /// publications and the signed index as static files.
     Publish {
-        /// The issuer's directory.
-        #[arg(long)]
-        dir: PathBuf,
         /// Where to write the files.
         #[arg(long)]
         out: PathBuf,
-        /// The publication time (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
 }
 
@@ -208,25 +177,18 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 /// Runs `propusk issuer ...`.
-pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
-    let at = match cmd {
-        IssuerCommand::Record { .. } | IssuerCommand::EuImport { .. } => &None,
-        IssuerCommand::Init { at, .. }
-        | IssuerCommand::Issue { at, .. }
-        | IssuerCommand::Batch { at, .. }
-        | IssuerCommand::Key { at, .. }
-        | IssuerCommand::Revoke { at, .. }
-        | IssuerCommand::Publish { at, .. } => at,
-    };
-    let now = parse_at(at.as_deref())?;
-    match cmd {
+pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
+    let dir = args
+        .dir
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("the issuer's --dir is required".into()))?;
+    let now = parse_at(args.at.as_deref())?;
+    match &args.command {
         IssuerCommand::Init {
-            dir,
             name,
             country,
             url,
             time_zone,
-            ..
         } => {
             let issuer = Issuer::init(
                 dir,
@@ -252,23 +214,19 @@ pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
             );
         }
         IssuerCommand::Issue {
-            dir,
             input,
             png,
             svg,
             link,
-            ..
         } => issue(dir, input, png.as_deref(), svg.as_deref(), *link, now)?,
         IssuerCommand::Batch {
-            dir,
             input,
             out,
             no_images,
-            ..
         } => {
             return batch(dir, input, out, !no_images, now);
         }
-        IssuerCommand::Record { dir, record_id } => {
+        IssuerCommand::Record { record_id } => {
             let Some(issued) = Issuer::open(dir)?.record(record_id)? else {
                 eprintln!("propusk: record {record_id} was never issued");
                 return Ok(EXIT_DATA);
@@ -276,7 +234,6 @@ pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
             println!("{}", serde_json::json!(issued));
         }
         IssuerCommand::EuImport {
-            dir,
             country,
             certificates,
         } => {
@@ -290,8 +247,8 @@ pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
                 ids.join(", ")
             );
         }
-        IssuerCommand::Key { dir, op, .. } => key(dir, op, now)?,
-        IssuerCommand::Revoke { dir, id, .. } => {
+        IssuerCommand::Key(op) => key(dir, op, now)?,
+        IssuerCommand::Revoke { id } => {
             let id: CredentialId = id
                 .parse()
                 .map_err(|e| IssuerError::from(InputError::field("credential id", e)))?;
@@ -302,7 +259,7 @@ pub fn run(cmd: &IssuerCommand) -> Result<u8, CliError> {
                 c.credential_type.as_str()
             );
         }
-        IssuerCommand::Publish { dir, out, .. } => {
+        IssuerCommand::Publish { out } => {
             let p = unlocked(dir)?.publish(out, now)?;
             println!(
                 "published sequence {} ({} revoked credentials, deltas from {:?}) to {}",
@@ -409,46 +366,29 @@ fn batch(
     images: bool,
     now: Timestamp,
 ) -> Result<u8, CliError> {
-    let bytes = read(input)?;
     let jsonl = input
         .extension()
         .is_some_and(|e| e == "jsonl" || e == "ndjson");
-    let rows = if jsonl {
-        propusk_issuer::read_jsonl(&String::from_utf8_lossy(&bytes))
-    } else {
-        propusk_issuer::read_csv(&bytes).map_err(IssuerError::from)?
-    };
+    let rows = propusk_issuer::read_registry(&read(input)?, jsonl).map_err(IssuerError::from)?;
     let mut issuer = unlocked(dir)?;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(rows.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} records, {per_sec}, {eta} left",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let started = std::time::Instant::now();
+    let bar = progress_bar(
+        rows.len() as u64,
+        "{bar:40} {pos}/{len} records, {per_sec}, {eta} left",
+    );
     let report = issuer.issue_batch(&rows, now, out, images, |done| {
-        if let Some(bar) = &bar {
-            bar.set_position(done as u64);
-        }
+        bar.iter().for_each(|b| b.set_position(done as u64))
     })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    bar.inspect(indicatif::ProgressBar::finish_and_clear);
     for (line, why) in &report.bad {
         eprintln!("line {line}: {why}");
     }
-    let secs = started.elapsed().as_secs_f64();
     println!(
         "issued {} new, {} already issued, {} bad rows, {} QR images; {:.0} records per second; {}",
         report.issued,
         report.existing,
         report.bad.len(),
         report.images,
-        (report.issued + report.existing) as f64 / secs.max(1e-9),
+        report.per_second(),
         out.join("issued.csv").display()
     );
     Ok(if report.bad.is_empty() { 0 } else { EXIT_DATA })
@@ -477,12 +417,7 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let state =
-        propusk_issuer::server::AppState::new(&args.dir, unlocked(&args.dir)?, args.portal_rate)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| IssuerError::Server(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(propusk_issuer::server::serve(state, args.addr))?;
+    let issuer = unlocked(&args.dir)?;
+    propusk_issuer::server::run(&args.dir, issuer, args.addr, args.portal_rate)?;
     Ok(0)
 }

@@ -19,3 +19,13 @@ pub(crate) fn json(value: &impl serde::Serialize, pretty: bool) -> String {
     };
     text.unwrap_or_default()
 }
+
+/// A progress bar of `len` steps on standard error, when it is a terminal.
+pub(crate) fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        indicatif::ProgressBar::new(len).with_style(style)
+    })
+}

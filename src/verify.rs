@@ -1,18 +1,16 @@
 //! `propusk verifier init | sync` and `propusk verify`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::mpsc;
 
 use clap::ArgMatches;
+use indicatif::ProgressDrawTarget;
 use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Report, parse_public_key};
-use propusk_verifier::{Input, Session, Store, SyncOutcome, VerifierError, to_json, to_text};
+use propusk_verifier::{Input, Session, Store, SyncOutcome, VerifierError, render};
 
 use crate::error::{CliError, EXIT_UNKNOWN, now, parse_at, verdict_exit};
-
-/// Lines of a scanner's queue verified together at most (one batch signature check).
-pub const QUEUE_BATCH: usize = 256;
+use crate::progress_bar;
 
 /// `propusk verifier ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -106,10 +104,21 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 (Some(dir), _) => s.sync_from_dir(dir, now),
                 (_, url) => {
                     let url = url.as_deref().unwrap_or_default();
-                    let bar = DownloadBar::new();
-                    let outcome =
-                        s.sync_from_url(url, now, &mut |done, total| bar.show(done, total));
-                    bar.finish();
+                    // A bar only for a large download (over a megabyte).
+                    let bar = progress_bar(0, "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}");
+                    bar.iter()
+                        .for_each(|b| b.set_draw_target(ProgressDrawTarget::hidden()));
+                    let outcome = s.sync_from_url(url, now, &mut |done, total| {
+                        let large = total.is_some_and(|t| t > 1 << 20);
+                        if let Some(bar) = bar.as_ref().filter(|_| large) {
+                            if bar.is_hidden() {
+                                bar.set_draw_target(ProgressDrawTarget::stderr());
+                            }
+                            bar.set_length(total.unwrap_or(done));
+                            bar.set_position(done);
+                        }
+                    });
+                    bar.inspect(indicatif::ProgressBar::finish_and_clear);
                     outcome
                 }
             });
@@ -140,82 +149,28 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
     }
 }
 
-/// A progress bar on a terminal, shown only for a large download (over a megabyte).
-struct DownloadBar(Option<indicatif::ProgressBar>);
-
-impl DownloadBar {
-    fn new() -> Self {
-        DownloadBar(std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::hidden();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        }))
-    }
-
-    fn show(&self, done: u64, total: Option<u64>) {
-        if let Some(bar) = &self.0 {
-            if total.is_some_and(|t| t > 1 << 20) && bar.is_hidden() {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            }
-            bar.set_length(total.unwrap_or(done));
-            bar.set_position(done);
-        }
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// The texts and images of `verify`, in the order they were given on the command line.
-pub fn inputs(args: &VerifyArgs, matches: Option<&ArgMatches>) -> Vec<Input> {
-    let index = |id: &str| {
-        matches
-            .and_then(|m| m.indices_of(id))
-            .map(Iterator::collect::<Vec<_>>)
-            .unwrap_or_default()
-    };
-    let (text_at, image_at) = (index("credentials"), index("images"));
-    let mut placed: Vec<(usize, Input)> = args
-        .credentials
-        .iter()
-        .zip(text_at.into_iter().chain(std::iter::repeat(usize::MAX)))
-        .filter(|(c, _)| *c != "-")
-        .map(|(c, at)| (at, Input::Text(c.clone())))
+pub fn inputs(args: &VerifyArgs, matches: &ArgMatches) -> Vec<Input> {
+    let at = |id: &str| matches.indices_of(id).into_iter().flatten();
+    let mut placed: Vec<(usize, Input)> = at("credentials")
+        .zip(&args.credentials)
+        .filter(|(_, c)| *c != "-")
+        .map(|(i, c)| (i, Input::Text(c.clone())))
         .chain(
-            args.images
-                .iter()
-                .zip(image_at.into_iter().chain(std::iter::repeat(usize::MAX)))
-                .map(|(p, at)| (at, Input::Image(p.clone()))),
+            at("images")
+                .zip(&args.images)
+                .map(|(i, p)| (i, Input::Image(p.clone()))),
         )
         .collect();
-    // A stable sort: without indices, texts come before images, each in their own order.
-    placed.sort_by_key(|(at, _)| *at);
+    placed.sort_by_key(|(i, _)| *i);
     placed.into_iter().map(|(_, input)| input).collect()
 }
 
 fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(), CliError> {
-    let mut text = String::new();
-    for r in reports {
-        let line = if args.json {
-            to_json(r, session.trust()).to_string()
-        } else {
-            to_text(r, session.trust(), args.lang)
-        };
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
+    let lang = (!args.json).then_some(args.lang);
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CliError::io(std::path::Path::new("standard output"), e))
+    out.write_all(render(reports, session.trust(), lang).as_bytes())?;
+    Ok(out.flush()?)
 }
 
 /// Runs `propusk verify`.
@@ -245,38 +200,9 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         print(&session, &reports, args)?;
         return Ok(verdict_exit(reports.iter().map(|r| r.verdict)));
     }
-    answer_queue(&session, args)
-}
-
-/// A scanner's queue on standard input: each line is answered as soon as it is read, and the
-/// lines that have already arrived are verified together (one batch signature check), so a
-/// door sees no delay and a script piping thousands of codes gets batch speed.
-fn answer_queue(session: &Session, args: &VerifyArgs) -> Result<u8, CliError> {
-    let (tx, rx) = mpsc::sync_channel::<std::io::Result<String>>(4 * QUEUE_BATCH);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let failed = line.is_err();
-            if tx.send(line).is_err() || failed {
-                break;
-            }
-        }
-    });
-    let stdin_error = |e| CliError::io(std::path::Path::new("standard input"), e);
-    let mut verdicts = Vec::new();
-    while let Ok(first) = rx.recv() {
-        let mut lines = vec![first.map_err(stdin_error)?];
-        while lines.len() < QUEUE_BATCH {
-            match rx.try_recv() {
-                Ok(line) => lines.push(line.map_err(stdin_error)?),
-                Err(_) => break,
-            }
-        }
-        for line in &mut lines {
-            line.truncate(line.trim_end_matches(['\r', '\n']).len());
-        }
-        let reports = session.verify_queue(&lines);
-        print(session, &reports, args)?;
-        verdicts.extend(reports.iter().map(|r| r.verdict));
-    }
+    // A scanner's queue: each line answered as soon as it is read (see `Session::answer_lines`).
+    let verdicts = session.answer_lines(std::io::BufReader::new(std::io::stdin()), |reports| {
+        print(&session, reports, args)
+    })?;
     Ok(verdict_exit(verdicts))
 }

@@ -277,6 +277,15 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
     Ok(rows)
 }
 
+/// Reads a registry export: JSON Lines when `jsonl`, else CSV.
+pub fn read_registry(bytes: &[u8], jsonl: bool) -> Result<Vec<Row>, InputError> {
+    if jsonl {
+        Ok(read_jsonl(&String::from_utf8_lossy(bytes)))
+    } else {
+        read_csv(bytes)
+    }
+}
+
 /// Reads JSON Lines: one issuance JSON object with a `record_id` per line; blank lines skipped.
 pub fn read_jsonl(text: &str) -> Vec<Row> {
     text.lines()
@@ -320,6 +329,15 @@ pub struct BatchReport {
     pub bad: Vec<(usize, RowError)>,
     /// QR images written.
     pub images: usize,
+    /// How long the run took.
+    pub elapsed: std::time::Duration,
+}
+
+impl BatchReport {
+    /// Records issued or found issued per second of the run.
+    pub fn per_second(&self) -> f64 {
+        (self.issued + self.existing) as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
 }
 
 /// The file name of a record's QR image: the record id with every character outside
@@ -351,6 +369,7 @@ impl Issuer {
         images: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<BatchReport, IssuerError> {
+        let started = std::time::Instant::now();
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer()?;
         let mut report = BatchReport::default();
@@ -416,6 +435,7 @@ impl Issuer {
         }
         let path: PathBuf = out.join("issued.csv");
         write_atomically(&path, &issued_csv(&done)).map_err(|e| IssuerError::io(&path, e))?;
+        report.elapsed = started.elapsed();
         Ok(report)
     }
 }

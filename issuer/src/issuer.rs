@@ -6,19 +6,19 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use propusk_spec::{CredentialId, Timestamp, short_link};
-use propusk_trust_list::{RuleSet, Rules, write_atomically};
+use propusk_trust_list::{KeyStatus, RuleSet, Rules, write_atomically};
 
 use crate::error::{InputError, IssuerError};
-use crate::keys::SIGNING_KEY_LIFETIME_S;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::{Settings, SqliteStore, Store};
-use propusk_trust_list::KeyStatus;
 
 /// The root public key file that verifiers pin.
 pub const ROOT_PUB_FILE: &str = "root.pub";
 /// The operator API's bearer token file (owner-readable only).
 pub const TOKEN_FILE: &str = "operator.token";
+/// How long a signing key may sign, and every credential it signs must have expired by its end.
+pub const SIGNING_KEY_LIFETIME_S: i64 = 3 * 365 * 86_400;
 
 /// The issuer.
 pub struct Issuer {

@@ -5,13 +5,10 @@ use propusk_spec::{KeyId, Timestamp};
 use propusk_trust_list::{KeyStatus, format_public_key, key_id_of};
 
 use crate::error::{IssuerError, KeyError, StoreError};
-use crate::issuer::Issuer;
+use crate::issuer::{Issuer, SIGNING_KEY_LIFETIME_S};
 use crate::records::{AuditOp, KeyInfo, KeyRole};
 use crate::secret::SecretKey;
 use crate::store::StoredKey;
-
-/// How long a signing key may sign, and every credential it signs must have expired by its end.
-pub const SIGNING_KEY_LIFETIME_S: i64 = 3 * 365 * 86_400;
 
 impl From<&StoredKey> for KeyInfo {
     fn from(k: &StoredKey) -> Self {

@@ -17,7 +17,8 @@ use flate2::write::ZlibEncoder;
 use crate::base45;
 use crate::cbor::{self, int, uint};
 use crate::codes::{TestKind, TestResult};
-use crate::model::{Body, Credential, Name};
+use crate::holder::Name;
+use crate::model::{Body, Credential};
 use crate::translit::to_mrz;
 
 /// The issuing authority, as EU issuers name themselves in `is`.

@@ -5,10 +5,10 @@
 
 use crate::codes::{DocumentKind, PassPurpose, TestKind, TestResult, VaccineProduct};
 use crate::date::{Date, Timestamp};
+use crate::holder::{Document, Holder, Name};
 use crate::id::CredentialId;
 use crate::model::{
-    Body, Credential, CredentialType, Document, Exemption, Holder, Name, Pass, Recovery, Test,
-    Vaccination,
+    Body, Credential, CredentialType, Exemption, Pass, Recovery, Test, Vaccination,
 };
 use crate::text::Text;
 

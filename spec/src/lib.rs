@@ -92,6 +92,7 @@ mod date;
 mod error;
 pub mod examples;
 pub mod hex;
+mod holder;
 mod id;
 mod link;
 mod model;
@@ -110,12 +111,10 @@ pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateErro
 pub use error::{
     Base45Error, CborError, CoseError, Error, FieldError, LinkError, PrefixError, ZlibError,
 };
+pub use holder::{Document, Holder, Name};
 pub use id::{
     CREDENTIAL_ID_BYTES, CREDENTIAL_ID_CHARS, CredentialId, IdError, KeyId, MAX_KEY_ID_BYTES,
 };
 pub use link::{Link, decode_any, offline_link, short_link};
-pub use model::{
-    Body, Credential, CredentialType, Document, Exemption, Holder, Name, Pass, Recovery, Test,
-    Vaccination,
-};
+pub use model::{Body, Credential, CredentialType, Exemption, Pass, Recovery, Test, Vaccination};
 pub use text::{MAX_TEXT_CHARS, Text, windows_1251_char};

@@ -58,6 +58,21 @@ fn time_words(t: Timestamp) -> String {
     format!("{} {} UTC", &s[..10], s.get(11..16).unwrap_or(""))
 }
 
+/// The reports as lines: one JSON object per report (`lang` `None`), or words for a person in
+/// `lang`, each report's block ending in a newline.
+pub fn render(reports: &[Report], trust: TrustView, lang: Option<Lang>) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let shown = match lang {
+            None => to_json(r, trust).to_string(),
+            Some(lang) => to_text(r, trust, lang),
+        };
+        out.push_str(shown.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Words for a person: the verdict first, then what to match against the ID document.
 pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
     let ru = lang == Lang::Ru;

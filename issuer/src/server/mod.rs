@@ -116,6 +116,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Serves the unlocked issuer of `dir` on `addr` until the process is stopped (Ctrl-C), on a
+/// runtime of its own.
+pub fn run(
+    dir: &Path,
+    issuer: Issuer,
+    addr: SocketAddr,
+    portal_rate: u32,
+) -> Result<(), IssuerError> {
+    let state = AppState::new(dir, issuer, portal_rate)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| IssuerError::Server(format!("cannot start the runtime: {e}")))?
+        .block_on(serve(state, addr))
+}
+
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerError> {
     let listener = std::net::TcpListener::bind(addr)

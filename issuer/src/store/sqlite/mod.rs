@@ -1,80 +1,27 @@
 //! The embedded default: one SQLite file, `issuer.sqlite`, in the issuer's directory (WAL,
-//! `synchronous=FULL`, owner-only). Every SQL statement of the issuer is in this file.
+//! `synchronous=FULL`, owner-only). Every SQL statement of the issuer is in this module.
+
+mod pool;
+mod rows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ed25519_dalek::VerifyingKey;
-use propusk_spec::{CredentialId, KeyId, MAX_TIMESTAMP, Timestamp};
+use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{CredentialRecord, Inserted, Lookup, Settings, Store, StoredKey};
 use crate::error::StoreError;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
+use pool::ReadPool;
+use rows::{corrupt, key_row, select_credential, stored_key, timestamp};
 
 /// The store's file inside the issuer's directory.
 pub const STORE_FILE: &str = "issuer.sqlite";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS config (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    name TEXT NOT NULL,
-    country TEXT NOT NULL,
-    url TEXT,
-    time_zone TEXT NOT NULL,
-    salt BLOB NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS keys (
-    key_id TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('root', 'signing')),
-    public_key BLOB NOT NULL,
-    sealed BLOB NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('next', 'active', 'retired', 'compromised')),
-    since INTEGER,
-    not_before INTEGER NOT NULL,
-    not_after INTEGER,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credentials (
-    id TEXT PRIMARY KEY,
-    record_id TEXT UNIQUE,
-    type TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    issued_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
-    revoked_at INTEGER,
-    text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at INTEGER NOT NULL,
-    op TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TABLE IF NOT EXISTS eu_signers (
-    key_id TEXT PRIMARY KEY,
-    der BLOB NOT NULL,
-    country TEXT NOT NULL,
-    added_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS publications (
-    sequence INTEGER PRIMARY KEY,
-    issued_at INTEGER NOT NULL,
-    content BLOB NOT NULL
-);
-";
-
-const CREDENTIAL_COLUMNS: &str =
-    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text";
-
+const SCHEMA: &str = include_str!("schema.sql");
 /// The issuer's SQLite store.
 pub struct SqliteStore {
     conn: Connection,
@@ -122,129 +69,6 @@ fn restrict(path: &Path) {
 
 #[cfg(not(unix))]
 fn restrict(_path: &Path) {}
-
-fn corrupt(what: &'static str) -> impl Fn() -> StoreError {
-    move || StoreError::Corrupt(what)
-}
-
-fn timestamp(secs: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_unix(secs).ok_or(StoreError::Corrupt("a time out of range"))
-}
-
-fn key_id(hex: &str) -> Result<KeyId, StoreError> {
-    KeyId::from_hex(hex).ok_or(StoreError::Corrupt("a malformed key id"))
-}
-
-type KeyRow = (
-    String,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    i64,
-);
-
-fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
-fn stored_key(row: KeyRow) -> Result<StoredKey, StoreError> {
-    let (kid, role, public, sealed, status, since, not_before, not_after, created_at) = row;
-    let public: [u8; 32] = public
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("a malformed public key"))?;
-    Ok(StoredKey {
-        key_id: key_id(&kid)?,
-        role: role
-            .parse()
-            .map_err(|()| StoreError::Corrupt("an unknown key role"))?,
-        public_key: VerifyingKey::from_bytes(&public)
-            .map_err(|_| StoreError::Corrupt("a malformed public key"))?,
-        sealed,
-        status: KeyStatus::from_parts(&status, since)
-            .ok_or(StoreError::Corrupt("an unknown key status"))?,
-        not_before: timestamp(not_before)?,
-        // Stores made before keys could have no end hold a far-future sentinel for the root.
-        not_after: not_after
-            .filter(|&t| t <= MAX_TIMESTAMP)
-            .map(timestamp)
-            .transpose()?,
-        created_at: timestamp(created_at)?,
-    })
-}
-
-type CredentialRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    String,
-);
-
-fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
-fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
-    let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text) = row;
-    let revoked_at = revoked_at.map(timestamp).transpose()?;
-    let status = CredentialStatus::from_parts(&status, revoked_at)
-        .ok_or(StoreError::Corrupt("an unknown credential status"))?;
-    Ok(CredentialRecord {
-        id: id
-            .parse()
-            .map_err(|_| StoreError::Corrupt("a malformed credential id"))?,
-        record_id,
-        credential_type: kind
-            .parse()
-            .map_err(|_| StoreError::Corrupt("an unknown credential type"))?,
-        key_id: key_id(&kid)?,
-        issued_at: timestamp(issued_at)?,
-        expires_at: timestamp(expires_at)?,
-        status,
-        text,
-    })
-}
-
-fn select_credential(
-    conn: &Connection,
-    column: &str,
-    value: &str,
-) -> Result<Option<CredentialRecord>, StoreError> {
-    let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE {column} = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([value], credential_row)
-        .optional()?
-        .map(credential_record)
-        .transpose()
-}
 
 impl Store for SqliteStore {
     fn begin(&mut self) -> Result<(), StoreError> {
@@ -557,43 +381,5 @@ impl Store for SqliteStore {
             path: self.path.clone(),
             idle: Mutex::new(Vec::new()),
         }))
-    }
-}
-
-/// Read-only SQLite connections for the portal, so that lookups wait neither for the issuer's
-/// writes nor for each other. At most [`ReadPool::IDLE`] idle connections are kept.
-struct ReadPool {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl ReadPool {
-    const IDLE: usize = 16;
-
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let conn = match pooled {
-            Some(c) => c,
-            None => Connection::open_with_flags(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?,
-        };
-        let result = f(&conn);
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < Self::IDLE
-        {
-            idle.push(conn);
-        }
-        result
-    }
-}
-
-impl Lookup for ReadPool {
-    fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
-        self.with(|conn| select_credential(conn, "id", &id.to_string()))
     }
 }

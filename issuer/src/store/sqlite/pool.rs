@@ -1,0 +1,49 @@
+//! The portal's concurrent reads: a small pool of read-only connections.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use propusk_spec::CredentialId;
+use rusqlite::{Connection, OpenFlags};
+
+use super::rows::select_credential;
+use crate::error::StoreError;
+use crate::store::{CredentialRecord, Lookup};
+
+/// Read-only SQLite connections for the portal, so that lookups wait neither for the issuer's
+/// writes nor for each other. At most [`ReadPool::IDLE`] idle connections are kept.
+pub(super) struct ReadPool {
+    pub(super) path: PathBuf,
+    pub(super) idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    const IDLE: usize = 16;
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < Self::IDLE
+        {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+impl Lookup for ReadPool {
+    fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
+        self.with(|conn| select_credential(conn, "id", &id.to_string()))
+    }
+}

@@ -1,0 +1,53 @@
+-- The issuer's SQLite schema (applied on every open; every statement is idempotent).
+CREATE TABLE IF NOT EXISTS config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    country TEXT NOT NULL,
+    url TEXT,
+    time_zone TEXT NOT NULL,
+    salt BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('root', 'signing')),
+    public_key BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('next', 'active', 'retired', 'compromised')),
+    since INTEGER,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,
+    record_id TEXT UNIQUE,
+    type TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
+    revoked_at INTEGER,
+    text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS eu_signers (
+    key_id TEXT PRIMARY KEY,
+    der BLOB NOT NULL,
+    country TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS publications (
+    sequence INTEGER PRIMARY KEY,
+    issued_at INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
