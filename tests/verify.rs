@@ -465,6 +465,54 @@ fn qr_images_from_real_pixels() {
 }
 
 #[test]
+fn texts_and_images_are_answered_in_the_order_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    issuer.publish(&tmp.path().join("usb"), &issuer.content(1, "RU", &[]));
+    assert_eq!(sync(&store, &tmp.path().join("usb")).status.code(), Some(0));
+    let vaccination = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    );
+    let png = tmp.path().join("qr.png");
+    std::fs::write(
+        &png,
+        propusk_qr::render_png(&issuer.text(&vaccination), 5).unwrap(),
+    )
+    .unwrap();
+    let notes = tmp.path().join("notes.png");
+    std::fs::write(&notes, "hello").unwrap();
+    // An unreadable image first, a text, a readable image, a damaged text: four answers in that
+    // order (an unreadable image used to be reported after all the others).
+    let text = issuer.text(&vaccination);
+    let damaged = &text[..text.len() / 2];
+    let args = [
+        "--image",
+        s(&notes),
+        text.as_str(),
+        "--image",
+        s(&png),
+        damaged,
+    ];
+    let out = verify_json(&store, "2021-07-01T00:00:00Z", &args);
+    let reasons: Vec<Value> = json_lines(&out)
+        .iter()
+        .map(|v| v["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            Value::from("not_an_image"),
+            Value::Null,
+            Value::Null,
+            Value::from("corrupt")
+        ]
+    );
+    assert_eq!(out.status.code(), Some(1), "the worst verdict decides");
+}
+
+#[test]
 fn deltas_carry_only_the_change() {
     let tmp = tempfile::tempdir().unwrap();
     let issuer = Issuer::new();

@@ -5,11 +5,11 @@ use propusk_spec::{Credential, CredentialId, Encoder, KeyId, Timestamp};
 use propusk_trust_list::{RuleFailure, Rules};
 
 use crate::error::{IssuerError, KeyError, Refusal, StoreError};
-use crate::input::Request;
 use crate::issuer::Issuer;
 use crate::records::{AuditOp, CredentialStatus, Issued, Links};
 use crate::secret::{SecretKey, random_bytes};
 use crate::store::{CredentialRecord, Inserted};
+use propusk_input::Request;
 
 /// What issuing needs once per run: the active key unsealed, the rules resolved, an encoder.
 pub(crate) struct Signer {

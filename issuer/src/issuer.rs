@@ -5,10 +5,11 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use propusk_input::InputError;
 use propusk_spec::{CredentialId, Timestamp, short_link};
 use propusk_trust_list::{KeyStatus, RuleSet, Rules, write_atomically};
 
-use crate::error::{InputError, IssuerError};
+use crate::error::IssuerError;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::{Settings, SqliteStore, Store};

@@ -33,7 +33,6 @@
 mod audit;
 mod batch;
 mod error;
-mod input;
 mod issuance;
 mod issuer;
 mod keys;
@@ -43,12 +42,12 @@ mod secret;
 pub mod server;
 pub mod store;
 
-pub use batch::{
-    BatchReport, CHUNK, CSV_COLUMNS, Row, RowError, image_name, read_csv, read_jsonl, read_registry,
-};
-pub use error::{InputError, IssuerError, KeyError, Refusal, StoreError};
-pub use input::Request;
+pub use batch::{BatchReport, CHUNK, RowError, image_name};
+pub use error::{IssuerError, KeyError, Refusal, StoreError};
 pub use issuer::{Issuer, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE};
+pub use propusk_input::{
+    CSV_COLUMNS, InputError, Request, RotateRequest, Row, read_csv, read_jsonl, read_registry,
+};
 pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
 pub use records::{
     AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,

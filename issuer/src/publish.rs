@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
+use propusk_input::InputError;
 use propusk_spec::{CredentialType, Timestamp};
 use propusk_trust_list::{BundleContent, EuSigner, RevocationSet, TrustedKey, write_dir};
 
-use crate::error::{InputError, IssuerError, StoreError};
+use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
 use crate::records::{AuditOp, KeyRole, Published};
 

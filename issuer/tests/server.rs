@@ -283,6 +283,10 @@ async fn issue_look_up_revoke_and_rotate() {
         "{page}"
     );
     assert!(
+        page.contains(r#"data-verdict="valid" data-reason="""#),
+        "the status element carries the verdict for scripts: {page}"
+    );
+    assert!(
         page.contains("(Europe/Moscow)"),
         "valid until in the jurisdiction's time: {page}"
     );
@@ -327,6 +331,10 @@ async fn issue_look_up_revoke_and_rotate() {
     assert!(body.contains("\"revoked\""));
     let (_, _, page) = send(&s, "GET", &format!("/c/{id}?lang=ru"), None, &[], "").await;
     assert!(page.contains("Сертификат отозван"), "{page}");
+    assert!(
+        page.contains(r#"data-verdict="invalid" data-reason="revoked""#),
+        "{page}"
+    );
 
     let (status, _, body) = send(&s, "POST", "/api/v1/keys/rotate", t, &[], "").await;
     assert_eq!(status, StatusCode::OK);

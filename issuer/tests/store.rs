@@ -93,3 +93,103 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
     assert!(reopened.unlock("wrong").is_err());
     assert!(reopened.unlock("pass phrase").is_ok());
 }
+
+const REQUEST: &str = r#"{"type": "vaccination", "record_id": "R-1",
+  "holder": {"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+             "document": {"kind": "passport", "number": "4510 123789"}},
+  "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
+                  "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#;
+
+fn issuer(dir: &std::path::Path) -> Issuer {
+    Issuer::init(
+        dir,
+        "Test",
+        "RU",
+        Some("https://portal.example"),
+        "Europe/Moscow",
+        "pass phrase",
+        at("2021-06-01T00:00:00Z"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_transaction_that_fails_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut issuer = issuer(tmp.path());
+    let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
+    let now = at("2021-06-02T00:00:00Z");
+    let failed: Result<(), _> = issuer.in_transaction(|i| {
+        let issued = i.issue(&request, now)?;
+        assert!(i.record("R-1")?.is_some(), "visible inside the transaction");
+        i.revoke(&issued.id, now).map(|_| ())?;
+        Ok(())
+    });
+    // A transaction inside a transaction is refused, and the outer one rolls back whole.
+    assert!(failed.is_err());
+    assert_eq!(issuer.record("R-1").unwrap(), None);
+    let ok = issuer.in_transaction(|i| i.issue(&request, now)).unwrap();
+    assert_eq!(issuer.record("R-1").unwrap().map(|r| r.id), Some(ok.id));
+    let links = ok.links.unwrap();
+    assert_eq!(links.short, format!("https://portal.example/c/{}", ok.id));
+    let offline = propusk_spec::Link::parse(&links.offline).unwrap();
+    assert_eq!(
+        (offline.id, offline.credential),
+        (ok.id, Some(ok.credential.clone()))
+    );
+}
+
+#[test]
+fn the_store_keeps_record_ids_unique_and_sequences_inside_transactions() {
+    use propusk_issuer::store::{CredentialRecord, Inserted, SqliteStore, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut issuer = issuer(tmp.path());
+    let issued = issuer
+        .issue(
+            &propusk_issuer::Request::from_json(REQUEST).unwrap(),
+            at("2021-06-02T00:00:00Z"),
+        )
+        .unwrap();
+    drop(issuer);
+    let mut store = SqliteStore::open(tmp.path()).unwrap();
+    let mut record = CredentialRecord {
+        id: propusk_spec::CredentialId::from_bytes([9; 12]),
+        record_id: Some("R-1".into()),
+        credential_type: issued.credential_type,
+        key_id: issued.key_id.clone(),
+        issued_at: issued.issued_at,
+        expires_at: issued.expires_at,
+        status: issued.status,
+        text: issued.credential.clone(),
+    };
+    assert_eq!(
+        store.insert_credential(&record).unwrap(),
+        Inserted::RecordTaken
+    );
+    record.id = issued.id;
+    record.record_id = Some("R-2".into());
+    assert_eq!(store.insert_credential(&record).unwrap(), Inserted::IdTaken);
+    assert!(
+        store.next_publication_sequence().is_err(),
+        "a sequence is reserved only inside a transaction"
+    );
+    store.begin().unwrap();
+    assert_eq!(store.next_publication_sequence().unwrap(), 1);
+    store.rollback().unwrap();
+    let log = store.audit_log().unwrap();
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
+    let ops: Vec<_> = log.iter().map(|e| e.op).collect();
+    assert!(ops.contains(&propusk_issuer::AuditOp::Init), "{ops:?}");
+}
+
+#[test]
+fn the_root_key_has_no_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = issuer(tmp.path()).keys().unwrap();
+    assert_eq!(keys[0].role, propusk_issuer::KeyRole::Root);
+    assert_eq!(keys[0].not_after, None);
+    let json = serde_json::to_value(&keys).unwrap();
+    assert_eq!(json[0]["not_after"], serde_json::Value::Null);
+    assert_eq!(json[1]["not_after"], "2024-05-31T00:00:00Z");
+    assert_eq!(json[1]["status"], "active");
+}

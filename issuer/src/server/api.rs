@@ -10,13 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use propusk_spec::CredentialId;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use super::{AppState, blocking, now};
 use crate::error::{IssuerError, StoreError};
-use crate::input::Request;
+use propusk_input::{Request, RotateRequest};
 
 /// An API error: a status, a stable code, and a message that reveals nothing internal.
 #[non_exhaustive]
@@ -137,21 +136,10 @@ async fn revoke(
     Ok(Json(json!({"id": revoked.id, "status": revoked.status})))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RotateBody {
-    #[serde(default)]
-    announce: bool,
-}
-
 /// `POST /api/v1/keys/rotate` (`{"announce": true}` to announce only): the key, published at
 /// once.
 async fn rotate(State(state): State<Arc<AppState>>, body: String) -> Result<Json<Value>, ApiError> {
-    let options: RotateBody = if body.trim().is_empty() {
-        RotateBody::default()
-    } else {
-        serde_json::from_str(&body).map_err(|e| ApiError::BadInput(e.to_string()))?
-    };
+    let options = RotateRequest::from_body(&body).map_err(IssuerError::from)?;
     let key = blocking(move || {
         let key = state.issuer()?.rotate(now(), options.announce)?;
         state.republish()?;

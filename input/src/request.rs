@@ -257,9 +257,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let err = |json: &str| {
-            crate::IssuerError::from(Request::from_json(json).unwrap_err()).to_string()
-        };
+        let err = |json: &str| format!("input: {}", Request::from_json(json).unwrap_err());
         assert!(err(&EXAMPLE.replace("\"doses\": 2,", "")).contains("doses"));
         assert!(
             err(&EXAMPLE.replace("\"type\"", "\"colour\": 1, \"type\""))
