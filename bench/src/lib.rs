@@ -325,7 +325,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
 /// ES256 and PS256 verification of real EU certificates (from `../shared/vectors`, when it is
 /// there) next to EdDSA's bare verify_strict.
 fn eu_figures(n: u32, eddsa: Duration) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/eu-dcc");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/eu-dcc");
     let load = |path: &str| -> Option<(propusk_eudcc::Hc1, propusk_eudcc::SignerCertificate)> {
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(root.join(path)).ok()?).ok()?;
