@@ -402,28 +402,28 @@ fn attacks_on_trust_data_change_nothing() {
     assert_eq!(v.unwrap()["reason"], "trust_data_expired");
 }
 
-#[test]
-fn qr_images_from_real_pixels() {
-    let tmp = tempfile::tempdir().unwrap();
-    let issuer = Issuer::new();
-    let store = setup(tmp.path(), &issuer);
-    issuer.publish(&tmp.path().join("usb"), &issuer.content(1, "RU", &[]));
-    assert_eq!(sync(&store, &tmp.path().join("usb")).status.code(), Some(0));
+/// A store synced with sequence 1, and a vaccination's QR as a PNG file: (store, text, png).
+fn synced_with_qr(tmp: &Path, issuer: &Issuer) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let store = setup(tmp, issuer);
+    issuer.publish(&tmp.join("usb"), &issuer.content(1, "RU", &[]));
+    assert_eq!(sync(&store, &tmp.join("usb")).status.code(), Some(0));
     let vaccination = examples::credential(
         CredentialType::Vaccination,
         CredentialId::from_bytes([1; 12]),
     );
-    let png = tmp.path().join("qr.png");
-    std::fs::write(
-        &png,
-        propusk_qr::render_png(&issuer.text(&vaccination), 5).unwrap(),
-    )
-    .unwrap();
+    let text = issuer.text(&vaccination);
+    let png = tmp.join("qr.png");
+    std::fs::write(&png, propusk_qr::render_png(&text, 5).unwrap()).unwrap();
+    (store, text, png)
+}
+
+#[test]
+fn qr_images_from_real_pixels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let (store, text, png) = synced_with_qr(tmp.path(), &issuer);
     let jpeg = tmp.path().join("qr.jpg");
-    propusk_qr::render(&issuer.text(&vaccination), 4)
-        .unwrap()
-        .save(&jpeg)
-        .unwrap();
+    propusk_qr::render(&text, 4).unwrap().save(&jpeg).unwrap();
     let at = "2021-07-01T00:00:00Z";
     for image in [&png, &jpeg] {
         let out = verify_json(&store, at, &["--image", s(image)]);
@@ -468,24 +468,11 @@ fn qr_images_from_real_pixels() {
 fn texts_and_images_are_answered_in_the_order_given() {
     let tmp = tempfile::tempdir().unwrap();
     let issuer = Issuer::new();
-    let store = setup(tmp.path(), &issuer);
-    issuer.publish(&tmp.path().join("usb"), &issuer.content(1, "RU", &[]));
-    assert_eq!(sync(&store, &tmp.path().join("usb")).status.code(), Some(0));
-    let vaccination = examples::credential(
-        CredentialType::Vaccination,
-        CredentialId::from_bytes([1; 12]),
-    );
-    let png = tmp.path().join("qr.png");
-    std::fs::write(
-        &png,
-        propusk_qr::render_png(&issuer.text(&vaccination), 5).unwrap(),
-    )
-    .unwrap();
+    let (store, text, png) = synced_with_qr(tmp.path(), &issuer);
     let notes = tmp.path().join("notes.png");
     std::fs::write(&notes, "hello").unwrap();
     // An unreadable image first, a text, a readable image, a damaged text: four answers in that
     // order (an unreadable image used to be reported after all the others).
-    let text = issuer.text(&vaccination);
     let damaged = &text[..text.len() / 2];
     let args = [
         "--image",

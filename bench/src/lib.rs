@@ -160,11 +160,39 @@ pub fn run(args: &Args) -> u8 {
     verifier(n, args.revocations)
 }
 
+/// Trust data at `at` with `signer` as the one active key and `revocations`.
+fn bundle_content(
+    signer: &SigningKey,
+    at: propusk_spec::Timestamp,
+    revocations: propusk_trust_list::RevocationSet,
+) -> propusk_trust_list::BundleContent {
+    use propusk_trust_list::{BundleContent, KeyStatus, RuleSet, TrustedKey, key_id_of};
+    BundleContent {
+        jurisdiction: "RU".into(),
+        sequence: 1,
+        issued_at: at.unix() - 3600,
+        soft_expiry: at.unix() + 86_400,
+        hard_expiry: at.unix() + 7 * 86_400,
+        keys: vec![TrustedKey {
+            key_id: key_id_of(&signer.verifying_key()).as_bytes().to_vec(),
+            public_key: signer.verifying_key().as_bytes().to_vec(),
+            issuer: "Минздрав России".into(),
+            country: "RU".into(),
+            not_before: 0,
+            not_after: at.unix() + 3 * 365 * 86_400,
+            types: CredentialType::ALL.to_vec(),
+            status: KeyStatus::Active,
+        }],
+        revocations,
+        rules: RuleSet::standard("RU", "Europe/Moscow"),
+        eu_signers: vec![],
+    }
+}
+
 /// The verifier's figures: the revocation set, the whole offline check, image decoding.
 fn verifier(n: u32, revocations: u32) -> u8 {
     use propusk_trust_list::{
-        Bundle, BundleContent, KeyStatus, RevocationSet, RuleSet, TrustedKey, check, check_many,
-        key_id_of, revocation_hash,
+        Bundle, RevocationSet, check, check_many, key_id_of, revocation_hash,
     };
 
     let signer = SigningKey::from_bytes(&[0x2B; 32]);
@@ -223,26 +251,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         micros(miss_t)
     );
 
-    let content = BundleContent {
-        jurisdiction: "RU".into(),
-        sequence: 1,
-        issued_at: at.unix() - 3600,
-        soft_expiry: at.unix() + 86_400,
-        hard_expiry: at.unix() + 7 * 86_400,
-        keys: vec![TrustedKey {
-            key_id: kid.as_bytes().to_vec(),
-            public_key: signer.verifying_key().as_bytes().to_vec(),
-            issuer: "Минздрав России".into(),
-            country: "RU".into(),
-            not_before: 0,
-            not_after: at.unix() + 3 * 365 * 86_400,
-            types: CredentialType::ALL.to_vec(),
-            status: KeyStatus::Active,
-        }],
-        revocations: set,
-        rules: RuleSet::standard("RU", "Europe/Moscow"),
-        eu_signers: vec![],
-    };
+    let content = bundle_content(&signer, at, set);
     let Ok(bundle) = Bundle::from_content(content) else {
         return EXIT_INVALID;
     };
@@ -386,34 +395,13 @@ fn run_queue(signer: &SigningKey, at: propusk_spec::Timestamp) -> Result<Duratio
     use std::io::Write;
     use std::process::{Command, Stdio};
 
-    use propusk_trust_list::{
-        BundleContent, KeyStatus, RevocationSet, RuleSet, TrustedKey, key_id_of, write_dir,
-    };
+    use propusk_trust_list::{RevocationSet, key_id_of, write_dir};
 
     let dir = std::env::temp_dir().join(format!("propusk-bench-queue-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let root = SigningKey::from_bytes(&[0x3C; 32]);
     let kid = key_id_of(&signer.verifying_key());
-    let content = BundleContent {
-        jurisdiction: "RU".into(),
-        sequence: 1,
-        issued_at: at.unix() - 3600,
-        soft_expiry: at.unix() + 86_400,
-        hard_expiry: at.unix() + 7 * 86_400,
-        keys: vec![TrustedKey {
-            key_id: kid.as_bytes().to_vec(),
-            public_key: signer.verifying_key().as_bytes().to_vec(),
-            issuer: "Минздрав России".into(),
-            country: "RU".into(),
-            not_before: 0,
-            not_after: at.unix() + 3 * 365 * 86_400,
-            types: CredentialType::ALL.to_vec(),
-            status: KeyStatus::Active,
-        }],
-        revocations: RevocationSet::default(),
-        rules: RuleSet::standard("RU", "Europe/Moscow"),
-        eu_signers: vec![],
-    };
+    let content = bundle_content(signer, at, RevocationSet::default());
     let published = dir.join("usb");
     let store_dir = dir.join("store");
     write_dir(
