@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use propusk_trust_list::parse_public_key;
-use propusk_wallet::{Entry, Wallet, WalletError};
+use propusk_wallet::{Entry, QrFormat, Wallet};
 
 use crate::error::{CliError, EXIT_INVALID, parse_at};
 use crate::json;
@@ -163,25 +163,20 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             out,
             light_terminal,
         } => {
-            let text = wallet.text(id)?;
-            let render = |e| CliError::Wallet(WalletError::Render(e));
-            let write = |path: &PathBuf, bytes: &[u8]| {
-                std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
+            let format = match qr.as_str() {
+                "png" => QrFormat::Png,
+                "svg" => QrFormat::Svg,
+                _ => QrFormat::Terminal {
+                    light: *light_terminal,
+                },
             };
-            match (qr.as_str(), out) {
-                ("png", Some(path)) => {
-                    write(path, &propusk_qr::render_png(&text, 6).map_err(render)?)?
-                }
-                ("png", None) => return Err(CliError::Usage("--qr png needs --out FILE".into())),
-                ("svg", Some(path)) => write(
-                    path,
-                    propusk_qr::render_svg(&text).map_err(render)?.as_bytes(),
-                )?,
-                ("svg", None) => print!("{}", propusk_qr::render_svg(&text).map_err(render)?),
-                _ => print!(
-                    "{}",
-                    propusk_qr::render_terminal(&text, *light_terminal).map_err(render)?
-                ),
+            if format == QrFormat::Png && out.is_none() {
+                return Err(CliError::Usage("--qr png needs --out FILE".into()));
+            }
+            let drawn = wallet.qr(id, format)?;
+            match out {
+                Some(path) => std::fs::write(path, drawn).map_err(|e| CliError::io(path, e))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &drawn)?,
             }
         }
         WalletCommand::Best { json: as_json, .. } => match wallet.best(at)? {

@@ -67,6 +67,20 @@ impl Serialize for SignatureCheck {
     }
 }
 
+/// How a credential's QR code is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QrFormat {
+    /// A 1-bit PNG, 6 pixels a module.
+    Png,
+    /// An SVG document.
+    Svg,
+    /// Unicode half blocks for a terminal; `light` draws dark modules for a light background.
+    Terminal {
+        /// The terminal shows dark text on light.
+        light: bool,
+    },
+}
+
 /// What adding did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Added {
@@ -271,6 +285,16 @@ impl Wallet {
         let not_found = || WalletError::NotFound(id.to_owned());
         let id: CredentialId = id.parse().map_err(|_| not_found())?;
         self.store.text(&id)?.ok_or_else(not_found)
+    }
+
+    /// The credential's QR code, drawn as `format`.
+    pub fn qr(&self, id: &str, format: QrFormat) -> Result<Vec<u8>, WalletError> {
+        let text = self.text(id)?;
+        Ok(match format {
+            QrFormat::Png => propusk_qr::render_png(&text, 6)?,
+            QrFormat::Svg => propusk_qr::render_svg(&text)?.into_bytes(),
+            QrFormat::Terminal { light } => propusk_qr::render_terminal(&text, light)?.into_bytes(),
+        })
     }
 
     /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR.
