@@ -37,10 +37,7 @@ impl Story {
 }
 
 fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_unix(secs).unwrap_or_else(|| unreachable!("the clock is after 1970"))
+    Timestamp::from_system(std::time::SystemTime::now())
 }
 
 const PASSPHRASE: &str = "demo passphrase (use PROPUSK_PASSPHRASE for real keys)";

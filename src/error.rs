@@ -49,6 +49,9 @@ pub enum CliError {
     /// The verifier refused or failed.
     #[error(transparent)]
     Verifier(#[from] VerifierError),
+    /// The verifier cannot tell: it cannot verify at all (no trust store).
+    #[error(transparent)]
+    CannotTell(VerifierError),
     /// The wallet refused or failed.
     #[error(transparent)]
     Wallet(#[from] WalletError),
@@ -74,6 +77,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
+            CliError::CannotTell(_) => EXIT_UNKNOWN,
             CliError::Io { .. } => EXIT_IO,
             CliError::Issuer(e) => match e {
                 IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,

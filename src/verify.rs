@@ -9,7 +9,7 @@ use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Report, parse_public_key};
 use propusk_verifier::{Input, Session, Store, SyncOutcome, VerifierError, render};
 
-use crate::error::{CliError, EXIT_UNKNOWN, now, parse_at, verdict_exit};
+use crate::error::{CliError, now, parse_at, verdict_exit};
 use crate::progress_bar;
 
 /// `propusk verifier ...`.
@@ -189,10 +189,8 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
     };
     let session = match loaded {
         Ok(s) => s.with_eu_signers(eu_signers),
-        Err(e @ VerifierError::NotInitialised(_)) => {
-            eprintln!("propusk: {e}");
-            return Ok(EXIT_UNKNOWN);
-        }
+        // Without its trust store a verifier cannot tell (exit 2), not a broken setup.
+        Err(e @ VerifierError::NotInitialised(_)) => return Err(CliError::CannotTell(e)),
         Err(e) => return Err(e.into()),
     };
     if !inputs.is_empty() {

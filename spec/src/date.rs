@@ -263,6 +263,16 @@ impl Timestamp {
             .then_some(Timestamp(secs))
     }
 
+    /// The instant of a system time, clamped into the range (a clock set before 1970 reads as
+    /// 1970). Reading the clock is the caller's: this crate does no I/O.
+    pub fn from_system(time: std::time::SystemTime) -> Self {
+        let secs = match time.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(MAX_TIMESTAMP),
+            Err(_) => 0,
+        };
+        Timestamp(secs.clamp(0, MAX_TIMESTAMP))
+    }
+
     /// Seconds since the epoch.
     pub fn unix(self) -> i64 {
         self.0

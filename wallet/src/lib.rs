@@ -170,13 +170,6 @@ pub fn person_key(c: &Credential) -> String {
     )
 }
 
-fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_unix(secs).unwrap_or_else(|| unreachable!("the clock is within 1970..9999"))
-}
-
 impl Wallet {
     /// Opens (creating if needed) the wallet in `dir`.
     pub fn open(dir: &Path) -> Result<Self, WalletError> {
@@ -215,7 +208,8 @@ impl Wallet {
                 Err(e) => SignatureCheck::Failed(e.to_string()),
             },
         };
-        let new = self.store.insert(unverified, text, &person_key(c), now())?;
+        let now = Timestamp::from_system(std::time::SystemTime::now());
+        let new = self.store.insert(unverified, text, &person_key(c), now)?;
         Ok(Added {
             id: c.id,
             credential_type: c.credential_type(),

@@ -50,11 +50,7 @@ impl std::fmt::Debug for AppState {
 
 /// Now, from the system clock.
 pub(crate) fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_unix(secs)
-        .unwrap_or_else(|| Timestamp::from_unix(0).unwrap_or_else(|| unreachable!("0 is in range")))
+    Timestamp::from_system(std::time::SystemTime::now())
 }
 
 impl AppState {
