@@ -109,6 +109,9 @@ impl BitReader<'_> {
 
     /// One Rice-coded gap: a unary quotient (ones closed by a zero), then `k` bits.
     fn gap(&mut self, k: u8) -> Option<u64> {
+        if k > 64 {
+            return None;
+        }
         let mut q = 0u64;
         loop {
             let ones = u64::from((!self.peek()).leading_zeros()).min(56);
@@ -226,6 +229,11 @@ impl Partition {
             at: 0,
         };
         let mut value = 0u64;
+        // Every entry takes at least one bit: a partition claiming more entries than it has bits
+        // is corrupt (and must not make us reserve memory for them).
+        if self.count > self.bits.len() as u64 * 8 {
+            return Err(CorruptPartition);
+        }
         let mut out =
             Vec::with_capacity(usize::try_from(self.count).map_err(|_| CorruptPartition)?);
         for _ in 0..self.count {
@@ -389,5 +397,18 @@ mod tests {
         assert!(p.contains(probe).is_err() || p.contains(probe) == Ok(false));
         p.index.clear();
         assert!(p.contains(1).is_err());
+    }
+
+    #[test]
+    fn a_partition_that_claims_more_than_it_holds_is_corrupt_not_an_allocation() {
+        let mut p = Partition::new(lcg(5).take(100).collect());
+        p.count = 1 << 40;
+        assert_eq!(p.hashes(), Err(CorruptPartition));
+        // A Rice parameter wider than a word is no coding at all.
+        let mut wide = Partition::new(lcg(7).take(100).collect());
+        wide.k = 200;
+        wide.bits = vec![0x55; 64];
+        assert_eq!(wide.hashes(), Err(CorruptPartition));
+        assert!(wide.contains(12345).is_err() || wide.contains(12345) == Ok(false));
     }
 }
