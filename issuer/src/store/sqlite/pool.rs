@@ -11,14 +11,15 @@ use crate::error::StoreError;
 use crate::store::{CredentialRecord, Lookup};
 
 /// Read-only SQLite connections for the portal, so that lookups wait neither for the issuer's
-/// writes nor for each other. At most [`ReadPool::IDLE`] idle connections are kept.
+/// writes nor for each other. At most [`ReadPool::IDLE`] idle connections are kept (as many as
+/// a loaded portal has lookups in flight: fewer made it open a connection per request).
 pub(super) struct ReadPool {
     pub(super) path: PathBuf,
     pub(super) idle: Mutex<Vec<Connection>>,
 }
 
 impl ReadPool {
-    const IDLE: usize = 16;
+    const IDLE: usize = 64;
 
     fn with<T>(
         &self,
