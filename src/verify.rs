@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ArgMatches;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use indicatif::ProgressDrawTarget;
 use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Report, parse_public_key};
@@ -63,7 +64,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub json: bool,
     /// Language of the words for a person: `en` or `ru`.
-    #[arg(long, default_value = "en", value_parser = clap::value_parser!(Lang))]
+    #[arg(long, default_value = "en", value_parser = PossibleValuesParser::new(["en", "ru"])
+        .map(|l| l.parse::<Lang>().unwrap_or_default()))]
     pub lang: Lang,
     /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
     #[arg(long = "image", value_name = "FILE")]

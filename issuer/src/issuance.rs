@@ -6,6 +6,7 @@ use propusk_trust_list::{RuleFailure, Rules};
 
 use crate::error::{IssuerError, KeyError, Refusal, StoreError};
 use crate::issuer::Issuer;
+use crate::keys::is_active;
 use crate::records::{AuditOp, CredentialStatus, Issued, Links};
 use crate::secret::{SecretKey, random_bytes};
 use crate::store::{CredentialRecord, Inserted};
@@ -31,9 +32,7 @@ impl Issuer {
 
     /// The active key unsealed and the rules resolved, for a run of issuances.
     pub(crate) fn signer(&self) -> Result<Signer, IssuerError> {
-        let key = self
-            .signing_key(|s| matches!(s, propusk_trust_list::KeyStatus::Active))?
-            .ok_or(KeyError::NoActiveKey)?;
+        let key = self.signing_key(is_active)?.ok_or(KeyError::NoActiveKey)?;
         Ok(Signer {
             secret: self.unseal(&key)?,
             not_after: key

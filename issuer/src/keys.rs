@@ -27,13 +27,14 @@ fn is_next(status: KeyStatus) -> bool {
     matches!(status, KeyStatus::Next)
 }
 
-fn is_active(status: KeyStatus) -> bool {
+/// Whether a key with this status signs now.
+pub(crate) fn is_active(status: KeyStatus) -> bool {
     matches!(status, KeyStatus::Active)
 }
 
 impl Issuer {
-    /// Creates a key, seals its secret half and stores it; a new key whose 4-byte id collides
-    /// with a known one is drawn again.
+    /// Creates a key, seals its secret half and stores it with its audit entry (call it inside a
+    /// transaction); a new key whose 4-byte id collides with a known one is drawn again.
     pub(crate) fn add_key(
         &mut self,
         role: KeyRole,
@@ -119,7 +120,8 @@ impl Issuer {
             if let Some(next) = next {
                 return Err(KeyError::AlreadyAnnounced(next.key_id).into());
             }
-            return self.add_key(KeyRole::Signing, KeyStatus::Next, now, now, end);
+            return self
+                .in_transaction(|i| i.add_key(KeyRole::Signing, KeyStatus::Next, now, now, end));
         }
         self.in_transaction(|issuer| {
             let old = issuer.signing_key(is_active)?;
@@ -173,7 +175,8 @@ impl Issuer {
         if let KeyStatus::Compromised { .. } = key.status {
             return Err(KeyError::Compromised(key.key_id).into());
         }
-        self.set_status(&key.key_id, KeyStatus::Retired { since: now.unix() }, now)
+        let retired = KeyStatus::Retired { since: now.unix() };
+        self.in_transaction(|i| i.set_status(&key.key_id, retired, now))
     }
 
     /// Marks a signing key compromised since `since`: credentials it signed from then on are
@@ -188,7 +191,7 @@ impl Issuer {
         let status = KeyStatus::Compromised {
             since: since.unix(),
         };
-        self.set_status(&key.key_id, status, now)
+        self.in_transaction(|i| i.set_status(&key.key_id, status, now))
     }
 
     /// The root public key, as `root.pub` holds it.

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use propusk_eudcc::SignerCertificate;
 use propusk_input::InputError;
 use propusk_spec::{CredentialType, Timestamp};
 use propusk_trust_list::{BundleContent, EuSigner, RevocationSet, TrustedKey, write_dir};
@@ -79,25 +80,30 @@ impl Issuer {
         country
             .parse::<propusk_spec::Country>()
             .map_err(|e| InputError::field("--country", e))?;
-        let mut ids = Vec::new();
-        for bytes in certificates {
-            let certificate = |e: propusk_eudcc::TrustError| InputError::field("certificate", e);
-            let der = propusk_eudcc::SignerCertificate::der(bytes).map_err(certificate)?;
-            let cert = propusk_eudcc::SignerCertificate::from_der(&der).map_err(certificate)?;
-            let kid = propusk_spec::hex::encode(cert.key_id());
-            let signer = EuSigner {
-                der,
-                country: country.to_owned(),
-            };
-            self.store.add_eu_signer(&kid, &signer, now)?;
-            self.audit(
-                now,
-                AuditOp::EuImport,
-                &format!("EU signer {kid} ({country})"),
-            )?;
-            ids.push(kid);
-        }
-        Ok(ids)
+        self.in_transaction(|issuer| {
+            let mut ids = Vec::new();
+            for bytes in certificates {
+                let certificate = |e| InputError::field("certificate", e);
+                let der = SignerCertificate::der(bytes).map_err(certificate)?;
+                let kid = propusk_spec::hex::encode(
+                    SignerCertificate::from_der(&der)
+                        .map_err(certificate)?
+                        .key_id(),
+                );
+                let signer = EuSigner {
+                    der,
+                    country: country.to_owned(),
+                };
+                issuer.store.add_eu_signer(&kid, &signer, now)?;
+                issuer.audit(
+                    now,
+                    AuditOp::EuImport,
+                    &format!("EU signer {kid} ({country})"),
+                )?;
+                ids.push(kid);
+            }
+            Ok(ids)
+        })
     }
 
     /// The trust list: every signing key with its status and window.
