@@ -242,4 +242,30 @@ fn eu_certificates_verify_against_their_signers() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+
+    // Past the trust data's hard expiry (published 2021-05-30, 30 days; here 101 days later) the
+    // bundle's EU signers vouch for nothing, as for Propusk's own keys: cannot tell, exit 2.
+    let late = "2021-09-08T00:00:00Z";
+    let out = propusk(
+        &[
+            "verify",
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "--at",
+            late,
+            text,
+        ],
+        "",
+    );
+    assert_eq!(
+        (
+            out.status.code(),
+            json_lines(&out)[0]["verdict"].as_str(),
+            json_lines(&out)[0]["reason"].as_str()
+        ),
+        (Some(2), Some("unknown"), Some("trust_data_expired")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -29,7 +29,10 @@ pub enum Input {
 #[derive(Debug)]
 pub struct Session {
     bundle: Option<Bundle>,
+    /// EU signers the trust data vouches for (valid only while it is).
     eu_signers: Vec<SignerCertificate>,
+    /// EU signers given by the verifier's operator (`--trust-cert`), whatever the trust data.
+    eu_given: Vec<SignerCertificate>,
     trust: TrustView,
     at: Timestamp,
 }
@@ -55,6 +58,7 @@ impl Session {
         Ok(Session {
             bundle,
             eu_signers,
+            eu_given: Vec::new(),
             trust,
             at,
         })
@@ -66,6 +70,7 @@ impl Session {
         Session {
             bundle: None,
             eu_signers: Vec::new(),
+            eu_given: Vec::new(),
             trust: TrustView {
                 state: TrustState::Missing,
                 age_s: None,
@@ -74,9 +79,10 @@ impl Session {
         }
     }
 
-    /// The session with more trusted EU signer certificates (given on the command line).
+    /// The session with more trusted EU signer certificates, given by the operator (on the
+    /// command line): they are trusted whatever the state of the trust data.
     pub fn with_eu_signers(mut self, more: Vec<SignerCertificate>) -> Self {
-        self.eu_signers.extend(more);
+        self.eu_given.extend(more);
         self
     }
 
@@ -159,6 +165,28 @@ impl Session {
         self.verify_each(inputs)
     }
 
+    /// An EU certificate against the EU signers: those of the trust data count only while it is
+    /// within its hard expiry (as for Propusk's own keys); past it, a certificate that only they
+    /// could vouch for is `unknown` with `trust_data_expired`.
+    fn verify_eu(&self, text: &str) -> Report {
+        let state = self.trust.state;
+        if state != TrustState::Expired {
+            let all: Vec<SignerCertificate> = self
+                .eu_signers
+                .iter()
+                .chain(&self.eu_given)
+                .cloned()
+                .collect();
+            return verify_eu(text, &all, self.at, state);
+        }
+        let mut report = verify_eu(text, &self.eu_given, self.at, state);
+        if report.reason == Some(Reason::UnknownKey) {
+            report.reason = Some(Reason::TrustDataExpired);
+            report.detail = Some("the trust data is past its hard expiry: sync it".into());
+        }
+        report
+    }
+
     fn verify_each(&self, inputs: &[String]) -> Vec<Report> {
         let is_eu = |t: &&String| t.starts_with(propusk_eudcc::PREFIX);
         let own: Vec<&str> = inputs
@@ -170,7 +198,7 @@ impl Session {
         let mut reports = Vec::with_capacity(inputs.len());
         for text in inputs {
             if is_eu(&text) {
-                reports.push(verify_eu(text, &self.eu_signers, self.at, self.trust.state));
+                reports.push(self.verify_eu(text));
             } else if let Some(mut report) = own_reports.next() {
                 report.summary = report.credential.as_ref().map(summary);
                 reports.push(report);
