@@ -57,6 +57,72 @@ fn issued_csv(out: &Path) -> Vec<(String, String)> {
 }
 
 #[test]
+fn records_that_differ_only_outside_ascii_get_their_own_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
+    init(&dir);
+    let csv = registry(2)
+        .replace("R-000000,", "Р-0001,")
+        .replace("R-000001,", "Ж-0001,");
+    let input = tmp.path().join("cyrillic.csv");
+    std::fs::write(&input, csv).unwrap();
+    let batch = |input: &Path| {
+        run(&[
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(input),
+            "--out",
+            s(&out),
+            "--at",
+            AT,
+        ])
+    };
+    let done = batch(&input);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let ids = issued_csv(&out);
+    assert_eq!(ids.len(), 2);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let image = out.join(propusk_issuer::image_name(&ids[0].0));
+        assert_eq!(
+            (mode(&image), mode(&out.join("issued.csv"))),
+            (0o600, 0o600)
+        );
+    }
+    // Each image holds its own record's credential (both used to be written to `_-0001.png`).
+    for (record, id) in &ids {
+        let image = out.join(propusk_issuer::image_name(record));
+        let text = propusk_qr::read_qr_file(&image).unwrap();
+        let decoded = propusk_spec::decode(&text).unwrap();
+        assert_eq!(&decoded.unverified_claims().id.to_string(), id, "{record}");
+    }
+    // Two ids that only a case-insensitive file system confuses: refused before anything is
+    // issued or written, naming both.
+    let clash = tmp.path().join("clash.csv");
+    std::fs::write(
+        &clash,
+        registry(2)
+            .replace("R-000000,", "A-1,")
+            .replace("R-000001,", "a-1,"),
+    )
+    .unwrap();
+    let refused = batch(&clash);
+    assert_eq!(refused.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("`A-1` and `a-1`"));
+    assert!(!out.join("A-1.png").exists() && !out.join("a-1.png").exists());
+}
+
+#[test]
 fn the_same_csv_twice_gives_the_same_credentials() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));

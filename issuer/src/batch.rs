@@ -3,14 +3,14 @@
 //! at any moment and run again issues nothing twice and loses nothing. Bad rows are reported by
 //! line number; the good ones go through.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use propusk_input::Row;
+use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
-use propusk_trust_list::write_atomically;
 
 use crate::error::IssuerError;
-use crate::issuer::Issuer;
+use crate::issuer::{Issuer, private_file, restrict};
 use crate::records::Issued;
 
 /// Rows committed together.
@@ -49,27 +49,62 @@ impl BatchReport {
     }
 }
 
-/// The file name of a record's QR image: the record id with every character outside
-/// `[A-Za-z0-9._-]` replaced by `_`, and `.png`.
+/// The file name of a record's QR image. A record id of ASCII letters, digits, `.`, `_` and `-`
+/// (not starting with `.`, at most 100 characters) is its own name: `R-0001.png`. Any other id
+/// keeps those characters, `_` for the others (and for a leading `.`), and takes `~` and the first 40 bits of the SHA-256
+/// of the id: `Р-0001` → `_-0001~1c4a0e9b7f.png`. `~` stands only there, so two records share a
+/// name only if their hashes do, which [`Issuer::issue_batch`] checks before writing any image.
 pub fn image_name(record_id: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !record_id.is_empty()
+        && record_id.len() <= 100
+        && !record_id.starts_with('.')
+        && record_id.chars().all(plain)
+    {
+        return format!("{record_id}.png");
+    }
     let safe: String = record_id
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+        .take(60)
+        .enumerate()
+        .map(|(i, c)| {
+            if plain(c) && (i, c) != (0, '.') {
                 c
             } else {
                 '_'
             }
         })
         .collect();
-    format!("{safe}.png")
+    let digest = propusk_trust_list::sha256_hex(record_id.as_bytes());
+    format!("{safe}~{}.png", &digest[..10])
+}
+
+/// Refuses a batch in which two records would write one image file (names compared without
+/// case, as some file systems do), naming both.
+fn distinct_image_names(rows: &[Row]) -> Result<(), IssuerError> {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for record in rows.iter().filter_map(|r| r.record_id.as_deref()) {
+        let name = image_name(record);
+        match seen.insert(name.to_lowercase(), record) {
+            Some(other) if other != record => {
+                return Err(InputError::field(
+                    "record_id",
+                    format!("`{other}` and `{record}` would share the QR image file {name}"),
+                )
+                .into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl Issuer {
     /// Issues every good row at `now`: chunk by chunk, each chunk in one transaction; then,
     /// with `images`, a QR PNG per record into `out` (written whole or not at all, and written
     /// again by a rerun when missing); then `issued.csv` (`record_id,credential_id`, one row per
-    /// record in input order, rewritten whole). `progress` hears the rows done so far.
+    /// record in input order, rewritten whole). Images and `issued.csv` are owner-only.
+    /// `progress` hears the rows done so far.
     pub fn issue_batch(
         &mut self,
         rows: &[Row],
@@ -79,12 +114,15 @@ impl Issuer {
         mut progress: impl FnMut(usize),
     ) -> Result<BatchReport, IssuerError> {
         let started = std::time::Instant::now();
+        if images {
+            distinct_image_names(rows)?;
+        }
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer()?;
         let mut report = BatchReport::default();
         let mut done: Vec<Issued> = Vec::with_capacity(rows.len());
         // The first line of each record id; a later line with the same id is a bad row.
-        let mut first_line = std::collections::HashMap::new();
+        let mut first_line = HashMap::new();
         for row in rows {
             if let Some(record) = &row.record_id {
                 first_line.entry(record.clone()).or_insert(row.line);
@@ -143,7 +181,7 @@ impl Issuer {
             progress(report.issued + report.existing + report.bad.len());
         }
         let path: PathBuf = out.join("issued.csv");
-        write_atomically(&path, &issued_csv(&done)).map_err(|e| IssuerError::io(&path, e))?;
+        private_file(&path, &issued_csv(&done))?;
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -172,12 +210,40 @@ fn issued_csv(done: &[Issued]) -> Vec<u8> {
 fn write_image(path: &Path, png: &[u8]) -> Result<(), IssuerError> {
     let tmp = path.with_extension("png.tmp");
     std::fs::write(&tmp, png).map_err(|e| IssuerError::io(&tmp, e))?;
+    // A QR image is a person's credential: the owner's alone.
+    restrict(&tmp, 0o600)?;
     std::fs::rename(&tmp, path).map_err(|e| IssuerError::io(path, e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_record_has_its_own_image_file() {
+        assert_eq!(image_name("R-0001"), "R-0001.png");
+        let (cyrillic, other) = (image_name("Р-0001"), image_name("Ж-0001"));
+        assert_ne!(cyrillic, other);
+        assert!(
+            cyrillic.starts_with("_-0001~") && cyrillic.ends_with(".png"),
+            "{cyrillic}"
+        );
+        for odd in ["", ".hidden", "../up", "a/b", "x~y", &"r".repeat(101)] {
+            let name = image_name(odd);
+            assert!(
+                name.contains('~') && !name.contains('/') && !name.starts_with('.'),
+                "{odd:?} → {name}"
+            );
+        }
+        let row = |id: &str| Row {
+            line: 2,
+            record_id: Some(id.into()),
+            request: Err(InputError::Missing("x".into())),
+        };
+        assert!(distinct_image_names(&[row("R-1"), row("R-2"), row("R-1")]).is_ok());
+        let clash = distinct_image_names(&[row("R-1"), row("r-1")]);
+        assert!(clash.is_err_and(|e| e.to_string().contains("`R-1` and `r-1`")));
+    }
 
     #[test]
     fn issued_csv_quotes_what_needs_quoting() {

@@ -37,20 +37,20 @@ impl std::fmt::Debug for Issuer {
 }
 
 /// Writes `path` readable and writable by the owner only.
-fn private_file(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
+pub(crate) fn private_file(path: &Path, bytes: &[u8]) -> Result<(), IssuerError> {
     write_atomically(path, bytes).map_err(|e| IssuerError::io(path, e))?;
     restrict(path, 0o600)
 }
 
 #[cfg(unix)]
-fn restrict(path: &Path, mode: u32) -> Result<(), IssuerError> {
+pub(crate) fn restrict(path: &Path, mode: u32) -> Result<(), IssuerError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .map_err(|e| IssuerError::io(path, e))
 }
 
 #[cfg(not(unix))]
-fn restrict(_path: &Path, _mode: u32) -> Result<(), IssuerError> {
+pub(crate) fn restrict(_path: &Path, _mode: u32) -> Result<(), IssuerError> {
     Ok(())
 }
 
