@@ -106,12 +106,13 @@ impl CliError {
     }
 }
 
-/// The exit code of `verify`: the worst verdict decides (0 valid, 1 invalid, 2 cannot tell).
+/// The exit code of `verify`: the worst verdict decides (0 valid, 1 invalid, 2 cannot tell);
+/// nothing verified at all is not "valid" (a door must not open on an empty queue): 2.
 pub fn verdict_exit(verdicts: impl IntoIterator<Item = Verdict>) -> u8 {
     match Verdict::worst(verdicts) {
+        Some(Verdict::Valid) => EXIT_OK,
         Some(Verdict::Invalid) => EXIT_INVALID,
-        Some(Verdict::Unknown) => EXIT_UNKNOWN,
-        Some(Verdict::Valid) | None => EXIT_OK,
+        Some(Verdict::Unknown) | None => EXIT_UNKNOWN,
     }
 }
 

@@ -204,5 +204,8 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
     let verdicts = session.answer_lines(std::io::BufReader::new(std::io::stdin()), |reports| {
         print(&session, reports, args)
     })?;
+    if verdicts.is_empty() {
+        eprintln!("propusk: nothing to verify: the input was empty");
+    }
     Ok(verdict_exit(verdicts))
 }

@@ -500,6 +500,45 @@ fn texts_and_images_are_answered_in_the_order_given() {
 }
 
 #[test]
+fn a_scanner_queue_never_reads_as_valid_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let (store, text, _) = synced_with_qr(tmp.path(), &issuer);
+    let run = |stdin: &[u8]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_propusk"))
+            .args([
+                "verify",
+                "--json",
+                "--at",
+                "2021-07-01T00:00:00Z",
+                "--store",
+            ])
+            .arg(&store)
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // `scan | propusk verify - && open_door`: an empty queue must not open the door.
+    assert_eq!(run(b"").status.code(), Some(2));
+    // A line of invalid UTF-8 is answered, and the lines after it too.
+    let mut input = b"\xff\xfe\n".to_vec();
+    input.extend_from_slice(text.as_bytes());
+    input.push(b'\n');
+    let out = run(&input);
+    let lines = json_lines(&out);
+    assert_eq!(
+        (lines[0]["reason"].as_str(), lines[1]["verdict"].as_str()),
+        (Some("not_a_credential"), Some("valid"))
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn deltas_carry_only_the_change() {
     let tmp = tempfile::tempdir().unwrap();
     let issuer = Issuer::new();

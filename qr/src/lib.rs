@@ -52,11 +52,14 @@ pub fn read_qr_file(path: &Path) -> Result<String, ScanError> {
         path: path.display().to_string(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_FILE_LEN {
-        return Err(ScanError::TooLarge);
-    }
-    read_qr(&std::fs::read(path).map_err(io)?)
+    // The cap counts the bytes read, whatever the file is: a device or a pipe has no length.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path).map_err(io)?, MAX_FILE_LEN + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    read_qr(&bytes)
 }
 
 /// Reads the QR code in PNG or JPEG bytes.

@@ -112,6 +112,12 @@ fn what_is_not_a_readable_code() {
         matches!(refused, Err(ScanError::TooLarge | ScanError::NotAnImage(_))),
         "{refused:?}"
     );
+    // A device without end (its metadata says 0 bytes): refused after the cap, not read forever.
+    #[cfg(unix)]
+    assert!(matches!(
+        propusk_qr::read_qr_file(std::path::Path::new("/dev/zero")),
+        Err(ScanError::TooLarge)
+    ));
 }
 
 #[test]

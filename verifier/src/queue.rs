@@ -12,9 +12,45 @@ use crate::session::Session;
 
 /// Lines verified together at most.
 pub const QUEUE_BATCH: usize = 256;
+/// The longest line read whole (a link with an EU certificate is a few kilobytes): the rest of a
+/// longer line is skipped, and what was read is answered (as not a credential, or corrupt).
+pub const MAX_LINE: usize = 64 << 10;
+
+/// The next line of `input` without its `\n` or `\r\n`, at most [`MAX_LINE`] bytes of it, as text
+/// (invalid UTF-8 replaced, so it is answered rather than ending the queue); `None` at the end.
+fn next_line(input: &mut impl BufRead) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    let mut any = false;
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            break;
+        }
+        any = true;
+        let (chunk, done) = match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => (&buffer[..at], at + 1),
+            None => (buffer, buffer.len()),
+        };
+        let room = MAX_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let ended = done > chunk.len();
+        input.consume(done);
+        if ended {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+}
 
 impl Session {
-    /// Answers every line of `lines` (one credential each; a trailing `\r` is dropped), calling
+    /// Answers every line of `lines` (one credential each; a trailing `\r` is dropped, invalid
+    /// UTF-8 is answered like any other text, a line is read up to [`MAX_LINE`]), calling
     /// `answer` with each batch of reports in line order as soon as it is verified; returns every
     /// verdict. Stops at the first error of `lines` or of `answer`.
     pub fn answer_lines<E: From<std::io::Error>>(
@@ -24,7 +60,10 @@ impl Session {
     ) -> Result<Vec<Verdict>, E> {
         let (tx, rx) = mpsc::sync_channel::<std::io::Result<String>>(4 * QUEUE_BATCH);
         std::thread::spawn(move || {
-            for line in lines.lines() {
+            let mut lines = lines;
+            loop {
+                let line = next_line(&mut lines).transpose();
+                let Some(line) = line else { break };
                 let failed = line.is_err();
                 if tx.send(line).is_err() || failed {
                     break;
@@ -39,9 +78,6 @@ impl Session {
                     Ok(line) => batch.push(line?),
                     Err(_) => break,
                 }
-            }
-            for line in &mut batch {
-                line.truncate(line.trim_end_matches(['\r', '\n']).len());
             }
             let reports = self.verify_queue(&batch);
             answer(&reports)?;
@@ -85,6 +121,33 @@ mod tests {
         assert_eq!(answered[1], Some(Reason::Corrupt));
         assert_eq!(answered[998], Some(Reason::NotACredential));
         assert!(batches >= 1_000 / QUEUE_BATCH, "{batches} batches");
+        Ok(())
+    }
+
+    #[test]
+    fn odd_lines_are_answered_and_the_queue_goes_on() -> Result<(), std::io::Error> {
+        let at = Timestamp::from_unix(1_700_000_000).ok_or(std::io::ErrorKind::Other)?;
+        let session = Session::without_trust_data(at);
+        let mut input = b"\xff\xfe not text\n".to_vec();
+        input.extend(std::iter::repeat_n(b'A', 3 * MAX_LINE));
+        input.extend_from_slice(b"\nPR1:0\r\nlast line without an end");
+        let mut answered = Vec::new();
+        session.answer_lines(Cursor::new(input), |reports| {
+            answered.extend(reports.iter().map(|r| r.reason));
+            Ok::<_, std::io::Error>(())
+        })?;
+        assert_eq!(
+            answered,
+            [
+                Some(Reason::NotACredential),
+                Some(Reason::Corrupt),
+                Some(Reason::Corrupt),
+                Some(Reason::NotACredential)
+            ]
+        );
+        let mut line = Cursor::new(vec![b'x'; 2 * MAX_LINE]);
+        assert_eq!(next_line(&mut line)?.map(|l| l.len()), Some(MAX_LINE));
+        assert_eq!(next_line(&mut line)?, None);
         Ok(())
     }
 }
