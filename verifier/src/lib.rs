@@ -63,6 +63,6 @@ pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{TrustView, render, summary, to_json, to_text};
 pub use propusk_trust_list::Lang;
-pub use queue::QUEUE_BATCH;
+pub use queue::{MAX_LINE, QUEUE_BATCH};
 pub use session::{Input, Session, verify_all};
 pub use store::{BundleMeta, STORE_FILE, Store, SyncOutcome};
