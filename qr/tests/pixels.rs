@@ -151,3 +151,37 @@ fn terminal_blocks_hold_every_module() {
     });
     assert_eq!(read_qr(&encode(&img, ImageFormat::Png)).unwrap(), TEXT);
 }
+
+/// Images made to stall a reader: a page of QR finder patterns (every triple a candidate code)
+/// and a large field of noise. Each is answered as unreadable within the reading budget instead
+/// of keeping the reader busy for minutes.
+#[test]
+fn images_made_to_stall_the_reader_are_answered_in_bounded_time() {
+    let side = 1024u32;
+    let finders = GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x / 4) % 8, (y / 4) % 8);
+        let ring = mx
+            .min(6u32.saturating_sub(mx))
+            .min(my.min(6u32.saturating_sub(my)));
+        Luma([if mx < 7 && my < 7 && ring != 1 {
+            0
+        } else {
+            255
+        }])
+    });
+    let answer = read_qr(&encode(&finders, ImageFormat::Png));
+    assert!(
+        matches!(answer, Err(ScanError::Budget | ScanError::NoCode)),
+        "{answer:?}"
+    );
+    let mut seed = 7u64;
+    let noise = GrayImage::from_fn(4096, 4096, |_, _| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        Luma([if seed >> 63 == 1 { 255 } else { 0 }])
+    });
+    let answer = propusk_qr::read_qr_luma(noise.into_raw(), 4096, 4096);
+    assert!(
+        matches!(answer, Err(ScanError::Budget | ScanError::NoCode)),
+        "{answer:?}"
+    );
+}

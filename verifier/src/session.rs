@@ -119,7 +119,7 @@ impl Session {
         let reason = match e {
             ScanError::Io { .. } => Reason::UnreadableFile,
             ScanError::TooLarge => Reason::ImageTooLarge,
-            ScanError::NoCode => Reason::NoQrCode,
+            ScanError::NoCode | ScanError::Budget => Reason::NoQrCode,
             // NotAnImage, and whatever the reader may name in the future.
             _ => Reason::NotAnImage,
         };
