@@ -160,13 +160,54 @@ fn sync_over_http_and_the_operator_api() {
     assert_eq!(code, Some(0));
     assert!(out.contains("already up to date: sequence 3"), "{out}");
 
+    // A revocation published from the command line while the server runs: one issuer has one
+    // current publication, whoever made it, and the server serves it (within its refresh).
+    let second_id = second["id"].as_str().unwrap();
+    for args in [
+        vec!["issuer", "revoke", "--dir", s(&dir), second_id],
+        vec![
+            "issuer",
+            "publish",
+            "--dir",
+            s(&dir),
+            "--out",
+            s(&tmp.path().join("usb")),
+        ],
+    ] {
+        let out = propusk_with(&args, "", &[PASS]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut synced = String::new();
+    for _ in 0..20 {
+        let (code, out, err) = sync(&store, &url);
+        assert_eq!(code, Some(0), "{err}");
+        synced = out;
+        if synced.contains("3 → 4") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(synced.contains("3 → 4"), "{synced}");
+    assert_eq!(
+        verdict(&store, second_text, None),
+        ("invalid".into(), Some("revoked".into()))
+    );
+
     // The server goes away: the verifier says so and keeps what it has.
     drop(server);
     let (code, _, err) = sync(&store, &url);
     assert_eq!(code, Some(69), "{err}");
     assert!(
-        err.contains("keeping the trust data in force (sequence 3"),
+        err.contains("keeping the trust data in force (sequence 4"),
         "{err}"
     );
-    assert_eq!(verdict(&store, second_text, None), ("valid".into(), None));
+    assert_eq!(
+        verdict(&store, first_text, None),
+        ("invalid".into(), Some("revoked".into()))
+    );
 }

@@ -7,7 +7,10 @@ use std::path::Path;
 use propusk_eudcc::SignerCertificate;
 use propusk_input::InputError;
 use propusk_spec::{CredentialType, Timestamp};
-use propusk_trust_list::{BundleContent, EuSigner, RevocationSet, TrustedKey, write_dir};
+use propusk_trust_list::{
+    BundleContent, EuSigner, PublishError, RevocationSet, TrustedKey, sign_publication,
+    write_publication,
+};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
@@ -21,13 +24,14 @@ pub const HARD_EXPIRY_S: i64 = 30 * 86_400;
 pub const DELTAS_KEPT: usize = 7;
 
 impl Issuer {
-    /// Builds the trust bundle of `now` and writes it, with deltas from recent publications and
-    /// the signed index, into `out`. The sequence is reserved, the files written and the
-    /// publication recorded in one transaction: two publishers never share a sequence.
+    /// Builds the trust bundle of `now`, signs it with deltas from recent publications and the
+    /// index, and records it — sequence, content and signed files — in one transaction, so two
+    /// publishers never share a sequence and every server serves the newest publication; then
+    /// writes the files into `out`.
     pub fn publish(&mut self, out: &Path, now: Timestamp) -> Result<Published, IssuerError> {
         let root_key = self.root_key()?;
         let root = self.unseal(&root_key)?;
-        self.in_transaction(|issuer| {
+        let (publication, count) = self.in_transaction(|issuer| {
             let sequence = issuer.store.next_publication_sequence()?;
             let revoked = issuer.store.revoked_unexpired(now)?;
             let count = revoked.len() as u64;
@@ -48,24 +52,30 @@ impl Issuer {
                 .iter()
                 .filter_map(|bytes| ciborium::from_reader(bytes.as_slice()).ok())
                 .collect();
-            let written = write_dir(out, &content, &previous, &root_key.key_id, &|d| {
-                root.sign(d)
-            })?;
+            let publication =
+                sign_publication(&content, &previous, &root_key.key_id, &|d| root.sign(d))
+                    .map_err(PublishError::from)?;
             let mut encoded = Vec::new();
             ciborium::into_writer(&content, &mut encoded)
                 .map_err(|_| StoreError::Corrupt("a bundle that does not encode"))?;
-            issuer.store.insert_publication(sequence, now, &encoded)?;
+            issuer
+                .store
+                .insert_publication(sequence, now, &encoded, &publication.files)?;
             issuer.audit(
                 now,
                 AuditOp::Publish,
                 &format!("sequence {sequence}, {count} revoked, to {}", out.display()),
             )?;
-            Ok(Published {
-                sequence,
-                bundle: written.bundle,
-                deltas_from: written.index.deltas.iter().map(|d| d.from).collect(),
-                revoked: count,
-            })
+            Ok((publication, count))
+        })?;
+        // The database holds the publication first (every server serves it from there); the
+        // files follow, each whole or not at all.
+        let written = write_publication(out, &publication)?;
+        Ok(Published {
+            sequence: publication.index.sequence,
+            bundle: written.bundle,
+            deltas_from: publication.index.deltas.iter().map(|d| d.from).collect(),
+            revoked: count,
         })
     }
 

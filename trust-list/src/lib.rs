@@ -78,8 +78,8 @@ pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use publish::{
-    DirError, INDEX_FILE, PublishError, Written, format_public_key, parse_public_key, read_index,
-    read_named, write_atomically, write_dir,
+    DirError, INDEX_FILE, Publication, PublishError, Written, format_public_key, parse_public_key,
+    read_index, read_named, sign_publication, write_atomically, write_dir, write_publication,
 };
 pub use reason::{Reason, UnknownReason};
 pub use revocation::{

@@ -52,26 +52,28 @@ pub struct Written {
     pub index: Index,
 }
 
-/// Signs the bundle, a delta from each of the `previous` bundles that a delta can express, and
-/// the index with the root key, and writes them into `dir`. The index is written last, so a
-/// reader sees the old or the new state whole.
-pub fn write_dir(
-    dir: &Path,
+/// One publication's signed files in memory, ready to be kept or served: the bundle, a delta
+/// from each earlier bundle a delta can express, and the signed index, last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// The index, naming the bundle and every delta.
+    pub index: Index,
+    /// File names and bytes; [`INDEX_FILE`] is the last.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Signs the bundle of `content`, a delta from each of the `previous` bundles that a delta can
+/// express, and the index, with the root key (through `sign`).
+pub fn sign_publication(
     content: &BundleContent,
     previous: &[BundleContent],
     root_key_id: &KeyId,
     sign: &dyn Fn(&[u8]) -> [u8; 64],
-) -> Result<Written, PublishError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PublishError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+) -> Result<Publication, TrustError> {
     let bytes = sign_bundle(content, root_key_id, sign)?;
     let digest = sha256_hex(&bytes);
     let name = format!("bundle-{:010}-{}.cbor", content.sequence, &digest[..16]);
-    let path = dir.join(&name);
-    write_atomically(&path, &bytes).map_err(io(&path))?;
+    let mut files = vec![(name.clone(), bytes)];
     let mut deltas = Vec::new();
     for old in previous {
         let Some(delta) = Delta::between(old, content)? else {
@@ -85,8 +87,7 @@ pub fn write_dir(
             content.sequence,
             &sha256[..16]
         );
-        let delta_path = dir.join(&file);
-        write_atomically(&delta_path, &bytes).map_err(io(&delta_path))?;
+        files.push((file.clone(), bytes));
         deltas.push(IndexDelta {
             from: old.sequence,
             file,
@@ -101,13 +102,51 @@ pub fn write_dir(
         full_sha256: digest,
         deltas,
     };
-    let index_path = dir.join(INDEX_FILE);
-    write_atomically(&index_path, &sign_index(&index, root_key_id, sign)?)
-        .map_err(io(&index_path))?;
+    files.push((
+        INDEX_FILE.to_owned(),
+        sign_index(&index, root_key_id, sign)?,
+    ));
+    Ok(Publication { index, files })
+}
+
+/// Writes a publication's files into `dir`, each through a temporary file and a rename, the index
+/// last, so a reader sees the old or the new state whole; temporary files a killed writer left
+/// behind are removed first.
+pub fn write_publication(dir: &Path, publication: &Publication) -> Result<Written, PublishError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PublishError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        if entry.path().extension().is_some_and(|e| e == "tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    for (name, bytes) in &publication.files {
+        let path = dir.join(name);
+        write_atomically(&path, bytes).map_err(io(&path))?;
+    }
     Ok(Written {
-        bundle: path,
-        index,
+        bundle: dir.join(&publication.index.full),
+        index: publication.index.clone(),
     })
+}
+
+/// Signs the bundle, a delta from each of the `previous` bundles that a delta can express, and
+/// the index with the root key, and writes them into `dir` (see [`sign_publication`] and
+/// [`write_publication`]).
+pub fn write_dir(
+    dir: &Path,
+    content: &BundleContent,
+    previous: &[BundleContent],
+    root_key_id: &KeyId,
+    sign: &dyn Fn(&[u8]) -> [u8; 64],
+) -> Result<Written, PublishError> {
+    write_publication(
+        dir,
+        &sign_publication(content, previous, root_key_id, sign)?,
+    )
 }
 
 /// A public key as text: base64url without padding of its 32 bytes (as `key list --json` and

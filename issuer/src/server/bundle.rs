@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,32 +22,37 @@ pub(crate) struct Served {
 }
 
 impl AppState {
-    /// Loads the files of the published directory for serving.
-    pub(crate) fn reload(&self) -> Result<(), IssuerError> {
-        let mut files = HashMap::new();
-        let entries =
-            std::fs::read_dir(&self.published).map_err(|e| IssuerError::io(&self.published, e))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".cbor") {
-                continue;
-            }
-            let bytes =
-                std::fs::read(entry.path()).map_err(|e| IssuerError::io(&entry.path(), e))?;
-            let etag = format!("\"{}\"", &sha256_hex(&bytes)[..32]);
-            files.insert(
-                name.clone(),
-                Served {
-                    bytes: Arc::new(bytes),
-                    etag,
+    /// Serves the newest publication in the store when it is newer than the one served: made by
+    /// this server, by `propusk issuer publish`, or by another server on the same database.
+    pub(crate) fn refresh(&self) -> Result<(), IssuerError> {
+        let Some(newest) = self.lookup.latest_publication()? else {
+            return Ok(());
+        };
+        if newest <= self.serving.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let files: HashMap<String, Served> = self
+            .lookup
+            .publication_files(newest)?
+            .into_iter()
+            .map(|(name, bytes)| {
+                let served = Served {
+                    etag: format!("\"{}\"", &sha256_hex(&bytes)[..32]),
                     immutable: name != INDEX_FILE,
-                },
-            );
+                    bytes: Arc::new(bytes),
+                };
+                (name, served)
+            })
+            .collect();
+        if !files.contains_key(INDEX_FILE) {
+            return Ok(());
         }
         *self
             .files
             .write()
             .map_err(|_| IssuerError::Server("the files' lock is poisoned".into()))? = files;
+        self.serving.store(newest, Ordering::Release);
+        tracing::info!(sequence = newest, "serving the newest publication");
         Ok(())
     }
 }

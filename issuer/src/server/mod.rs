@@ -12,7 +12,9 @@ mod portal;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
@@ -30,6 +32,9 @@ use limiter::Limiter;
 pub const PUBLISHED_DIR: &str = "published";
 /// Portal lookups a client may make in a burst, and per minute after it, by default.
 pub const PORTAL_RATE: u32 = 30;
+/// How often a server looks for a newer publication in the store (made by `issuer publish` or
+/// another server).
+pub const REFRESH: Duration = Duration::from_secs(2);
 
 /// The server's shared state.
 pub struct AppState {
@@ -39,6 +44,8 @@ pub struct AppState {
     token: String,
     published: PathBuf,
     files: RwLock<std::collections::HashMap<String, Served>>,
+    /// The sequence of the publication served.
+    serving: AtomicU64,
     limiter: Mutex<Limiter>,
 }
 
@@ -55,7 +62,7 @@ pub(crate) fn now() -> Timestamp {
 
 impl AppState {
     /// State for an unlocked issuer in `dir`: reads the operator token, publishes the current
-    /// trust data into `dir/published` and loads it for serving. `portal_rate` is the portal
+    /// trust data (into the store, and `dir/published`) and serves it. `portal_rate` is the portal
     /// lookups a client may make in a burst and per minute (0: no limit, for load tests).
     pub fn new(dir: &Path, issuer: Issuer, portal_rate: u32) -> Result<Arc<Self>, IssuerError> {
         let token_path = dir.join(TOKEN_FILE);
@@ -72,6 +79,7 @@ impl AppState {
             token,
             published: dir.join(PUBLISHED_DIR),
             files: RwLock::new(std::collections::HashMap::new()),
+            serving: AtomicU64::new(0),
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
         });
         state.republish()?;
@@ -84,10 +92,10 @@ impl AppState {
             .map_err(|_| IssuerError::Server("the issuer lock is poisoned".into()))
     }
 
-    /// Publishes the current state and reloads the files served.
+    /// Publishes the current state (into the store, and `dir/published`) and serves it.
     fn republish(&self) -> Result<(), IssuerError> {
         self.issuer()?.publish(&self.published, now())?;
-        self.reload()
+        self.refresh()
     }
 }
 
@@ -152,6 +160,18 @@ pub async fn serve_listener(
     listener
         .set_nonblocking(true)
         .map_err(|e| IssuerError::Server(e.to_string()))?;
+    // One issuer has one current publication, whoever made it: look for a newer one now and then.
+    let watched = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(REFRESH);
+        loop {
+            every.tick().await;
+            let state = watched.clone();
+            if let Err(e) = blocking(move || Ok(state.refresh()?)).await {
+                tracing::warn!(error = ?e, "cannot look for a newer publication");
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::from_std(listener)
         .map_err(|e| IssuerError::Server(e.to_string()))?;
     axum::serve(

@@ -158,12 +158,14 @@ pub trait Store: Send {
     /// Inside a transaction: the next publication sequence, reserved until the transaction
     /// ends.
     fn next_publication_sequence(&mut self) -> Result<u64, StoreError>;
-    /// Records a publication's content (CBOR) under its sequence.
+    /// Records a publication under its sequence: its content (CBOR, to make deltas from) and
+    /// its signed files (to serve). Files of publications older than the two newest may go.
     fn insert_publication(
         &mut self,
         sequence: u64,
         issued_at: Timestamp,
         content: &[u8],
+        files: &[(String, Vec<u8>)],
     ) -> Result<(), StoreError>;
     /// The contents of the newest `n` publications, newest first.
     fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError>;
@@ -181,4 +183,8 @@ pub trait Store: Send {
 pub trait Lookup: Send + Sync {
     /// The credential with this id.
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError>;
+    /// The newest publication's sequence, when there is one.
+    fn latest_publication(&self) -> Result<Option<u64>, StoreError>;
+    /// The signed files of a publication (empty when they are no longer kept).
+    fn publication_files(&self, sequence: u64) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }

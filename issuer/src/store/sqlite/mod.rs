@@ -323,12 +323,23 @@ impl Store for SqliteStore {
         sequence: u64,
         issued_at: Timestamp,
         content: &[u8],
+        files: &[(String, Vec<u8>)],
     ) -> Result<(), StoreError> {
         let sequence =
             i64::try_from(sequence).map_err(|_| StoreError::Corrupt("a sequence out of range"))?;
         self.conn.execute(
             "INSERT INTO publications (sequence, issued_at, content) VALUES (?1, ?2, ?3)",
             params![sequence, issued_at.unix(), content],
+        )?;
+        for (name, bytes) in files {
+            self.conn.execute(
+                "INSERT INTO publication_files (sequence, name, bytes) VALUES (?1, ?2, ?3)",
+                params![sequence, name, bytes],
+            )?;
+        }
+        self.conn.execute(
+            "DELETE FROM publication_files WHERE sequence < ?1 - 1",
+            [sequence],
         )?;
         Ok(())
     }

@@ -47,4 +47,24 @@ impl Lookup for ReadPool {
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
         self.with(|conn| select_credential(conn, "id", &id.to_string()))
     }
+
+    fn latest_publication(&self) -> Result<Option<u64>, StoreError> {
+        self.with(|conn| {
+            let last: Option<i64> =
+                conn.query_row("SELECT max(sequence) FROM publications", [], |r| r.get(0))?;
+            last.map(|s| u64::try_from(s).map_err(|_| StoreError::Corrupt("a negative sequence")))
+                .transpose()
+        })
+    }
+
+    fn publication_files(&self, sequence: u64) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let sequence =
+            i64::try_from(sequence).map_err(|_| StoreError::Corrupt("a sequence out of range"))?;
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT name, bytes FROM publication_files WHERE sequence = ?1")?;
+            let rows = stmt.query_map([sequence], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
 }

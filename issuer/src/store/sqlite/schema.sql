@@ -51,3 +51,11 @@ CREATE TABLE IF NOT EXISTS publications (
     issued_at INTEGER NOT NULL,
     content BLOB NOT NULL
 );
+-- The signed files of the newest publications, so that every server of this issuer serves the
+-- current one, whoever made it.
+CREATE TABLE IF NOT EXISTS publication_files (
+    sequence INTEGER NOT NULL REFERENCES publications (sequence),
+    name TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (sequence, name)
+);
