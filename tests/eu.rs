@@ -243,6 +243,75 @@ fn eu_certificates_verify_against_their_signers() {
         String::from_utf8_lossy(&out.stdout)
     );
 
+    // Shown together with a Propusk credential, the EU certificate must name the same person
+    // (Latin names and date of birth), as two Propusk credentials must.
+    let test_for = |family: &str, latin: &str, given: &str, given_latin: &str, dob: &str| {
+        let json = format!(
+            r#"{{"type": "test", "holder": {{"family_name": "{family}",
+                "family_name_latin": "{latin}", "given_name": "{given}",
+                "given_name_latin": "{given_latin}", "birth_date": "{dob}",
+                "document": {{"kind": "foreign", "number": "C01X00T47"}}}},
+              "test": {{"kind": "pcr", "sampled_at": "2021-06-01T10:00:00Z",
+                "result": "negative", "center": "Lab", "country": "RU"}}}}"#
+        );
+        let input = tmp.path().join("test.json");
+        std::fs::write(&input, json).unwrap();
+        let out = common::propusk_with(
+            &[
+                "issuer",
+                "issue",
+                "--dir",
+                iss.to_str().unwrap(),
+                "--input",
+                input.to_str().unwrap(),
+                "--at",
+                "2021-06-01T12:00:00Z",
+            ],
+            "",
+            &pass,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let together = |propusk_text: &str| {
+        let out = propusk(
+            &[
+                "verify",
+                "--store",
+                store.to_str().unwrap(),
+                "--json",
+                "--at",
+                clock,
+                text,
+                propusk_text,
+            ],
+            "",
+        );
+        let reasons: Vec<Value> = json_lines(&out)
+            .iter()
+            .map(|v| v["reason"].clone())
+            .collect();
+        (out.status.code(), reasons)
+    };
+    let same = test_for("Мустерманн", "MUSTERMANN", "Эрика", "ERIKA", "1964-08-12");
+    assert_eq!(together(&same), (Some(0), vec![Value::Null, Value::Null]));
+    let other = test_for("Петрова", "PETROVA", "Эрика", "ERIKA", "1964-08-12");
+    assert_eq!(
+        together(&other),
+        (
+            Some(1),
+            vec![
+                Value::from("holder_mismatch"),
+                Value::from("holder_mismatch")
+            ]
+        )
+    );
+
     // Past the trust data's hard expiry (published 2021-05-30, 30 days; here 101 days later) the
     // bundle's EU signers vouch for nothing, as for Propusk's own keys: cannot tell, exit 2.
     let late = "2021-09-08T00:00:00Z";

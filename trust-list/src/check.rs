@@ -8,6 +8,7 @@ use propusk_spec::{
 use serde::Serialize;
 
 use crate::bundle::{Bundle, TrustState};
+use crate::person::Person;
 use crate::reason::Reason;
 use crate::revocation::Revoked;
 
@@ -108,8 +109,11 @@ pub struct Report {
     pub key_id: Option<KeyId>,
     /// What is shown of the holder, only when the signature verified.
     pub holder: Option<HolderView>,
-    /// The verified credential itself (kept for cross-checks between credentials; never shown).
+    /// The verified credential itself (kept for the caller; never shown).
     pub credential: Option<Credential>,
+    /// Whom it names, once its signature verified (for the cross-check of credentials shown
+    /// together; never shown).
+    pub person: Option<Person>,
     /// Until when it is valid: the earlier of its expiry claim and the rule set's end.
     pub valid_until: Option<Timestamp>,
     /// What it certifies, in words for a person (product, dose, date, country...).
@@ -132,6 +136,7 @@ impl Report {
             key_id: None,
             holder: None,
             credential: None,
+            person: None,
             valid_until: None,
             summary: None,
             checks: Checks::default(),
@@ -250,6 +255,7 @@ fn judge(
     report.checks.signature = CheckOutcome::Ok;
     let c = verified.credential();
     report.holder = Some(HolderView::of(c));
+    report.person = Some(Person::of(&c.holder));
 
     // safe: verify() found the key by this id a moment ago.
     let key = bundle.trust_list().key(verified.key_id());

@@ -63,6 +63,7 @@ mod check;
 mod delta;
 mod error;
 mod keys;
+mod person;
 mod publish;
 mod reason;
 mod revocation;
@@ -77,6 +78,7 @@ pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check, check_
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
+pub use person::Person;
 pub use publish::{
     DirError, INDEX_FILE, Publication, PublishError, Written, format_public_key, parse_public_key,
     read_index, read_named, sign_publication, write_atomically, write_dir, write_publication,

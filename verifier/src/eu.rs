@@ -3,7 +3,7 @@
 
 use propusk_eudcc::{Hc1Type, SignerCertificate, TrustError};
 use propusk_spec::{CredentialType, KeyId, Timestamp};
-use propusk_trust_list::{CheckOutcome, HolderView, Reason, Report, TrustState, Verdict};
+use propusk_trust_list::{CheckOutcome, HolderView, Person, Reason, Report, TrustState, Verdict};
 
 /// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
 /// certificates: decoding, signature (ES256 or PS256), the signer's window and extended key
@@ -66,6 +66,13 @@ pub fn verify_eu(
         })
         .map(|c| format!("{c}."))
         .collect();
+    let given = name("gnt");
+    report.person = Some(Person::new(
+        &name("fnt"),
+        Some(given.as_str()),
+        None,
+        hc1.certificate["dob"].as_str().unwrap_or(""),
+    ));
     report.holder = Some(HolderView {
         initials: initials.join(" "),
         birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use propusk_eudcc::SignerCertificate;
 use propusk_qr::ScanError;
-use propusk_spec::{Name, Timestamp};
-use propusk_trust_list::{Bundle, Reason, Report, TrustState, Verdict, check_many};
+use propusk_spec::Timestamp;
+use propusk_trust_list::{Bundle, Person, Reason, Report, TrustState, Verdict, check_many};
 
 use crate::error::VerifierError;
 use crate::eu::verify_eu;
@@ -127,28 +127,21 @@ impl Session {
     }
 
     /// Verifies credentials shown together, offline, EU Digital COVID Certificates (`HC1:`)
-    /// among them. They must belong to one person: when two verified credentials disagree on the
-    /// holder (Latin names or date of birth), each of them that would be valid is invalid with
-    /// `holder_mismatch`. Reports are in input order.
+    /// among them. They must belong to one person: when two verified credentials — of either
+    /// kind — disagree on the holder (Latin names or date of birth, see [`Person::matches`]),
+    /// each of them that would be valid is invalid with `holder_mismatch`. Reports are in input
+    /// order.
     pub fn verify(&self, inputs: &[String]) -> Vec<Report> {
         let mut reports = self.verify_each(inputs);
-        let person = |r: &Report| {
-            r.credential.as_ref().map(|c| {
-                let h = &c.holder;
-                let name = |n: Option<&Name>| n.map(|n| n.latin().to_owned());
-                (
-                    h.family_name.latin().to_owned(),
-                    name(h.given_name.as_ref()),
-                    name(h.patronymic.as_ref()),
-                    h.birth_date,
-                )
-            })
-        };
-        let people: Vec<_> = reports.iter().filter_map(person).collect();
-        if people.windows(2).any(|w| w[0] != w[1]) {
+        let people: Vec<&Person> = reports.iter().filter_map(|r| r.person.as_ref()).collect();
+        let one_person = people
+            .iter()
+            .enumerate()
+            .all(|(i, a)| people[i + 1..].iter().all(|b| a.matches(b)));
+        if !one_person {
             for r in reports
                 .iter_mut()
-                .filter(|r| r.credential.is_some() && r.verdict == Verdict::Valid)
+                .filter(|r| r.person.is_some() && r.verdict == Verdict::Valid)
             {
                 r.verdict = Verdict::Invalid;
                 r.reason = Some(Reason::HolderMismatch);
