@@ -241,7 +241,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 .iter()
                 .map(|p| read(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            let ids = Issuer::open(dir)?.import_eu_signers(&files, country, now)?;
+            let ids = unlocked(dir)?.import_eu_signers(&files, country, now)?;
             println!(
                 "EU signers imported: {}; they are published with the next bundle",
                 ids.join(", ")
@@ -252,7 +252,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             let id: CredentialId = id
                 .parse()
                 .map_err(|e| IssuerError::from(InputError::field("credential id", e)))?;
-            let c = Issuer::open(dir)?.revoke(&id, now)?;
+            let c = unlocked(dir)?.revoke(&id, now)?;
             println!(
                 "credential {} ({}) revoked; it enters the revocation list at the next publish",
                 c.id,
@@ -342,7 +342,7 @@ fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
             println!("signing key {} is {}", key.key_id, key.status.as_str());
         }
         KeyOp::Retire { kid } => {
-            Issuer::open(dir)?.retire(kid, now)?;
+            unlocked(dir)?.retire(kid, now)?;
             println!("signing key {kid} retired");
         }
         KeyOp::Compromise { kid, since } => {
@@ -352,7 +352,7 @@ fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
                     .map_err(|e| IssuerError::from(InputError::field("--since", e)))?,
                 None => now,
             };
-            Issuer::open(dir)?.compromise(kid, since, now)?;
+            unlocked(dir)?.compromise(kid, since, now)?;
             println!("signing key {kid} distrusted since {since}");
         }
     }

@@ -279,6 +279,56 @@ fn refusals_say_why() {
     );
     assert_eq!(out.status.code(), Some(77));
     assert!(String::from_utf8_lossy(&out.stderr).contains("passphrase"));
+
+    // Every change of state proves the passphrase: revoking and changing keys with a wrong one
+    // are refused, and change nothing.
+    let issued = run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--at",
+        "2021-06-02T10:00:00Z",
+    ]);
+    let text = String::from_utf8_lossy(&issued.stdout).trim().to_owned();
+    let id = propusk_spec::decode(&text)
+        .unwrap()
+        .unverified_claims()
+        .id
+        .to_string();
+    let keys = String::from_utf8_lossy(&run(&["issuer", "key", "list", "--dir", s(&dir)]).stdout)
+        .into_owned();
+    let kid = keys
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let audit_before = propusk_issuer::Issuer::open(&dir)
+        .unwrap()
+        .audit_log()
+        .unwrap()
+        .len();
+    let wrong = [("PROPUSK_PASSPHRASE", "wrong")];
+    for args in [
+        vec!["issuer", "revoke", "--dir", s(&dir), &id],
+        vec!["issuer", "key", "retire", "--dir", s(&dir), &kid],
+        vec!["issuer", "key", "compromise", "--dir", s(&dir), &kid],
+    ] {
+        let out = propusk_with(&args, "", &wrong);
+        assert_eq!(out.status.code(), Some(77), "{args:?}");
+    }
+    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    assert_eq!(issuer.audit_log().unwrap().len(), audit_before);
+    let found = issuer
+        .credential(&id.parse().unwrap())
+        .unwrap()
+        .map(|c| c.status);
+    assert_eq!(found, Some(propusk_issuer::CredentialStatus::Issued));
 }
 
 #[test]

@@ -160,8 +160,10 @@ impl Issuer {
     }
 
     /// Revokes a credential (the holder fell ill, or it was issued in error); it enters the
-    /// revocation set at the next publication.
+    /// revocation set at the next publication. The issuer must be unlocked: every change of
+    /// state proves the passphrase.
     pub fn revoke(&mut self, id: &CredentialId, now: Timestamp) -> Result<Issued, IssuerError> {
+        self.vault()?;
         self.in_transaction(|issuer| {
             if issuer.store.revoke(id, now)? {
                 issuer.audit(now, AuditOp::Revoke, &format!("credential {id}"))?;

@@ -169,8 +169,10 @@ impl Issuer {
         self.audit(now, op, &format!("signing key {kid} since {since}"))
     }
 
-    /// Retires a signing key now: it signs nothing new.
+    /// Retires a signing key now: it signs nothing new. (Like every change of the keys, it needs
+    /// the issuer unlocked.)
     pub fn retire(&mut self, kid: &str, now: Timestamp) -> Result<(), IssuerError> {
+        self.vault()?;
         let key = self.signing_key_by_id(kid)?;
         if let KeyStatus::Compromised { .. } = key.status {
             return Err(KeyError::Compromised(key.key_id).into());
@@ -187,6 +189,7 @@ impl Issuer {
         since: Timestamp,
         now: Timestamp,
     ) -> Result<(), IssuerError> {
+        self.vault()?;
         let key = self.signing_key_by_id(kid)?;
         let status = KeyStatus::Compromised {
             since: since.unix(),

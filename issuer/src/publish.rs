@@ -87,6 +87,7 @@ impl Issuer {
         country: &str,
         now: Timestamp,
     ) -> Result<Vec<String>, IssuerError> {
+        self.vault()?;
         country
             .parse::<propusk_spec::Country>()
             .map_err(|e| InputError::field("--country", e))?;
