@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use propusk_issuer::IssuerError;
 use propusk_spec::Timestamp;
-use propusk_trust_list::Verdict;
+use propusk_trust_list::{TrustState, Verdict};
 use propusk_verifier::VerifierError;
 use propusk_wallet::WalletError;
 
@@ -16,6 +16,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: the verifier cannot tell.
 pub const EXIT_UNKNOWN: u8 = 2;
+/// Exit code of `verifier sync`: the trust data in force is stale (past its soft expiry).
+pub const EXIT_STALE: u8 = 3;
+/// Exit code of `verifier sync`: the trust data in force is past its hard expiry.
+pub const EXIT_EXPIRED: u8 = 4;
 /// Exit code: the command line itself is wrong (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
 /// Exit code: the data was refused (bad input, refused by the rules, trust data refused).
@@ -113,6 +117,15 @@ pub fn verdict_exit(verdicts: impl IntoIterator<Item = Verdict>) -> u8 {
         Some(Verdict::Valid) => EXIT_OK,
         Some(Verdict::Invalid) => EXIT_INVALID,
         Some(Verdict::Unknown) | None => EXIT_UNKNOWN,
+    }
+}
+
+/// The exit code of `verifier sync` by the state of the trust data in force after it.
+pub fn trust_exit(state: TrustState) -> u8 {
+    match state {
+        TrustState::Fresh => EXIT_OK,
+        TrustState::Stale => EXIT_STALE,
+        TrustState::Expired | TrustState::Missing => EXIT_EXPIRED,
     }
 }
 

@@ -8,9 +8,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use indicatif::ProgressDrawTarget;
 use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Report, parse_public_key};
-use propusk_verifier::{Input, Session, Store, SyncOutcome, VerifierError, render};
+use propusk_verifier::{Input, Session, Store, VerifierError, freshness_warning, render};
 
-use crate::error::{CliError, now, parse_at, verdict_exit};
+use crate::error::{CliError, now, parse_at, trust_exit, verdict_exit};
 use crate::progress_bar;
 
 /// `propusk verifier ...`.
@@ -30,7 +30,8 @@ pub enum VerifierCommand {
     /// Take newer trust data into force from the issuer's server or a published directory (a USB
     /// stick, a mirror). Exit 0 when updated or already up to date, 65 when the data is refused
     /// (signature, rollback, another jurisdiction), 69 when the server cannot be reached (the
-    /// trust data in force is kept), 74 when files cannot be read, 78 without a store.
+    /// trust data in force is kept), 74 when files cannot be read, 78 without a store; 3 when the
+    /// data in force after the sync is stale, 4 when it is past its hard expiry.
     Sync {
         /// The store directory.
         #[arg(long)]
@@ -125,16 +126,7 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 }
             });
             match result {
-                Ok(SyncOutcome::Updated {
-                    from: Some(old),
-                    to,
-                }) => println!("trust data updated: sequence {old} → {to}"),
-                Ok(SyncOutcome::Updated { from: None, to }) => {
-                    println!("trust data in force: sequence {to}")
-                }
-                Ok(SyncOutcome::UpToDate(seq)) => {
-                    println!("trust data already up to date: sequence {seq}")
-                }
+                Ok(outcome) => println!("{outcome}"),
                 Err(e) => {
                     if let Ok(Some(meta)) = Store::open(store).and_then(|s| s.meta()) {
                         eprintln!(
@@ -146,7 +138,12 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                     return Err(e.into());
                 }
             }
-            Ok(0)
+            // Data that is already stale or expired is said so, with its own exit code.
+            let trust = Session::load(&Store::open(store)?, now)?.trust();
+            if let Some(warning) = freshness_warning(trust) {
+                println!("{warning}");
+            }
+            Ok(trust_exit(trust.state))
         }
     }
 }

@@ -539,6 +539,41 @@ fn a_scanner_queue_never_reads_as_valid_by_default() {
 }
 
 #[test]
+fn a_sync_says_when_the_data_in_force_is_stale_or_expired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let (store, _, _) = synced_with_qr(tmp.path(), &issuer);
+    let usb = tmp.path().join("usb");
+    let sync_at = |at: &str| {
+        propusk(
+            &[
+                "verifier",
+                "sync",
+                "--store",
+                s(&store),
+                "--from",
+                s(&usb),
+                "--at",
+                at,
+            ],
+            "",
+        )
+    };
+    // Published 2021-06-02 with a soft expiry of 200 days and a hard one of 400.
+    let stale = sync_at("2022-01-01T00:00:00Z");
+    let said = String::from_utf8_lossy(&stale.stdout).into_owned();
+    assert_eq!(stale.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("up to date") && said.contains("stale"),
+        "{said}"
+    );
+    let expired = sync_at("2022-08-01T00:00:00Z");
+    let said = String::from_utf8_lossy(&expired.stdout).into_owned();
+    assert_eq!(expired.status.code(), Some(4), "{said}");
+    assert!(said.contains("past its hard expiry"), "{said}");
+}
+
+#[test]
 fn deltas_carry_only_the_change() {
     let tmp = tempfile::tempdir().unwrap();
     let issuer = Issuer::new();

@@ -3,6 +3,8 @@
 
 use propusk_spec::Timestamp;
 use propusk_trust_list::{CheckOutcome, Lang, Report, TrustState, Verdict, words};
+
+use crate::store::SyncOutcome;
 use serde_json::{Value, json};
 
 /// The trust data's state and age at the validation time, as shown with each verdict.
@@ -56,6 +58,42 @@ fn age_words(age_s: i64, lang: Lang) -> String {
 fn time_words(t: Timestamp) -> String {
     let s = t.to_string();
     format!("{} {} UTC", &s[..10], s.get(11..16).unwrap_or(""))
+}
+
+impl std::fmt::Display for SyncOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncOutcome::Updated {
+                from: Some(old),
+                to,
+            } => write!(f, "trust data updated: sequence {old} → {to}"),
+            SyncOutcome::Updated { from: None, to } => {
+                write!(f, "trust data in force: sequence {to}")
+            }
+            SyncOutcome::UpToDate(seq) => {
+                write!(f, "trust data already up to date: sequence {seq}")
+            }
+        }
+    }
+}
+
+/// What to say after a sync when the trust data in force is not fresh: stale (verdicts carry a
+/// warning) or past its hard expiry (the verifier cannot tell).
+pub fn freshness_warning(trust: TrustView) -> Option<String> {
+    let age = trust.age_s.map_or_else(String::new, |a| {
+        format!(" (made {} days ago)", a.div_euclid(86_400))
+    });
+    match trust.state {
+        TrustState::Fresh => None,
+        TrustState::Stale => Some(format!(
+            "the trust data is stale{age}: the issuer has published nothing newer here; sync \
+             again soon, verdicts carry a warning until then"
+        )),
+        TrustState::Expired | TrustState::Missing => Some(format!(
+            "the trust data is past its hard expiry{age}: every check answers \"cannot tell\" \
+             until newer trust data is synced"
+        )),
+    }
 }
 
 /// The reports as lines: one JSON object per report (`lang` `None`), or words for a person in
@@ -167,4 +205,52 @@ pub fn summary(c: &propusk_spec::Credential) -> String {
             format!("{} pass {} to {}", p.purpose, p.valid_from, p.valid_until)
         }
     }
+}
+
+/// What a credential text (or link) holds, layer by layer, its signature not checked (`propusk
+/// decode`): the holder masked as at the door; or the layer that refused it. JSON on one line, or
+/// words; `true` when it decoded.
+pub fn describe(input: &str, json: bool) -> (bool, String) {
+    let u = match propusk_spec::decode_any(input) {
+        Ok(u) => u,
+        Err(e) if json => {
+            let v = json!({"decoded": false, "layer": e.layer(), "reason": e.code(), "error": e.to_string()});
+            return (false, v.to_string());
+        }
+        Err(e) => {
+            let refused = format!("refused at the {} layer ({}): {e}", e.layer(), e.code());
+            return (false, refused);
+        }
+    };
+    let c = u.unverified_claims();
+    if json {
+        let v = json!({
+            "decoded": true,
+            "signature_checked": false,
+            "key_id": u.key_id().to_string(),
+            "compressed": u.was_compressed(),
+            "credential": c,
+        });
+        return (true, v.to_string());
+    }
+    let compressed = if u.was_compressed() {
+        "yes (zlib)"
+    } else {
+        "no"
+    };
+    let h = &c.holder;
+    let shown = format!(
+        "type:        {}\nid:          {}\nkey id:      {}\nissued at:   {}\nexpires at:  {}\n\
+         holder:      {}  born {}  {}\ncompressed:  {compressed}\n\
+         signature:   NOT CHECKED (use `propusk verify` for a verdict)",
+        c.credential_type().as_str(),
+        c.id,
+        u.key_id(),
+        c.issued_at,
+        c.expires_at,
+        h.initials(),
+        h.birth_date,
+        h.document.masked()
+    );
+    (true, shown)
 }
