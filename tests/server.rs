@@ -198,6 +198,72 @@ fn sync_over_http_and_the_operator_api() {
         ("invalid".into(), Some("revoked".into()))
     );
 
+    // A key compromised from the command line: once published, the portal judges with the same
+    // engine and trust data as verifiers, and stops showing its credentials as valid.
+    let (status, third) = post(
+        &format!("{url}/api/v1/credentials"),
+        &token,
+        &vaccination("R-3"),
+    );
+    assert_eq!(status, 200, "{third}");
+    let signer = propusk_spec::decode(third["credential"].as_str().unwrap())
+        .unwrap()
+        .key_id()
+        .to_string();
+    let (status, _) = post(&format!("{url}/api/v1/keys/rotate"), &token, "");
+    assert_eq!(status, 200);
+    let page = |id: &str| {
+        ureq::get(&format!("{url}/c/{id}?lang=en"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    let third_id = third["id"].as_str().unwrap();
+    assert!(page(third_id).contains(r#"data-verdict="valid""#));
+    let since = days_ago(2);
+    for args in [
+        vec![
+            "issuer",
+            "key",
+            "compromise",
+            "--dir",
+            s(&dir),
+            &signer,
+            "--since",
+            &since,
+        ],
+        vec![
+            "issuer",
+            "publish",
+            "--dir",
+            s(&dir),
+            "--out",
+            s(&tmp.path().join("usb")),
+        ],
+    ] {
+        let out = propusk_with(&args, "", &[PASS]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut shown = String::new();
+    for _ in 0..10 {
+        shown = page(third_id);
+        if shown.contains("key_revoked") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(
+        shown.contains(r#"data-verdict="invalid" data-reason="key_revoked""#),
+        "{shown}"
+    );
+
     // The server goes away: the verifier says so and keeps what it has.
     drop(server);
     let (code, _, err) = sync(&store, &url);

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use propusk_trust_list::{INDEX_FILE, sha256_hex};
+use propusk_trust_list::{Bundle, INDEX_FILE, Index, PublishError, sha256_hex};
 
 use super::AppState;
 use crate::error::IssuerError;
@@ -44,9 +44,20 @@ impl AppState {
                 (name, served)
             })
             .collect();
-        if !files.contains_key(INDEX_FILE) {
+        let Some(index) = files.get(INDEX_FILE) else {
             return Ok(());
-        }
+        };
+        let index = Index::open(&index.bytes, &self.root).map_err(PublishError::from)?;
+        let bundle = files
+            .get(&index.full)
+            .map(|full| Bundle::open(&full.bytes, &self.root))
+            .transpose()
+            .map_err(PublishError::from)?;
+        *self
+            .bundle
+            .write()
+            .map_err(|_| IssuerError::Server("the bundle's lock is poisoned".into()))? =
+            bundle.map(Arc::new);
         *self
             .files
             .write()

@@ -46,6 +46,10 @@ pub struct AppState {
     files: RwLock<std::collections::HashMap<String, Served>>,
     /// The sequence of the publication served.
     serving: AtomicU64,
+    /// Its trust bundle, opened with the root key: what the portal judges with.
+    bundle: RwLock<Option<Arc<propusk_trust_list::Bundle>>>,
+    /// The root public key.
+    root: ed25519_dalek::VerifyingKey,
     limiter: Mutex<Limiter>,
 }
 
@@ -72,6 +76,7 @@ impl AppState {
             .to_owned();
         let time_zone =
             jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
+        let root = issuer.root_key()?.public_key;
         let state = Arc::new(AppState {
             lookup: issuer.store.lookup()?,
             time_zone,
@@ -80,6 +85,8 @@ impl AppState {
             published: dir.join(PUBLISHED_DIR),
             files: RwLock::new(std::collections::HashMap::new()),
             serving: AtomicU64::new(0),
+            bundle: RwLock::new(None),
+            root,
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
         });
         state.republish()?;

@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use propusk_spec::{CredentialId, decode};
-use propusk_trust_list::{Lang, Reason, Verdict, words};
+use propusk_trust_list::{Lang, Reason, Report, Verdict, words};
 use serde::Deserialize;
 
 use super::{ApiError, AppState, blocking, now};
@@ -141,6 +141,12 @@ fn client(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
 }
 
 impl AppState {
+    /// The report of the verifiers' engine on `text` now, against the trust bundle served.
+    fn judge(&self, text: &str) -> Report {
+        let bundle = self.bundle.read().ok().and_then(|b| b.clone());
+        propusk_trust_list::check(bundle.as_deref(), text, now())
+    }
+
     fn allow(&self, ip: IpAddr) -> bool {
         self.limiter
             .lock()
@@ -195,15 +201,16 @@ pub(crate) async fn page(
         return ApiError::Internal("stored credential".into()).into_response();
     };
     let claims = decoded.unverified_claims();
+    // The verifiers' engine and trust data (the publication served) judge it; a revocation the
+    // issuer has recorded but not yet published shows at once.
+    let judged = state.judge(&record.text);
     let (verdict, reason) = match record.status {
         CredentialStatus::Revoked { .. } => (Verdict::Invalid, Some(Reason::Revoked)),
-        CredentialStatus::Issued if claims.expires_at <= now() => {
-            (Verdict::Invalid, Some(Reason::Expired))
-        }
-        CredentialStatus::Issued => (Verdict::Valid, None),
+        CredentialStatus::Issued => (judged.verdict, judged.reason),
     };
+    let valid_until = judged.valid_until.unwrap_or(claims.expires_at);
     // The jurisdiction's local time, as people there read their clocks.
-    let until = jiff::Timestamp::from_second(claims.expires_at.unix())
+    let until = jiff::Timestamp::from_second(valid_until.unix())
         .map(|t| {
             let local = t.to_zoned(state.time_zone.clone());
             format!(
@@ -212,7 +219,7 @@ pub(crate) async fn page(
                 state.time_zone.iana_name().unwrap_or("UTC")
             )
         })
-        .unwrap_or_else(|_| claims.expires_at.to_string());
+        .unwrap_or_else(|_| valid_until.to_string());
     let rows = [
         (
             c.labels[0],
