@@ -574,6 +574,66 @@ fn a_sync_says_when_the_data_in_force_is_stale_or_expired() {
 }
 
 #[test]
+fn the_clock_guard_allows_skew_refuses_future_data_and_has_a_way_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    let day = 86_400;
+    let t = 1_622_635_200; // 2021-06-02T12:00:00Z
+    let time = |secs: i64| {
+        propusk_spec::Timestamp::from_unix(secs)
+            .unwrap()
+            .to_string()
+    };
+    let publish = |sequence: u64, issued_at: i64| {
+        let mut content = issuer.content(sequence, "RU", &[]);
+        content.issued_at = issued_at;
+        let dir = tmp.path().join(format!("usb{sequence}"));
+        issuer.publish(&dir, &content);
+        dir
+    };
+    let sync_at = |dir: &Path, at: i64| {
+        propusk(
+            &[
+                "verifier",
+                "sync",
+                "--store",
+                s(&store),
+                "--from",
+                s(dir),
+                "--at",
+                &time(at),
+            ],
+            "",
+        )
+    };
+    let text = issuer.text(&examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([1; 12]),
+    ));
+    let checks_at = |at: i64| !json_lines(&verify_json(&store, &time(at), &[&text])).is_empty();
+
+    let first = publish(1, t);
+    assert_eq!(sync_at(&first, t + 300).status.code(), Some(0));
+    // A device clock five minutes behind the issuer's still checks; a day behind does not.
+    assert!(checks_at(t - 300));
+    assert!(!checks_at(t - day));
+    // Data signed a day ahead of this device's clock is refused, and the data in force kept.
+    let future = publish(2, t + 2 * day);
+    let refused = sync_at(&future, t + 3600);
+    assert_eq!(refused.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("check the clock"));
+    assert!(checks_at(t + 3600));
+    // A device whose clock ran ahead took it; back on time, it cannot check...
+    assert_eq!(sync_at(&future, t + 2 * day).status.code(), Some(0));
+    assert!(!checks_at(t + 3600));
+    // ...until the issuer's next publication, dated right, is synced: the way back.
+    let next = publish(3, t + 3600);
+    assert_eq!(sync_at(&next, t + 3600).status.code(), Some(0));
+    assert!(checks_at(t + 3600));
+}
+
+#[test]
 fn deltas_carry_only_the_change() {
     let tmp = tempfile::tempdir().unwrap();
     let issuer = Issuer::new();

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use propusk_trust_list::TrustError;
 use thiserror::Error;
 
+/// A Unix time as RFC 3339 for a message.
+fn time(secs: i64) -> String {
+    propusk_spec::Timestamp::from_unix(secs).map_or_else(|| secs.to_string(), |t| t.to_string())
+}
+
 /// Why a verifier operation failed.
 #[non_exhaustive]
 #[derive(Debug, Error)]
@@ -31,14 +36,30 @@ pub enum VerifierError {
     IndexMismatch,
     /// The validation time is before the newest signed data seen.
     #[error(
-        "the validation time {at} is before the newest signed trust data this verifier has seen \
-         ({newest}): is the device clock set back?"
+        "the validation time {} is before the signed trust data in force ({}): is the device \
+         clock set back?",
+        time(*.at),
+        time(*.newest)
     )]
     ClockBehind {
         /// The validation time (Unix seconds).
         at: i64,
         /// The newest signed time seen (Unix seconds).
         newest: i64,
+    },
+    /// The trust data is signed further in the future than the allowed clock skew.
+    #[error(
+        "the trust data is signed at {}, after this device's clock ({}) by more than {} minutes: \
+         check the clock of this device or of the issuer",
+        time(*.issued_at),
+        time(*.now),
+        crate::store::CLOCK_SKEW_S / 60
+    )]
+    FromTheFuture {
+        /// When it was signed (Unix seconds).
+        issued_at: i64,
+        /// This device's time (Unix seconds).
+        now: i64,
     },
     /// The issuer's server could not be reached, or answered with an error.
     #[error("network: {0}")]

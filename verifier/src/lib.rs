@@ -65,4 +65,4 @@ pub use present::{TrustView, describe, freshness_warning, render, summary, to_js
 pub use propusk_trust_list::Lang;
 pub use queue::{MAX_LINE, QUEUE_BATCH};
 pub use session::{Input, Session, verify_all};
-pub use store::{BundleMeta, STORE_FILE, Store, SyncOutcome};
+pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};

@@ -12,6 +12,23 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::VerifierError;
 
+/// The clock skew allowed between an issuer and a verifier, in seconds: trust data signed up to
+/// this far in the verifier's future is taken, and a validation time up to this far before the
+/// newest signed data is not taken for a clock set back.
+pub const CLOCK_SKEW_S: i64 = 10 * 60;
+
+/// Refuses trust data signed further in the future than the allowed skew (the issuer's clock, or
+/// this device's, is wrong): once taken, it would stop every check until the clock catches up.
+fn not_from_the_future(issued_at: i64, now: Timestamp) -> Result<(), VerifierError> {
+    if issued_at > now.unix() + CLOCK_SKEW_S {
+        return Err(VerifierError::FromTheFuture {
+            issued_at,
+            now: now.unix(),
+        });
+    }
+    Ok(())
+}
+
 /// The store's file inside `--store`.
 pub const STORE_FILE: &str = "verifier.sqlite";
 
@@ -201,11 +218,11 @@ impl Store {
             .optional()?)
     }
 
-    /// Refuses a validation time earlier than the newest signed data seen: someone set the
-    /// device clock back.
+    /// Refuses a validation time earlier than the signed trust data in force (beyond the allowed
+    /// skew): someone set the device clock back.
     pub fn check_clock(&self, at: Timestamp) -> Result<(), VerifierError> {
         match self.newest_signed()? {
-            Some(newest) if at.unix() < newest => Err(VerifierError::ClockBehind {
+            Some(newest) if at.unix() + CLOCK_SKEW_S < newest => Err(VerifierError::ClockBehind {
                 at: at.unix(),
                 newest,
             }),
@@ -272,6 +289,7 @@ impl Store {
         if delta.to != index.sequence || delta.jurisdiction != index.jurisdiction {
             return Err(VerifierError::IndexMismatch);
         }
+        not_from_the_future(index.issued_at.max(delta.issued_at), now)?;
         let current = self.content()?;
         let content = delta.apply(&current)?;
         Bundle::from_content(content.clone())?;
@@ -292,10 +310,13 @@ impl Store {
         })
     }
 
+    /// Records the signed time of the trust data taken into force, for the clock guard. It is
+    /// that data's time, not the largest ever seen: a newer publication dated right is the way
+    /// back from one dated in the future.
     fn saw(tx: &rusqlite::Transaction<'_>, newest: i64) -> Result<(), VerifierError> {
         tx.execute(
             "INSERT INTO clock (id, newest_signed) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET newest_signed = max(newest_signed, ?1)",
+             ON CONFLICT (id) DO UPDATE SET newest_signed = ?1",
             params![newest],
         )?;
         Ok(())
@@ -346,6 +367,7 @@ impl Store {
             }
         }
         let newest = index.map_or(content.issued_at, |i| i.issued_at.max(content.issued_at));
+        not_from_the_future(newest, now)?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO bundle (id, sequence, jurisdiction, issued_at, synced_at, content_sha256, bytes)
