@@ -670,13 +670,17 @@ fn deltas_carry_only_the_change() {
     let out = verify_json(&store, at, &[&issuer.text(&vaccination)]);
     assert_eq!(json_lines(&out)[0]["reason"], "revoked");
 
-    // A tampered delta is refused and sequence 2 stays in force.
+    // A tampered delta is refused (with the full bundle damaged too, nothing to fall back to:
+    // sequence 2 stays in force).
     let v3 = issuer.content(3, "RU", &[&test, &vaccination]);
     let dir3 = tmp.path().join("v3");
-    write_dir(&dir3, &v3, std::slice::from_ref(&v2), &kid, &|d| {
+    let full3 = write_dir(&dir3, &v3, std::slice::from_ref(&v2), &kid, &|d| {
         issuer.root.sign(d).to_bytes()
     })
-    .unwrap();
+    .unwrap()
+    .bundle;
+    let full3_bytes = std::fs::read(&full3).unwrap();
+    std::fs::write(&full3, &full3_bytes[..full3_bytes.len() - 1]).unwrap();
     for f in std::fs::read_dir(&dir3).unwrap() {
         let path = f.unwrap().path();
         if path
@@ -698,4 +702,10 @@ fn deltas_carry_only_the_change() {
         json_lines(&out)[0]["trust_data"]["age_s"],
         27 * 86_400 + 43_200
     );
+    // With the full bundle there, a delta that does not lead where its index says is passed
+    // over for the full bundle.
+    std::fs::write(&full3, full3_bytes).unwrap();
+    let out = sync(&store, &dir3);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 → 3"));
 }

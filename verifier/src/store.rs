@@ -241,18 +241,42 @@ impl Store {
     ) -> Result<SyncOutcome, VerifierError> {
         let index = read_index(dir, &self.root)?;
         let file = |name: &str| read_named(dir, name).map_err(VerifierError::from);
+        self.take(index, now, &mut |name| file(name))
+    }
+
+    /// Takes the publication `index` names into force: by the delta from the sequence in force
+    /// when the index names one and it leads where the index says; else — none, or a delta
+    /// that cannot be had, is damaged, or leads elsewhere — by the full bundle. `fetch` gets a
+    /// file by name.
+    pub(crate) fn take(
+        &mut self,
+        index: Index,
+        now: Timestamp,
+        fetch: &mut dyn FnMut(&str) -> Result<Vec<u8>, VerifierError>,
+    ) -> Result<SyncOutcome, VerifierError> {
         let current = self.meta()?;
         let delta = current
             .as_ref()
             .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
         if let Some(entry) = delta {
-            let bytes = file(&entry.file)?;
-            if sha256_hex(&bytes) != entry.sha256 {
-                return Err(VerifierError::IndexMismatch);
+            let taken = fetch(&entry.file).and_then(|bytes| {
+                if sha256_hex(&bytes) != entry.sha256 {
+                    return Err(VerifierError::IndexMismatch);
+                }
+                self.install_delta(&bytes, &index, now)
+            });
+            match taken {
+                Ok(outcome) => return Ok(outcome),
+                Err(
+                    VerifierError::Trust(_)
+                    | VerifierError::IndexMismatch
+                    | VerifierError::Io { .. }
+                    | VerifierError::Network(_),
+                ) => {}
+                Err(other) => return Err(other),
             }
-            return self.install_delta(&bytes, &index, now);
         }
-        let bytes = file(&index.full)?;
+        let bytes = fetch(&index.full)?;
         self.install(&bytes, Some(&index), now)
     }
 

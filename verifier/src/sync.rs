@@ -2,7 +2,7 @@
 //! then the delta from the sequence in force or the full bundle, with retries and a size cap.
 
 use propusk_spec::Timestamp;
-use propusk_trust_list::{INDEX_FILE, Index, MAX_BUNDLE_LEN, sha256_hex};
+use propusk_trust_list::{INDEX_FILE, Index, MAX_BUNDLE_LEN};
 
 use crate::error::VerifierError;
 use crate::store::{Store, SyncOutcome};
@@ -47,39 +47,14 @@ impl Store {
             )));
         }
         let index = Index::open(&index_bytes, self.root())?;
-        let delta = current
-            .as_ref()
-            .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
-        let outcome = match delta {
-            Some(entry) => {
-                let (status, _, bytes) = fetch(
-                    &agent,
-                    &format!("{base}/bundle/{}", entry.file),
-                    None,
-                    MAX_BUNDLE_LEN as u64,
-                    progress,
-                )?;
-                if status != 200 || sha256_hex(&bytes) != entry.sha256 {
-                    return Err(VerifierError::IndexMismatch);
-                }
-                self.install_delta(&bytes, &index, now)?
+        let outcome = self.take(index, now, &mut |name| {
+            let url = format!("{base}/bundle/{name}");
+            let (status, _, bytes) = fetch(&agent, &url, None, MAX_BUNDLE_LEN as u64, progress)?;
+            match status {
+                200 => Ok(bytes),
+                other => Err(VerifierError::Network(format!("{url} answered {other}"))),
             }
-            None => {
-                let (status, _, bytes) = fetch(
-                    &agent,
-                    &format!("{base}/bundle/{}", index.full),
-                    None,
-                    MAX_BUNDLE_LEN as u64,
-                    progress,
-                )?;
-                if status != 200 {
-                    return Err(VerifierError::Network(format!(
-                        "the bundle answered {status}"
-                    )));
-                }
-                self.install(&bytes, Some(&index), now)?
-            }
-        };
+        })?;
         if let Some(etag) = etag_now {
             self.set_http_cache(base, &etag)?;
         }
