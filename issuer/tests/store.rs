@@ -193,3 +193,48 @@ fn the_root_key_has_no_end() {
     assert_eq!(json[1]["not_after"], "2024-05-31T00:00:00Z");
     assert_eq!(json[1]["status"], "active");
 }
+
+#[test]
+fn two_publishers_at_once_never_share_a_sequence_nor_go_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    drop(issuer(tmp.path()));
+    let out = tmp.path().join("usb");
+    let publishers: Vec<_> = (0..2)
+        .map(|_| {
+            let (dir, out) = (tmp.path().to_path_buf(), out.clone());
+            std::thread::spawn(move || {
+                let mut issuer = Issuer::open(&dir).unwrap();
+                issuer.unlock("pass phrase").unwrap();
+                (0..5)
+                    .map(|i| {
+                        let at = Timestamp::from_unix(1_622_592_000 + i).unwrap();
+                        issuer.publish(&out, at).unwrap().sequence
+                    })
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let mut sequences: Vec<u64> = publishers
+        .into_iter()
+        .flat_map(|p| p.join().unwrap())
+        .collect();
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=10).collect::<Vec<u64>>());
+    // The directory's index names the newest, and every bundle in it is signed by the root.
+    let root = propusk_trust_list::parse_public_key(
+        &std::fs::read_to_string(tmp.path().join("root.pub")).unwrap(),
+    )
+    .unwrap();
+    let index = propusk_trust_list::read_index(&out, &root).unwrap();
+    assert_eq!(index.sequence, 10);
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("bundle-") {
+            let bytes = std::fs::read(out.join(&name)).unwrap();
+            assert!(
+                propusk_trust_list::Bundle::open(&bytes, &root).is_ok(),
+                "{name}"
+            );
+        }
+    }
+}

@@ -202,6 +202,21 @@ impl Index {
         ciborium::de::from_reader_with_recursion_limit(payload.as_slice(), 4)
             .map_err(|_| TrustError::Malformed("index content"))
     }
+
+    /// The sequence an index file names, its signature NOT checked: for a publisher that must
+    /// not put an older index over a newer one, never for trusting anything.
+    pub fn peek_sequence(bytes: &[u8]) -> Option<u64> {
+        let envelope: Value = ciborium::de::from_reader_with_recursion_limit(bytes, 4).ok()?;
+        let Value::Array(items) = envelope else {
+            return None;
+        };
+        let Some(Value::Bytes(payload)) = items.get(2) else {
+            return None;
+        };
+        let index: Index =
+            ciborium::de::from_reader_with_recursion_limit(payload.as_slice(), 4).ok()?;
+        Some(index.sequence)
+    }
 }
 
 /// A bundle whose root signature verified, ready to judge credentials with.

@@ -33,14 +33,32 @@ pub enum PublishError {
     },
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees half a
-/// file.
+/// Temporary files older than this in a directory being written are a killed writer's.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Writes `bytes` to `path` through a temporary file of this writer's own (several writers may
+/// write one directory at once) and a rename, so a reader never sees half a file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// What [`write_dir`] wrote.
@@ -111,7 +129,8 @@ pub fn sign_publication(
 
 /// Writes a publication's files into `dir`, each through a temporary file and a rename, the index
 /// last, so a reader sees the old or the new state whole; temporary files a killed writer left
-/// behind are removed first.
+/// behind (older than ten minutes) are removed first, and an index of a newer publication
+/// already there stays.
 pub fn write_publication(dir: &Path, publication: &Publication) -> Result<Written, PublishError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -119,11 +138,27 @@ pub fn write_publication(dir: &Path, publication: &Publication) -> Result<Writte
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
-        if entry.path().extension().is_some_and(|e| e == "tmp") {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TMP));
+        if stale && entry.path().extension().is_some_and(|e| e == "tmp") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+    // Two publishers writing one directory take turns (an advisory lock on a file of its own),
+    // and an older index must not replace a newer one (its bundle and deltas are still written:
+    // they are content-addressed).
+    let lock_path = dir.join(".publish.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    let on_disk = std::fs::read(dir.join(INDEX_FILE))
+        .ok()
+        .and_then(|bytes| Index::peek_sequence(&bytes));
     for (name, bytes) in &publication.files {
+        if name == INDEX_FILE && on_disk.is_some_and(|seq| seq > publication.index.sequence) {
+            continue;
+        }
         let path = dir.join(name);
         write_atomically(&path, bytes).map_err(io(&path))?;
     }
