@@ -61,7 +61,9 @@ mod sync;
 
 pub use error::VerifierError;
 pub use eu::verify_eu;
-pub use present::{TrustView, describe, freshness_warning, render, summary, to_json, to_text};
+pub use present::{
+    TrustView, describe, freshness_warning, printable, render, summary, to_json, to_text,
+};
 pub use propusk_trust_list::Lang;
 pub use queue::{MAX_LINE, QUEUE_BATCH};
 pub use session::{Input, Session, verify_all};

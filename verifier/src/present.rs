@@ -111,6 +111,14 @@ pub fn render(reports: &[Report], trust: TrustView, lang: Option<Lang>) -> Strin
     out
 }
 
+/// Text from a credential as it may be shown on a terminal: control characters (escape
+/// sequences a signed EU certificate may carry in its fields) become `�`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 /// Words for a person: the verdict first, then what to match against the ID document.
 pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
     let ru = lang == Lang::Ru;
@@ -133,15 +141,16 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
         let doc = if h.document.is_empty() {
             String::new()
         } else {
-            format!("   {doc} {}", h.document)
+            format!("   {doc} {}", printable(&h.document))
         };
         out.push_str(&format!(
             "  {holder}: {}   {born} {}{doc}\n",
-            h.initials, h.birth_date
+            printable(&h.initials),
+            printable(&h.birth_date)
         ));
     }
     if let Some(summary) = &r.summary {
-        out.push_str(&format!("  {summary}\n"));
+        out.push_str(&format!("  {}\n", printable(summary)));
     }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
         out.push_str(&format!(
@@ -253,4 +262,31 @@ pub fn describe(input: &str, json: bool) -> (bool, String) {
         h.document.masked()
     );
     (true, shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use propusk_trust_list::{HolderView, Report};
+
+    use super::*;
+
+    #[test]
+    fn escape_sequences_from_a_certificate_never_reach_the_terminal() {
+        let mut report = Report::blank(TrustState::Fresh);
+        report.holder = Some(HolderView {
+            initials: "\u{1b}[2J".into(),
+            birth_date: "1964\u{7}".into(),
+            document: String::new(),
+        });
+        report.summary = Some("Spikevax\u{1b}]0;owned\u{7}".into());
+        let trust = TrustView {
+            state: TrustState::Fresh,
+            age_s: Some(0),
+        };
+        for lang in Lang::ALL {
+            let shown = to_text(&report, trust, lang);
+            assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown:?}");
+            assert!(shown.contains("Spikevax"));
+        }
+    }
 }
