@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
 use crate::{demo, inspect, issue, verify, wallet};
 
 /// Offline-first signed health credentials: issue, carry, verify.
@@ -74,7 +74,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     result.unwrap_or_else(|e| {
-        eprintln!("propusk: {e}");
+        if !matches!(e, CliError::Closed) {
+            eprintln!("propusk: {e}");
+        }
         e.exit_code()
     })
 }

@@ -20,6 +20,8 @@ pub const EXIT_UNKNOWN: u8 = 2;
 pub const EXIT_STALE: u8 = 3;
 /// Exit code of `verifier sync`: the trust data in force is past its hard expiry.
 pub const EXIT_EXPIRED: u8 = 4;
+/// Exit code: the reader of standard output went away, as a shell reports a SIGPIPE (128 + 13).
+pub const EXIT_CLOSED: u8 = 141;
 /// Exit code: the command line itself is wrong (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
 /// Exit code: the data was refused (bad input, refused by the rules, trust data refused).
@@ -39,6 +41,9 @@ pub enum CliError {
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
+    /// Whoever read standard output stopped reading (`| head -1`): the command ends quietly.
+    #[error("the output was closed")]
+    Closed,
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -62,8 +67,12 @@ pub enum CliError {
 }
 
 impl From<std::io::Error> for CliError {
-    /// An error on the standard streams (files name themselves through [`CliError::io`]).
+    /// An error on the standard streams (files name themselves through [`CliError::io`]); a
+    /// reader that went away (`| head -1`) is [`CliError::Closed`].
     fn from(source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            return CliError::Closed;
+        }
         CliError::io(Path::new("the standard streams"), source)
     }
 }
@@ -81,6 +90,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
+            CliError::Closed => EXIT_CLOSED,
             CliError::CannotTell(_) => EXIT_UNKNOWN,
             CliError::Io { .. } => EXIT_IO,
             CliError::Issuer(e) => match e {
