@@ -84,28 +84,26 @@ fn bench_prints_figures_for_every_type() {
 fn a_closed_output_ends_the_command_quietly() {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    {
-        let args = ["decode", "-"];
-        let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            for _ in 0..10_000 {
-                if stdin.write_all(b"PR1:NOT-A-CREDENTIAL\n").is_err() {
-                    break;
-                }
+    let args = ["decode", "-"];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for _ in 0..10_000 {
+            if stdin.write_all(b"PR1:NOT-A-CREDENTIAL\n").is_err() {
+                break;
             }
-        });
-        let out = child.wait_with_output().unwrap();
-        let _ = writer.join();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
-    }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
 }
