@@ -105,12 +105,13 @@ fn the_portal_page_in_a_real_browser() {
         (
             "ru",
             "Сертификат действителен",
-            "Эта ссылка содержит сам подписанный сертификат",
+            // The script adds it to the note's text (the attribute alone would not read so).
+            "личность. Эта ссылка содержит сам подписанный сертификат",
         ),
         (
             "en",
             "Certificate valid",
-            "This link also carries the signed certificate",
+            "document. This link also carries the signed certificate",
         ),
     ] {
         let page = format!(

@@ -364,3 +364,50 @@ async fn unknown_and_mistyped_ids_get_the_same_page_and_lookups_are_rate_limited
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_bad_bodies_get_json_errors() {
+    let s = server();
+    let (status, headers, page) = send(&s, "GET", "/c/XYZ?lang=en", None, &[], "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    // No inline code: the page loads this server's own style sheet and script.
+    assert!(
+        !page.contains("<script>") && !page.contains("<style>"),
+        "{page}"
+    );
+    for (file, kind) in [("portal.js", "text/javascript"), ("portal.css", "text/css")] {
+        let (status, headers, body) =
+            send(&s, "GET", &format!("/static/{file}"), None, &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert!(!body.is_empty());
+    }
+    // A body that is not UTF-8, or too large, is answered in the API's JSON.
+    let t = Some(s.token.as_str());
+    let request = HttpRequest::builder()
+        .method("POST")
+        .uri("/api/v1/credentials")
+        .header(header::AUTHORIZATION, format!("Bearer {}", s.token))
+        .body(Body::from(vec![0xFF, 0xFE, b'{']))
+        .unwrap();
+    let response = router(s.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&bytes).contains("\"bad_input\""));
+    let huge = "x".repeat(3 << 20);
+    let (status, _, body) = send(&s, "POST", "/api/v1/credentials", t, &[], &huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains("\"too_large\""), "{body}");
+}

@@ -31,6 +31,8 @@ pub enum ApiError {
     NotFound(String),
     /// The keys are not in a state that allows it.
     Conflict(String),
+    /// The body is larger than the server takes.
+    TooLarge,
     /// Anything else: logged, never shown.
     Internal(String),
 }
@@ -65,6 +67,11 @@ impl IntoResponse for ApiError {
             ApiError::Refused(m) => (StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the body is larger than the server takes".to_owned(),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
@@ -75,6 +82,28 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(json!({"error": code, "message": message}))).into_response()
+    }
+}
+
+/// A request body as it arrives: its bytes, or why they could not be had (too large, ...).
+type Body = Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>;
+
+/// The body as text; too large or not UTF-8 is answered in the API's JSON like any bad input.
+fn text(body: Body) -> Result<String, ApiError> {
+    let bytes = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadInput(e.body_text()),
+    })?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadInput("the body is not UTF-8 text".into()))
+}
+
+impl AppState {
+    /// A credential id as logs carry it: a keyed hash (the id itself unlocks the credential at
+    /// `/c/ID/credential`, and logs travel further than the database).
+    fn log_id(&self, id: &CredentialId) -> String {
+        let keyed = format!("{}\n{id}", self.token);
+        propusk_trust_list::sha256_hex(keyed.as_bytes())[..16].to_owned()
     }
 }
 
@@ -108,10 +137,12 @@ async fn require_token(
 }
 
 /// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link"}` out.
-async fn issue(State(state): State<Arc<AppState>>, body: String) -> Result<Json<Value>, ApiError> {
-    let request = Request::from_json(&body).map_err(IssuerError::from)?;
+async fn issue(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Value>, ApiError> {
+    let request = Request::from_json(&text(body)?).map_err(IssuerError::from)?;
+    let logged = state.clone();
     let issued = blocking(move || Ok(state.issuer()?.issue(&request, now())?)).await?;
-    tracing::info!(id = %issued.id, kind = issued.credential_type.as_str(), "issued");
+    let kind = issued.credential_type.as_str();
+    tracing::info!(id = %logged.log_id(&issued.id), kind, "issued");
     let link = issued.links.as_ref().map(|l| l.short.clone());
     Ok(Json(
         json!({"id": issued.id, "credential": issued.credential, "link": link}),
@@ -126,20 +157,21 @@ async fn revoke(
     let id: CredentialId = id
         .parse()
         .map_err(|e| ApiError::BadInput(format!("credential id: {e}")))?;
+    let logged = state.clone();
     let revoked = blocking(move || {
         let revoked = state.issuer()?.revoke(&id, now())?;
         state.republish()?;
         Ok(revoked)
     })
     .await?;
-    tracing::info!(id = %revoked.id, "revoked");
+    tracing::info!(id = %logged.log_id(&revoked.id), "revoked");
     Ok(Json(json!({"id": revoked.id, "status": revoked.status})))
 }
 
 /// `POST /api/v1/keys/rotate` (`{"announce": true}` to announce only): the key, published at
 /// once.
-async fn rotate(State(state): State<Arc<AppState>>, body: String) -> Result<Json<Value>, ApiError> {
-    let options = RotateRequest::from_body(&body).map_err(IssuerError::from)?;
+async fn rotate(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Value>, ApiError> {
+    let options = RotateRequest::from_body(&text(body)?).map_err(IssuerError::from)?;
     let key = blocking(move || {
         let key = state.issuer()?.rotate(now(), options.announce)?;
         state.republish()?;

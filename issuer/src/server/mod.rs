@@ -123,8 +123,34 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/c/{id}", get(portal::page))
         .route("/c/{id}/credential", get(portal::credential))
         .route("/C/{id}", get(portal::page))
+        .route("/static/{file}", get(portal::asset))
         .merge(api::routes(state.clone()))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Headers every answer carries: no type sniffing, no referrer, no framing, and a content
+/// security policy that lets a page load only this server's own style sheet and script.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+    );
+    response
 }
 
 /// Serves the unlocked issuer of `dir` on `addr` until the process is stopped (Ctrl-C), on a

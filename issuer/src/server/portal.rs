@@ -110,16 +110,11 @@ fn render(p: &Page<'_>) -> Response {
     let verdict = p.verdict.as_str();
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>\
-body{{font-family:system-ui,sans-serif;margin:0;padding:1.5rem;max-width:32rem;margin:auto;color:#111}}\
-.status{{font-size:1.6rem;font-weight:700;padding:1rem;border-radius:.6rem;margin-bottom:1rem;color:#fff}}\
-.valid{{background:#1b7f3b}}.invalid{{background:#b3261e}}.unknown{{background:#6b6b6b}}\
-th{{text-align:left;padding:.3rem 1rem .3rem 0;color:#555;font-weight:500}}td{{padding:.3rem 0;font-size:1.1rem}}\
-p{{color:#444}}a{{color:#1a56b8}}</style></head><body>\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+<link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body>\
 <div class=\"status {verdict}\" id=\"status\" data-verdict=\"{verdict}\" data-reason=\"{reason}\">{title}</div>\
-<table>{rows}</table><p id=\"note\">{note}</p><p><a id=\"lang\" href=\"{href}\">{label}</a></p>\
-<script>if(location.hash.length>5){{var n=document.getElementById('note');n.textContent+=' {fragment}';\
-var a=document.getElementById('lang');a.href=a.getAttribute('href')+location.hash;}}</script>\
+<table>{rows}</table><p id=\"note\" data-fragment=\"{fragment}\">{note}</p>\
+<p><a id=\"lang\" href=\"{href}\">{label}</a></p><script src=\"/static/portal.js\"></script>\
 </body></html>",
         lang = p.lang.tag(),
         reason = p.reason.map_or("", |r| r.code()),
@@ -127,7 +122,7 @@ var a=document.getElementById('lang');a.href=a.getAttribute('href')+location.has
         note = escape(p.note),
         href = c.other.0,
         label = c.other.1,
-        fragment = c.fragment,
+        fragment = escape(c.fragment),
     );
     let mut response = (p.status, Html(html)).into_response();
     response
@@ -162,6 +157,30 @@ impl AppState {
         let lookup = self.lookup.clone();
         blocking(move || Ok(lookup.credential(&id)?)).await
     }
+}
+
+/// `GET /static/{file}`: the portal's style sheet and script (no inline code: the pages' content
+/// security policy allows only what this server serves).
+pub(crate) async fn asset(UrlPath(file): UrlPath<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "portal.css" => (
+            include_str!("../../static/portal.css"),
+            "text/css; charset=utf-8",
+        ),
+        "portal.js" => (
+            include_str!("../../static/portal.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
 }
 
 /// `GET /c/{id}`: the portal page.
