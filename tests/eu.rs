@@ -148,6 +148,42 @@ fn eu_certificates_verify_against_their_signers() {
     );
     assert_eq!(json_lines(&out)[0]["reason"], "expired");
     assert_eq!(json_lines(&out)[0]["checks"]["signature"], "ok");
+    // Valid up to and including its expiry instant, expired a second later.
+    let exp = json_lines(&propusk(
+        &[
+            "verify",
+            "--trust-cert",
+            cert,
+            "--json",
+            "--at",
+            clock,
+            text,
+        ],
+        "",
+    ))[0]["valid_until"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at_exp = propusk(
+        &["verify", "--trust-cert", cert, "--json", "--at", &exp, text],
+        "",
+    );
+    assert_eq!(json_lines(&at_exp)[0]["verdict"], "valid", "{exp}");
+    let after: propusk_spec::Timestamp = exp.parse().unwrap();
+    let after = after.plus_seconds(1).to_string();
+    let later = propusk(
+        &[
+            "verify",
+            "--trust-cert",
+            cert,
+            "--json",
+            "--at",
+            &after,
+            text,
+        ],
+        "",
+    );
+    assert_eq!(json_lines(&later)[0]["reason"], "expired");
     let out = propusk(
         &[
             "verify",

@@ -113,6 +113,15 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
+/// A CWT NumericDate (RFC 8392 after RFC 7519): seconds since the epoch, an integer or a
+/// floating-point number (its fraction dropped); `None` for anything else or out of range.
+fn numeric_date(v: &Value) -> Option<i64> {
+    match v {
+        Value::Float(f) if f.is_finite() && f.abs() < 1e15 => Some(f.floor() as i64),
+        other => int(other),
+    }
+}
+
 fn header(map: &Value, label: i64) -> Option<&Value> {
     match map {
         Value::Map(entries) => entries
@@ -238,9 +247,62 @@ pub fn decode(text: &str) -> Result<Hc1, Hc1Error> {
             Value::Text(s) => Some(s.clone()),
             _ => None,
         }),
-        issued_at: claim(6).and_then(int),
-        expires_at: claim(4).and_then(int),
+        issued_at: claim(6).and_then(numeric_date),
+        expires_at: claim(4).and_then(numeric_date),
         certificate,
         kind: *kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn cbor(v: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = ciborium::into_writer(v, &mut out);
+        out
+    }
+
+    /// An (unsigned) HC1 text with these claims.
+    fn hc1(claims: Vec<(Value, Value)>) -> String {
+        let protected = cbor(&Value::Map(vec![(
+            Value::Integer(1.into()),
+            Value::Integer((-7).into()),
+        )]));
+        let cose = cbor(&Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(cbor(&Value::Map(claims))),
+            Value::Bytes(vec![0; 64]),
+        ]));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = z.write_all(&cose);
+        let zipped = z.finish().unwrap_or_default();
+        format!("HC1:{}", propusk_spec::base45::encode(&zipped))
+    }
+
+    #[test]
+    fn numeric_dates_may_be_floating_point() {
+        let certificate = Value::Map(vec![(
+            Value::Text("v".into()),
+            Value::Array(vec![Value::Map(vec![])]),
+        )]);
+        let claims = vec![
+            (Value::Integer(4.into()), Value::Float(1_700_000_000.75)),
+            (Value::Integer(6.into()), Value::Float(1_600_000_000.0)),
+            (
+                Value::Integer((-260).into()),
+                Value::Map(vec![(Value::Integer(1.into()), certificate)]),
+            ),
+        ];
+        let decoded = decode(&hc1(claims));
+        assert_eq!(
+            decoded.as_ref().map(|h| (h.issued_at, h.expires_at)).ok(),
+            Some((Some(1_600_000_000), Some(1_700_000_000))),
+            "{decoded:?}"
+        );
+    }
 }

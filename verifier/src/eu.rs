@@ -102,7 +102,8 @@ pub fn verify_eu(
             );
             CheckOutcome::Failed
         }
-        (_, Some(exp)) if at >= exp => {
+        // RFC 8392 and the DCC: valid up to and including the expiry instant.
+        (_, Some(exp)) if at > exp => {
             report = report.fail(
                 Verdict::Invalid,
                 Reason::Expired,
