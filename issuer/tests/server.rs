@@ -411,3 +411,51 @@ async fn pages_carry_security_headers_and_bad_bodies_get_json_errors() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body.contains("\"too_large\""), "{body}");
 }
+
+/// A client that opens a connection and trickles its headers (slow loris) is closed after the
+/// header timeout, while others are served.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_never_finishes_its_headers_is_closed() {
+    use std::io::{Read, Write};
+    let s = server();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(propusk_issuer::server::serve_listener_with(
+        s.state.clone(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_millis(500),
+    ));
+    let clients = tokio::task::spawn_blocking(move || {
+        let mut slow = std::net::TcpStream::connect(addr).unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        // Meanwhile a whole request is answered.
+        let mut quick = std::net::TcpStream::connect(addr).unwrap();
+        quick
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        quick.read_to_string(&mut answer).unwrap();
+        // The slow one is closed: its read ends (bounded, so a regression fails, not hangs).
+        slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let ended = slow.read_to_end(&mut rest);
+        (answer, ended.map_err(|e| e.kind()))
+    });
+    let (answer, ended) = clients.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        !matches!(
+            ended,
+            Err(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+        ),
+        "the connection stayed open: {ended:?}"
+    );
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+}

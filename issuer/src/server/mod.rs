@@ -7,6 +7,7 @@
 
 mod api;
 mod bundle;
+mod judged;
 pub mod limiter;
 mod portal;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     bundle: RwLock<Option<Arc<propusk_trust_list::Bundle>>>,
     /// The root public key.
     root: ed25519_dalek::VerifyingKey,
+    /// The portal's judgements, kept while they hold.
+    judged: judged::Judgements,
     limiter: Mutex<Limiter>,
 }
 
@@ -87,6 +90,7 @@ impl AppState {
             serving: AtomicU64::new(0),
             bundle: RwLock::new(None),
             root,
+            judged: judged::Judgements::default(),
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
         });
         state.republish()?;
@@ -184,18 +188,34 @@ pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerE
     .await
 }
 
+/// How long a client may take to send a request's headers (a slow-loris client that trickles
+/// them, or opens connections and sends nothing, is closed after it).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves on an already bound listener until `shutdown` completes.
 pub async fn serve_listener(
     state: Arc<AppState>,
     listener: std::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), IssuerError> {
+    serve_listener_with(state, listener, shutdown, HEADER_TIMEOUT).await
+}
+
+/// [`serve_listener`] with another header timeout.
+pub async fn serve_listener_with(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    header_timeout: Duration,
+) -> Result<(), IssuerError> {
     listener
         .set_nonblocking(true)
         .map_err(|e| IssuerError::Server(e.to_string()))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| IssuerError::Server(e.to_string()))?;
     // One issuer has one current publication, whoever made it: look for a newer one now and then.
     let watched = state.clone();
-    tokio::spawn(async move {
+    let watcher = tokio::spawn(async move {
         let mut every = tokio::time::interval(REFRESH);
         loop {
             every.tick().await;
@@ -205,13 +225,35 @@ pub async fn serve_listener(
             }
         }
     });
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| IssuerError::Server(e.to_string()))?;
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| IssuerError::Server(e.to_string()))
+    let app = router(state);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            app.clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
+        tokio::spawn(async move {
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    watcher.abort();
+    Ok(())
 }

@@ -12,10 +12,10 @@ use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use propusk_spec::{CredentialId, decode};
-use propusk_trust_list::{Lang, Reason, Report, Verdict, words};
+use propusk_trust_list::{Lang, Reason, Verdict, words};
 use serde::Deserialize;
 
-use super::{ApiError, AppState, blocking, now};
+use super::{ApiError, AppState, blocking};
 use crate::records::CredentialStatus;
 use crate::store::CredentialRecord;
 
@@ -136,12 +136,6 @@ fn client(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
 }
 
 impl AppState {
-    /// The report of the verifiers' engine on `text` now, against the trust bundle served.
-    fn judge(&self, text: &str) -> Report {
-        let bundle = self.bundle.read().ok().and_then(|b| b.clone());
-        propusk_trust_list::check(bundle.as_deref(), text, now())
-    }
-
     fn allow(&self, ip: IpAddr) -> bool {
         self.limiter
             .lock()
@@ -222,7 +216,7 @@ pub(crate) async fn page(
     let claims = decoded.unverified_claims();
     // The verifiers' engine and trust data (the publication served) judge it; a revocation the
     // issuer has recorded but not yet published shows at once.
-    let judged = state.judge(&record.text);
+    let judged = state.judge(&record.id, &record.text);
     let (verdict, reason) = match record.status {
         CredentialStatus::Revoked { .. } => (Verdict::Invalid, Some(Reason::Revoked)),
         CredentialStatus::Issued => (judged.verdict, judged.reason),
