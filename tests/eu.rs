@@ -18,6 +18,14 @@ fn vector(path: &str) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()
 }
 
+/// `propusk verify --trust-cert CERT --json --at AT TEXT`.
+fn verify_with(cert: &str, at: &str, text: &str) -> std::process::Output {
+    propusk(
+        &["verify", "--trust-cert", cert, "--json", "--at", at, text],
+        "",
+    )
+}
+
 #[test]
 fn eu_certificates_verify_against_their_signers() {
     let Some(de) = vector("DE/2DCode/raw/1.json") else {
@@ -41,18 +49,7 @@ fn eu_certificates_verify_against_their_signers() {
     let text = de["PREFIX"].as_str().unwrap();
     let cert = cert.to_str().unwrap();
 
-    let out = propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            cert,
-            "--json",
-            "--at",
-            clock,
-            text,
-        ],
-        "",
-    );
+    let out = verify_with(cert, clock, text);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -118,84 +115,26 @@ fn eu_certificates_verify_against_their_signers() {
             .unwrap(),
     )
     .unwrap();
-    let out = propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            other_cert.to_str().unwrap(),
-            "--json",
-            "--at",
-            clock,
-            text,
-        ],
-        "",
-    );
+    let out = verify_with(other_cert.to_str().unwrap(), clock, text);
     assert_eq!(
         (out.status.code(), json_lines(&out)[0]["reason"].as_str()),
         (Some(2), Some("unknown_key"))
     );
-    let out = propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            cert,
-            "--json",
-            "--at",
-            "2030-01-01T00:00:00Z",
-            text,
-        ],
-        "",
-    );
+    let out = verify_with(cert, "2030-01-01T00:00:00Z", text);
     assert_eq!(json_lines(&out)[0]["reason"], "expired");
     assert_eq!(json_lines(&out)[0]["checks"]["signature"], "ok");
     // Valid up to and including its expiry instant, expired a second later.
-    let exp = json_lines(&propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            cert,
-            "--json",
-            "--at",
-            clock,
-            text,
-        ],
-        "",
-    ))[0]["valid_until"]
+    let exp = json_lines(&verify_with(cert, clock, text))[0]["valid_until"]
         .as_str()
         .unwrap()
         .to_owned();
-    let at_exp = propusk(
-        &["verify", "--trust-cert", cert, "--json", "--at", &exp, text],
-        "",
-    );
+    let at_exp = verify_with(cert, &exp, text);
     assert_eq!(json_lines(&at_exp)[0]["verdict"], "valid", "{exp}");
     let after: propusk_spec::Timestamp = exp.parse().unwrap();
     let after = after.plus_seconds(1).to_string();
-    let later = propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            cert,
-            "--json",
-            "--at",
-            &after,
-            text,
-        ],
-        "",
-    );
+    let later = verify_with(cert, &after, text);
     assert_eq!(json_lines(&later)[0]["reason"], "expired");
-    let out = propusk(
-        &[
-            "verify",
-            "--trust-cert",
-            cert,
-            "--json",
-            "--at",
-            clock,
-            "HC1:NOT BASE45!",
-        ],
-        "",
-    );
+    let out = verify_with(cert, clock, "HC1:NOT BASE45!");
     assert_eq!(json_lines(&out)[0]["reason"], "corrupt");
 
     // Imported by the issuer, published in the trust bundle, synced: the verifier checks the EU

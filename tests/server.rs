@@ -51,6 +51,19 @@ fn sync(store: &Path, url: &str) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+/// An issuer command with the passphrase, then `issuer publish --dir DIR --out USB`: both must
+/// succeed.
+fn then_publish(dir: &Path, usb: &Path, args: &[&str]) {
+    for args in [
+        args,
+        &["issuer", "publish", "--dir", s(dir), "--out", s(usb)],
+    ] {
+        let out = propusk_with(args, "", &[PASS]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn sync_over_http_and_the_operator_api() {
     let tmp = tempfile::tempdir().unwrap();
@@ -162,26 +175,12 @@ fn sync_over_http_and_the_operator_api() {
 
     // A revocation published from the command line while the server runs: one issuer has one
     // current publication, whoever made it, and the server serves it (within its refresh).
-    let second_id = second["id"].as_str().unwrap();
-    for args in [
-        vec!["issuer", "revoke", "--dir", s(&dir), second_id],
-        vec![
-            "issuer",
-            "publish",
-            "--dir",
-            s(&dir),
-            "--out",
-            s(&tmp.path().join("usb")),
-        ],
-    ] {
-        let out = propusk_with(&args, "", &[PASS]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let (second_id, usb) = (second["id"].as_str().unwrap(), tmp.path().join("usb"));
+    then_publish(
+        &dir,
+        &usb,
+        &["issuer", "revoke", "--dir", s(&dir), second_id],
+    );
     let mut synced = String::new();
     for _ in 0..20 {
         let (code, out, err) = sync(&store, &url);
@@ -223,34 +222,17 @@ fn sync_over_http_and_the_operator_api() {
     let third_id = third["id"].as_str().unwrap();
     assert!(page(third_id).contains(r#"data-verdict="valid""#));
     let since = days_ago(2);
-    for args in [
-        vec![
-            "issuer",
-            "key",
-            "compromise",
-            "--dir",
-            s(&dir),
-            &signer,
-            "--since",
-            &since,
-        ],
-        vec![
-            "issuer",
-            "publish",
-            "--dir",
-            s(&dir),
-            "--out",
-            s(&tmp.path().join("usb")),
-        ],
-    ] {
-        let out = propusk_with(&args, "", &[PASS]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let compromise = [
+        "issuer",
+        "key",
+        "compromise",
+        "--dir",
+        s(&dir),
+        &signer,
+        "--since",
+        &since,
+    ];
+    then_publish(&dir, &usb, &compromise);
     let mut shown = String::new();
     for _ in 0..10 {
         shown = page(third_id);
