@@ -53,13 +53,15 @@ pub enum VerifierError {
          check the clock of this device or of the issuer",
         time(*.issued_at),
         time(*.now),
-        crate::store::CLOCK_SKEW_S / 60
+        .skew_s / 60
     )]
     FromTheFuture {
         /// When it was signed (Unix seconds).
         issued_at: i64,
         /// This device's time (Unix seconds).
         now: i64,
+        /// The skew allowed (seconds).
+        skew_s: i64,
     },
     /// The issuer's server could not be reached, or answered with an error.
     #[error("network: {0}")]

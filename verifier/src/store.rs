@@ -24,6 +24,7 @@ fn not_from_the_future(issued_at: i64, now: Timestamp) -> Result<(), VerifierErr
         return Err(VerifierError::FromTheFuture {
             issued_at,
             now: now.unix(),
+            skew_s: CLOCK_SKEW_S,
         });
     }
     Ok(())
