@@ -702,8 +702,16 @@ fn deltas_carry_only_the_change() {
         json_lines(&out)[0]["trust_data"]["age_s"],
         27 * 86_400 + 43_200
     );
+    // A delta row deleted from the store would roll the revocation back while the store says
+    // "fresh": the rebuilt data no longer matches its digest, and the store says it is damaged.
+    let db = rusqlite::Connection::open(store.join("verifier.sqlite")).unwrap();
+    assert_eq!(db.execute("DELETE FROM delta", []).unwrap(), 1);
+    drop(db);
+    let out = verify_json(&store, at, &[&issuer.text(&vaccination)]);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("damaged"));
     // With the full bundle there, a delta that does not lead where its index says is passed
-    // over for the full bundle.
+    // over for the full bundle (which also repairs the damaged store).
     std::fs::write(&full3, full3_bytes).unwrap();
     let out = sync(&store, &dir3);
     assert_eq!(out.status.code(), Some(0));

@@ -191,9 +191,11 @@ impl Store {
 
     fn content(&self) -> Result<BundleContent, VerifierError> {
         let corrupt = |_| VerifierError::Corrupt("the stored bundle");
-        let bytes: Vec<u8> =
-            self.conn
-                .query_row("SELECT bytes FROM bundle WHERE id = 1", [], |r| r.get(0))?;
+        let (bytes, sequence, digest): (Vec<u8>, i64, String) = self.conn.query_row(
+            "SELECT bytes, sequence, content_sha256 FROM bundle WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let mut content = Bundle::open(&bytes, &self.root)
             .map_err(corrupt)?
             .content()
@@ -205,6 +207,15 @@ impl Store {
         for delta in deltas {
             let delta = Delta::open(&delta?, &self.root).map_err(corrupt)?;
             content = delta.apply(&content).map_err(corrupt)?;
+        }
+        // What was rebuilt must be what was taken into force: a delta row lost or deleted would
+        // otherwise roll revocations back while the store still says "fresh".
+        if u64::try_from(sequence).ok() != Some(content.sequence)
+            || content_digest(&content)? != digest
+        {
+            return Err(VerifierError::Corrupt(
+                "the stored deltas do not rebuild the trust data in force",
+            ));
         }
         Ok(content)
     }
@@ -268,11 +279,13 @@ impl Store {
             });
             match taken {
                 Ok(outcome) => return Ok(outcome),
+                // A damaged store is repaired by the full bundle as well.
                 Err(
                     VerifierError::Trust(_)
                     | VerifierError::IndexMismatch
                     | VerifierError::Io { .. }
-                    | VerifierError::Network(_),
+                    | VerifierError::Network(_)
+                    | VerifierError::Corrupt(_),
                 ) => {}
                 Err(other) => return Err(other),
             }
