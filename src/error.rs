@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::IssuerError;
+use propusk_issuer::{IssuerError, StoreError};
 use propusk_spec::Timestamp;
 use propusk_trust_list::{TrustState, Verdict};
 use propusk_verifier::VerifierError;
@@ -99,7 +99,9 @@ impl CliError {
                 IssuerError::Input(_)
                 | IssuerError::Refused(_)
                 | IssuerError::UnknownCredential(_)
-                | IssuerError::Key(_) => EXIT_DATA,
+                | IssuerError::Key(_)
+                | IssuerError::Store(StoreError::Corrupt(_))
+                | IssuerError::Store(StoreError::RevocationsLost { .. }) => EXIT_DATA,
                 _ => EXIT_IO,
             },
             CliError::Verifier(e) => match e {

@@ -127,6 +127,19 @@ pub enum StoreError {
     /// Something in the store is not what was written.
     #[error("damaged: {0}")]
     Corrupt(&'static str),
+    /// The revocation set about to be published lacks credentials revoked in the last
+    /// publication that have not expired: the database was changed outside Propusk (there is no
+    /// way to take a revocation back).
+    #[error(
+        "damaged: {lost} revocation(s) published in sequence {sequence} are missing from the \
+         database; nothing was published (restore the issuer's database from a backup)"
+    )]
+    RevocationsLost {
+        /// Withdrawals that would be lost.
+        lost: u64,
+        /// The publication that holds them.
+        sequence: u64,
+    },
     /// A transaction was begun inside another, or ended outside one.
     #[error("transaction misuse: {0}")]
     Transaction(&'static str),

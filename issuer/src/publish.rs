@@ -46,12 +46,26 @@ impl Issuer {
                 rules: issuer.rule_set(),
                 eu_signers: issuer.store.eu_signers()?,
             };
-            let previous: Vec<BundleContent> = issuer
+            let previous = issuer
                 .store
                 .recent_publications(DELTAS_KEPT)?
                 .iter()
-                .filter_map(|bytes| ciborium::from_reader(bytes.as_slice()).ok())
-                .collect();
+                .map(|bytes| ciborium::from_reader(bytes.as_slice()))
+                .collect::<Result<Vec<BundleContent>, _>>()
+                .map_err(|_| StoreError::Corrupt("a stored publication that does not decode"))?;
+            if let Some(last) = previous.first() {
+                let lost = last
+                    .revocations
+                    .lost_in(&content.revocations, now)
+                    .map_err(|_| StoreError::Corrupt("a stored publication's revocation set"))?;
+                if lost > 0 {
+                    return Err(StoreError::RevocationsLost {
+                        lost,
+                        sequence: last.sequence,
+                    }
+                    .into());
+                }
+            }
             let publication =
                 sign_publication(&content, &previous, &root_key.key_id, &|d| root.sign(d))
                     .map_err(PublishError::from)?;

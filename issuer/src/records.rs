@@ -117,7 +117,7 @@ impl CredentialStatus {
     /// [`CredentialStatus::as_str`] and [`CredentialStatus::since`].
     pub fn from_parts(name: &str, at: Option<Timestamp>) -> Option<Self> {
         match (name, at) {
-            ("issued", _) => Some(CredentialStatus::Issued),
+            ("issued", None) => Some(CredentialStatus::Issued),
             ("revoked", Some(at)) => Some(CredentialStatus::Revoked { at }),
             _ => None,
         }

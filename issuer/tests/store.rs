@@ -238,3 +238,81 @@ fn two_publishers_at_once_never_share_a_sequence_nor_go_back() {
         }
     }
 }
+
+/// Publishes with a damaged or tampered store: what was revoked stays revoked or nothing is
+/// published.
+#[test]
+fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut issuer = issuer(tmp.path());
+    let now = at("2021-06-02T00:00:00Z");
+    let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
+    let revoked = issuer.issue(&request, now).unwrap();
+    issuer.unlock("pass phrase").unwrap();
+    issuer.revoke(&revoked.id, now).unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(issuer.publish(&out, now).unwrap().revoked, 1);
+    drop(issuer);
+    let file = tmp.path().join(STORE_FILE);
+    let pristine = std::fs::read(&file).unwrap();
+
+    // One flipped byte in the status cell ("revoked" → "revokee"), below SQLite's constraints.
+    let mut bytes = pristine.clone();
+    let cell = (0..bytes.len() - 12)
+        .find(|&i| {
+            bytes[i..].starts_with(b"revoked")
+                && bytes[i + 7..i + 16].windows(4).any(|w| w == b"PR1:")
+        })
+        .expect("the status cell");
+    bytes[cell + 6] = b'e';
+    std::fs::write(&file, &bytes).unwrap();
+    let mut issuer = Issuer::open(tmp.path()).unwrap();
+    issuer.unlock("pass phrase").unwrap();
+    let later = at("2021-06-03T00:00:00Z");
+    let refused = issuer.publish(&out, later).unwrap_err();
+    assert!(refused.to_string().contains("damaged"), "{refused}");
+    drop(issuer);
+
+    // Status and time both rewritten by hand, consistently: the revocation set would shrink.
+    std::fs::write(&file, &pristine).unwrap();
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    conn.execute(
+        "UPDATE credentials SET status = 'issued', revoked_at = NULL",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mut issuer = Issuer::open(tmp.path()).unwrap();
+    issuer.unlock("pass phrase").unwrap();
+    let refused = issuer.publish(&out, later).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            propusk_issuer::IssuerError::Store(propusk_issuer::StoreError::RevocationsLost {
+                lost: 1,
+                sequence: 1
+            })
+        ),
+        "{refused}"
+    );
+    // Nothing was published: the directory still names sequence 1.
+    let root = propusk_trust_list::parse_public_key(
+        &std::fs::read_to_string(tmp.path().join("root.pub")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        propusk_trust_list::read_index(&out, &root)
+            .unwrap()
+            .sequence,
+        1
+    );
+    drop(issuer);
+
+    // The schema itself refuses a status without its time (new stores).
+    std::fs::write(&file, &pristine).unwrap();
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    assert!(
+        conn.execute("UPDATE credentials SET revoked_at = NULL", [])
+            .is_err()
+    );
+}

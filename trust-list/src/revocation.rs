@@ -328,6 +328,29 @@ impl RevocationSet {
         Ok(bulk.then_some(Revoked::Key))
     }
 
+    /// How many withdrawals of this set that still matter at `now` (partitions from `now`'s
+    /// month on, and bulk withdrawals) `newer` has lost: zero when `newer` only grew or dropped
+    /// what expired.
+    pub fn lost_in(&self, newer: &RevocationSet, now: Timestamp) -> Result<u64, TrustError> {
+        let current = partition_of(now);
+        let mut lost = 0;
+        for (&month, partition) in self.partitions.range(current..) {
+            let hashes = partition
+                .hashes()
+                .map_err(|_| TrustError::Revocation(month))?;
+            let kept = match newer.partitions.get(&month) {
+                Some(p) => p.hashes().map_err(|_| TrustError::Revocation(month))?,
+                None => Vec::new(),
+            };
+            lost += hashes
+                .iter()
+                .filter(|h| kept.binary_search(h).is_err())
+                .count() as u64;
+        }
+        lost += self.bulk.iter().filter(|b| !newer.bulk.contains(b)).count() as u64;
+        Ok(lost)
+    }
+
     /// Entries over all partitions.
     pub fn len(&self) -> u64 {
         self.partitions.values().map(|p| p.count).sum()

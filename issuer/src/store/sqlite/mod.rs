@@ -256,15 +256,31 @@ impl Store for SqliteStore {
         &self,
         now: Timestamp,
     ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError> {
+        // Every row that is not plainly issued is read, so that a damaged status cell is found
+        // rather than leaving a revoked credential out of the next publication.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, expires_at FROM credentials WHERE status = ?2 AND expires_at > ?1",
+            "SELECT id, expires_at, status, revoked_at FROM credentials
+             WHERE expires_at > ?1 AND (status IS NOT 'issued' OR revoked_at IS NOT NULL)",
         )?;
-        let revoked = CredentialStatus::Revoked { at: now }.as_str();
-        let rows = stmt.query_map(params![now.unix(), revoked], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        let rows = stmt.query_map(params![now.unix()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
         })?;
         rows.map(|row| {
-            let (id, expires) = row?;
+            let (id, expires, status, revoked_at) = row?;
+            let revoked_at = revoked_at.map(timestamp).transpose()?;
+            match CredentialStatus::from_parts(status.as_deref().unwrap_or(""), revoked_at) {
+                Some(CredentialStatus::Revoked { .. }) => {}
+                _ => {
+                    return Err(StoreError::Corrupt(
+                        "a credential whose status and revocation time disagree",
+                    ));
+                }
+            }
             let id = id
                 .parse()
                 .map_err(|_| StoreError::Corrupt("a malformed credential id"))?;

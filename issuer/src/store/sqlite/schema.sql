@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     expires_at INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
     revoked_at INTEGER,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
