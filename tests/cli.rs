@@ -34,7 +34,7 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
     let input = format!(
         "{}\r\n{}\nHC1:XYZ\n",
         vector_text("valid-test"),
-        vector_text("invalid-zip-bomb")
+        vector_text("invalid-compressed")
     );
     let out = propusk(&["decode", "--json"], &input);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -45,7 +45,7 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(lines[0]["decoded"], true);
     assert_eq!(lines[0]["credential"]["type"], "test");
-    assert_eq!(lines[1]["layer"], "zlib");
+    assert_eq!(lines[1]["layer"], "cose");
     assert_eq!(lines[2]["reason"], "not_a_credential");
     assert_eq!(out.status.code(), Some(1));
 }

@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> u8 {
     let id = CredentialId::from_bytes([
         0x8F, 0x1C, 0x62, 0xD9, 0x07, 0x3E, 0xA4, 0x55, 0xC1, 0x90, 0x2B, 0x7E,
     ]);
-    let mut encoder = Encoder::default();
+    let mut encoder = Encoder;
 
     println!(
         "Propusk wire format, {n} operations per run, median of 5 runs (release build for real figures)"
@@ -152,7 +152,7 @@ pub fn run(args: &Args) -> u8 {
     println!(
         "EU DCC: the same content as an EU Digital COVID Certificate (HC1:), ratio = chars / EU DCC"
     );
-    println!("encode: sign + CBOR + zlib attempt + base45; decode: text to unverified credential;");
+    println!("encode: sign + CBOR + base45; decode: text to unverified credential;");
     println!(
         "verify: signature check of a decoded credential; bare: ed25519-dalek verify_strict alone"
     );
@@ -201,8 +201,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
         CredentialType::Vaccination,
         CredentialId::from_bytes([7; 12]),
     );
-    let Ok(text) = Encoder::default().encode(&credential, &kid, |d| signer.sign(d).to_bytes())
-    else {
+    let Ok(text) = Encoder.encode(&credential, &kid, |d| signer.sign(d).to_bytes()) else {
         return EXIT_INVALID;
     };
     let at = credential.issued_at.plus_seconds(86_400);
@@ -292,9 +291,7 @@ fn verifier(n: u32, revocations: u32) -> u8 {
                 CredentialType::Vaccination,
                 CredentialId::from_bytes([i; 12]),
             );
-            Encoder::default()
-                .encode(&c, &kid, |d| signer.sign(d).to_bytes())
-                .ok()
+            Encoder.encode(&c, &kid, |d| signer.sign(d).to_bytes()).ok()
         })
         .collect();
     let refs: Vec<&str> = queue.iter().map(String::as_str).collect();
@@ -417,7 +414,7 @@ fn run_queue(signer: &SigningKey, at: propusk_spec::Timestamp) -> Result<Duratio
     store
         .sync_from_dir(&published, at)
         .map_err(|e| e.to_string())?;
-    let mut encoder = Encoder::default();
+    let mut encoder = Encoder;
     let mut input = String::new();
     for i in 0..QUEUE_CODES as u32 {
         let mut id = [0x5Au8; 12];

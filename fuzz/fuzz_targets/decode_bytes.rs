@@ -1,4 +1,4 @@
-//! Any bytes behind a valid prefix and base45, so the fuzzer works on the zlib, CBOR, COSE and
+//! Any bytes behind a valid prefix and base45, so the fuzzer works on the CBOR, COSE and
 //! claims layers directly.
 #![no_main]
 

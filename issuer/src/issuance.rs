@@ -40,7 +40,7 @@ impl Issuer {
                 .ok_or(StoreError::Corrupt("a signing key without an end"))?,
             key_id: key.key_id,
             rules: self.rules()?,
-            encoder: Encoder::default(),
+            encoder: Encoder,
         })
     }
 

@@ -70,11 +70,16 @@ impl Parser<'_> {
         Ok(slice)
     }
 
-    /// A head: major type, argument (shortest form enforced; indefinite lengths refused), and
-    /// the additional-information bits.
-    fn head(&mut self) -> Result<(u8, u64, u8), CborError> {
+    /// A head: major type and argument (shortest form enforced; indefinite lengths refused).
+    /// Tags and major type 7 (floats, simple values) are refused on their first byte.
+    fn head(&mut self) -> Result<(u8, u64), CborError> {
         let initial = *self.take(1)?.first().ok_or(CborError::Malformed)?;
         let (major, info) = (initial >> 5, initial & 31);
+        match major {
+            6 => return Err(CborError::Tag),
+            7 => return Err(CborError::Simple),
+            _ => {}
+        }
         let arg = match info {
             0..=23 => u64::from(info),
             24..=27 => {
@@ -89,8 +94,7 @@ impl Parser<'_> {
                     26 => arg > 0xFFFF,
                     _ => arg > 0xFFFF_FFFF,
                 };
-                // Floats (major 7, 25..=27) carry their bits, not a length.
-                if !shortest && major != 7 {
+                if !shortest {
                     return Err(CborError::NotDeterministic);
                 }
                 arg
@@ -98,7 +102,7 @@ impl Parser<'_> {
             31 if matches!(major, 2..=5) => return Err(CborError::NotDeterministic),
             _ => return Err(CborError::Malformed),
         };
-        Ok((major, arg, info))
+        Ok((major, arg))
     }
 
     fn length(&self, arg: u64, min_item: usize) -> Result<usize, CborError> {
@@ -110,7 +114,7 @@ impl Parser<'_> {
     }
 
     fn item(&mut self, depth: usize) -> Result<Value, CborError> {
-        let (major, arg, info) = self.head()?;
+        let (major, arg) = self.head()?;
         let container = |depth: usize| {
             if depth > MAX_DEPTH {
                 Err(CborError::TooDeep { max: MAX_DEPTH })
@@ -165,33 +169,9 @@ impl Parser<'_> {
                 }
                 Value::Map(entries)
             }
-            6 => {
-                container(depth)?;
-                Value::Tag(arg, Box::new(self.item(depth + 1)?))
-            }
-            _ => match (info, arg) {
-                (20, _) => Value::Bool(false),
-                (21, _) => Value::Bool(true),
-                (22, _) => Value::Null,
-                (25, bits) => Value::Float(f64::from(half_to_f32(bits as u16))),
-                (26, bits) => Value::Float(f64::from(f32::from_bits(bits as u32))),
-                (27, bits) => Value::Float(f64::from_bits(bits)),
-                _ => return Err(CborError::Malformed),
-            },
+            // Major types 6 and 7 never get here: head() refuses them.
+            _ => return Err(CborError::Malformed),
         })
-    }
-}
-
-/// An IEEE 754 half-precision float's value.
-fn half_to_f32(h: u16) -> f32 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exp = i32::from((h >> 10) & 0x1F);
-    let frac = f32::from(h & 0x3FF);
-    sign * match exp {
-        0 => frac * 2f32.powi(-24),
-        31 if frac == 0.0 => f32::INFINITY,
-        31 => f32::NAN,
-        e => (1.0 + frac / 1024.0) * 2f32.powi(e - 15),
     }
 }
 

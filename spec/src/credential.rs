@@ -1,28 +1,29 @@
-//! From a credential to its text and back: claims → COSE_Sign1 → (zlib) → base45 → `PR1:`.
+//! From a credential to its text and back: claims → COSE_Sign1 → base45 → `PR1:`.
+//!
+//! There is no compression layer: one signed credential has exactly one text (SPEC §4).
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
-use flate2::{Compress, Compression, FlushCompress};
 
 use crate::base45;
 use crate::cbor::{self, int};
-use crate::error::{CoseError, Error, PrefixError, ZlibError};
+use crate::error::{CoseError, Error, PrefixError};
 use crate::id::KeyId;
 use crate::model::{ClaimsError, Credential};
+use crate::strict;
 
 /// The version prefix of credential text.
 pub const PREFIX: &str = "PR1:";
 /// Longest credential text accepted: what a version-40 QR code holds in alphanumeric mode.
 pub const MAX_TEXT_LEN: usize = 4296;
-/// Largest COSE_Sign1 accepted, compressed or not; inflating past it is an error.
-pub const MAX_COSE_LEN: usize = 4096;
 /// COSE algorithm identifier of EdDSA (RFC 9053 §2.2).
 pub const ALG_EDDSA: i64 = -8;
-/// First byte of a zlib stream with deflate and a 32 KiB window (RFC 1950): how a decoder
-/// tells a compressed credential from a bare COSE_Sign1, which starts with 0x84.
+/// The first byte of every COSE_Sign1 of this format: an array of four items.
+const ARRAY_OF_FOUR: u8 = 0x84;
+/// The first byte of a zlib stream with deflate and a 32 KiB window (RFC 1950), as the EU's
+/// `HC1:` texts carry: named in the error, never inflated.
 const ZLIB_CMF: u8 = 0x78;
 
 /// Finds the public key for a key id: the trust list does this for a verifier.
@@ -54,26 +55,9 @@ pub fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     ]))
 }
 
-/// Encodes credentials, keeping one zlib compressor for all of them.
-pub struct Encoder {
-    compressor: Compress,
-    scratch: Vec<u8>,
-}
-
-impl Default for Encoder {
-    fn default() -> Self {
-        Encoder {
-            compressor: Compress::new(Compression::best(), true),
-            scratch: Vec::new(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Encoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder").finish_non_exhaustive()
-    }
-}
+/// Encodes credentials.
+#[derive(Debug, Default)]
+pub struct Encoder;
 
 impl Encoder {
     /// Signs a credential with the key `key_id` names and returns the COSE_Sign1 bytes.
@@ -100,8 +84,7 @@ impl Encoder {
         ])))
     }
 
-    /// Signs a credential and returns its text: `PR1:` and base45 of the COSE_Sign1, zlib
-    /// compressed when (and only when) that makes it shorter.
+    /// Signs a credential and returns its text: `PR1:` and base45 of the COSE_Sign1.
     pub fn encode(
         &mut self,
         credential: &Credential,
@@ -109,21 +92,7 @@ impl Encoder {
         sign: impl FnOnce(&[u8]) -> [u8; 64],
     ) -> Result<String, Error> {
         let cose = Self::sign(credential, key_id, sign)?;
-        let body = match self.compress(&cose) {
-            Some(z) if z.len() < cose.len() => base45::encode(z),
-            _ => base45::encode(&cose),
-        };
-        Ok(format!("{PREFIX}{body}"))
-    }
-
-    fn compress(&mut self, data: &[u8]) -> Option<&[u8]> {
-        self.compressor.reset();
-        self.scratch.clear();
-        self.scratch.reserve(data.len() + 64);
-        let status = self
-            .compressor
-            .compress_vec(data, &mut self.scratch, FlushCompress::Finish);
-        matches!(status, Ok(flate2::Status::StreamEnd)).then_some(&self.scratch[..])
+        Ok(format!("{PREFIX}{}", base45::encode(&cose)))
     }
 }
 
@@ -133,7 +102,7 @@ pub fn encode(
     key_id: &KeyId,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
 ) -> Result<String, Error> {
-    Encoder::default().encode(credential, key_id, sign)
+    Encoder.encode(credential, key_id, sign)
 }
 
 fn claims_error(e: ClaimsError) -> Error {
@@ -154,7 +123,6 @@ pub struct UnverifiedCredential {
     signature: [u8; 64],
     key_id: KeyId,
     credential: Credential,
-    compressed: bool,
 }
 
 /// A credential whose signature verified with a known key.
@@ -192,11 +160,6 @@ impl UnverifiedCredential {
         &self.credential
     }
 
-    /// Whether the text carried a zlib-compressed COSE_Sign1.
-    pub fn was_compressed(&self) -> bool {
-        self.compressed
-    }
-
     /// The bytes the signature covers, rebuilt from the protected header and payload exactly as
     /// they arrived.
     pub fn to_be_signed(&self) -> Vec<u8> {
@@ -208,12 +171,16 @@ impl UnverifiedCredential {
         &self.signature
     }
 
-    /// Verifies the signature with the key the provider holds for this key id
-    /// (`verify_strict`: no small-order keys, no malleable signatures).
+    /// Verifies the signature with the key the provider holds for this key id, strictly
+    /// (SPEC §6.4): canonical encodings of the key and of R, neither of small order, S < L, and
+    /// R recomputed without the cofactor.
     pub fn verify(&self, keys: &impl KeyProvider) -> Result<VerifiedCredential, Error> {
         let key = keys
             .verifying_key(&self.key_id)
             .ok_or_else(|| Error::UnknownKey(self.key_id.clone()))?;
+        if !strict::canonical(key.as_bytes()) {
+            return Err(Error::BadSignature);
+        }
         let signature = Signature::from_bytes(&self.signature);
         key.verify_strict(&self.to_be_signed(), &signature)
             .map_err(|_| Error::BadSignature)?;
@@ -228,9 +195,11 @@ impl UnverifiedCredential {
 /// batch verification over all whose key is known, and, only if that fails, each signature on
 /// its own with `verify_strict` to find the bad ones. The answers are in input order.
 ///
-/// On signatures made with the key, batch and strict verification agree; they can differ only
-/// on signatures with a torsion component in R, which only a holder of the secret key can make
-/// (R enters the hash that the signature answers). Such a signer could sign anything anyway.
+/// Batch verification runs only when every key and every R is canonical and not of small
+/// order (checked on the bytes, without decompressing); otherwise each is checked on its own.
+/// Then batch and strict verification agree; they can differ only on signatures with a torsion
+/// component in R, which only a holder of the secret key can make (R enters the hash that the
+/// signature answers). Such a signer could sign anything anyway.
 pub fn verify_batch(
     items: &[UnverifiedCredential],
     keys: &impl KeyProvider,
@@ -248,7 +217,9 @@ pub fn verify_batch(
             .map(|&i| Signature::from_bytes(&items[i].signature))
             .collect();
         let vks: Vec<VerifyingKey> = known.iter().filter_map(|&i| found[i]).collect();
-        !vks.iter().any(VerifyingKey::is_weak)
+        !vks.iter()
+            .any(|k| k.is_weak() || !strict::canonical(k.as_bytes()))
+            && known.iter().all(|&i| strict::plain_r(&items[i].signature))
             && ed25519_dalek::verify_batch(&message_refs, &signatures, &vks).is_ok()
     };
     items
@@ -277,32 +248,14 @@ pub fn decode(text: &str) -> Result<UnverifiedCredential, Error> {
     }
     let body = text.strip_prefix(PREFIX).ok_or(PrefixError::Unknown)?;
     let bytes = base45::decode(body)?;
-    let compressed = bytes.first() == Some(&ZLIB_CMF);
-    let cose = if compressed { inflate(&bytes)? } else { bytes };
-    decode_cose(&cose, compressed)
+    decode_cose(&bytes)
 }
 
-/// Inflates a zlib stream, refusing more than [`MAX_COSE_LEN`] bytes of output and any byte
-/// after the stream's end.
-fn inflate(bytes: &[u8]) -> Result<Vec<u8>, ZlibError> {
-    let mut decoder = flate2::bufread::ZlibDecoder::new(bytes);
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    (&mut decoder)
-        .take(MAX_COSE_LEN as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| ZlibError::Malformed)?;
-    if out.len() > MAX_COSE_LEN {
-        return Err(ZlibError::TooLarge { max: MAX_COSE_LEN });
-    }
-    if decoder.total_in() != bytes.len() as u64 {
-        return Err(ZlibError::TrailingBytes);
-    }
-    Ok(out)
-}
-
-fn decode_cose(bytes: &[u8], compressed: bool) -> Result<UnverifiedCredential, Error> {
-    if bytes.len() > MAX_COSE_LEN {
-        return Err(ZlibError::TooLarge { max: MAX_COSE_LEN }.into());
+fn decode_cose(bytes: &[u8]) -> Result<UnverifiedCredential, Error> {
+    match bytes.first() {
+        Some(&ARRAY_OF_FOUR) => {}
+        Some(&ZLIB_CMF) => return Err(CoseError::Compressed.into()),
+        _ => return Err(CoseError::NotSign1.into()),
     }
     let Value::Array(items) = cbor::decode(bytes)? else {
         return Err(CoseError::NotSign1.into());
@@ -336,7 +289,6 @@ fn decode_cose(bytes: &[u8], compressed: bool) -> Result<UnverifiedCredential, E
         signature,
         key_id,
         credential,
-        compressed,
     })
 }
 

@@ -17,9 +17,6 @@ pub enum Error {
     /// The text after the prefix is not valid base45.
     #[error("base45: {0}")]
     Base45(#[from] Base45Error),
-    /// The zlib layer is broken or inflates past the size cap.
-    #[error("zlib: {0}")]
-    Zlib(#[from] ZlibError),
     /// A CBOR item is malformed, not deterministically encoded, or exceeds a limit.
     #[error("CBOR: {0}")]
     Cbor(#[from] CborError),
@@ -56,13 +53,12 @@ impl Error {
         }
     }
 
-    /// The layer that refused the input: `prefix`, `base45`, `zlib`, `cbor`, `cose`, `claims`,
+    /// The layer that refused the input: `prefix`, `base45`, `cbor`, `cose`, `claims`,
     /// `body`, `link` or `signature`.
     pub fn layer(&self) -> &'static str {
         match self {
             Error::Prefix(_) => "prefix",
             Error::Base45(_) => "base45",
-            Error::Zlib(_) => "zlib",
             Error::Cbor(_) => "cbor",
             Error::Cose(_) => "cose",
             Error::Claims(_) => "claims",
@@ -114,24 +110,6 @@ pub enum Base45Error {
     },
 }
 
-/// The zlib layer.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ZlibError {
-    /// The zlib stream is malformed or truncated.
-    #[error("malformed or truncated zlib stream")]
-    Malformed,
-    /// The stream inflates beyond the cap (a zip bomb, or not a credential).
-    #[error("inflates beyond {max} bytes")]
-    TooLarge {
-        /// The cap on the inflated size.
-        max: usize,
-    },
-    /// Bytes follow the end of the zlib stream.
-    #[error("bytes follow the end of the zlib stream")]
-    TrailingBytes,
-}
-
 /// The CBOR layer (RFC 8949), decoding one item.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -155,6 +133,13 @@ pub enum CborError {
     /// A map holds the same key twice.
     #[error("duplicate map key")]
     DuplicateKey,
+    /// A tag (major type 6): version 1 uses none.
+    #[error("tags are not used in this format")]
+    Tag,
+    /// A floating-point number or simple value (major type 7: false, true, null, undefined,
+    /// floats of any width): version 1 uses none.
+    #[error("floating-point numbers and simple values are not used in this format")]
+    Simple,
 }
 
 /// The COSE_Sign1 layer (RFC 9052).
@@ -164,6 +149,9 @@ pub enum CoseError {
     /// The item is not an untagged array of four: protected, unprotected, payload, signature.
     #[error("not an untagged COSE_Sign1 array of four items")]
     NotSign1,
+    /// The bytes are a zlib stream: version 1 texts are never compressed.
+    #[error("a compressed text (zlib); version 1 texts are never compressed")]
+    Compressed,
     /// A field of the COSE_Sign1 array has the wrong type.
     #[error("{0} has the wrong type")]
     WrongType(&'static str),

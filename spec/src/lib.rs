@@ -2,7 +2,7 @@
 //! strict enough that every malformed input is refused with a typed error naming its layer.
 //!
 //! ```text
-//! Credential ──CBOR──▶ claims ──COSE_Sign1 (EdDSA)──▶ [zlib if smaller] ──base45──▶ "PR1:…"
+//! Credential ──CBOR──▶ claims ──COSE_Sign1 (EdDSA)──▶ base45 ──▶ "PR1:…"
 //! ```
 //!
 //! This crate does no I/O and holds no secret keys: signing comes in as a closure, and
@@ -96,6 +96,7 @@ mod holder;
 mod id;
 mod link;
 mod model;
+pub mod strict;
 mod text;
 pub mod translit;
 
@@ -104,13 +105,11 @@ pub use codes::{
     Country, DocumentKind, PassPurpose, TestKind, TestResult, VACCINE_PRODUCTS, VaccineProduct,
 };
 pub use credential::{
-    ALG_EDDSA, Encoder, KeyProvider, MAX_COSE_LEN, MAX_TEXT_LEN, PREFIX, UnverifiedCredential,
+    ALG_EDDSA, Encoder, KeyProvider, MAX_TEXT_LEN, PREFIX, UnverifiedCredential,
     VerifiedCredential, decode, encode, to_be_signed, verify_batch,
 };
 pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateError, Timestamp};
-pub use error::{
-    Base45Error, CborError, CoseError, Error, FieldError, LinkError, PrefixError, ZlibError,
-};
+pub use error::{Base45Error, CborError, CoseError, Error, FieldError, LinkError, PrefixError};
 pub use holder::{Document, Holder, Name};
 pub use id::{
     CREDENTIAL_ID_BYTES, CREDENTIAL_ID_CHARS, CredentialId, IdError, KeyId, MAX_KEY_ID_BYTES,

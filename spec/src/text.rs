@@ -15,13 +15,13 @@ use crate::error::FieldError;
 /// Most characters a text field may hold.
 pub const MAX_TEXT_CHARS: usize = 80;
 
-/// windows-1251 bytes 0x80..=0xFF as Unicode scalar values (WHATWG index; 0x98 is unassigned
-/// and refused).
+/// windows-1251 bytes 0x80..=0xFF as Unicode scalar values (the WHATWG index, which maps 0x98
+/// to the control character U+0098: refused, like every control character, as text).
 const CP1251_HIGH: [u16; 128] = [
     0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021, // 0x80
     0x20AC, 0x2030, 0x0409, 0x2039, 0x040A, 0x040C, 0x040B, 0x040F, // 0x88
     0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, // 0x90
-    0x0000, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F, // 0x98
+    0x0098, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F, // 0x98
     0x00A0, 0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7, // 0xA0
     0x0401, 0x00A9, 0x0404, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x0407, // 0xA8
     0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6, 0x00B7, // 0xB0
@@ -43,19 +43,17 @@ fn cp1251_byte(c: char) -> Option<u8> {
     let code = u32::from(c);
     CP1251_HIGH
         .iter()
-        .position(|&u| u != 0 && u32::from(u) == code)
+        .position(|&u| u32::from(u) == code)
         .map(|i| 0x80 + i as u8)
 }
 
-/// The character a windows-1251 byte stands for (`None` for the unassigned 0x98).
-pub fn windows_1251_char(b: u8) -> Option<char> {
+/// The character a windows-1251 byte stands for (WHATWG: every byte has one).
+pub fn windows_1251_char(b: u8) -> char {
     if b < 0x80 {
-        return Some(char::from(b));
+        return char::from(b);
     }
-    match CP1251_HIGH[usize::from(b - 0x80)] {
-        0 => None,
-        u => char::from_u32(u32::from(u)),
-    }
+    char::from_u32(u32::from(CP1251_HIGH[usize::from(b - 0x80)]))
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 /// A validated text field: 1 to 80 characters, no control characters, no leading or trailing
@@ -113,8 +111,7 @@ impl Text {
                 text
             }
             Value::Bytes(b) => {
-                let s: Option<String> = b.iter().map(|&b| windows_1251_char(b)).collect();
-                let s = s.ok_or(FieldError::invalid(field, "unassigned windows-1251 byte"))?;
+                let s: String = b.iter().map(|&b| windows_1251_char(b)).collect();
                 if s.is_ascii() {
                     return Err(FieldError::invalid(field, "ASCII must be a text string"));
                 }
@@ -183,9 +180,7 @@ mod tests {
     #[test]
     fn every_assigned_byte_round_trips() {
         for b in 0x80..=0xFFu8 {
-            if let Some(c) = windows_1251_char(b) {
-                assert_eq!(cp1251_byte(c), Some(b), "{b:#x}");
-            }
+            assert_eq!(cp1251_byte(windows_1251_char(b)), Some(b), "{b:#x}");
         }
         assert!(Text::new(" Ivan").is_err());
         assert!(Text::new("Iv\nan").is_err());

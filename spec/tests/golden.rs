@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::{KeyId, decode, hex};
 use serde_json::Value as Json;
+use sha2::Digest;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
@@ -36,18 +37,30 @@ fn vectors_on_disk_are_what_the_generator_writes() {
     );
 }
 
-#[test]
-fn every_vector_has_its_expected_outcome() {
-    let key: Json =
-        serde_json::from_str(&std::fs::read_to_string(dir().join("key.json")).unwrap()).unwrap();
+/// The key a vector is checked with: its own `key`, else `key.json`'s.
+fn trusted(key: &Json) -> HashMap<KeyId, VerifyingKey> {
     let kid = KeyId::from_hex(key["key_id"].as_str().unwrap()).unwrap();
     let pk: [u8; 32] = hex::decode(key["public_key"].as_str().unwrap())
         .unwrap()
         .try_into()
         .unwrap();
-    let trusted = HashMap::from([(kid, VerifyingKey::from_bytes(&pk).unwrap())]);
+    HashMap::from([(kid, VerifyingKey::from_bytes(&pk).unwrap())])
+}
+
+#[test]
+fn every_vector_has_its_expected_outcome() {
+    let key: Json =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("key.json")).unwrap()).unwrap();
+    // SPEC §6.2: the key id is the first 4 bytes of SHA-256 over the public key.
+    let pk = hex::decode(key["public_key"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        key["key_id"].as_str().unwrap(),
+        hex::encode(&sha2::Sha256::digest(&pk)[..4])
+    );
+    let default = trusted(&key);
 
     let mut checked = 0;
+    let mut wrong = Vec::new();
     for entry in std::fs::read_dir(dir()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -55,36 +68,116 @@ fn every_vector_has_its_expected_outcome() {
             continue;
         }
         let v: Json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let keys = if v["key"].is_object() {
+            trusted(&v["key"])
+        } else {
+            default.clone()
+        };
         let text = v["text"].as_str().unwrap();
         let expected = &v["expected"];
-        let outcome = decode(text).and_then(|u| u.verify(&trusted));
+        let outcome = decode(text).and_then(|u| u.verify(&keys));
         match expected["outcome"].as_str() {
             Some("valid") => {
                 let verified = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
                 let json = serde_json::to_value(verified.credential()).unwrap();
                 assert_eq!(json, expected["credential"], "{name}");
-                let u = decode(text).unwrap();
-                assert_eq!(
-                    u.was_compressed(),
-                    name == "valid-compressed.json",
-                    "{name}"
-                );
+                // Batch verification agrees.
+                let batch = propusk_spec::verify_batch(&[decode(text).unwrap()], &keys);
+                assert!(batch[0].is_ok(), "{name}");
             }
-            _ => {
+            Some(kind) => {
                 let err = outcome.err().unwrap_or_else(|| panic!("{name}: accepted"));
-                assert_eq!(
-                    err.layer(),
+                let unknown = matches!(err, propusk_spec::Error::UnknownKey(_));
+                let got = (err.layer(), err.to_string(), unknown);
+                let want = (
                     expected["layer"].as_str().unwrap(),
-                    "{name}: {err}"
+                    expected["error"].as_str().unwrap().to_owned(),
+                    kind == "unknown_key",
                 );
-                assert_eq!(
-                    err.to_string(),
-                    expected["error"].as_str().unwrap(),
-                    "{name}"
-                );
+                if got != want {
+                    wrong.push(format!("{name}: {got:?}, expected {want:?}"));
+                }
             }
+            None => panic!("{name}: no outcome"),
         }
         checked += 1;
     }
-    assert!(checked >= 35, "only {checked} vectors found");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(checked >= 80, "only {checked} vectors found");
+}
+
+/// Batch verification answers as strict verification does, also on the signatures that only a
+/// strict verifier refuses, mixed with good ones.
+#[test]
+fn batch_verification_refuses_what_strict_verification_refuses() {
+    let key: Json =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("key.json")).unwrap()).unwrap();
+    let keys = trusted(&key);
+    let read = |name: &str| -> propusk_spec::UnverifiedCredential {
+        let v: Json = serde_json::from_str(
+            &std::fs::read_to_string(dir().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        decode(v["text"].as_str().unwrap()).unwrap()
+    };
+    let items = vec![
+        read("valid-vaccination"),
+        read("invalid-signature-small-order-r"),
+        read("valid-recovery"),
+        read("invalid-signature-non-canonical-r"),
+        read("invalid-signature-s-not-reduced"),
+        read("valid-test"),
+    ];
+    let answers: Vec<bool> = propusk_spec::verify_batch(&items, &keys)
+        .iter()
+        .map(Result::is_ok)
+        .collect();
+    assert_eq!(answers, [true, false, true, false, false, true]);
+}
+
+/// The strict Ed25519 vectors are worth having: each satisfies the group equation
+/// `[S]B = R + [k]A` as a permissive verifier computes it (y reduced mod p, S reduced mod L, no
+/// check of order), so a verifier that is not strict accepts them.
+#[test]
+fn the_strict_vectors_pass_a_permissive_verifier() {
+    use curve25519_dalek::Scalar;
+    use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+    let default: Json =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("key.json")).unwrap()).unwrap();
+    for name in [
+        "invalid-signature-s-not-reduced",
+        "invalid-signature-small-order-r",
+        "invalid-signature-non-canonical-r",
+        "invalid-key-small-order",
+        "invalid-key-non-canonical",
+    ] {
+        let v: Json = serde_json::from_str(
+            &std::fs::read_to_string(dir().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let key = if v["key"].is_object() {
+            &v["key"]
+        } else {
+            &default
+        };
+        let public: [u8; 32] = hex::decode(key["public_key"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let u = decode(v["text"].as_str().unwrap()).unwrap();
+        let (r, s) = u.signature().split_at(32);
+        let digest = sha2::Sha512::new()
+            .chain_update(r)
+            .chain_update(public)
+            .chain_update(u.to_be_signed())
+            .finalize();
+        let k = Scalar::from_bytes_mod_order_wide(&digest.into());
+        let s = Scalar::from_bytes_mod_order(s.try_into().unwrap());
+        let a = CompressedEdwardsY(public).decompress().unwrap();
+        let r = CompressedEdwardsY(r.try_into().unwrap())
+            .decompress()
+            .unwrap();
+        let computed = EdwardsPoint::vartime_double_scalar_mul_basepoint(&-k, &a, &s);
+        assert_eq!(computed, r, "{name}");
+    }
 }

@@ -45,3 +45,37 @@ fn half_the_eu_dcc_and_qr_version_12_q() {
         }
     }
 }
+
+/// SPEC §4: without compression, the largest credential the format allows — every name and text
+/// at 80 characters of four UTF-8 bytes, Latin forms at 80 characters, the longest key id — still
+/// fits the text limit, decodes and has a QR code (at level L: the limit is the 4296 characters
+/// of version 40-L, §2).
+#[test]
+fn the_largest_credential_fits_uncompressed() {
+    use propusk_spec::{Body, Document, DocumentKind, MAX_TEXT_LEN, Name, Text, decode};
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let kid = KeyId::new(&[0xAB; 16]).unwrap();
+    let wide = "𝔄".repeat(80);
+    let latin = "X".repeat(80);
+    let mut credential = examples::credential(
+        CredentialType::Vaccination,
+        CredentialId::from_bytes([3; 12]),
+    );
+    let name = || Name::new(&wide, Some(&latin)).unwrap();
+    credential.holder.family_name = name();
+    credential.holder.given_name = Some(name());
+    credential.holder.patronymic = Some(name());
+    credential.holder.document = Document::new(DocumentKind::Foreign, &"A".repeat(24)).unwrap();
+    if let Body::Vaccination(v) = &mut credential.body {
+        v.administered_by = Text::new(&wide).unwrap();
+    }
+    let text = encode(&credential, &kid, |d| key.sign(d).to_bytes()).unwrap();
+    println!("largest: {} chars", text.len());
+    assert!(text.len() <= MAX_TEXT_LEN, "{}", text.len());
+    assert!(decode(&text).is_ok());
+    let qr = QrCode::with_error_correction_level(&text, EcLevel::L).map(|q| q.version());
+    assert!(
+        matches!(qr, Ok(qrcode::Version::Normal(v)) if v <= 40),
+        "{qr:?}"
+    );
+}

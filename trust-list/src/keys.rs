@@ -119,10 +119,10 @@ impl TrustedKey {
         KeyId::new(&self.key_id)
     }
 
-    /// The public key, when it is a valid Ed25519 point.
+    /// The public key, when it is a canonical Ed25519 point not of small order (SPEC §6.4).
     pub fn verifying_key(&self) -> Option<VerifyingKey> {
         let bytes: [u8; 32] = self.public_key.as_slice().try_into().ok()?;
-        VerifyingKey::from_bytes(&bytes).ok()
+        propusk_spec::strict::verifying_key(&bytes)
     }
 
     /// Whether this key may vouch for this (signature-checked) credential.

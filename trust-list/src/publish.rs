@@ -198,7 +198,7 @@ pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
         64 => hex::decode(text)?,
         _ => URL_SAFE_NO_PAD.decode(text).ok()?,
     };
-    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
+    propusk_spec::strict::verifying_key(&bytes.try_into().ok()?)
 }
 
 /// Why a published directory could not be read.

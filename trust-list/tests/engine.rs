@@ -492,3 +492,25 @@ fn a_delta_is_proportional_to_the_change_and_leads_exactly_to_the_new_bundle() {
         None
     );
 }
+
+/// A trust list takes only keys a strict verifier can use: a small-order key or a
+/// non-canonical encoding is refused as malformed, whoever signed the bundle.
+#[test]
+fn weak_and_non_canonical_keys_are_malformed() {
+    let w = World::new();
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut identity_plus_p = [0xFF; 32];
+    identity_plus_p[0] = 0xEE;
+    identity_plus_p[31] = 0x7F;
+    for public in [identity, identity_plus_p] {
+        let mut key = w.key(KeyStatus::Active);
+        key.public_key = public.to_vec();
+        assert!(key.verifying_key().is_none());
+        assert!(matches!(
+            TrustList::new(vec![key]),
+            Err(propusk_trust_list::TrustError::MalformedKey(0))
+        ));
+    }
+    assert!(TrustList::new(vec![w.key(KeyStatus::Active)]).is_ok());
+}

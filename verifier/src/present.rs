@@ -237,20 +237,14 @@ pub fn describe(input: &str, json: bool) -> (bool, String) {
             "decoded": true,
             "signature_checked": false,
             "key_id": u.key_id().to_string(),
-            "compressed": u.was_compressed(),
             "credential": c,
         });
         return (true, v.to_string());
     }
-    let compressed = if u.was_compressed() {
-        "yes (zlib)"
-    } else {
-        "no"
-    };
     let h = &c.holder;
     let shown = format!(
         "type:        {}\nid:          {}\nkey id:      {}\nissued at:   {}\nexpires at:  {}\n\
-         holder:      {}  born {}  {}\ncompressed:  {compressed}\n\
+         holder:      {}  born {}  {}\n\
          signature:   NOT CHECKED (use `propusk verify` for a verdict)",
         c.credential_type().as_str(),
         c.id,

@@ -148,8 +148,8 @@ impl Store {
             .ok_or_else(|| VerifierError::NotInitialised(dir.to_path_buf()))?
             .try_into()
             .map_err(|_| VerifierError::Corrupt("the pinned root key"))?;
-        let root = VerifyingKey::from_bytes(&key)
-            .map_err(|_| VerifierError::Corrupt("the pinned root key"))?;
+        let root = propusk_spec::strict::verifying_key(&key)
+            .ok_or(VerifierError::Corrupt("the pinned root key"))?;
         Ok(Store { conn, root })
     }
 

@@ -73,7 +73,7 @@ impl WalletStore {
         };
         let root = <[u8; 32]>::try_from(root)
             .ok()
-            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .and_then(|b| propusk_spec::strict::verifying_key(&b))
             .ok_or(WalletError::Corrupt("malformed root key"))?;
         Ok(Some((root, bytes)))
     }

@@ -125,10 +125,9 @@ impl Walker<'_> {
                     self.out.push_str(&w.out);
                     self.at += len;
                 } else {
-                    let cyrillic =
-                        !body.is_ascii() && body.iter().all(|&b| windows_1251_char(b).is_some());
+                    let cyrillic = !body.is_ascii() && !body.contains(&0x98);
                     let note = if cyrillic && context == "text" {
-                        let s: String = body.iter().filter_map(|&b| windows_1251_char(b)).collect();
+                        let s: String = body.iter().map(|&b| windows_1251_char(b)).collect();
                         format!("{prefix}bytes({len}) \"{s}\" in windows-1251")
                     } else {
                         format!("{prefix}bytes({len})")
