@@ -14,6 +14,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod curve;
 mod trust;
 pub mod valuesets;
 

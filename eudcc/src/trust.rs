@@ -101,7 +101,19 @@ impl SignerCertificate {
     pub fn from_der(der: &[u8]) -> Result<Self, TrustError> {
         let (_, cert) =
             X509Certificate::from_der(der).map_err(|e| TrustError::Certificate(e.to_string()))?;
-        let key = match cert.public_key().parsed() {
+        let spki = cert.public_key();
+        let key = match spki.parsed() {
+            Ok(PublicKey::EC(_))
+                if !spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|p| crate::curve::is_p256(p.tag().0, p.data)) =>
+            {
+                return Err(TrustError::Certificate(
+                    "an EC key whose domain parameters are not P-256".into(),
+                ));
+            }
             Ok(PublicKey::EC(point)) => Key::Ec(
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(point.data())
                     .map_err(|_| TrustError::Certificate("an EC key not on P-256".into()))?,
@@ -158,6 +170,14 @@ impl SignerCertificate {
     /// The key id: the first 8 bytes of SHA-256 over the certificate's DER.
     pub fn key_id(&self) -> &[u8; 8] {
         &self.key_id
+    }
+
+    /// The EC public key, uncompressed SEC1 (`04 ‖ x ‖ y`); `None` for an RSA key.
+    pub fn public_key_sec1(&self) -> Option<Vec<u8>> {
+        match &self.key {
+            Key::Ec(k) => Some(k.to_encoded_point(false).as_bytes().to_vec()),
+            Key::Rsa(_) => None,
+        }
     }
 
     /// The certificate's validity window (Unix seconds).

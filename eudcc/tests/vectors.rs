@@ -150,3 +150,31 @@ fn the_steps_agree_with_the_eu_expectations() {
         disagreements.join("\n")
     );
 }
+
+/// RFC 5480 allows an EC key's domain parameters to be spelled out instead of named: a signer
+/// certificate with explicit parameters equal to P-256 holds the same key as one naming the
+/// curve; explicit parameters of another curve (secp256k1) are refused.
+#[test]
+fn explicit_p256_domain_parameters_are_p256() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let read = |name: &str| std::fs::read(data.join(name)).unwrap();
+    let explicit = SignerCertificate::parse(&read("explicit-p256.pem")).unwrap();
+    let named = SignerCertificate::parse(&read("named-p256.pem")).unwrap();
+    assert_eq!(explicit.public_key_sec1(), named.public_key_sec1());
+    let other = SignerCertificate::parse(&read("explicit-secp256k1.pem"));
+    assert!(other.is_err());
+    // The named certificate with its curve OID changed to prime192v1 (1.2.840.10045.3.1.1, same
+    // length), and the explicit one with b changed: the point is still on P-256, the parameters
+    // are not P-256.
+    let der = |name: &str| SignerCertificate::der(&read(name)).unwrap();
+    let mut renamed = der("named-p256.pem");
+    let oid = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+    let at = renamed.windows(8).position(|w| w == oid).unwrap();
+    renamed[at + 7] = 0x01;
+    assert!(SignerCertificate::from_der(&renamed).is_err());
+    let mut other_b = der("explicit-p256.pem");
+    let b = [0x5A, 0xC6, 0x35, 0xD8, 0xAA, 0x3A, 0x93, 0xE7];
+    let at = other_b.windows(8).position(|w| w == b).unwrap();
+    other_b[at + 7] ^= 1;
+    assert!(SignerCertificate::from_der(&other_b).is_err());
+}
