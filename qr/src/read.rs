@@ -130,22 +130,50 @@ fn within_budget(
     read()
 }
 
+/// Looks for a code as it is, then inverted (light modules on dark, as phones in dark mode show
+/// them), then at half size (a heavily blurred code sharpens relative to the reader's
+/// binarisation blocks), then with rqrr, as it is and inverted. Each step runs only when those
+/// before found nothing.
 fn search(luma: &[u8], width: u32, height: u32) -> Result<String, ScanError> {
-    if let Ok(found) = rxing::helpers::detect_in_luma_slice(
-        luma,
-        width,
-        height,
-        Some(rxing::BarcodeFormat::QR_CODE),
-    ) {
-        return Ok(found.getText().to_owned());
+    if let Some(text) = rxing_read(luma, width, height) {
+        return Ok(text);
     }
+    let inverted: Vec<u8> = luma.iter().map(|&p| 255 - p).collect();
+    if let Some(text) = rxing_read(&inverted, width, height) {
+        return Ok(text);
+    }
+    if width.min(height) >= 2 * MIN_HALVED_SIDE {
+        let (half, w, h) = scale_down(luma.to_vec(), width, height, width.max(height) / 2);
+        if let Some(text) = rxing_read(&half, w, h) {
+            return Ok(text);
+        }
+        let inverted: Vec<u8> = half.iter().map(|&p| 255 - p).collect();
+        if let Some(text) = rxing_read(&inverted, w, h) {
+            return Ok(text);
+        }
+    }
+    rqrr_read(luma, width, height)
+        .or_else(|| rqrr_read(&inverted, width, height))
+        .ok_or(ScanError::NoCode)
+}
+
+fn rqrr_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
     let (w, h) = (width as usize, height as usize);
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma[y * w + x]);
     prepared
         .detect_grids()
         .into_iter()
         .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
-        .ok_or(ScanError::NoCode)
+}
+
+/// The smallest side a frame keeps after being halved in [`search`]: below it, modules would
+/// be too few pixels.
+const MIN_HALVED_SIDE: u32 = 200;
+
+fn rxing_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
+    rxing::helpers::detect_in_luma_slice(luma, width, height, Some(rxing::BarcodeFormat::QR_CODE))
+        .ok()
+        .map(|found| found.getText().to_owned())
 }
 
 /// The frame scaled down by a whole factor (each pixel the mean of its block) so that neither

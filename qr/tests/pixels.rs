@@ -185,3 +185,36 @@ fn images_made_to_stall_the_reader_are_answered_in_bounded_time() {
         "{answer:?}"
     );
 }
+
+/// Light modules on dark (a phone in dark mode) and heavy blur (out of focus, Gaussian σ up to
+/// 0.45 of a module): what zxing-cpp 3.1 reads on the same images, this reader reads
+/// (`qr/examples/read_images.rs` compares whole sets; the figures are in the closing note).
+#[test]
+fn inverted_and_blurred_codes() {
+    let invert = |img: &GrayImage| {
+        let mut out = img.clone();
+        image::imageops::invert(&mut out);
+        out
+    };
+    let clean = render(TEXT, 5);
+    assert_eq!(
+        read_qr(&encode(&invert(&clean), ImageFormat::Png))
+            .ok()
+            .as_deref(),
+        Some(TEXT),
+        "inverted"
+    );
+    for module in [5u32, 8] {
+        let img = render(TEXT, module);
+        for sigma in [0.3f32, 0.45] {
+            let blurred = image::imageops::blur(&img, sigma * module as f32);
+            for (what, frame) in [("as is", blurred.clone()), ("inverted", invert(&blurred))] {
+                assert_eq!(
+                    read_qr(&encode(&frame, ImageFormat::Png)).ok().as_deref(),
+                    Some(TEXT),
+                    "{module} px a module, blur σ {sigma} modules, {what}"
+                );
+            }
+        }
+    }
+}
