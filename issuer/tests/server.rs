@@ -412,8 +412,9 @@ async fn pages_carry_security_headers_and_bad_bodies_get_json_errors() {
     assert!(body.contains("\"too_large\""), "{body}");
 }
 
-/// A client that opens a connection and trickles its headers (slow loris) is closed after the
-/// header timeout, while others are served.
+/// A client that opens a connection and trickles its headers (slow loris), or keeps a
+/// connection alive and sends nothing more, is closed after the header timeout, while others
+/// are served.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_never_finishes_its_headers_is_closed() {
     use std::io::{Read, Write};
@@ -440,6 +441,19 @@ async fn a_client_that_never_finishes_its_headers_is_closed() {
             .unwrap();
         let mut answer = String::new();
         quick.read_to_string(&mut answer).unwrap();
+        // A kept-alive connection that asked once and then says nothing is closed too.
+        let mut idle = std::net::TcpStream::connect(addr).unwrap();
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        idle.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut idle_answer = Vec::new();
+        let idle_ended = idle.read_to_end(&mut idle_answer);
+        assert!(idle_answer.starts_with(b"HTTP/1.1 200"));
+        assert!(
+            idle_ended.is_ok(),
+            "the idle connection stayed open: {idle_ended:?}"
+        );
         // The slow one is closed: its read ends (bounded, so a regression fails, not hangs).
         slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();

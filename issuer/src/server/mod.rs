@@ -189,7 +189,9 @@ pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerE
 }
 
 /// How long a client may take to send a request's headers (a slow-loris client that trickles
-/// them, or opens connections and sends nothing, is closed after it).
+/// them, or opens connections and sends nothing, is closed after it). hyper starts the same
+/// timer when a kept-alive connection waits for its next request, so it is also the idle
+/// timeout (tested).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves on an already bound listener until `shutdown` completes.
