@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{InputError, Issuer, IssuerError, Refusal, Request};
+use propusk_issuer::{InputError, Issuer, IssuerError, KeyError, Refusal, Request};
 use propusk_spec::{CredentialId, Timestamp};
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
@@ -341,10 +341,12 @@ fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
             let key = unlocked(dir)?.rotate(now, *announce)?;
             println!("signing key {} is {}", key.key_id, key.status.as_str());
         }
-        KeyOp::Retire { kid } => {
-            unlocked(dir)?.retire(kid, now)?;
-            println!("signing key {kid} retired");
-        }
+        KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {
+            Ok(()) => println!("signing key {kid} retired"),
+            // Retiring twice changes nothing and is not a failure.
+            Err(e @ IssuerError::Key(KeyError::AlreadyRetired { .. })) => println!("{e}"),
+            Err(e) => return Err(e.into()),
+        },
         KeyOp::Compromise { kid, since } => {
             let since = match since {
                 Some(s) => s

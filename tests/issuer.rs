@@ -127,6 +127,25 @@ fn key_lifecycle_revocation_and_publishing() {
         assert_eq!(verdict(&store, text, Some(at)), ("valid".into(), None));
     }
 
+    // A was retired by the rotation: retiring it again says so and changes nothing (exit 0).
+    let again = ok(run(&["issuer", "key", "retire", "--dir", s(&dir), &key_a]));
+    assert!(again.contains("already retired since"), "{again}");
+    // The active key B cannot be retired: rotate first.
+    let active = run(&["issuer", "key", "--dir", s(&dir), "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_slice(&active.stdout).unwrap();
+    let key_b = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["status"] == "active" && k["role"] == "signing")
+        .unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = run(&["issuer", "key", "retire", "--dir", s(&dir), &key_b]);
+    assert_eq!(refused.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("rotate first"));
+
     // A is declared compromised since 11:00: a1 stays valid, a2 does not; b1 is revoked.
     ok(run(&[
         "issuer",

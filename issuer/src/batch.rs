@@ -118,7 +118,7 @@ impl Issuer {
             distinct_image_names(rows)?;
         }
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
-        let mut signer = self.signer()?;
+        let mut signer = self.signer(now)?;
         let mut report = BatchReport::default();
         let mut done: Vec<Issued> = Vec::with_capacity(rows.len());
         // The first line of each record id; a later line with the same id is a bad row.

@@ -115,6 +115,35 @@ pub enum KeyError {
     /// A compromised key stays compromised.
     #[error("key {0} is compromised; it stays so")]
     Compromised(KeyId),
+    /// The active key cannot be retired or distrusted: nothing would sign.
+    #[error(
+        "key {0} is the active signing key: rotate first (propusk issuer key rotate), then retire \
+         or distrust it"
+    )]
+    OnlyActive(KeyId),
+    /// The key is retired already; nothing changed.
+    #[error("key {key} is already retired since {since}; nothing changed")]
+    AlreadyRetired {
+        /// The key.
+        key: KeyId,
+        /// Since when.
+        since: Timestamp,
+    },
+    /// The signing time lies outside the active key's window.
+    #[error(
+        "signing key {key} signs from {not_before} until {not_after}; {at} is outside that \
+         window (check --at)"
+    )]
+    OutsideWindow {
+        /// The active key.
+        key: KeyId,
+        /// The signing time asked for.
+        at: Timestamp,
+        /// The key's first instant.
+        not_before: Timestamp,
+        /// The key's end.
+        not_after: Timestamp,
+    },
 }
 
 /// Why the store failed.

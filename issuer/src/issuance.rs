@@ -25,19 +25,31 @@ impl Issuer {
     /// Issues a credential for `request` at `now`. With a record id already issued, returns
     /// that credential again and issues nothing.
     pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
-        let mut signer = self.signer()?;
+        let mut signer = self.signer(now)?;
         self.issue_with(&mut signer, request, now)
             .map(|(issued, _)| issued)
     }
 
     /// The active key unsealed and the rules resolved, for a run of issuances.
-    pub(crate) fn signer(&self) -> Result<Signer, IssuerError> {
+    /// Refused when `now` lies outside the key's window: every verifier would refuse what it
+    /// signed (`key_usage`).
+    pub(crate) fn signer(&self, now: Timestamp) -> Result<Signer, IssuerError> {
         let key = self.signing_key(is_active)?.ok_or(KeyError::NoActiveKey)?;
+        let not_after = key
+            .not_after
+            .ok_or(StoreError::Corrupt("a signing key without an end"))?;
+        if now < key.not_before || now >= not_after {
+            return Err(KeyError::OutsideWindow {
+                key: key.key_id,
+                at: now,
+                not_before: key.not_before,
+                not_after,
+            }
+            .into());
+        }
         Ok(Signer {
             secret: self.unseal(&key)?,
-            not_after: key
-                .not_after
-                .ok_or(StoreError::Corrupt("a signing key without an end"))?,
+            not_after,
             key_id: key.key_id,
             rules: self.rules()?,
             encoder: Encoder,

@@ -174,8 +174,17 @@ impl Issuer {
     pub fn retire(&mut self, kid: &str, now: Timestamp) -> Result<(), IssuerError> {
         self.vault()?;
         let key = self.signing_key_by_id(kid)?;
-        if let KeyStatus::Compromised { .. } = key.status {
-            return Err(KeyError::Compromised(key.key_id).into());
+        match key.status {
+            KeyStatus::Compromised { .. } => return Err(KeyError::Compromised(key.key_id).into()),
+            KeyStatus::Active => return Err(KeyError::OnlyActive(key.key_id).into()),
+            KeyStatus::Retired { since } => {
+                return Err(KeyError::AlreadyRetired {
+                    key: key.key_id,
+                    since: Timestamp::from_unix(since).unwrap_or(now),
+                }
+                .into());
+            }
+            KeyStatus::Next => {}
         }
         let retired = KeyStatus::Retired { since: now.unix() };
         self.in_transaction(|i| i.set_status(&key.key_id, retired, now))
@@ -191,6 +200,9 @@ impl Issuer {
     ) -> Result<(), IssuerError> {
         self.vault()?;
         let key = self.signing_key_by_id(kid)?;
+        if key.status == KeyStatus::Active {
+            return Err(KeyError::OnlyActive(key.key_id).into());
+        }
         let status = KeyStatus::Compromised {
             since: since.unix(),
         };

@@ -316,3 +316,56 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
             .is_err()
     );
 }
+
+/// Key operations that would leave nothing to sign with, or sign what every verifier refuses,
+/// are refused with the next step; retiring twice changes nothing.
+#[test]
+fn key_operations_keep_a_key_to_sign_with_and_sign_only_inside_its_window() {
+    use propusk_issuer::{IssuerError, KeyError};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut issuer = issuer(tmp.path());
+    issuer.unlock("pass phrase").unwrap();
+    let first = issuer.keys().unwrap()[1].clone();
+    let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
+    let now = at("2021-06-02T00:00:00Z");
+
+    // The only active key can be neither retired nor distrusted: rotate first.
+    for refused in [
+        issuer.retire(&first.key_id.to_string(), now),
+        issuer.compromise(&first.key_id.to_string(), now, now),
+    ] {
+        let e = refused.unwrap_err();
+        assert!(
+            matches!(e, IssuerError::Key(KeyError::OnlyActive(_))),
+            "{e}"
+        );
+        assert!(e.to_string().contains("rotate first"), "{e}");
+    }
+    // Issuing before the key's window or after its end is refused, naming the window.
+    for outside in ["2021-05-31T23:59:59Z", "2024-05-31T00:00:00Z"] {
+        let e = issuer.issue(&request, at(outside)).unwrap_err();
+        assert!(
+            matches!(e, IssuerError::Key(KeyError::OutsideWindow { .. })),
+            "{outside}: {e}"
+        );
+        assert!(e.to_string().contains("2021-06-01T00:00:00Z"), "{e}");
+    }
+    assert!(issuer.issue(&request, now).is_ok());
+
+    issuer.rotate(now, false).unwrap();
+    let before = issuer.audit_log().unwrap().len();
+    let again = issuer.retire(&first.key_id.to_string(), now).unwrap_err();
+    assert!(
+        matches!(again, IssuerError::Key(KeyError::AlreadyRetired { .. })),
+        "{again}"
+    );
+    assert!(
+        again.to_string().contains("already retired since"),
+        "{again}"
+    );
+    assert_eq!(issuer.audit_log().unwrap().len(), before, "nothing changed");
+    // A retired key may still be distrusted.
+    issuer
+        .compromise(&first.key_id.to_string(), now, now)
+        .unwrap();
+}
