@@ -33,7 +33,13 @@ impl Issuer {
         let root = self.unseal(&root_key)?;
         let (publication, count) = self.in_transaction(|issuer| {
             let sequence = issuer.store.next_publication_sequence()?;
-            let revoked = issuer.store.revoked_unexpired(now)?;
+            // Whole partitions: a credential that expired earlier this month stays in this
+            // month's partition until the month is over, as the last publication had it.
+            let month_start = now
+                .date()
+                .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
+                .map_or(now, |d| d.start());
+            let revoked = issuer.store.revoked_unexpired(month_start)?;
             let count = revoked.len() as u64;
             let content = BundleContent {
                 jurisdiction: issuer.settings.country.clone(),

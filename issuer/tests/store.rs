@@ -308,6 +308,17 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     );
     drop(issuer);
 
+    // The revoked credential expiring between two publications of the same month is no loss:
+    // it stays in its month's partition until the month is over.
+    std::fs::write(&file, &pristine).unwrap();
+    let mut issuer = Issuer::open(tmp.path()).unwrap();
+    issuer.unlock("pass phrase").unwrap();
+    let expiry = revoked.expires_at;
+    for at in [expiry.plus_seconds(-3600), expiry.plus_seconds(3600)] {
+        assert_eq!(issuer.publish(&out, at).unwrap().revoked, 1, "{at}");
+    }
+    drop(issuer);
+
     // The schema itself refuses a status without its time (new stores).
     std::fs::write(&file, &pristine).unwrap();
     let conn = rusqlite::Connection::open(&file).unwrap();
