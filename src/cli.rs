@@ -40,7 +40,8 @@ pub enum Command {
     #[command(subcommand)]
     Verifier(verify::VerifierCommand),
     /// Verify credentials offline: exit 0 valid, 1 invalid, 2 cannot tell (the worst verdict
-    /// decides), 64 usage error.
+    /// decides), 64 usage error (nothing to verify included), 66 a missing image file, 78 no
+    /// store. On a terminal with no text given, a door display.
     Verify(verify::VerifyArgs),
 }
 

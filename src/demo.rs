@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use propusk_issuer::{Issuer, Request};
 use propusk_spec::Timestamp;
 use propusk_trust_list::{Reason, Verdict, parse_public_key};
-use propusk_verifier::{Lang, Session, Store, to_text};
+use propusk_verifier::{Session, Store, to_text};
 use propusk_wallet::Wallet;
 
 /// Arguments of `propusk demo`.
@@ -201,7 +201,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     for (kind, issued, _) in &texts {
         let report = check(&store, &issued.credential, now)?;
         let session = Session::load(&store, now)?;
-        for line in to_text(&report, session.trust(), Lang::En).lines() {
+        for line in to_text(&report, session.trust(), session.locale()).lines() {
             println!("   {line}");
         }
         story.check(

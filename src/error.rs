@@ -28,6 +28,8 @@ pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_DATA: u8 = 65;
 /// Exit code: a server cannot be reached (sysexits `EX_UNAVAILABLE`).
 pub const EXIT_UNAVAILABLE: u8 = 69;
+/// Exit code: an input file does not exist (sysexits `EX_NOINPUT`).
+pub const EXIT_NOINPUT: u8 = 66;
 /// Exit code: an input or output file could not be read or written (sysexits `EX_IOERR`).
 pub const EXIT_IO: u8 = 74;
 /// Exit code: the passphrase is wrong or missing (sysexits `EX_NOPERM`).
@@ -45,7 +47,7 @@ pub enum CliError {
     #[error("the output was closed")]
     Closed,
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_words(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -92,6 +94,9 @@ impl CliError {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Closed => EXIT_CLOSED,
             CliError::CannotTell(_) => EXIT_UNKNOWN,
+            CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                EXIT_NOINPUT
+            }
             CliError::Io { .. } => EXIT_IO,
             CliError::Issuer(e) => match e {
                 IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,
@@ -158,4 +163,26 @@ pub fn now() -> Result<Timestamp, CliError> {
         .ok()
         .and_then(|d| Timestamp::from_unix(i64::try_from(d.as_secs()).ok()?))
         .ok_or_else(|| CliError::Usage("the system clock is out of range".into()))
+}
+
+/// An I/O error in words, without the operating system's error number: `no such file or
+/// directory`, `permission denied`.
+pub fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file or directory".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::AlreadyExists => "already exists".into(),
+        ErrorKind::IsADirectory => "is a directory, not a file".into(),
+        ErrorKind::NotADirectory => "a part of the path is not a directory".into(),
+        ErrorKind::StorageFull => "no space left on the device".into(),
+        ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(at) => text[..at].to_lowercase(),
+                None => text,
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod door;
 pub mod error;
 pub mod inspect;
 pub mod issue;

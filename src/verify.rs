@@ -1,6 +1,6 @@
 //! `propusk verifier init | sync` and `propusk verify`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ArgMatches;
@@ -64,10 +64,11 @@ pub struct VerifyArgs {
     /// One JSON object per credential.
     #[arg(long)]
     pub json: bool,
-    /// Language of the words for a person: `en` or `ru`.
-    #[arg(long, default_value = "en", value_parser = PossibleValuesParser::new(["en", "ru"])
+    /// Language of the words for a person: `en` or `ru` (default: from `LC_ALL`,
+    /// `LC_MESSAGES` or `LANG`, Russian when it starts with `ru`).
+    #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
         .map(|l| l.parse::<Lang>().unwrap_or_default()))]
-    pub lang: Lang,
+    pub lang: Option<Lang>,
     /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
     #[arg(long = "image", value_name = "FILE")]
     pub images: Vec<PathBuf>,
@@ -165,16 +166,63 @@ pub fn inputs(args: &VerifyArgs, matches: &ArgMatches) -> Vec<Input> {
     placed.into_iter().map(|(_, input)| input).collect()
 }
 
+/// The language: the flag, else the environment's (`LC_ALL`, `LC_MESSAGES`, `LANG`).
+pub fn lang(flag: Option<Lang>) -> Lang {
+    flag.unwrap_or_else(|| {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .map_or(Lang::En, |v| Lang::from_preference(&v))
+    })
+}
+
 fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(), CliError> {
-    let lang = (!args.json).then_some(args.lang);
+    let locale = (!args.json).then(|| session.locale());
     let mut out = std::io::stdout().lock();
-    out.write_all(render(reports, session.trust(), lang).as_bytes())?;
+    out.write_all(render(reports, session.trust(), locale).as_bytes())?;
     Ok(out.flush()?)
+}
+
+/// Usage and file mistakes, found before anything is verified: they are not verdicts.
+fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
+    let looks_like_credential = |t: &str| {
+        let t = t.trim().to_ascii_uppercase();
+        ["PR1:", "HC1:", "HTTP://", "HTTPS://"]
+            .iter()
+            .any(|p| t.starts_with(p))
+            || propusk_verifier::scanned(&t).is_some_and(|s| s != t)
+    };
+    let texts: Vec<&String> = args.credentials.iter().filter(|c| *c != "-").collect();
+    if texts.len() > 1
+        && let Some(stray) = texts.iter().find(|t| !looks_like_credential(t))
+    {
+        return Err(CliError::Usage(format!(
+            "{stray:?} is not a credential text or link: a text with spaces must be quoted \
+             ('PR1:…'), or piped on standard input"
+        )));
+    }
+    for input in inputs {
+        let Input::Image(path) = input else { continue };
+        let mut head = [0u8; 8];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| CliError::io(path, e))?;
+        if head[..read].starts_with(b"%PDF") {
+            return Err(CliError::Usage(format!(
+                "{} is a PDF: give the QR code as a PNG or JPEG image (a screenshot or photo), \
+                 or import the PDF with `propusk wallet add --pdf`",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Runs `propusk verify`.
 pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
     let at = parse_at(args.at.as_deref())?;
+    check_inputs(args, inputs)?;
     let mut eu_signers = Vec::new();
     for path in &args.trust_cert {
         let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
@@ -186,10 +234,21 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         Some(store) => Store::open(store).and_then(|s| Session::load(&s, at)),
         None => Ok(Session::without_trust_data(at)),
     };
+    // Summaries in the language shown; JSON keeps English.
+    let lang = if args.json { Lang::En } else { lang(args.lang) };
     let session = match loaded {
-        Ok(s) => s.with_eu_signers(eu_signers),
-        // Without its trust store a verifier cannot tell (exit 2), not a broken setup.
-        Err(e @ VerifierError::NotInitialised(_)) => return Err(CliError::CannotTell(e)),
+        Ok(s) => s.with_eu_signers(eu_signers).with_lang(lang),
+        // The clock guard is the verifier's answer "cannot tell"; in JSON, as JSON.
+        Err(e @ VerifierError::ClockBehind { .. }) if args.json => {
+            let v = serde_json::json!({
+                "verdict": "unknown",
+                "reason": "clock_behind",
+                "error": e.to_string(),
+            });
+            println!("{v}");
+            return Err(CliError::CannotTell(e));
+        }
+        Err(e @ VerifierError::ClockBehind { .. }) => return Err(CliError::CannotTell(e)),
         Err(e) => return Err(e.into()),
     };
     if !inputs.is_empty() {
@@ -197,12 +256,23 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         print(&session, &reports, args)?;
         return Ok(verdict_exit(reports.iter().map(|r| r.verdict)));
     }
-    // A scanner's queue: each line answered as soon as it is read (see `Session::answer_lines`).
-    let verdicts = session.answer_lines(std::io::BufReader::new(std::io::stdin()), |reports| {
-        print(&session, reports, args)
-    })?;
+    // At a door: a terminal on both ends and words for a person.
+    let verdicts =
+        if !args.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            crate::door::run(&session)?
+        } else {
+            // A scanner's queue: each line answered as soon as it is read (see
+            // `Session::answer_lines`).
+            session.answer_lines(std::io::BufReader::new(std::io::stdin()), |reports| {
+                print(&session, reports, args)
+            })?
+        };
     if verdicts.is_empty() {
-        eprintln!("propusk: nothing to verify: the input was empty");
+        return Err(CliError::Usage(
+            "nothing to verify: give credential texts, --image files, or scan them on standard \
+             input"
+                .into(),
+        ));
     }
     Ok(verdict_exit(verdicts))
 }

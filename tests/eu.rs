@@ -73,10 +73,34 @@ fn eu_certificates_verify_against_their_signers() {
         "{v}"
     );
     let words = propusk(&["verify", "--trust-cert", cert, "--at", clock, text], "");
+    let shown = String::from_utf8_lossy(&words.stdout);
+    assert!(shown.contains("Germany"), "{shown}");
+    // Checked against a signer certificate alone: no rules, no revocation list, and it says so.
     assert!(
-        String::from_utf8_lossy(&words.stdout).contains("Germany"),
-        "{}",
-        String::from_utf8_lossy(&words.stdout)
+        shown
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("signature only"),
+        "{shown}"
+    );
+    let words = propusk(
+        &[
+            "verify",
+            "--trust-cert",
+            cert,
+            "--lang",
+            "ru",
+            "--at",
+            clock,
+            text,
+        ],
+        "",
+    );
+    let shown = String::from_utf8_lossy(&words.stdout);
+    assert!(
+        shown.contains("Германия") && shown.contains("только подпись"),
+        "{shown}"
     );
     assert_eq!(v["holder"]["birth_date"], de["JSON"]["dob"]);
     assert_eq!(

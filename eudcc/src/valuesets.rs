@@ -60,37 +60,111 @@ pub fn country(code: &str) -> Option<&'static str> {
     )
 }
 
-/// A line for a person about a decoded EU certificate: what it certifies, in words.
+/// A flat `code → name` table.
+fn flat(json: &str) -> HashMap<String, String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// The Russian name of a country (`DE` → `Германия`); names from Debian's iso-codes
+/// translations (LGPL-2.1-or-later data, `valuesets/ru/README.md`), a few shortened as people
+/// say them (`RU` → `Россия`).
+pub fn country_ru(code: &str) -> Option<&'static str> {
+    static CELL: OnceLock<HashMap<String, String>> = OnceLock::new();
+    CELL.get_or_init(|| flat(include_str!("../valuesets/ru/countries.json")))
+        .get(code)
+        .map(String::as_str)
+}
+
+/// The Russian name of a vaccine product (`Sputnik-V` → `Гам-КОВИД-Вак (Спутник V)`); brand
+/// names without a Russian form keep their Latin one.
+pub fn vaccine_product_ru(code: &str) -> Option<&'static str> {
+    static CELL: OnceLock<HashMap<String, String>> = OnceLock::new();
+    CELL.get_or_init(|| flat(include_str!("../valuesets/ru/vaccine-products.json")))
+        .get(code)
+        .map(String::as_str)
+}
+
+/// A line for a person about a decoded EU certificate: what it certifies, in English.
 pub fn summary(certificate: &serde_json::Value) -> Option<String> {
+    summary_in(certificate, false)
+}
+
+/// A line for a person about a decoded EU certificate: what it certifies, in Russian
+/// (`russian`) or English, dates as people there write them.
+pub fn summary_in(certificate: &serde_json::Value, russian: bool) -> Option<String> {
     let field = |group: &str, key: &str| certificate[group][0][key].as_str().map(str::to_owned);
-    let named = |code: Option<String>, names: fn(&str) -> Option<&'static str>| {
-        code.map(|c| names(&c).map_or(c.clone(), str::to_owned))
-            .unwrap_or_default()
+    let named = |code: Option<String>,
+                 en: fn(&str) -> Option<&'static str>,
+                 ru: fn(&str) -> Option<&'static str>| {
+        let names = if russian { ru } else { en };
+        code.map(|c| {
+            names(&c)
+                .or_else(|| en(&c))
+                .map_or(c.clone(), str::to_owned)
+        })
+        .unwrap_or_default()
     };
+    // `2021-05-29` (or the date of an instant) as `29.05.2021` in Russian.
+    let date = |d: Option<String>| {
+        let d = d.unwrap_or_default();
+        match (russian, d.get(..4), d.get(5..7), d.get(8..10)) {
+            (true, Some(y), Some(m), Some(day)) => format!("{day}.{m}.{y}"),
+            _ => d,
+        }
+    };
+    let test_words = |code: &str| match (code, russian) {
+        ("LP6464-4", true) => Some("ПЦР-тест"),
+        ("LP217198-3", true) => Some("экспресс-тест на антиген"),
+        ("260415000", true) => Some("не обнаружено"),
+        ("260373001", true) => Some("обнаружено"),
+        _ => None,
+    };
+    let test = |code: Option<String>, en: fn(&str) -> Option<&'static str>| {
+        code.map(|c| {
+            test_words(&c)
+                .or_else(|| en(&c))
+                .map_or(c.clone(), str::to_owned)
+        })
+        .unwrap_or_default()
+    };
+    let place = named(
+        field("v", "co").or(field("t", "co")).or(field("r", "co")),
+        country,
+        country_ru,
+    );
     if certificate["v"][0].is_object() {
         let (dn, sd) = (&certificate["v"][0]["dn"], &certificate["v"][0]["sd"]);
-        return Some(format!(
-            "{}, dose {dn}/{sd}, {}, {}",
-            named(field("v", "mp"), vaccine_product),
-            field("v", "dt").unwrap_or_default(),
-            named(field("v", "co"), country)
-        ));
+        let product = named(field("v", "mp"), vaccine_product, vaccine_product_ru);
+        let when = date(field("v", "dt"));
+        return Some(if russian {
+            format!("{product}, доза {dn} из {sd}, {when}, {place}")
+        } else {
+            format!("{product}, dose {dn}/{sd}, {when}, {place}")
+        });
     }
     if certificate["t"][0].is_object() {
-        return Some(format!(
-            "{}: {}, sampled {}, {}",
-            named(field("t", "tt"), test_type),
-            named(field("t", "tr"), test_result),
-            field("t", "sc").unwrap_or_default(),
-            named(field("t", "co"), country)
-        ));
+        let (kind, result) = (
+            test(field("t", "tt"), test_type),
+            test(field("t", "tr"), test_result),
+        );
+        let sampled = if russian {
+            date(field("t", "sc"))
+        } else {
+            field("t", "sc").unwrap_or_default()
+        };
+        return Some(if russian {
+            format!("{kind}: {result}, взят {sampled}, {place}")
+        } else {
+            format!("{kind}: {result}, sampled {sampled}, {place}")
+        });
     }
     if certificate["r"][0].is_object() {
-        return Some(format!(
-            "recovery, first positive {}, {}",
-            field("r", "fr").unwrap_or_default(),
-            named(field("r", "co"), country)
-        ));
+        let first = date(field("r", "fr"));
+        return Some(if russian {
+            format!("перенесённое заболевание, первый положительный тест {first}, {place}")
+        } else {
+            format!("recovery, first positive {first}, {place}")
+        });
     }
     None
 }
@@ -98,6 +172,26 @@ pub fn summary(certificate: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_a_russian_name() {
+        for (json, ru) in [
+            (
+                include_str!("../valuesets/country-2-codes.json"),
+                country_ru as fn(&str) -> Option<&'static str>,
+            ),
+            (
+                include_str!("../valuesets/vaccine-medicinal-product.json"),
+                vaccine_product_ru,
+            ),
+        ] {
+            let codes = table(json);
+            assert!(codes.len() > 30);
+            for code in codes.keys() {
+                assert!(ru(code).is_some_and(|n| !n.is_empty()), "{code}");
+            }
+        }
+    }
 
     #[test]
     fn codes_have_names() {
@@ -110,10 +204,20 @@ mod tests {
         assert_eq!(country("DE"), Some("Germany"));
         assert_eq!(test_result("260415000"), Some("Not detected"));
         assert_eq!(country("XX"), None);
+        assert_eq!(country_ru("RU"), Some("Россия"));
+        assert_eq!(country_ru("DE"), Some("Германия"));
+        assert_eq!(
+            vaccine_product_ru("Sputnik-V"),
+            Some("Гам-КОВИД-Вак (Спутник V)")
+        );
         let cert = serde_json::json!({"v": [{"mp": "EU/1/20/1528", "dn": 2, "sd": 2, "dt": "2021-05-29", "co": "DE"}]});
         assert_eq!(
             summary(&cert).as_deref(),
             Some("Comirnaty, dose 2/2, 2021-05-29, Germany")
+        );
+        assert_eq!(
+            summary_in(&cert, true).as_deref(),
+            Some("Комирнати (Comirnaty), доза 2 из 2, 29.05.2021, Германия")
         );
     }
 }

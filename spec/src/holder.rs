@@ -236,6 +236,27 @@ impl Holder {
         .join(" ")
     }
 
+    /// Initials as the identity document spells the name, for matching against it: the native
+    /// names' first letters (`И. И. И.`) for a domestic passport, whose names are written in
+    /// Cyrillic; the Latin forms' (`I. I. I.`) for an international passport or a foreign
+    /// document.
+    pub fn document_initials(&self) -> String {
+        if self.document.kind() != crate::codes::DocumentKind::Passport {
+            return self.initials();
+        }
+        [
+            Some(&self.family_name),
+            self.given_name.as_ref(),
+            self.patronymic.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.native().chars().next())
+        .map(|c| format!("{}.", c.to_uppercase()))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
     pub(crate) fn to_cbor(&self) -> Value {
         let (family, family_latin) = self.family_name.to_cbor();
         let (given, given_latin) = self

@@ -74,7 +74,8 @@ pub struct Checks {
 /// What is shown of the holder: enough to match an ID document, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HolderView {
-    /// Initials from the Latin forms: `I. I. I.`.
+    /// Initials as the identity document spells the name: `И. И. И.` for a domestic passport,
+    /// `I. I. I.` (the Latin forms) otherwise.
     pub initials: String,
     /// Date of birth, as precise as issued.
     pub birth_date: String,
@@ -85,7 +86,7 @@ pub struct HolderView {
 impl HolderView {
     fn of(c: &Credential) -> Self {
         HolderView {
-            initials: c.holder.initials(),
+            initials: c.holder.document_initials(),
             birth_date: c.holder.birth_date.to_string(),
             document: c.holder.document.masked(),
         }

@@ -88,4 +88,4 @@ pub use revocation::{
     BulkRevocation, Partition, RevocationSet, Revoked, partition_of, revocation_hash,
 };
 pub use rules::{Rule, RuleEntry, RuleFailure, RuleOutcome, RuleSet, Rules};
-pub use words::{Lang, UnknownLang};
+pub use words::{Lang, Locale, UnknownLang};

@@ -189,6 +189,11 @@ impl Rules {
     }
 
     /// The start of the local day `days` after `date`, as an instant.
+    /// The jurisdiction's time zone, in which the rules count days and people read times.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
     fn local_day_start(&self, date: Date, days: u32) -> Option<Timestamp> {
         let day = civil_date(date)?
             .checked_add(jiff::Span::new().days(i64::from(days)))

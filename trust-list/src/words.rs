@@ -230,3 +230,191 @@ mod tests {
         );
     }
 }
+
+/// How a person reads words, dates and times: a language and the jurisdiction's time zone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Locale {
+    /// The language.
+    pub lang: Lang,
+    /// The jurisdiction's time zone (the rule set's), in which times are shown.
+    pub tz: jiff::tz::TimeZone,
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl Locale {
+    /// English, UTC.
+    pub fn utc(lang: Lang) -> Self {
+        Locale {
+            lang,
+            tz: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// `lang` in the time zone named `iana` (UTC when the name is unknown).
+    pub fn named(lang: Lang, iana: &str) -> Self {
+        Locale {
+            lang,
+            tz: jiff::tz::TimeZone::get(iana).unwrap_or(jiff::tz::TimeZone::UTC),
+        }
+    }
+
+    /// The zone as people name it in this language: its abbreviation in Russian (`MSK`), its
+    /// city in English (`Moscow`, `New York`), `UTC` for UTC.
+    pub fn zone_name(&self, at: propusk_spec::Timestamp) -> String {
+        let name = self.tz.iana_name().unwrap_or("UTC");
+        if matches!(name, "UTC" | "Etc/UTC" | "Etc/GMT") {
+            return "UTC".into();
+        }
+        match self.lang {
+            Lang::Ru => jiff::Timestamp::from_second(at.unix())
+                .map(|t| t.to_zoned(self.tz.clone()).strftime("%Z").to_string())
+                .unwrap_or_else(|_| name.to_owned()),
+            Lang::En => name.rsplit('/').next().unwrap_or(name).replace('_', " "),
+        }
+    }
+
+    /// An instant in local time with the zone's name: `15.11.2027 00:00 MSK` (ru),
+    /// `15 Nov 2027 00:00 (Moscow)` (en).
+    pub fn time(&self, at: propusk_spec::Timestamp) -> String {
+        let Ok(t) = jiff::Timestamp::from_second(at.unix()) else {
+            return at.to_string();
+        };
+        let local = t.to_zoned(self.tz.clone());
+        let zone = self.zone_name(at);
+        match self.lang {
+            Lang::Ru => format!("{} {zone}", local.strftime("%d.%m.%Y %H:%M")),
+            Lang::En => format!(
+                "{} {} {} {} ({zone})",
+                local.day(),
+                MONTHS_EN[usize::from(local.month().unsigned_abs()).saturating_sub(1) % 12],
+                local.year(),
+                local.strftime("%H:%M")
+            ),
+        }
+    }
+
+    /// A date: `15.11.2026` (ru), `15 Nov 2026` (en).
+    pub fn date(&self, d: propusk_spec::Date) -> String {
+        self.partial_date(d.year(), Some(d.month()), Some(d.day()))
+    }
+
+    /// A date of birth as precise as recorded: `12.05.1980`, `05.1980`, `1980` (ru);
+    /// `12 May 1980`, `May 1980`, `1980` (en).
+    pub fn birth_date(&self, b: &propusk_spec::BirthDate) -> String {
+        match b {
+            propusk_spec::BirthDate::Full(d) => self.date(*d),
+            propusk_spec::BirthDate::YearMonth(y, m) => {
+                self.partial_date(i32::from(*y), Some(*m), None)
+            }
+            propusk_spec::BirthDate::Year(y) => self.partial_date(i32::from(*y), None, None),
+        }
+    }
+
+    fn partial_date(&self, year: i32, month: Option<u8>, day: Option<u8>) -> String {
+        let month_en = |m: u8| MONTHS_EN[usize::from(m.clamp(1, 12)) - 1];
+        match (self.lang, month, day) {
+            (Lang::Ru, Some(m), Some(d)) => format!("{d:02}.{m:02}.{year}"),
+            (Lang::Ru, Some(m), None) => format!("{m:02}.{year}"),
+            (Lang::En, Some(m), Some(d)) => format!("{d} {} {year}", month_en(m)),
+            (Lang::En, Some(m), None) => format!("{} {year}", month_en(m)),
+            (_, _, _) => year.to_string(),
+        }
+    }
+
+    /// How old something is, in words: `3 h`, `2 days` (en); `3 ч`, `2 дн.` (ru).
+    pub fn age(&self, seconds: i64) -> String {
+        let (h, d) = (seconds.max(0) / 3600, seconds.max(0) / 86_400);
+        match self.lang {
+            Lang::En if d >= 2 => format!("{d} days"),
+            Lang::En if h == 1 => "1 hour".into(),
+            Lang::En if h >= 1 => format!("{h} hours"),
+            Lang::En => "less than an hour".into(),
+            Lang::Ru if d >= 2 => format!("{d} дн."),
+            Lang::Ru if h >= 1 => format!("{h} ч"),
+            Lang::Ru => "меньше часа".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod locale_tests {
+    use super::*;
+
+    fn at(s: &str) -> propusk_spec::Timestamp {
+        s.parse()
+            .unwrap_or_else(|_| unreachable!("a literal instant"))
+    }
+
+    #[test]
+    fn times_are_local_with_the_zone_named() {
+        let moscow = |lang| Locale::named(lang, "Europe/Moscow");
+        let t = at("2027-11-14T21:00:00Z");
+        assert_eq!(moscow(Lang::Ru).time(t), "15.11.2027 00:00 MSK");
+        assert_eq!(moscow(Lang::En).time(t), "15 Nov 2027 00:00 (Moscow)");
+        assert_eq!(Locale::utc(Lang::En).time(t), "14 Nov 2027 21:00 (UTC)");
+        let ny = Locale::named(Lang::En, "America/New_York");
+        assert_eq!(ny.time(t), "14 Nov 2027 16:00 (New York)");
+        assert_eq!(
+            Locale::named(Lang::Ru, "No/Such_Zone").time(t),
+            "14.11.2027 21:00 UTC"
+        );
+    }
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        let ru = Locale::utc(Lang::Ru);
+        let en = Locale::utc(Lang::En);
+        let d = propusk_spec::Date::new(2026, 11, 5).unwrap_or_else(|| unreachable!("a date"));
+        assert_eq!(
+            (ru.date(d), en.date(d)),
+            ("05.11.2026".into(), "5 Nov 2026".into())
+        );
+        let b = propusk_spec::BirthDate::YearMonth(1980, 5);
+        assert_eq!(
+            (ru.birth_date(&b), en.birth_date(&b)),
+            ("05.1980".into(), "May 1980".into())
+        );
+        assert_eq!(ru.age(3 * 86_400), "3 дн.");
+        assert_eq!(en.age(7200), "2 hours");
+    }
+}
+
+/// Words for a kind of test.
+pub fn test_kind(kind: propusk_spec::TestKind, lang: Lang) -> &'static str {
+    use propusk_spec::TestKind::{Pcr, RapidAntigen};
+    match (kind, lang) {
+        (Pcr, Lang::En) => "PCR test",
+        (Pcr, Lang::Ru) => "ПЦР-тест",
+        (RapidAntigen, Lang::En) => "rapid antigen test",
+        (RapidAntigen, Lang::Ru) => "экспресс-тест на антиген",
+    }
+}
+
+/// Words for a test result.
+pub fn test_result(result: propusk_spec::TestResult, lang: Lang) -> &'static str {
+    use propusk_spec::TestResult::{Negative, Positive};
+    match (result, lang) {
+        (Negative, Lang::En) => "negative",
+        (Negative, Lang::Ru) => "отрицательный",
+        (Positive, Lang::En) => "positive",
+        (Positive, Lang::Ru) => "положительный",
+    }
+}
+
+/// Words for a movement pass's purpose.
+pub fn pass_purpose(purpose: propusk_spec::PassPurpose, lang: Lang) -> &'static str {
+    use propusk_spec::PassPurpose::{Medical, Other, Shopping, Work};
+    match (purpose, lang) {
+        (Work, Lang::En) => "work",
+        (Work, Lang::Ru) => "работа",
+        (Shopping, Lang::En) => "shopping",
+        (Shopping, Lang::Ru) => "покупки",
+        (Medical, Lang::En) => "medical",
+        (Medical, Lang::Ru) => "медицина",
+        (Other, Lang::En) => "other",
+        (Other, Lang::Ru) => "другое",
+    }
+}

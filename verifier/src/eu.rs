@@ -3,17 +3,20 @@
 
 use propusk_eudcc::{Hc1Type, SignerCertificate, TrustError};
 use propusk_spec::{CredentialType, KeyId, Timestamp};
-use propusk_trust_list::{CheckOutcome, HolderView, Person, Reason, Report, TrustState, Verdict};
+use propusk_trust_list::{
+    CheckOutcome, HolderView, Lang, Person, Reason, Report, TrustState, Verdict,
+};
 
 /// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
 /// certificates: decoding, signature (ES256 or PS256), the signer's window and extended key
 /// usage, and the certificate's own expiry. EU certificates carry no Propusk rules or revocation
-/// entries; those checks are reported `skipped`.
+/// entries; those checks are reported `skipped`. The summary is in `lang`.
 pub fn verify_eu(
     text: &str,
     trusted: &[SignerCertificate],
     at: Timestamp,
     trust_state: TrustState,
+    lang: Lang,
 ) -> Report {
     let mut report = Report::blank(trust_state);
     let hc1 = match propusk_eudcc::decode(text) {
@@ -50,7 +53,7 @@ pub fn verify_eu(
         }
     };
     report.checks.signature = CheckOutcome::Ok;
-    report.summary = propusk_eudcc::valuesets::summary(&hc1.certificate);
+    report.summary = propusk_eudcc::valuesets::summary_in(&hc1.certificate, lang == Lang::Ru);
     let name = |key: &str| {
         hc1.certificate["nam"][key]
             .as_str()

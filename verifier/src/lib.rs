@@ -62,9 +62,10 @@ mod sync;
 pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{
-    TrustView, describe, freshness_warning, printable, render, summary, to_json, to_text,
+    TrustView, describe, detail_lines, freshness_warning, printable, render, summary, to_json,
+    to_text, verdict_line,
 };
-pub use propusk_trust_list::Lang;
-pub use queue::{MAX_LINE, QUEUE_BATCH};
+pub use propusk_trust_list::{Lang, Locale};
+pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
 pub use session::{Input, Session, verify_all};
 pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};

@@ -1,8 +1,7 @@
 //! What a verifier shows: a JSON object per credential, or words for a person in Russian or
 //! English. Only initials, date of birth and the masked document are ever shown of the holder.
 
-use propusk_spec::Timestamp;
-use propusk_trust_list::{CheckOutcome, Lang, Report, TrustState, Verdict, words};
+use propusk_trust_list::{CheckOutcome, Lang, Locale, Report, TrustState, Verdict, words};
 
 use crate::store::SyncOutcome;
 use serde_json::{Value, json};
@@ -45,21 +44,6 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
     })
 }
 
-fn age_words(age_s: i64, lang: Lang) -> String {
-    let (h, d) = (age_s / 3600, age_s / 86_400);
-    match lang {
-        Lang::En if d >= 2 => format!("{d} days old"),
-        Lang::En => format!("{h} h old"),
-        Lang::Ru if d >= 2 => format!("возраст {d} дн."),
-        Lang::Ru => format!("возраст {h} ч"),
-    }
-}
-
-fn time_words(t: Timestamp) -> String {
-    let s = t.to_string();
-    format!("{} {} UTC", &s[..10], s.get(11..16).unwrap_or(""))
-}
-
 impl std::fmt::Display for SyncOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -96,14 +80,14 @@ pub fn freshness_warning(trust: TrustView) -> Option<String> {
     }
 }
 
-/// The reports as lines: one JSON object per report (`lang` `None`), or words for a person in
-/// `lang`, each report's block ending in a newline.
-pub fn render(reports: &[Report], trust: TrustView, lang: Option<Lang>) -> String {
+/// The reports as lines: one JSON object per report (`locale` `None`), or words for a person
+/// in the locale's language and time zone, each report's block ending in a newline.
+pub fn render(reports: &[Report], trust: TrustView, locale: Option<&Locale>) -> String {
     let mut out = String::new();
     for r in reports {
-        let shown = match lang {
+        let shown = match locale {
             None => to_json(r, trust).to_string(),
-            Some(lang) => to_text(r, trust, lang),
+            Some(locale) => to_text(r, trust, locale),
         };
         out.push_str(shown.trim_end());
         out.push('\n');
@@ -119,18 +103,32 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Words for a person: the verdict first, then what to match against the ID document.
-pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
-    let ru = lang == Lang::Ru;
+/// The verdict line: the verdict, the type, "signature only" for an EU certificate checked
+/// without rules or revocation, and the reason.
+pub fn verdict_line(r: &Report, lang: Lang) -> String {
     let mut out = String::from(words::verdict(r.verdict, lang));
     if let Some(t) = r.credential_type {
         out.push_str(" — ");
         out.push_str(words::credential_type(t, lang));
     }
+    let unchecked = |c: CheckOutcome| c == CheckOutcome::Skipped;
+    if r.verdict == Verdict::Valid && unchecked(r.checks.rules) && unchecked(r.checks.revocation) {
+        out.push_str(match lang {
+            Lang::En => " (signature only: no rules, no revocation list)",
+            Lang::Ru => " (проверена только подпись: без правил и списка отзыва)",
+        });
+    }
     if let Some(reason) = r.reason {
         out.push_str(&format!(": {}", words::reason(reason, lang)));
     }
-    out.push('\n');
+    out
+}
+
+/// The lines under the verdict: what to match against the ID document, what it certifies,
+/// until when, how fresh the trust data is.
+pub fn detail_lines(r: &Report, trust: TrustView, locale: &Locale) -> Vec<String> {
+    let ru = locale.lang == Lang::Ru;
+    let mut lines = Vec::new();
     if let Some(h) = &r.holder {
         let (holder, born, doc) = if ru {
             ("владелец", "дата рождения", "документ")
@@ -143,75 +141,126 @@ pub fn to_text(r: &Report, trust: TrustView, lang: Lang) -> String {
         } else {
             format!("   {doc} {}", printable(&h.document))
         };
-        out.push_str(&format!(
-            "  {holder}: {}   {born} {}{doc}\n",
-            printable(&h.initials),
-            printable(&h.birth_date)
+        let birth = h
+            .birth_date
+            .parse::<propusk_spec::BirthDate>()
+            .map_or_else(|_| printable(&h.birth_date), |b| locale.birth_date(&b));
+        lines.push(format!(
+            "{holder}: {}   {born} {birth}{doc}",
+            printable(&h.initials)
         ));
     }
     if let Some(summary) = &r.summary {
-        out.push_str(&format!("  {}\n", printable(summary)));
+        lines.push(printable(summary));
     }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
-        out.push_str(&format!(
-            "  {}: {}\n",
-            if ru {
-                "действителен до"
-            } else {
-                "valid until"
-            },
-            time_words(until)
-        ));
+        let label = if ru {
+            "действителен до"
+        } else {
+            "valid until"
+        };
+        lines.push(format!("{label} {}", locale.time(until)));
     }
-    let state = words::trust_state(trust.state, lang);
+    let state = words::trust_state(trust.state, locale.lang);
     let age = trust
         .age_s
-        .map(|a| format!(", {}", age_words(a, lang)))
+        .map(|a| match locale.lang {
+            Lang::En => format!(", made {} ago", locale.age(a)),
+            Lang::Ru => format!(", выпущены {} назад", locale.age(a)),
+        })
         .unwrap_or_default();
-    out.push_str(&format!(
-        "  {}: {state}{age}\n",
-        if ru {
-            "данные проверки"
-        } else {
-            "trust data"
-        }
-    ));
+    let label = if ru {
+        "данные проверки"
+    } else {
+        "trust data"
+    };
+    lines.push(format!("{label}: {state}{age}"));
+    lines
+}
+
+/// Words for a person: the verdict first, then what to match against the ID document.
+pub fn to_text(r: &Report, trust: TrustView, locale: &Locale) -> String {
+    let mut out = verdict_line(r, locale.lang);
+    out.push('\n');
+    for line in detail_lines(r, trust, locale) {
+        out.push_str("  ");
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
-/// What a Propusk credential certifies, in words for a person, with the EU value sets' names.
-pub fn summary(c: &propusk_spec::Credential) -> String {
-    use propusk_eudcc::valuesets::{country, vaccine_product};
-    let place = |co: &propusk_spec::Country| country(co.as_str()).unwrap_or(co.as_str()).to_owned();
+/// The name of a country in the locale's language (its code when unknown).
+fn place(country: &propusk_spec::Country, lang: Lang) -> String {
+    use propusk_eudcc::valuesets::{country as en, country_ru};
+    let code = country.as_str();
+    let name = match lang {
+        Lang::Ru => country_ru(code).or_else(|| en(code)),
+        Lang::En => en(code),
+    };
+    name.unwrap_or(code).to_owned()
+}
+
+/// What a Propusk credential certifies, in words for a person: the EU value sets' names (in
+/// Russian where the locale is), dates and times as people there read them.
+pub fn summary(c: &propusk_spec::Credential, locale: &Locale) -> String {
+    use propusk_eudcc::valuesets::{vaccine_product, vaccine_product_ru};
+    let lang = locale.lang;
+    let ru = lang == Lang::Ru;
     match &c.body {
-        propusk_spec::Body::Vaccination(v) => format!(
-            "{}, dose {}/{}, {}, {}",
-            vaccine_product(v.product.code()).unwrap_or(v.product.code()),
-            v.dose,
-            v.doses,
-            v.date,
-            place(&v.country)
-        ),
-        propusk_spec::Body::Recovery(r) => format!(
-            "recovery, first positive {}, {}",
-            r.first_positive,
-            place(&r.country)
-        ),
-        propusk_spec::Body::Test(t) => format!(
-            "{} {}, sampled {}, {}",
-            t.kind,
-            t.result,
-            t.sampled_at,
-            place(&t.country)
-        ),
-        propusk_spec::Body::Exemption(e) => format!(
-            "exemption {} to {}, {}",
-            e.valid_from,
-            e.valid_until,
-            place(&e.country)
-        ),
+        propusk_spec::Body::Vaccination(v) => {
+            let code = v.product.code();
+            let product = if ru { vaccine_product_ru(code) } else { None }
+                .or_else(|| vaccine_product(code))
+                .unwrap_or(code);
+            let (date, country) = (locale.date(v.date), place(&v.country, lang));
+            if ru {
+                format!(
+                    "{product}, доза {} из {}, {date}, {country}",
+                    v.dose, v.doses
+                )
+            } else {
+                format!(
+                    "{product}, dose {} of {}, {date}, {country}",
+                    v.dose, v.doses
+                )
+            }
+        }
+        propusk_spec::Body::Recovery(r) => {
+            let (date, country) = (locale.date(r.first_positive), place(&r.country, lang));
+            if ru {
+                format!("перенесённое заболевание, первый положительный тест {date}, {country}")
+            } else {
+                format!("recovery, first positive test {date}, {country}")
+            }
+        }
+        propusk_spec::Body::Test(t) => {
+            let kind = words::test_kind(t.kind, lang);
+            let result = words::test_result(t.result, lang);
+            let (at, country) = (locale.time(t.sampled_at), place(&t.country, lang));
+            if ru {
+                format!("{kind}, {result}, взят {at}, {country}")
+            } else {
+                format!("{kind}, {result}, sampled {at}, {country}")
+            }
+        }
+        propusk_spec::Body::Exemption(e) => {
+            let (from, until) = (locale.date(e.valid_from), locale.date(e.valid_until));
+            let country = place(&e.country, lang);
+            if ru {
+                format!("медицинский отвод с {from} по {until}, {country}")
+            } else {
+                format!("medical exemption from {from} to {until}, {country}")
+            }
+        }
         propusk_spec::Body::Pass(p) => {
-            format!("{} pass {} to {}", p.purpose, p.valid_from, p.valid_until)
+            let purpose = words::pass_purpose(p.purpose, lang);
+            let (from, until) = (locale.time(p.valid_from), locale.time(p.valid_until));
+            if ru {
+                format!("пропуск ({purpose}) с {from} до {until}")
+            } else {
+                format!("movement pass ({purpose}) from {from} to {until}")
+            }
         }
     }
 }
@@ -278,7 +327,7 @@ mod tests {
             age_s: Some(0),
         };
         for lang in Lang::ALL {
-            let shown = to_text(&report, trust, lang);
+            let shown = to_text(&report, trust, &Locale::utc(lang));
             assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown:?}");
             assert!(shown.contains("Spikevax"));
         }

@@ -48,6 +48,34 @@ fn next_line(input: &mut impl BufRead) -> std::io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&line).into_owned()))
 }
 
+/// What a scanner typed, as the code holds it: surrounding white space dropped, and text typed
+/// through a Russian keyboard layout (a scanner emulating a keyboard sends key positions, so
+/// `PR1:` arrives as `ЗК1Ж`) mapped back to the Latin keys; `None` for a blank line.
+pub fn scanned(line: &str) -> Option<String> {
+    let line = line.trim();
+    if line.is_empty() {
+        return None;
+    }
+    let russian = ["ЗК1Ж", "РС1Ж", "реезыЖ", "реезЖ", "РЕЕЗЫЖ", "РЕЕЗЖ"]
+        .iter()
+        .any(|p| line.starts_with(p));
+    if !russian {
+        return Some(line.to_owned());
+    }
+    Some(line.chars().map(latin_key).collect())
+}
+
+/// The character the same key gives in the US layout, for a character of the Russian ЙЦУКЕН
+/// layout; other characters are kept.
+fn latin_key(c: char) -> char {
+    const RU: &str = "ЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮйцукенгшщзхъфывапролджэячсмитьбю.,№;\"";
+    const US: &str = "QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>qwertyuiop[]asdfghjkl;'zxcvbnm,./?#$@";
+    RU.chars()
+        .position(|r| r == c)
+        .and_then(|i| US.chars().nth(i))
+        .unwrap_or(c)
+}
+
 impl Session {
     /// Answers every line of `lines` (one credential each; a trailing `\r` is dropped, invalid
     /// UTF-8 is answered like any other text, a line is read up to [`MAX_LINE`]), calling
@@ -64,6 +92,12 @@ impl Session {
             loop {
                 let line = next_line(&mut lines).transpose();
                 let Some(line) = line else { break };
+                // Blank lines from a scanner are no one at the door.
+                let line = match line.map(|l| scanned(&l)) {
+                    Ok(None) => continue,
+                    Ok(Some(l)) => Ok(l),
+                    Err(e) => Err(e),
+                };
                 let failed = line.is_err();
                 if tx.send(line).is_err() || failed {
                     break;
@@ -95,6 +129,26 @@ mod tests {
     use propusk_trust_list::Reason;
 
     use super::*;
+
+    #[test]
+    fn what_a_scanner_types_is_read_as_the_code_holds_it() {
+        assert_eq!(scanned("  \t "), None);
+        assert_eq!(scanned("  PR1:ABC 12  ").as_deref(), Some("PR1:ABC 12"));
+        assert_eq!(
+            scanned("ЗК1Ж6ИЖю%;*+-ю.").as_deref(),
+            Some("PR1:6B:.%$*+-./")
+        );
+        assert_eq!(
+            scanned("реезыЖ..зщкефдюучфьздуюсщь.с.ЗВА2Ч").as_deref(),
+            Some("https://portal.example.com/c/PDF2X")
+        );
+        assert_eq!(
+            scanned("реезыЖ..зщкефдюучфьздуюсщь.с.ЗВА2Ч№ЗК1Ж").as_deref(),
+            Some("https://portal.example.com/c/PDF2X#PR1:")
+        );
+        // Text that does not start as a credential or a link typed in Russian is kept.
+        assert_eq!(scanned("Привет").as_deref(), Some("Привет"));
+    }
 
     #[test]
     fn every_line_is_answered_in_order_as_a_person_of_its_own() -> Result<(), std::io::Error> {

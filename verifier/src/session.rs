@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use propusk_eudcc::SignerCertificate;
 use propusk_qr::ScanError;
 use propusk_spec::Timestamp;
-use propusk_trust_list::{Bundle, Person, Reason, Report, TrustState, Verdict, check_many};
+use propusk_trust_list::{
+    Bundle, Lang, Locale, Person, Reason, Report, TrustState, Verdict, check_many,
+};
 
 use crate::error::VerifierError;
 use crate::eu::verify_eu;
@@ -35,6 +37,8 @@ pub struct Session {
     eu_given: Vec<SignerCertificate>,
     trust: TrustView,
     at: Timestamp,
+    /// The language of summaries, and the jurisdiction's time zone.
+    locale: Locale,
 }
 
 impl Session {
@@ -50,6 +54,12 @@ impl Session {
             age_s: loaded.as_ref().map(|(_, m)| at.unix() - m.issued_at),
         };
         let bundle = loaded.map(|(b, _)| b);
+        let locale = Locale {
+            lang: Lang::En,
+            tz: bundle
+                .as_ref()
+                .map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
+        };
         let eu_signers = bundle
             .iter()
             .flat_map(|b| b.content().eu_signers.iter())
@@ -61,6 +71,7 @@ impl Session {
             eu_given: Vec::new(),
             trust,
             at,
+            locale,
         })
     }
 
@@ -76,6 +87,7 @@ impl Session {
                 age_s: None,
             },
             at,
+            locale: Locale::utc(Lang::En),
         }
     }
 
@@ -84,6 +96,22 @@ impl Session {
     pub fn with_eu_signers(mut self, more: Vec<SignerCertificate>) -> Self {
         self.eu_given.extend(more);
         self
+    }
+
+    /// The session with summaries in `lang` (times stay in the jurisdiction's zone).
+    pub fn with_lang(mut self, lang: Lang) -> Self {
+        self.locale.lang = lang;
+        self
+    }
+
+    /// The language and the jurisdiction's time zone (UTC without trust data).
+    pub fn locale(&self) -> &Locale {
+        &self.locale
+    }
+
+    /// The validation time.
+    pub fn at(&self) -> Timestamp {
+        self.at
     }
 
     /// The trust data's state and age.
@@ -170,9 +198,9 @@ impl Session {
                 .chain(&self.eu_given)
                 .cloned()
                 .collect();
-            return verify_eu(text, &all, self.at, state);
+            return verify_eu(text, &all, self.at, state, self.locale.lang);
         }
-        let mut report = verify_eu(text, &self.eu_given, self.at, state);
+        let mut report = verify_eu(text, &self.eu_given, self.at, state, self.locale.lang);
         if report.reason == Some(Reason::UnknownKey) {
             report.reason = Some(Reason::TrustDataExpired);
             report.detail = Some("the trust data is past its hard expiry: sync it".into());
@@ -193,7 +221,7 @@ impl Session {
             if is_eu(&text) {
                 reports.push(self.verify_eu(text));
             } else if let Some(mut report) = own_reports.next() {
-                report.summary = report.credential.as_ref().map(summary);
+                report.summary = report.credential.as_ref().map(|c| summary(c, &self.locale));
                 reports.push(report);
             }
         }
