@@ -7,8 +7,10 @@ use clap::ArgMatches;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use indicatif::ProgressDrawTarget;
 use propusk_eudcc::SignerCertificate;
-use propusk_trust_list::{Lang, Report, parse_public_key};
-use propusk_verifier::{Input, Session, Store, VerifierError, freshness_warning, render};
+use propusk_trust_list::{Lang, Locale, Report, parse_public_key};
+use propusk_verifier::{
+    Input, Session, Store, VerifierError, changes, freshness_warning, render, sync_words,
+};
 
 use crate::error::{CliError, now, parse_at, trust_exit, verdict_exit};
 use crate::progress_bar;
@@ -45,6 +47,27 @@ pub enum VerifierCommand {
         /// The time of the sync (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
+        /// Language of the messages: `en` or `ru` (default: from `LANG`).
+        #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
+            .map(|l| l.parse::<Lang>().unwrap_or_default()))]
+        lang: Option<Lang>,
+    },
+    /// What the store holds: its root key, the trust data's sequence, age and expiry dates, the
+    /// signing keys and their statuses, the EU signers. Exit 78 without a store.
+    Status {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// One JSON object (times in RFC 3339, UTC).
+        #[arg(long)]
+        json: bool,
+        /// The time to judge the data's age by (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Language of the words: `en` or `ru` (default: from `LANG`).
+        #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
+            .map(|l| l.parse::<Lang>().unwrap_or_default()))]
+        lang: Option<Lang>,
     },
 }
 
@@ -97,13 +120,39 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
             );
             Ok(0)
         }
+        VerifierCommand::Status {
+            store,
+            json,
+            at,
+            lang: flag,
+        } => {
+            let at = parse_at(at.as_deref())?;
+            let status = Store::open(store)?.status(at)?;
+            if *json {
+                println!("{}", status.to_json());
+            } else {
+                let tz = status.content().map(|c| c.rules.time_zone.clone());
+                let locale = Locale::named(lang(*flag), tz.as_deref().unwrap_or("UTC"));
+                print!("{}", status.to_text(&locale));
+            }
+            Ok(0)
+        }
         VerifierCommand::Sync {
             store,
             from,
             url,
             at,
+            lang: flag,
         } => {
+            let lang = lang(*flag);
             let now = parse_at(at.as_deref())?;
+            // What was in force, to say what changed (a damaged store has nothing to compare;
+            // the sync repairs it).
+            let before = Store::open(store)?
+                .bundle()
+                .ok()
+                .flatten()
+                .map(|(b, _)| b.content().clone());
             let result = Store::open(store).and_then(|mut s| match (from, url) {
                 (Some(dir), _) => s.sync_from_dir(dir, now),
                 (_, url) => {
@@ -127,21 +176,37 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 }
             });
             match result {
-                Ok(outcome) => println!("{outcome}"),
+                Ok(outcome) => {
+                    println!("{}", sync_words(&outcome, lang));
+                    let session = Session::load(&Store::open(store)?, now)?;
+                    if let Some((bundle, _)) = Store::open(store)?.bundle()? {
+                        let changes = changes(before.as_ref(), bundle.content(), now);
+                        println!(
+                            "{}",
+                            changes.to_text(&session.locale().clone().with_lang(lang))
+                        );
+                    }
+                }
                 Err(e) => {
                     if let Ok(Some(meta)) = Store::open(store).and_then(|s| s.meta()) {
-                        eprintln!(
-                            "propusk: keeping the trust data in force (sequence {}, made {} s before now)",
-                            meta.sequence,
-                            now.unix() - meta.issued_at
-                        );
+                        let age = Locale::utc(lang).age(now.unix() - meta.issued_at);
+                        match lang {
+                            Lang::En => eprintln!(
+                                "propusk: keeping the trust data in force (sequence {}, made {age} ago)",
+                                meta.sequence
+                            ),
+                            Lang::Ru => eprintln!(
+                                "propusk: действуют прежние данные проверки (выпуск {}, выпущены {age} назад)",
+                                meta.sequence
+                            ),
+                        }
                     }
                     return Err(e.into());
                 }
             }
             // Data that is already stale or expired is said so, with its own exit code.
             let trust = Session::load(&Store::open(store)?, now)?.trust();
-            if let Some(warning) = freshness_warning(trust) {
+            if let Some(warning) = freshness_warning(trust, lang) {
                 println!("{warning}");
             }
             Ok(trust_exit(trust.state))

@@ -811,3 +811,73 @@ fn mistakes_are_not_verdicts_and_scanners_are_read_as_they_type() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0]["verdict"], "valid");
 }
+
+/// `verifier status` shows what the store holds; `sync` says what changed and until when the
+/// data is good, in the jurisdiction's local time.
+#[test]
+fn status_and_sync_say_what_the_verifier_holds_and_what_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer = Issuer::new();
+    let store = setup(tmp.path(), &issuer);
+    let status = |extra: &[&str]| {
+        let mut args = vec![
+            "verifier",
+            "status",
+            "--store",
+            s(&store),
+            "--at",
+            "2021-09-01T00:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        propusk(&args, "")
+    };
+    let before = String::from_utf8_lossy(&status(&["--lang", "en"]).stdout).into_owned();
+    assert!(before.contains("no trust data yet"), "{before}");
+
+    let usb = tmp.path().join("usb");
+    issuer.publish(&usb, &issuer.content(1, "RU", &[]));
+    let first = String::from_utf8_lossy(&sync(&store, &usb).stdout).into_owned();
+    assert!(
+        first.contains("keys added:") && first.contains("good until"),
+        "{first}"
+    );
+
+    let revoked = examples::credential(CredentialType::Test, CredentialId::from_bytes([2; 12]));
+    let usb2 = tmp.path().join("usb2");
+    issuer.publish(&usb2, &issuer.content(2, "RU", &[&revoked]));
+    let out = propusk(
+        &[
+            "verifier",
+            "sync",
+            "--store",
+            s(&store),
+            "--from",
+            s(&usb2),
+            "--at",
+            "2021-09-01T00:00:00Z",
+            "--lang",
+            "ru",
+        ],
+        "",
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("выпуск 1 → 2"), "{said}");
+    assert!(said.contains("отозвано документов: 1"), "{said}");
+    assert!(said.contains("данные актуальны до"), "{said}");
+
+    let v: Value = serde_json::from_slice(&status(&["--json"]).stdout).unwrap();
+    let trust = &v["trust_data"];
+    assert_eq!(trust["sequence"], 2);
+    assert_eq!(trust["revocations"], 1);
+    assert_eq!(trust["keys"][0]["status"], "active");
+    assert!(trust["soft_expiry"].as_str().unwrap().ends_with('Z'));
+    let words = String::from_utf8_lossy(&status(&["--lang", "en"]).stdout).into_owned();
+    assert!(
+        words.contains("sequence 2 (RU)") && words.contains("good until:"),
+        "{words}"
+    );
+    assert!(
+        !words.contains(":00Z"),
+        "local times, not RFC 3339: {words}"
+    );
+}

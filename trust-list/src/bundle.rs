@@ -280,13 +280,7 @@ impl Bundle {
 
     /// How fresh the bundle is at `at`.
     pub fn state(&self, at: Timestamp) -> TrustState {
-        if at.unix() >= self.content.hard_expiry {
-            TrustState::Expired
-        } else if at.unix() >= self.content.soft_expiry {
-            TrustState::Stale
-        } else {
-            TrustState::Fresh
-        }
+        TrustState::of(&self.content, at)
     }
 }
 
@@ -305,6 +299,18 @@ pub enum TrustState {
 }
 
 impl TrustState {
+    /// The state of trust data with this content at `at`: fresh, stale past its soft expiry,
+    /// expired past its hard expiry.
+    pub fn of(content: &BundleContent, at: Timestamp) -> Self {
+        if at.unix() >= content.hard_expiry {
+            TrustState::Expired
+        } else if at.unix() >= content.soft_expiry {
+            TrustState::Stale
+        } else {
+            TrustState::Fresh
+        }
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -253,6 +253,12 @@ impl Locale {
         }
     }
 
+    /// The same zone in another language.
+    pub fn with_lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
+    }
+
     /// `lang` in the time zone named `iana` (UTC when the name is unknown).
     pub fn named(lang: Lang, iana: &str) -> Self {
         Locale {

@@ -56,16 +56,18 @@ mod eu;
 mod present;
 mod queue;
 mod session;
+mod status;
 mod store;
 mod sync;
 
 pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{
-    TrustView, describe, detail_lines, freshness_warning, printable, render, summary, to_json,
-    to_text, verdict_line,
+    TrustView, describe, detail_lines, freshness_warning, printable, render, summary, sync_words,
+    to_json, to_text, verdict_line,
 };
 pub use propusk_trust_list::{Lang, Locale};
 pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
 pub use session::{Input, Session, verify_all};
+pub use status::{Changes, Status, changes};
 pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};

@@ -45,37 +45,74 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
 }
 
 impl std::fmt::Display for SyncOutcome {
+    /// In English (see [`sync_words`]).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+        f.write_str(&sync_words(self, Lang::En))
+    }
+}
+
+/// What a sync did, in words.
+pub fn sync_words(outcome: &SyncOutcome, lang: Lang) -> String {
+    match (outcome, lang) {
+        (
             SyncOutcome::Updated {
                 from: Some(old),
                 to,
-            } => write!(f, "trust data updated: sequence {old} → {to}"),
-            SyncOutcome::Updated { from: None, to } => {
-                write!(f, "trust data in force: sequence {to}")
-            }
-            SyncOutcome::UpToDate(seq) => {
-                write!(f, "trust data already up to date: sequence {seq}")
-            }
+            },
+            Lang::En,
+        ) => {
+            format!("trust data updated: sequence {old} → {to}")
+        }
+        (
+            SyncOutcome::Updated {
+                from: Some(old),
+                to,
+            },
+            Lang::Ru,
+        ) => {
+            format!("данные проверки обновлены: выпуск {old} → {to}")
+        }
+        (SyncOutcome::Updated { from: None, to }, Lang::En) => {
+            format!("trust data in force: sequence {to}")
+        }
+        (SyncOutcome::Updated { from: None, to }, Lang::Ru) => {
+            format!("данные проверки получены: выпуск {to}")
+        }
+        (SyncOutcome::UpToDate(seq), Lang::En) => {
+            format!("trust data already up to date: sequence {seq}")
+        }
+        (SyncOutcome::UpToDate(seq), Lang::Ru) => {
+            format!("данные проверки уже актуальны: выпуск {seq}")
         }
     }
 }
 
 /// What to say after a sync when the trust data in force is not fresh: stale (verdicts carry a
 /// warning) or past its hard expiry (the verifier cannot tell).
-pub fn freshness_warning(trust: TrustView) -> Option<String> {
-    let age = trust.age_s.map_or_else(String::new, |a| {
-        format!(" (made {} days ago)", a.div_euclid(86_400))
-    });
-    match trust.state {
-        TrustState::Fresh => None,
-        TrustState::Stale => Some(format!(
+pub fn freshness_warning(trust: TrustView, lang: Lang) -> Option<String> {
+    let days = trust.age_s.map(|a| a.div_euclid(86_400));
+    let age = match (days, lang) {
+        (Some(d), Lang::En) => format!(" (made {d} days ago)"),
+        (Some(d), Lang::Ru) => format!(" (выпущены {d} дн. назад)"),
+        (None, _) => String::new(),
+    };
+    match (trust.state, lang) {
+        (TrustState::Fresh, _) => None,
+        (TrustState::Stale, Lang::En) => Some(format!(
             "the trust data is stale{age}: the issuer has published nothing newer here; sync \
              again soon, verdicts carry a warning until then"
         )),
-        TrustState::Expired | TrustState::Missing => Some(format!(
+        (TrustState::Stale, Lang::Ru) => Some(format!(
+            "данные проверки устарели{age}: новее здесь ничего не опубликовано; синхронизируйте \
+             их снова как можно скорее, до тех пор вердикты идут с предупреждением"
+        )),
+        (TrustState::Expired | TrustState::Missing, Lang::En) => Some(format!(
             "the trust data is past its hard expiry{age}: every check answers \"cannot tell\" \
              until newer trust data is synced"
+        )),
+        (TrustState::Expired | TrustState::Missing, Lang::Ru) => Some(format!(
+            "срок данных проверки истёк{age}: пока не получены новые данные, каждая проверка \
+             отвечает «невозможно проверить»"
         )),
     }
 }
