@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use propusk_trust_list::parse_public_key;
-use propusk_wallet::{Entry, QrFormat, Wallet};
+use propusk_trust_list::{Lang, Locale, parse_public_key, words};
+use propusk_wallet::{Best, Entry, QrFormat, Wallet};
 
 use crate::error::{CliError, EXIT_INVALID, parse_at};
 use crate::json;
@@ -14,6 +14,11 @@ pub struct WalletArgs {
     /// The wallet's directory.
     #[arg(long)]
     pub dir: PathBuf,
+    /// Language of the words: `en` or `ru` (default: from `LANG`).
+    #[arg(long, global = true, value_parser = clap::builder::TypedValueParser::map(
+        clap::builder::PossibleValuesParser::new(["en", "ru"]),
+        |l| l.parse::<Lang>().unwrap_or_default()))]
+    pub lang: Option<Lang>,
     /// What to do.
     #[command(subcommand)]
     pub command: WalletCommand,
@@ -88,26 +93,43 @@ pub enum WalletCommand {
     },
 }
 
-fn line(e: &Entry) -> String {
-    let soon = if e.expiring_soon {
-        "  (expiring soon)"
-    } else {
-        ""
+fn line(e: &Entry, locale: &Locale) -> String {
+    let ru = locale.lang == Lang::Ru;
+    let soon = match (e.expiring_soon, ru) {
+        (false, _) => "",
+        (true, false) => "  (expiring soon)",
+        (true, true) => "  (скоро истекает)",
     };
-    let reason = e.reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    let reason = e
+        .reason
+        .map(|r| format!(": {}", words::reason(r, locale.lang)))
+        .unwrap_or_default();
     let issued = e
         .issued_at
         .date()
-        .map(|d| d.to_string())
+        .map(|d| locale.date(d))
         .unwrap_or_default();
-    let until = e.valid_until.to_string();
+    let (issued_word, until_word) = if ru {
+        ("выдан", "действителен до")
+    } else {
+        ("issued", "valid until")
+    };
     format!(
-        "  {}  {:11}  issued {issued}  valid until {}  {}{reason}{soon}",
+        "  {}  {}  {issued_word} {issued}  {until_word} {}  {}{reason}{soon}",
         e.id,
-        e.credential_type.as_str(),
-        until.get(..16).unwrap_or(&until),
-        e.verdict.as_str()
+        words::credential_type(e.credential_type, locale.lang),
+        locale.time(e.valid_until),
+        words::verdict(e.verdict, locale.lang)
     )
+}
+
+/// The holder as their own wallet shows them: the full name and the date of birth.
+fn holder(e: &Entry, locale: &Locale) -> String {
+    let born = e
+        .birth_date
+        .parse::<propusk_spec::BirthDate>()
+        .map_or_else(|_| e.birth_date.clone(), |b| locale.birth_date(&b));
+    format!("{}, {born}", e.name)
 }
 
 /// Runs `propusk wallet ...`.
@@ -118,6 +140,11 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
     };
     let at = parse_at(at_arg)?;
     let mut wallet = Wallet::open(&args.dir)?;
+    let tz = wallet.time_zone()?;
+    let locale = Locale::named(
+        crate::verify::lang(args.lang),
+        tz.as_deref().unwrap_or("UTC"),
+    );
     match &args.command {
         WalletCommand::Add { text, image, link } => {
             let added = match (text, image, link) {
@@ -151,10 +178,10 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             let mut person = None;
             for e in &entries {
                 if person.as_ref() != Some(&e.person) {
-                    println!("{}", e.holder);
+                    println!("{}", holder(e, &locale));
                     person = Some(e.person.clone());
                 }
-                println!("{}", line(e));
+                println!("{}", line(e, &locale));
             }
         }
         WalletCommand::Show {
@@ -179,27 +206,74 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), &drawn)?,
             }
         }
-        WalletCommand::Best { json: as_json, .. } => match wallet.best(at)? {
-            Ok(best) if *as_json => println!("{}", json(&best, false)),
-            Ok(best) => println!(
-                "show this one: {} {} for {}, valid until {}",
-                best.credential_type.as_str(),
-                best.id,
-                best.holder,
-                best.valid_until
-            ),
-            Err(all) => {
-                if *as_json {
-                    println!("{}", serde_json::json!({"best": null, "credentials": all}));
-                } else {
-                    println!("no credential would be accepted now:");
-                    for e in &all {
-                        println!("{}", line(e));
-                    }
+        WalletCommand::Best { json: as_json, .. } => {
+            let (best, note, code) = match wallet.best(at)? {
+                Best::Valid(best) => (best, None, 0),
+                Best::ByOwnDates { best, trust_age_s } => {
+                    let age = trust_age_s.map(|a| locale.age(a));
+                    let note = match (locale.lang, age) {
+                        (Lang::En, Some(age)) => format!(
+                            "the wallet's trust data is {age} old, too old to vouch for it: judged \
+                             by its own dates only; refresh it with `propusk wallet trust`"
+                        ),
+                        (Lang::En, None) => "the wallet has no trust data: judged by its own \
+                             dates only; take it with `propusk wallet trust`"
+                            .to_owned(),
+                        (Lang::Ru, Some(age)) => format!(
+                            "данным проверки в кошельке {age}, они устарели: документ выбран только \
+                             по его собственным датам; обновите их (propusk wallet trust)"
+                        ),
+                        (Lang::Ru, None) => "в кошельке нет данных проверки: документ выбран \
+                             только по его собственным датам; получите их (propusk wallet trust)"
+                            .to_owned(),
+                    };
+                    (best, Some(note), crate::error::EXIT_UNKNOWN)
                 }
-                return Ok(EXIT_INVALID);
+                Best::None(all) => {
+                    if *as_json {
+                        println!("{}", serde_json::json!({"best": null, "credentials": all}));
+                    } else {
+                        println!(
+                            "{}",
+                            match locale.lang {
+                                Lang::En => "no credential would be accepted now:",
+                                Lang::Ru => "сейчас не был бы принят ни один документ:",
+                            }
+                        );
+                        for e in &all {
+                            println!("{}", line(e, &locale));
+                        }
+                    }
+                    return Ok(EXIT_INVALID);
+                }
+            };
+            if *as_json {
+                let mut v = serde_json::to_value(&best).unwrap_or_default();
+                v["judged_by_own_dates"] = serde_json::Value::Bool(note.is_some());
+                println!("{v}");
+                return Ok(code);
             }
-        },
+            let (kind, until) = (
+                words::credential_type(best.credential_type, locale.lang),
+                locale.time(best.valid_until),
+            );
+            match locale.lang {
+                Lang::En => println!(
+                    "show this one: {kind} {} for {}, valid until {until}",
+                    best.id,
+                    holder(&best, &locale)
+                ),
+                Lang::Ru => println!(
+                    "предъявите: {kind} {} на имя {}, действителен до {until}",
+                    best.id,
+                    holder(&best, &locale)
+                ),
+            }
+            if let Some(note) = note {
+                println!("{note}");
+            }
+            return Ok(code);
+        }
         WalletCommand::Export { id, pdf } => {
             let bytes = wallet.certificate_pdf(id)?;
             std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;

@@ -124,6 +124,17 @@ fn add_list_show_and_best() {
         by_type("vaccination")["valid_until"],
         "2022-05-31T21:00:00Z"
     );
+    // In words: the holder's own full name, local times with the zone named, Russian words.
+    let words = ok(&["wallet", "--dir", w, "--lang", "ru", "list", "--at", at]);
+    assert!(words.contains("Иванов Иван, 12.05.1980"), "{words}");
+    assert!(
+        words.contains("вакцинация") && words.contains("действителен до 01.06.2022 00:00 MSK"),
+        "{words}"
+    );
+    assert!(
+        !words.contains("T21:00") && !words.contains("valid"),
+        "{words}"
+    );
 
     // Best now: the vaccination (valid longest); the exemption that is not valid yet does not
     // displace it.
@@ -142,10 +153,41 @@ fn add_list_show_and_best() {
     ]))
     .unwrap();
     assert_eq!(best["type"], "vaccination");
-    // Once the wallet's trust data is past its hard expiry, nothing can be vouched for: exit 1
-    // and every reason.
+    // Once the wallet's trust data is past its hard expiry it vouches for nothing: the wallet
+    // still picks by the credentials' own dates, says so and how old its data is (exit 2).
+    let old = propusk_with(
+        &[
+            "wallet",
+            "--dir",
+            w,
+            "--lang",
+            "en",
+            "best",
+            "--at",
+            "2021-12-25T12:00:00Z",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(old.status.code(), Some(2));
+    let words = String::from_utf8_lossy(&old.stdout);
+    assert!(
+        words.contains("show this one: vaccination")
+            && words.contains("days old, too old to vouch for it"),
+        "{words}"
+    );
+    // When even their own dates allow none: exit 1 and every reason, in words.
     let none = propusk_with(
-        &["wallet", "--dir", w, "best", "--at", "2021-12-25T12:00:00Z"],
+        &[
+            "wallet",
+            "--dir",
+            w,
+            "--lang",
+            "en",
+            "best",
+            "--at",
+            "2023-01-01T12:00:00Z",
+        ],
         "",
         &[],
     );
@@ -153,7 +195,7 @@ fn add_list_show_and_best() {
     let words = String::from_utf8_lossy(&none.stdout);
     assert!(
         words.contains("no credential would be accepted now")
-            && words.contains("trust_data_expired"),
+            && words.contains("trust data too old"),
         "{words}"
     );
 
@@ -193,7 +235,10 @@ fn add_list_show_and_best() {
         assert!(
             text.contains("Иванов Иван")
                 && text.contains("IVANOV IVAN")
-                && text.contains("Vaccination certificate"),
+                && text.contains("Vaccination certificate")
+                && text.contains("01.06.2022 00:00 MSK / 1 Jun 2022 00:00 (Moscow)")
+                && text.contains("Россия / Russian Federation")
+                && text.contains("Гам-КОВИД-Вак (Спутник V)"),
             "{text}"
         );
         let prefix = tmp.path().join("page");

@@ -277,9 +277,9 @@ async fn issue_look_up_revoke_and_rotate() {
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains("Certificate valid")
-            && page.contains("I. I. I.")
+            && page.contains("И. И. И.")
             && page.contains("45** ***789")
-            && page.contains("1980-05-12"),
+            && page.contains("12 May 1980"),
         "{page}"
     );
     assert!(
@@ -287,7 +287,7 @@ async fn issue_look_up_revoke_and_rotate() {
         "the status element carries the verdict for scripts: {page}"
     );
     assert!(
-        page.contains("(Europe/Moscow)"),
+        page.contains(" (Moscow)"),
         "valid until in the jurisdiction's time: {page}"
     );
     assert!(

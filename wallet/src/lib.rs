@@ -32,6 +32,7 @@ use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_many, read_index
 use serde::{Serialize, Serializer};
 
 pub use error::WalletError;
+
 pub use store::STORE_FILE;
 
 use crate::store::WalletStore;
@@ -103,8 +104,13 @@ pub struct Entry {
     /// The type.
     #[serde(rename = "type")]
     pub credential_type: CredentialType,
-    /// Whom it is for: initials and date of birth.
+    /// Whom it is for: the full name and the date of birth (the holder's own wallet shows the
+    /// whole name; masking is for verifiers).
     pub holder: String,
+    /// The holder's full name, as written natively.
+    pub name: String,
+    /// The date of birth, as precise as recorded (`1980-05-12`, `1980-05`, `1980`).
+    pub birth_date: String,
     /// The person key it is grouped by.
     pub person: String,
     /// Issued at.
@@ -186,6 +192,12 @@ impl Wallet {
         let bundle = Bundle::open(&bytes, root)?;
         self.store.set_trust(root, &bytes)?;
         Ok(bundle.sequence())
+    }
+
+    /// The jurisdiction's time zone from the wallet's trust data (`None` without trust data),
+    /// to show times as people there read them.
+    pub fn time_zone(&self) -> Result<Option<String>, WalletError> {
+        Ok(self.bundle()?.map(|b| b.content().rules.time_zone.clone()))
     }
 
     fn bundle(&self) -> Result<Option<Bundle>, WalletError> {
@@ -295,7 +307,15 @@ impl Wallet {
     pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
         let unverified = decode_any(&text)?;
-        pdf::certificate(unverified.unverified_claims(), &text)
+        let bundle = self.bundle()?;
+        // The issuing authority by the key that signed it, when the trust data knows the key.
+        let issuer = bundle.as_ref().and_then(|b| {
+            b.trust_list()
+                .key(unverified.key_id())
+                .map(|k| (k.issuer.clone(), k.country.clone()))
+        });
+        let tz = bundle.map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
+        pdf::certificate(unverified.unverified_claims(), &text, &tz, issuer)
     }
 
     /// Every credential's text, oldest first.
@@ -320,17 +340,63 @@ impl Wallet {
     }
 
     /// The credential a verifier would accept now: among those valid at `at`, the one valid the
-    /// longest (a newer one that is not valid yet does not displace it). `Err` lists every
-    /// credential with its reason when none is valid.
-    pub fn best(&self, at: Timestamp) -> Result<Result<Entry, Vec<Entry>>, WalletError> {
+    /// longest (a newer one that is not valid yet does not displace it). When the trust data is
+    /// missing or too old to vouch for any, the one its own dates and signature still allow,
+    /// said so; only when neither finds one, every credential with its reason.
+    pub fn best(&self, at: Timestamp) -> Result<Best, WalletError> {
         let entries = self.list(at)?;
-        let best = entries
-            .iter()
-            .filter(|e| e.verdict == Verdict::Valid)
-            .max_by_key(|e| (e.valid_until, e.issued_at))
-            .cloned();
-        Ok(best.ok_or(entries))
+        let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
+            entries
+                .iter()
+                .filter(|e| verdicts.contains(&e.verdict) && reasons.contains(&e.reason))
+                .filter(|e| e.valid_until > at && e.issued_at <= at)
+                .max_by_key(|e| (e.valid_until, e.issued_at))
+                .cloned()
+        };
+        if let Some(best) = longest(&[Verdict::Valid], &[None]) {
+            return Ok(Best::Valid(best));
+        }
+        let untold = [
+            Some(Reason::TrustDataExpired),
+            Some(Reason::TrustDataMissing),
+        ];
+        if let Some(best) = longest(&[Verdict::Unknown], &untold) {
+            let trust_age_s = self.bundle()?.map(|b| at.unix() - b.content().issued_at);
+            return Ok(Best::ByOwnDates { best, trust_age_s });
+        }
+        Ok(Best::None(entries))
     }
+}
+
+/// What `best` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Best {
+    /// The one a verifier would accept now, judged with the trust data.
+    Valid(Entry),
+    /// The trust data is missing or past its hard expiry: the one that the credentials' own
+    /// dates still allow (a verifier with fresh data will judge it).
+    ByOwnDates {
+        /// The credential.
+        best: Entry,
+        /// How old the wallet's trust data is (`None`: it has none).
+        trust_age_s: Option<i64>,
+    },
+    /// None would be accepted: every credential with its reason.
+    None(Vec<Entry>),
+}
+
+/// The holder's names as written natively: family name, given name, patronymic.
+pub fn full_name(h: &propusk_spec::Holder) -> String {
+    [
+        Some(&h.family_name),
+        h.given_name.as_ref(),
+        h.patronymic.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(propusk_spec::Name::native)
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<Entry> {
@@ -356,7 +422,9 @@ fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<En
     Some(Entry {
         id: c.id,
         credential_type: c.credential_type(),
-        holder: format!("{} {}", c.holder.initials(), c.holder.birth_date),
+        holder: format!("{} {}", full_name(&c.holder), c.holder.birth_date),
+        name: full_name(&c.holder),
+        birth_date: c.holder.birth_date.to_string(),
         person: person_key(c),
         issued_at: c.issued_at,
         valid_until: until,

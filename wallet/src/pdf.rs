@@ -6,6 +6,7 @@
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use propusk_spec::{Body, Credential};
+use propusk_trust_list::{Lang, Locale};
 
 use crate::error::WalletError;
 
@@ -44,24 +45,68 @@ impl Writer<'_> {
     }
 }
 
-fn body_lines(c: &Credential) -> Vec<(String, String)> {
+/// How the certificate writes values: Russian and English, dates as `DD.MM.YYYY`, times in the
+/// jurisdiction's zone.
+struct Both {
+    ru: Locale,
+    en: Locale,
+}
+
+impl Both {
+    fn date(&self, d: propusk_spec::Date) -> String {
+        self.ru.date(d)
+    }
+
+    fn time(&self, t: propusk_spec::Timestamp) -> String {
+        format!("{} / {}", self.ru.time(t), self.en.time(t))
+    }
+
+    fn country(&self, c: &propusk_spec::Country) -> String {
+        use propusk_eudcc::valuesets::{country, country_ru};
+        let code = c.as_str();
+        match (country_ru(code), country(code)) {
+            (Some(ru), Some(en)) => format!("{ru} / {en}"),
+            _ => code.to_owned(),
+        }
+    }
+
+    fn words(&self, ru: &str, en: &str) -> String {
+        if ru == en {
+            ru.to_owned()
+        } else {
+            format!("{ru} / {en}")
+        }
+    }
+}
+
+fn body_lines(c: &Credential, both: &Both) -> Vec<(String, String)> {
+    use propusk_eudcc::valuesets::{vaccine_product, vaccine_product_ru};
+    use propusk_trust_list::words;
+    let (ru, en) = (Lang::Ru, Lang::En);
     match &c.body {
-        Body::Vaccination(v) => vec![
-            ("Вакцина / Vaccine".into(), v.product.code().into()),
-            ("Доза / Dose".into(), format!("{} / {}", v.dose, v.doses)),
-            ("Дата / Date".into(), v.date.to_string()),
-            ("Страна / Country".into(), v.country.to_string()),
-            (
-                "Медицинская организация / Administered by".into(),
-                v.administered_by.to_string(),
-            ),
-        ],
+        Body::Vaccination(v) => {
+            let code = v.product.code();
+            let product = both.words(
+                vaccine_product_ru(code).unwrap_or(code),
+                vaccine_product(code).unwrap_or(code),
+            );
+            vec![
+                ("Вакцина / Vaccine".into(), product),
+                ("Доза / Dose".into(), format!("{} / {}", v.dose, v.doses)),
+                ("Дата / Date".into(), both.date(v.date)),
+                ("Страна / Country".into(), both.country(&v.country)),
+                (
+                    "Медицинская организация / Administered by".into(),
+                    v.administered_by.to_string(),
+                ),
+            ]
+        }
         Body::Recovery(r) => vec![
             (
                 "Первый положительный тест / First positive test".into(),
-                r.first_positive.to_string(),
+                both.date(r.first_positive),
             ),
-            ("Страна / Country".into(), r.country.to_string()),
+            ("Страна / Country".into(), both.country(&r.country)),
             (
                 "Медицинская организация / Certified by".into(),
                 r.administered_by.to_string(),
@@ -70,35 +115,37 @@ fn body_lines(c: &Credential) -> Vec<(String, String)> {
         Body::Test(t) => vec![
             (
                 "Вид теста / Test".into(),
-                if t.kind == propusk_spec::TestKind::Pcr {
-                    "ПЦР / PCR".into()
-                } else {
-                    "экспресс-тест на антиген / rapid antigen".into()
-                },
+                both.words(words::test_kind(t.kind, ru), words::test_kind(t.kind, en)),
             ),
-            ("Взятие пробы / Sampled".into(), t.sampled_at.to_string()),
+            ("Взятие пробы / Sampled".into(), both.time(t.sampled_at)),
             (
                 "Результат / Result".into(),
-                if t.result == propusk_spec::TestResult::Negative {
-                    "отрицательный / negative".into()
-                } else {
-                    "положительный / positive".into()
-                },
+                both.words(
+                    words::test_result(t.result, ru),
+                    words::test_result(t.result, en),
+                ),
             ),
             ("Лаборатория / Centre".into(), t.center.to_string()),
+            ("Страна / Country".into(), both.country(&t.country)),
         ],
         Body::Exemption(e) => vec![
-            ("Действует с / Valid from".into(), e.valid_from.to_string()),
+            ("Действует с / Valid from".into(), both.date(e.valid_from)),
             (
                 "Действует по / Valid until".into(),
-                e.valid_until.to_string(),
+                both.date(e.valid_until),
             ),
-            ("Страна / Country".into(), e.country.to_string()),
+            ("Страна / Country".into(), both.country(&e.country)),
         ],
         Body::Pass(p) => vec![
-            ("Цель / Purpose".into(), p.purpose.to_string()),
-            ("С / From".into(), p.valid_from.to_string()),
-            ("До / Until".into(), p.valid_until.to_string()),
+            (
+                "Цель / Purpose".into(),
+                both.words(
+                    words::pass_purpose(p.purpose, ru),
+                    words::pass_purpose(p.purpose, en),
+                ),
+            ),
+            ("С / From".into(), both.time(p.valid_from)),
+            ("До / Until".into(), both.time(p.valid_until)),
         ],
     }
 }
@@ -113,8 +160,18 @@ fn title(c: &Credential) -> &'static str {
     }
 }
 
-/// The certificate of `credential` (whose text is `text`) as PDF bytes.
-pub(crate) fn certificate(credential: &Credential, text: &str) -> Result<Vec<u8>, WalletError> {
+/// The certificate of `credential` (whose text is `text`) as PDF bytes; times in the zone named
+/// `tz`; the issuing authority (name, country code) when the trust data knows the key.
+pub(crate) fn certificate(
+    credential: &Credential,
+    text: &str,
+    tz: &str,
+    issuer: Option<(String, String)>,
+) -> Result<Vec<u8>, WalletError> {
+    let both = Both {
+        ru: Locale::named(Lang::Ru, tz),
+        en: Locale::named(Lang::En, tz),
+    };
     let face = ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Font(e.to_string()))?;
     let mut w = Writer {
         face,
@@ -148,15 +205,21 @@ pub(crate) fn certificate(credential: &Credential, text: &str) -> Result<Vec<u8>
         (String::new(), latin),
         (
             "Дата рождения / Date of birth".into(),
-            h.birth_date.to_string(),
+            both.ru.birth_date(&h.birth_date),
         ),
         ("Документ / Document".into(), h.document.masked()),
     ];
-    rows.extend(body_lines(credential));
+    rows.extend(body_lines(credential, &both));
     rows.push((
         "Действителен до / Valid until".into(),
-        credential.expires_at.to_string(),
+        both.time(credential.expires_at),
     ));
+    if let Some((name, country)) = issuer {
+        let country = country
+            .parse::<propusk_spec::Country>()
+            .map_or(country, |c| both.country(&c));
+        rows.push(("Выдан / Issued by".into(), format!("{name}, {country}")));
+    }
     rows.push(("Номер / Certificate id".into(), credential.id.to_string()));
     for (label, value) in &rows {
         if !label.is_empty() {

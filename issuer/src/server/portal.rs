@@ -223,24 +223,19 @@ pub(crate) async fn page(
     };
     let valid_until = judged.valid_until.unwrap_or(claims.expires_at);
     // The jurisdiction's local time, as people there read their clocks.
-    let until = jiff::Timestamp::from_second(valid_until.unix())
-        .map(|t| {
-            let local = t.to_zoned(state.time_zone.clone());
-            format!(
-                "{} ({})",
-                local.strftime("%Y-%m-%d %H:%M"),
-                state.time_zone.iana_name().unwrap_or("UTC")
-            )
-        })
-        .unwrap_or_else(|_| valid_until.to_string());
+    let locale = propusk_trust_list::Locale {
+        lang,
+        tz: state.time_zone.clone(),
+    };
+    let until = locale.time(valid_until);
     let rows = [
         (
             c.labels[0],
             words::credential_type_title(claims.credential_type(), lang).to_owned(),
         ),
         (c.labels[1], until),
-        (c.labels[2], claims.holder.initials()),
-        (c.labels[3], claims.holder.birth_date.to_string()),
+        (c.labels[2], claims.holder.document_initials()),
+        (c.labels[3], locale.birth_date(&claims.holder.birth_date)),
         (c.labels[4], claims.holder.document.masked()),
     ];
     let title = words::certificate_title(verdict, reason, lang);
