@@ -261,11 +261,21 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         }
         IssuerCommand::Publish { out } => {
             let p = unlocked(dir)?.publish(out, now)?;
+            let deltas = match p.deltas_from.as_slice() {
+                [] => "no deltas (the first publication)".to_owned(),
+                from => format!(
+                    "deltas from sequence{} {}",
+                    if from.len() == 1 { "" } else { "s" },
+                    from.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let revoked = match p.revoked {
+                1 => "1 revoked credential".to_owned(),
+                n => format!("{n} revoked credentials"),
+            };
             println!(
-                "published sequence {} ({} revoked credentials, deltas from {:?}) to {}",
+                "published sequence {} ({revoked}, {deltas}) to {}",
                 p.sequence,
-                p.revoked,
-                p.deltas_from,
                 p.bundle.display()
             );
         }
@@ -309,7 +319,7 @@ fn issue(
         issued.credential_type.as_str(),
         issued.id,
         issued.key_id,
-        issued.expires_at
+        local(&issuer).time(issued.expires_at)
     );
     println!("{shown}");
     Ok(())
@@ -318,22 +328,27 @@ fn issue(
 fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
     match op {
         KeyOp::List { json: as_json } => {
-            let keys = Issuer::open(dir)?.keys()?;
+            let issuer = Issuer::open(dir)?;
+            let keys = issuer.keys()?;
             if *as_json {
                 println!("{}", json(&keys, true));
                 return Ok(());
             }
+            let locale = local(&issuer);
             for k in keys {
-                let since = k.since().map(|s| format!(" since {s}")).unwrap_or_default();
+                let since = k
+                    .since()
+                    .map(|s| format!(" since {}", locale.time(s)))
+                    .unwrap_or_default();
                 let end = k
                     .not_after
-                    .map_or_else(|| "no end".to_owned(), |t| t.to_string());
+                    .map_or_else(|| "no end".to_owned(), |t| locale.time(t));
                 println!(
-                    "{} {:7} {:11}{since}  {} .. {end}",
+                    "{} {:7} {}{since}, from {} to {end}",
                     k.key_id,
                     k.role.as_str(),
                     k.status.as_str(),
-                    k.not_before
+                    locale.time(k.not_before)
                 );
             }
         }
@@ -355,7 +370,11 @@ fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
                 None => now,
             };
             unlocked(dir)?.compromise(kid, since, now)?;
-            println!("signing key {kid} distrusted since {since}");
+            let issuer = Issuer::open(dir)?;
+            println!(
+                "signing key {kid} distrusted since {}",
+                local(&issuer).time(since)
+            );
         }
     }
     Ok(())
@@ -422,4 +441,9 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
     let issuer = unlocked(&args.dir)?;
     propusk_issuer::server::run(&args.dir, issuer, args.addr, args.portal_rate)?;
     Ok(0)
+}
+
+/// The issuer's jurisdiction's time zone, for the times its messages show (in English).
+fn local(issuer: &Issuer) -> propusk_trust_list::Locale {
+    propusk_trust_list::Locale::named(propusk_trust_list::Lang::En, issuer.time_zone())
 }
