@@ -42,51 +42,6 @@ fn now() -> Timestamp {
 
 const PASSPHRASE: &str = "demo passphrase (use PROPUSK_PASSPHRASE for real keys)";
 
-fn inputs(now: Timestamp) -> Vec<(&'static str, String)> {
-    let day = |d: i64| now.plus_seconds(d * 86_400).to_string()[..10].to_owned();
-    let time = |h: i64| now.plus_seconds(h * 3600).to_string();
-    let holder = r#""holder": {"family_name": "Иванов", "given_name": "Иван", "patronymic": "Иванович", "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}}"#;
-    vec![
-        (
-            "vaccination",
-            format!(
-                r#"{{"type": "vaccination", {holder}, "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}", "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
-                day(-1)
-            ),
-        ),
-        (
-            "recovery",
-            format!(
-                r#"{{"type": "recovery", {holder}, "recovery": {{"first_positive": "{}", "country": "RU", "administered_by": "ГБУЗ ГКБ № 40"}}}}"#,
-                day(-20)
-            ),
-        ),
-        (
-            "test",
-            format!(
-                r#"{{"type": "test", {holder}, "test": {{"kind": "pcr", "sampled_at": "{}", "result": "negative", "center": "ООО «Гемотест»", "country": "RU"}}}}"#,
-                time(-2)
-            ),
-        ),
-        (
-            "exemption",
-            format!(
-                r#"{{"type": "exemption", {holder}, "exemption": {{"valid_from": "{}", "valid_until": "{}", "country": "RU"}}}}"#,
-                day(-1),
-                day(30)
-            ),
-        ),
-        (
-            "pass",
-            format!(
-                r#"{{"type": "pass", {holder}, "pass": {{"purpose": "work", "valid_from": "{}", "valid_until": "{}"}}}}"#,
-                time(-1),
-                time(10)
-            ),
-        ),
-    ]
-}
-
 /// Runs the demo; returns the exit code.
 pub fn run(args: &DemoArgs) -> u8 {
     let temp;
@@ -155,7 +110,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
     story.step("One credential of each type, written as QR PNGs and read back from their pixels");
     let now = now();
     let mut texts = Vec::new();
-    for (kind, json) in inputs(now) {
+    for (kind, json) in crate::examples::issuance(now) {
         let issued = issuer.issue(&Request::from_json(&json)?, now.plus_seconds(-60))?;
         let png = dir.join(format!("{kind}.png"));
         std::fs::write(&png, propusk_qr::render_png(&issued.credential, 4)?)?;
@@ -250,7 +205,7 @@ fn tell(dir: &Path, story: &mut Story) -> Result<(), Box<dyn std::error::Error>>
         "   signing key {} retired, {} active",
         first_key, new_key.key_id
     );
-    let (_, json) = &inputs(now)[0];
+    let (_, json) = &crate::examples::issuance(now)[0];
     let mut request = Request::from_json(json)?;
     request.holder.given_name = Some(propusk_spec::Name::new("Мария", None)?);
     let after = issuer.issue(&request, now.plus_seconds(2))?;

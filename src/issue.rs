@@ -26,6 +26,14 @@ pub struct IssuerArgs {
 /// `propusk issuer ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum IssuerCommand {
+    /// Print an example input valid now (or at --at): an issuance JSON of TYPE
+    /// (vaccination, recovery, test, exemption, pass), or `registry`, a registry export with one
+    /// record of each type. Needs no --dir.
+    Example {
+        /// `vaccination`, `recovery`, `test`, `exemption`, `pass` or `registry`.
+        #[arg(value_parser = ["vaccination", "recovery", "test", "exemption", "pass", "registry"])]
+        kind: String,
+    },
     /// Create an issuer: a root key (signs trust bundles only), a first signing key,
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
     /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
@@ -178,12 +186,26 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// Runs `propusk issuer ...`.
 pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
+    if let IssuerCommand::Example { kind } = &args.command {
+        let now = parse_at(args.at.as_deref())?;
+        if kind == "registry" {
+            print!("{}", crate::examples::registry(now));
+        } else if let Some((_, json)) = crate::examples::issuance(now)
+            .into_iter()
+            .find(|(k, _)| k == kind)
+        {
+            println!("{json}");
+        }
+        return Ok(0);
+    }
     let dir = args
         .dir
         .as_deref()
         .ok_or_else(|| CliError::Usage("the issuer's --dir is required".into()))?;
     let now = parse_at(args.at.as_deref())?;
     match &args.command {
+        // Answered above, without a directory.
+        IssuerCommand::Example { .. } => {}
         IssuerCommand::Init {
             name,
             country,
@@ -266,7 +288,10 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 from => format!(
                     "deltas from sequence{} {}",
                     if from.len() == 1 { "" } else { "s" },
-                    from.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                    from.iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             let revoked = match p.revoked {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod demo;
 pub mod door;
 pub mod error;
+pub mod examples;
 pub mod inspect;
 pub mod issue;
 pub mod verify;

@@ -406,3 +406,39 @@ fn issue_writes_qr_images_and_links() {
     let decoded = propusk_with(&["decode", "--json", link], "", &[]);
     assert_eq!(json_lines(&decoded)[0]["decoded"], true);
 }
+
+/// A newcomer's first steps as README writes them: the examples `propusk issuer example` makes
+/// are valid now, issue one by one and as a registry batch.
+#[test]
+fn the_examples_issue_now() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    for kind in ["vaccination", "recovery", "test", "exemption", "pass"] {
+        let json = ok(run(&["issuer", "example", kind]));
+        let out = propusk_with(
+            &["issuer", "issue", "--dir", s(&dir), "--input", "-"],
+            &json,
+            &[PASS],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let csv = tmp.path().join("registry.csv");
+    std::fs::write(&csv, ok(run(&["issuer", "example", "registry"]))).unwrap();
+    let out = ok(run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&csv),
+        "--out",
+        s(&tmp.path().join("out")),
+    ]));
+    assert!(out.starts_with("issued 6 new"), "{out}");
+}
