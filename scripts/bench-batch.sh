@@ -9,7 +9,7 @@ cargo build -q --release
 bin=target/release/propusk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export PROPUSK_PASSPHRASE=bench
+export PROPUSK_PASSPHRASE="bench passphrase"
 {
   echo "record_id,type,family_name,given_name,patronymic,birth_date,document_kind,document_number,product,dose,doses,date,country,administered_by"
   for ((i = 0; i < n; i++)); do

@@ -14,7 +14,7 @@ work=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-export PROPUSK_PASSPHRASE=load
+export PROPUSK_PASSPHRASE="load test passphrase"
 day=$(date -u -d '2 days ago' +%F)
 "$bin" issuer init --dir "$work/issuer" --at "$(date -u -d '7 days ago' +%FT%TZ)" > /dev/null
 awk -v n="$n" -v day="$day" 'BEGIN {

@@ -101,6 +101,7 @@ impl CliError {
             CliError::Issuer(e) => match e {
                 IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,
                 IssuerError::Passphrase(_) => EXIT_NOPERM,
+                IssuerError::WeakPassphrase { .. } => EXIT_USAGE,
                 IssuerError::Input(_)
                 | IssuerError::Refused(_)
                 | IssuerError::UnknownCredential(_)

@@ -150,6 +150,28 @@ pub enum KeyOp {
     },
 }
 
+/// A new issuer's passphrase: PROPUSK_PASSPHRASE, or asked twice on the terminal (both must
+/// agree); its length is the issuer's to check.
+fn new_passphrase() -> Result<String, IssuerError> {
+    if std::env::var_os("PROPUSK_PASSPHRASE").is_some() || !std::io::stdin().is_terminal() {
+        return passphrase();
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
+    };
+    let first = ask(&format!(
+        "New passphrase (at least {} characters): ",
+        propusk_issuer::MIN_PASSPHRASE_CHARS
+    ))?;
+    if ask("The same passphrase again: ")? != first {
+        return Err(IssuerError::Passphrase(
+            "the two passphrases differ; nothing was created",
+        ));
+    }
+    Ok(first)
+}
+
 /// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
 fn passphrase() -> Result<String, IssuerError> {
     if let Ok(p) = std::env::var("PROPUSK_PASSPHRASE") {
@@ -218,7 +240,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 country,
                 url.as_deref(),
                 time_zone,
-                &passphrase()?,
+                &new_passphrase()?,
                 now,
             )?;
             println!("issuer {name} ready in {}", dir.display());

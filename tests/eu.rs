@@ -168,7 +168,7 @@ fn eu_certificates_verify_against_their_signers() {
         tmp.path().join("usb"),
         tmp.path().join("store"),
     );
-    let pass = [("PROPUSK_PASSPHRASE", "p")];
+    let pass = [("PROPUSK_PASSPHRASE", "a passphrase of some length")];
     let run = |args: &[&str]| {
         let out = common::propusk_with(args, "", &pass);
         assert_eq!(

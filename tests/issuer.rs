@@ -442,3 +442,35 @@ fn the_examples_issue_now() {
     ]));
     assert!(out.starts_with("issued 6 new"), "{out}");
 }
+
+/// `issuer init` refuses a passphrase shorter than 12 characters and creates nothing then;
+/// `root.pub` is world-readable (it is handed out), the secrets owner-only.
+#[cfg(unix)]
+#[test]
+fn init_refuses_a_short_passphrase_and_makes_root_pub_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    for short in ["", "elevenchars"] {
+        let out = propusk_with(
+            &["issuer", "init", "--dir", s(&dir)],
+            "",
+            &[("PROPUSK_PASSPHRASE", short)],
+        );
+        assert_eq!(out.status.code(), Some(64), "{short:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!dir.exists(), "nothing was created");
+    }
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("root.pub"), 0o644);
+    assert_eq!(mode("operator.token"), 0o600);
+    assert_eq!(mode("issuer.sqlite"), 0o600);
+    // A second init is refused and changes nothing.
+    let again = run(&["issuer", "init", "--dir", s(&dir)]);
+    assert_eq!(again.status.code(), Some(78));
+}

@@ -20,6 +20,12 @@ pub enum IssuerError {
     /// The passphrase is missing, empty or wrong.
     #[error("passphrase: {0}")]
     Passphrase(&'static str),
+    /// A new issuer's passphrase is too short.
+    #[error("the passphrase must have at least {min} characters")]
+    WeakPassphrase {
+        /// The fewest characters allowed.
+        min: usize,
+    },
     /// The input (issuance JSON, a registry row, an option) is malformed.
     #[error("input: {0}")]
     Input(#[from] InputError),

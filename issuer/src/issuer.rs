@@ -12,6 +12,7 @@ use propusk_trust_list::{KeyStatus, RuleSet, Rules, write_atomically};
 use crate::error::IssuerError;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
+use crate::store::sqlite::STORE_FILE;
 use crate::store::{Settings, SqliteStore, Store};
 
 /// The root public key file that verifiers pin.
@@ -54,6 +55,27 @@ pub(crate) fn restrict(_path: &Path, _mode: u32) -> Result<(), IssuerError> {
     Ok(())
 }
 
+/// The fewest characters a passphrase may have.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+fn settings_of(
+    name: &str,
+    country: &str,
+    url: Option<&str>,
+    time_zone: &str,
+    salt: [u8; 16],
+    now: Timestamp,
+) -> Settings {
+    Settings {
+        name: name.into(),
+        country: country.into(),
+        url: url.map(|u| u.trim_end_matches('/').to_owned()),
+        time_zone: time_zone.into(),
+        salt: salt.to_vec(),
+        created_at: now,
+    }
+}
+
 impl Issuer {
     /// Creates an issuer in `dir`: a root key, a first signing key, `root.pub` and
     /// `operator.token`; secret keys sealed under `passphrase`.
@@ -78,20 +100,49 @@ impl Issuer {
         }
         Rules::new(RuleSet::standard(country, time_zone))
             .map_err(|e| InputError::field("--time-zone", e))?;
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(IssuerError::WeakPassphrase {
+                min: MIN_PASSPHRASE_CHARS,
+            });
+        }
         let mut salt = [0u8; 16];
         random_bytes(&mut salt)?;
         // The passphrase is checked before anything is created.
         let vault = Vault::open(passphrase, &salt)?;
+        let existed = dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| IssuerError::io(dir, e))?;
-        restrict(dir, 0o700)?;
-        let settings = Settings {
-            name: name.into(),
-            country: country.into(),
-            url: url.map(|u| u.trim_end_matches('/').to_owned()),
-            time_zone: time_zone.into(),
-            salt: salt.to_vec(),
-            created_at: now,
-        };
+        // Others may reach `root.pub` by its path (it is handed out), not list the directory.
+        restrict(dir, 0o711)?;
+        let made = Self::create(
+            dir,
+            settings_of(name, country, url, time_zone, salt, now),
+            vault,
+            now,
+        );
+        if made.is_err() {
+            // Nothing half-made stays behind: a second `init` must find the directory as before.
+            for file in [STORE_FILE, ROOT_PUB_FILE, TOKEN_FILE] {
+                let _ = std::fs::remove_file(dir.join(file));
+            }
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(dir.join(format!("{STORE_FILE}{suffix}")));
+            }
+            if !existed {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        made
+    }
+
+    /// The store, the keys, `root.pub` (world-readable) and `operator.token` (owner-only) of a
+    /// new issuer.
+    fn create(
+        dir: &Path,
+        settings: Settings,
+        vault: Vault,
+        now: Timestamp,
+    ) -> Result<Self, IssuerError> {
+        let (name, country) = (settings.name.clone(), settings.country.clone());
         let mut issuer = Issuer {
             store: Box::new(SqliteStore::open(dir)?),
             settings: settings.clone(),
@@ -109,14 +160,16 @@ impl Issuer {
             )?;
             Ok(root)
         })?;
+        let root_pub = dir.join(ROOT_PUB_FILE);
         private_file(
-            &dir.join(ROOT_PUB_FILE),
+            &root_pub,
             format!(
                 "{}\n",
                 propusk_trust_list::format_public_key(&root.public_key)
             )
             .as_bytes(),
         )?;
+        restrict(&root_pub, 0o644)?;
         let mut token = [0u8; 32];
         random_bytes(&mut token)?;
         private_file(

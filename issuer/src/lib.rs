@@ -44,7 +44,7 @@ pub mod store;
 
 pub use batch::{BatchReport, CHUNK, RowError, image_name};
 pub use error::{IssuerError, KeyError, Refusal, StoreError};
-pub use issuer::{Issuer, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE};
+pub use issuer::{Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE};
 pub use propusk_input::{
     CSV_COLUMNS, InputError, Request, RotateRequest, Row, read_csv, read_jsonl, read_registry,
 };

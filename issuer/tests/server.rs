@@ -49,7 +49,7 @@ fn server() -> Server {
         "RU",
         Some("https://portal.example"),
         "Europe/Moscow",
-        "pass",
+        "pass phrase 12",
         now,
     )
     .unwrap();

@@ -20,7 +20,7 @@ fn the_audit_log_is_append_only() {
         "RU",
         None,
         "Europe/Moscow",
-        "pass phrase",
+        "pass phrase 12",
         at("2021-06-01T00:00:00Z"),
     )
     .unwrap();
@@ -52,7 +52,7 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
         "RU",
         None,
         "Europe/Moscow",
-        "pass phrase",
+        "pass phrase 12",
         at("2021-06-01T00:00:00Z"),
     )
     .unwrap();
@@ -91,7 +91,7 @@ fn an_announced_key_is_published_before_it_signs_and_activated_by_the_next_rotat
     // A wrong passphrase does not unlock.
     let mut reopened = Issuer::open(tmp.path()).unwrap();
     assert!(reopened.unlock("wrong").is_err());
-    assert!(reopened.unlock("pass phrase").is_ok());
+    assert!(reopened.unlock("pass phrase 12").is_ok());
 }
 
 const REQUEST: &str = r#"{"type": "vaccination", "record_id": "R-1",
@@ -107,7 +107,7 @@ fn issuer(dir: &std::path::Path) -> Issuer {
         "RU",
         Some("https://portal.example"),
         "Europe/Moscow",
-        "pass phrase",
+        "pass phrase 12",
         at("2021-06-01T00:00:00Z"),
     )
     .unwrap()
@@ -204,7 +204,7 @@ fn two_publishers_at_once_never_share_a_sequence_nor_go_back() {
             let (dir, out) = (tmp.path().to_path_buf(), out.clone());
             std::thread::spawn(move || {
                 let mut issuer = Issuer::open(&dir).unwrap();
-                issuer.unlock("pass phrase").unwrap();
+                issuer.unlock("pass phrase 12").unwrap();
                 (0..5)
                     .map(|i| {
                         let at = Timestamp::from_unix(1_622_592_000 + i).unwrap();
@@ -248,7 +248,7 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     let now = at("2021-06-02T00:00:00Z");
     let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
     let revoked = issuer.issue(&request, now).unwrap();
-    issuer.unlock("pass phrase").unwrap();
+    issuer.unlock("pass phrase 12").unwrap();
     issuer.revoke(&revoked.id, now).unwrap();
     let out = tmp.path().join("out");
     assert_eq!(issuer.publish(&out, now).unwrap().revoked, 1);
@@ -267,7 +267,7 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     bytes[cell + 6] = b'e';
     std::fs::write(&file, &bytes).unwrap();
     let mut issuer = Issuer::open(tmp.path()).unwrap();
-    issuer.unlock("pass phrase").unwrap();
+    issuer.unlock("pass phrase 12").unwrap();
     let later = at("2021-06-03T00:00:00Z");
     let refused = issuer.publish(&out, later).unwrap_err();
     assert!(refused.to_string().contains("damaged"), "{refused}");
@@ -283,7 +283,7 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     .unwrap();
     drop(conn);
     let mut issuer = Issuer::open(tmp.path()).unwrap();
-    issuer.unlock("pass phrase").unwrap();
+    issuer.unlock("pass phrase 12").unwrap();
     let refused = issuer.publish(&out, later).unwrap_err();
     assert!(
         matches!(
@@ -312,7 +312,7 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     // it stays in its month's partition until the month is over.
     std::fs::write(&file, &pristine).unwrap();
     let mut issuer = Issuer::open(tmp.path()).unwrap();
-    issuer.unlock("pass phrase").unwrap();
+    issuer.unlock("pass phrase 12").unwrap();
     let expiry = revoked.expires_at;
     for at in [expiry.plus_seconds(-3600), expiry.plus_seconds(3600)] {
         assert_eq!(issuer.publish(&out, at).unwrap().revoked, 1, "{at}");
@@ -335,7 +335,7 @@ fn key_operations_keep_a_key_to_sign_with_and_sign_only_inside_its_window() {
     use propusk_issuer::{IssuerError, KeyError};
     let tmp = tempfile::tempdir().unwrap();
     let mut issuer = issuer(tmp.path());
-    issuer.unlock("pass phrase").unwrap();
+    issuer.unlock("pass phrase 12").unwrap();
     let first = issuer.keys().unwrap()[1].clone();
     let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
     let now = at("2021-06-02T00:00:00Z");
