@@ -34,6 +34,27 @@ pub enum IssuerCommand {
         #[arg(value_parser = ["vaccination", "recovery", "test", "exemption", "pass", "registry"])]
         kind: String,
     },
+    /// Show the settings, or change the authority's name, the portal URL (`--url ""` removes
+    /// it) or the time zone after init; each change is in the audit log. A running `serve`
+    /// takes them at its next start.
+    Config {
+        /// The authority's name, as verifiers show it.
+        #[arg(long)]
+        name: Option<String>,
+        /// The portal's base URL, for link-form QR codes.
+        #[arg(long)]
+        url: Option<String>,
+        /// The jurisdiction's IANA time zone.
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
+    /// The audit log: every change of keys, credentials, settings and publications, oldest
+    /// first (`--json`: an array of seq, at, op, detail).
+    Audit {
+        /// JSON output (times in RFC 3339, UTC).
+        #[arg(long)]
+        json: bool,
+    },
     /// Create an issuer: a root key (signs trust bundles only), a first signing key,
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
     /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
@@ -292,6 +313,44 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             );
         }
         IssuerCommand::Key(op) => key(dir, op, now)?,
+        IssuerCommand::Config {
+            name,
+            url,
+            time_zone,
+        } => {
+            if name.is_some() || url.is_some() || time_zone.is_some() {
+                unlocked(dir)?.configure(
+                    name.as_deref(),
+                    url.as_deref(),
+                    time_zone.as_deref(),
+                    now,
+                )?;
+            }
+            let issuer = Issuer::open(dir)?;
+            let s = issuer.settings();
+            println!("name: {}", s.name);
+            println!("country: {}", s.country);
+            println!("portal URL: {}", s.url.as_deref().unwrap_or("none"));
+            println!("time zone: {}", s.time_zone);
+        }
+        IssuerCommand::Audit { json: as_json } => {
+            let issuer = Issuer::open(dir)?;
+            let log = issuer.audit_log()?;
+            if *as_json {
+                println!("{}", json(&log, true));
+            } else {
+                let locale = local(&issuer);
+                for e in log {
+                    println!(
+                        "{:>5}  {}  {:15} {}",
+                        e.seq,
+                        locale.time(e.at),
+                        e.op.as_str(),
+                        e.detail
+                    );
+                }
+            }
+        }
         IssuerCommand::Revoke { id } => {
             let id: CredentialId = id
                 .parse()
@@ -400,8 +459,22 @@ fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
             }
         }
         KeyOp::Rotate { announce } => {
+            // A key announced (and published) before is known to verifiers that synced since.
+            let was_announced = Issuer::open(dir)?
+                .keys()?
+                .iter()
+                .any(|k| k.status == propusk_trust_list::KeyStatus::Next);
             let key = unlocked(dir)?.rotate(now, *announce)?;
             println!("signing key {} is {}", key.key_id, key.status.as_str());
+            if !announce && !was_announced {
+                eprintln!(
+                    "propusk: warning: verifiers that have not synced trust data naming key {} \
+                     answer \"cannot tell\" for what it signs until they do: publish now, and \
+                     next time announce a key ahead (`key rotate --announce`, publish, rotate \
+                     after verifiers synced)",
+                    key.key_id
+                );
+            }
         }
         KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {
             Ok(()) => println!("signing key {kid} retired"),

@@ -474,3 +474,84 @@ fn init_refuses_a_short_passphrase_and_makes_root_pub_readable() {
     let again = run(&["issuer", "init", "--dir", s(&dir)]);
     assert_eq!(again.status.code(), Some(78));
 }
+
+/// Settings change after init, and every change is in the audit log, which `issuer audit`
+/// shows; a rotation without an announced key warns about verifiers that have not synced.
+#[test]
+fn config_audit_and_the_rotation_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    let shown = ok(run(&["issuer", "config", "--dir", s(&dir)]));
+    assert!(shown.contains("portal URL: none"), "{shown}");
+    let shown = ok(run(&[
+        "issuer",
+        "config",
+        "--dir",
+        s(&dir),
+        "--url",
+        "https://portal.example",
+        "--name",
+        "Минздрав России",
+    ]));
+    assert!(
+        shown.contains("portal URL: https://portal.example") && shown.contains("Минздрав России"),
+        "{shown}"
+    );
+    let bad = run(&[
+        "issuer",
+        "config",
+        "--dir",
+        s(&dir),
+        "--time-zone",
+        "Mars/Olympus",
+    ]);
+    assert_eq!(bad.status.code(), Some(65));
+    // Links now carry the portal.
+    let json = ok(run(&["issuer", "example", "vaccination"]));
+    let out = propusk_with(
+        &[
+            "issuer",
+            "issue",
+            "--dir",
+            s(&dir),
+            "--input",
+            "-",
+            "--link",
+        ],
+        &json,
+        &[PASS],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("https://portal.example/c/"));
+
+    let rotated = run(&["issuer", "key", "rotate", "--dir", s(&dir)]);
+    assert!(String::from_utf8_lossy(&rotated.stderr).contains("answer \"cannot tell\""));
+    ok(run(&[
+        "issuer",
+        "key",
+        "rotate",
+        "--announce",
+        "--dir",
+        s(&dir),
+    ]));
+    let rotated = run(&["issuer", "key", "rotate", "--dir", s(&dir)]);
+    assert!(
+        !String::from_utf8_lossy(&rotated.stderr).contains("warning"),
+        "announced first"
+    );
+
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(run(&["issuer", "audit", "--dir", s(&dir), "--json"]))).unwrap();
+    let ops: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["op"].as_str().unwrap())
+        .collect();
+    assert!(ops.contains(&"config") && ops.contains(&"init"), "{ops:?}");
+    let words = ok(run(&["issuer", "audit", "--dir", s(&dir)]));
+    assert!(
+        words.contains("portal URL https://portal.example") && words.contains("(Moscow)"),
+        "{words}"
+    );
+}

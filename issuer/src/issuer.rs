@@ -179,6 +179,51 @@ impl Issuer {
         Ok(issuer)
     }
 
+    /// Changes the authority's name, the portal URL (`Some("")` removes it) or the time zone,
+    /// each checked as `init` checks it; recorded in the audit log. The country never changes
+    /// (verifiers are pinned to a jurisdiction).
+    pub fn configure(
+        &mut self,
+        name: Option<&str>,
+        url: Option<&str>,
+        time_zone: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), IssuerError> {
+        self.vault()?;
+        let mut settings = self.settings.clone();
+        let mut changed = Vec::new();
+        if let Some(name) = name {
+            settings.name = name.to_owned();
+            changed.push(format!("name {name}"));
+        }
+        if let Some(url) = url {
+            if url.is_empty() {
+                settings.url = None;
+                changed.push("no portal URL".to_owned());
+            } else {
+                short_link(url, &CredentialId::from_bytes([0; 12]))
+                    .map_err(|e| InputError::field("--url", e))?;
+                settings.url = Some(url.trim_end_matches('/').to_owned());
+                changed.push(format!("portal URL {url}"));
+            }
+        }
+        if let Some(tz) = time_zone {
+            Rules::new(RuleSet::standard(&settings.country, tz))
+                .map_err(|e| InputError::field("--time-zone", e))?;
+            settings.time_zone = tz.to_owned();
+            changed.push(format!("time zone {tz}"));
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.in_transaction(|issuer| {
+            issuer.store.update_settings(&settings)?;
+            issuer.audit(now, AuditOp::Config, &changed.join(", "))
+        })?;
+        self.settings = settings;
+        Ok(())
+    }
+
     /// Opens the issuer in `dir` without its secrets (enough to list keys and look records up).
     pub fn open(dir: &Path) -> Result<Self, IssuerError> {
         if !SqliteStore::exists(dir) {

@@ -216,11 +216,13 @@ pub enum AuditOp {
     Publish,
     /// EU signer certificates were imported.
     EuImport,
+    /// The settings (name, portal URL, time zone) were changed.
+    Config,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 8] = [
+    pub const ALL: [AuditOp; 9] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -229,6 +231,7 @@ impl AuditOp {
         AuditOp::Revoke,
         AuditOp::Publish,
         AuditOp::EuImport,
+        AuditOp::Config,
     ];
 
     /// The name kept in the log.
@@ -242,6 +245,7 @@ impl AuditOp {
             AuditOp::Revoke => "revoke",
             AuditOp::Publish => "publish",
             AuditOp::EuImport => "eu-import",
+            AuditOp::Config => "config",
         }
     }
 }

@@ -118,6 +118,8 @@ pub trait Store: Send {
     fn settings(&self) -> Result<Option<Settings>, StoreError>;
     /// Records the settings of a new issuer.
     fn create(&mut self, settings: &Settings) -> Result<(), StoreError>;
+    /// Changes the name, portal URL and time zone (the country and salt never change).
+    fn update_settings(&mut self, settings: &Settings) -> Result<(), StoreError>;
 
     /// Stores a new key; `false` when its key id is taken (draw another key).
     fn insert_key(&mut self, key: &StoredKey) -> Result<bool, StoreError>;

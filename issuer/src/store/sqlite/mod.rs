@@ -128,6 +128,14 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    fn update_settings(&mut self, s: &Settings) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE config SET name = ?1, url = ?2, time_zone = ?3 WHERE id = 1",
+            params![s.name, s.url, s.time_zone],
+        )?;
+        Ok(())
+    }
+
     fn create(&mut self, s: &Settings) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO config (id, name, country, url, time_zone, salt, created_at)
