@@ -217,6 +217,24 @@ const BODY_FIELDS: [(&str, &[&str]); 5] = [
 /// Reads a CSV registry export (header row required, columns as [`CSV_COLUMNS`], in any order;
 /// empty cells are absent fields).
 pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
+    // Spreadsheets' "CSV UTF-8" starts with a byte order mark.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    // Two ways spreadsheets save what is not this format, said plainly.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(InputError::Csv(
+            "the file is not UTF-8 (a spreadsheet saved it in Windows-1251?): save it as \
+             \"CSV UTF-8\", or convert it: iconv -f cp1251 -t utf-8 IN > OUT"
+                .into(),
+        ));
+    }
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if header.contains(&b';') && !header.contains(&b',') {
+        return Err(InputError::Csv(
+            "the columns are separated by `;` (a spreadsheet's regional setting): save the \
+             CSV with `,` separators"
+                .into(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -299,6 +317,25 @@ pub fn read_jsonl(text: &str) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn semicolons_and_windows_1251_are_named() {
+        let said = |bytes: &[u8]| {
+            read_csv(bytes)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            said(b"record_id;type;family_name\nR-1;vaccination;X\n").contains("separated by `;`")
+        );
+        // "Иванов" in Windows-1251.
+        let cp1251 = b"record_id,type,family_name\nR-1,vaccination,\xc8\xe2\xe0\xed\xee\xe2\n";
+        assert!(said(cp1251).contains("not UTF-8"));
+        // A byte order mark is no part of the first column's name.
+        let bom = b"\xef\xbb\xbfrecord_id,type,family_name\nR-1,vaccination,X\n";
+        assert!(!said(bom).contains("unknown column"), "{}", said(bom));
+    }
 
     #[test]
     fn csv_rows_read_into_the_typed_input_and_name_what_is_missing() {

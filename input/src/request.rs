@@ -178,7 +178,7 @@ impl Request {
             "vaccination" => {
                 let v = input.vaccination.ok_or_else(missing)?;
                 Body::Vaccination(Vaccination {
-                    product: field("vaccination.product", VaccineProduct::new(&v.product))?,
+                    product: product(&v.product)?,
                     dose: v.dose,
                     doses: v.doses,
                     date: date("vaccination.date", &v.date)?,
@@ -235,6 +235,62 @@ impl Request {
     }
 }
 
+/// Names people write for vaccines (brands, makers) and the EU value set's code they mean.
+const PRODUCT_ALIASES: [(&str, &str); 16] = [
+    ("pfizer", "EU/1/20/1528"),
+    ("biontech", "EU/1/20/1528"),
+    ("comirnaty", "EU/1/20/1528"),
+    ("moderna", "EU/1/20/1507"),
+    ("spikevax", "EU/1/20/1507"),
+    ("astrazeneca", "EU/1/21/1529"),
+    ("vaxzevria", "EU/1/21/1529"),
+    ("janssen", "EU/1/20/1525"),
+    ("johnson", "EU/1/20/1525"),
+    ("jcovden", "EU/1/20/1525"),
+    ("novavax", "EU/1/21/1618"),
+    ("nuvaxovid", "EU/1/21/1618"),
+    ("sputnik", "Sputnik-V"),
+    ("гамковидвак", "Sputnik-V"),
+    ("спутник", "Sputnik-V"),
+    ("sinopharm", "BBIBP-CorV"),
+];
+
+/// A vaccine product: one of the EU value set's codes (`vaccine-medicinal-product`), exactly.
+/// Anything else is refused with the code it most likely means.
+fn product(code: &str) -> Result<VaccineProduct, InputError> {
+    if propusk_spec::VACCINE_PRODUCTS.contains(&code) {
+        return VaccineProduct::new(code).map_err(|e| InputError::field("vaccination.product", e));
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let wanted = fold(code);
+    let suggestion = propusk_spec::VACCINE_PRODUCTS
+        .iter()
+        .find(|p| fold(p) == wanted)
+        .copied()
+        .or_else(|| {
+            PRODUCT_ALIASES
+                .iter()
+                .find(|(alias, _)| !wanted.is_empty() && wanted.contains(alias))
+                .map(|(_, p)| *p)
+        });
+    let hint = match suggestion {
+        Some(p) => format!("; did you mean \"{p}\"?"),
+        None => String::new(),
+    };
+    Err(InputError::field(
+        "vaccination.product",
+        format!(
+            "\"{code}\" is not a product code of the EU value set vaccine-medicinal-product (for \
+             example \"EU/1/20/1528\" for Comirnaty, \"Sputnik-V\"){hint}"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +301,23 @@ mod tests {
             "document": {"kind": "passport", "number": "4510 123789"}},
  "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
                  "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#;
+
+    #[test]
+    fn unknown_products_are_refused_with_the_code_they_mean() {
+        let refused = |code: &str| {
+            product(code)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(refused("Pfizer").contains("did you mean \"EU/1/20/1528\""));
+        assert!(refused("sputnik v").contains("did you mean \"Sputnik-V\""));
+        assert!(refused("Гам-КОВИД-Вак").contains("did you mean \"Sputnik-V\""));
+        assert!(refused("covishield").contains("did you mean \"Covishield\""));
+        assert!(!refused("Mystery").contains("did you mean"));
+        assert!(refused("Mystery").starts_with("vaccination.product:"));
+        assert!(product("EU/1/20/1528").is_ok());
+    }
 
     #[test]
     fn the_interface_example_reads() -> Result<(), InputError> {
