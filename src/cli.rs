@@ -76,8 +76,25 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     };
     result.unwrap_or_else(|e| {
         if !matches!(e, CliError::Closed) {
-            eprintln!("propusk: {e}");
+            eprintln!("propusk: {}", without_os_error(&e.to_string()));
         }
         e.exit_code()
     })
+}
+
+/// A message without the operating system's error numbers (` (os error 2)`), which the
+/// libraries' I/O errors carry and people cannot use.
+fn without_os_error(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match rest.find(')') {
+            Some(end) => rest = &rest[end + 1..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }

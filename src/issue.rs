@@ -302,10 +302,18 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             country,
             certificates,
         } => {
-            let files = certificates
-                .iter()
-                .map(|p| read(p))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut files = Vec::with_capacity(certificates.len());
+            for path in certificates {
+                let bytes = read(path)?;
+                // Each file checked here, so that a bad one is named.
+                propusk_eudcc::SignerCertificate::parse(&bytes).map_err(|_| {
+                    IssuerError::Input(InputError::field(
+                        path.display().to_string(),
+                        "not an X.509 signer certificate (DER, PEM, or base64 of DER)",
+                    ))
+                })?;
+                files.push(bytes);
+            }
             let ids = unlocked(dir)?.import_eu_signers(&files, country, now)?;
             println!(
                 "EU signers imported: {}; they are published with the next bundle",
@@ -514,7 +522,7 @@ fn batch(
     let mut issuer = unlocked(dir)?;
     let bar = progress_bar(
         rows.len() as u64,
-        "{bar:40} {pos}/{len} records, {per_sec}, {eta} left",
+        "{bar:40} {pos}/{len} records, {rate}, {eta} left",
     );
     let report = issuer.issue_batch(&rows, now, out, images, |done| {
         bar.iter().for_each(|b| b.set_position(done as u64))
@@ -523,12 +531,16 @@ fn batch(
     for (line, why) in &report.bad {
         eprintln!("line {line}: {why}");
     }
+    let count = |n: usize, what: &str| match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
     println!(
-        "issued {} new, {} already issued, {} bad rows, {} QR images; {:.0} records per second; {}",
+        "issued {} new, {} already issued, {}, {}; {:.0} records per second; {}",
         report.issued,
         report.existing,
-        report.bad.len(),
-        report.images,
+        count(report.bad.len(), "bad row"),
+        count(report.images, "QR image"),
         report.per_second(),
         out.join("issued.csv").display()
     );

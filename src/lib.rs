@@ -26,8 +26,15 @@ pub(crate) fn json(value: &impl serde::Serialize, pretty: bool) -> String {
 pub(crate) fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal().then(|| {
+        // `{rate}`: whole items per second (indicatif's `{per_sec}` prints `1,815.2532/s`).
         let style = indicatif::ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            );
         indicatif::ProgressBar::new(len).with_style(style)
     })
 }

@@ -139,7 +139,12 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         _ => None,
     };
     let at = parse_at(at_arg)?;
-    let mut wallet = Wallet::open(&args.dir)?;
+    // Adding (or taking trust data) makes the wallet; reading a wallet that is not there is an
+    // error, so a mistyped --dir creates nothing.
+    let mut wallet = match &args.command {
+        WalletCommand::Add { .. } | WalletCommand::Trust { .. } => Wallet::open(&args.dir)?,
+        _ => Wallet::open_existing(&args.dir)?,
+    };
     let tz = wallet.time_zone()?;
     let locale = Locale::named(
         crate::verify::lang(args.lang),

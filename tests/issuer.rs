@@ -555,3 +555,45 @@ fn config_audit_and_the_rotation_warning() {
         "{words}"
     );
 }
+
+/// File errors name the file in words, without the operating system's error numbers; a bad
+/// EU certificate file is named.
+#[test]
+fn file_errors_name_the_file_in_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    let junk = tmp.path().join("junk.der");
+    std::fs::write(&junk, b"junk").unwrap();
+    let out = run(&[
+        "issuer",
+        "eu-import",
+        "--dir",
+        s(&dir),
+        "--country",
+        "DE",
+        s(&junk),
+    ]);
+    assert_eq!(out.status.code(), Some(65));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("junk.der") && said.contains("not an X.509"),
+        "{said}"
+    );
+    let out = run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&tmp.path().join("nofile.json")),
+    ]);
+    assert_eq!(out.status.code(), Some(66));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("nofile.json: no such file or directory") && !said.contains("os error"),
+        "{said}"
+    );
+    let out = run(&["issuer", "init", "--dir", "/proc/no/such/place"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("os error"));
+}

@@ -272,3 +272,19 @@ fn add_list_show_and_best() {
 fn which(tool: &str) -> bool {
     std::process::Command::new(tool).arg("-v").output().is_ok()
 }
+
+/// A mistyped `--dir` for a command that reads the wallet says there is no wallet there and
+/// creates nothing.
+#[test]
+fn reading_a_wallet_that_is_not_there_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("walet");
+    for command in [&["list"][..], &["best"], &["show", "X"]] {
+        let mut args = vec!["wallet", "--dir", s(&dir)];
+        args.extend_from_slice(command);
+        let out = propusk_with(&args, "", &[]);
+        assert_eq!(out.status.code(), Some(78), "{command:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no wallet in"));
+        assert!(!dir.exists(), "{command:?} created the wallet");
+    }
+}

@@ -8,6 +8,9 @@ use thiserror::Error;
 #[non_exhaustive]
 #[derive(Debug, Error)]
 pub enum WalletError {
+    /// There is no wallet in the directory (nothing was added to it).
+    #[error("no wallet in {}: add a credential first (propusk wallet --dir … add)", .0.display())]
+    NoWallet(std::path::PathBuf),
     /// The input is not a credential (the layer that refused it is named).
     #[error("not a credential: {0}")]
     Decode(#[from] propusk_spec::Error),

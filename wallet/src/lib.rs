@@ -180,7 +180,14 @@ impl Wallet {
     /// Opens (creating if needed) the wallet in `dir`.
     pub fn open(dir: &Path) -> Result<Self, WalletError> {
         Ok(Wallet {
-            store: WalletStore::open(dir)?,
+            store: WalletStore::open(dir, true)?,
+        })
+    }
+
+    /// Opens the wallet in `dir` to read it: [`WalletError::NoWallet`] when there is none.
+    pub fn open_existing(dir: &Path) -> Result<Self, WalletError> {
+        Ok(Wallet {
+            store: WalletStore::open(dir, false)?,
         })
     }
 

@@ -33,7 +33,12 @@ pub(crate) struct WalletStore {
 }
 
 impl WalletStore {
-    pub(crate) fn open(dir: &Path) -> Result<Self, WalletError> {
+    /// Opens the wallet in `dir`; `create`: make it when there is none (to add to it), else a
+    /// missing wallet is [`WalletError::NoWallet`] (a mistyped `--dir` creates nothing).
+    pub(crate) fn open(dir: &Path, create: bool) -> Result<Self, WalletError> {
+        if !create && !dir.join(STORE_FILE).exists() {
+            return Err(WalletError::NoWallet(dir.to_path_buf()));
+        }
         std::fs::create_dir_all(dir).map_err(|source| WalletError::Io {
             path: dir.to_path_buf(),
             source,
