@@ -259,3 +259,48 @@ fn sync_over_http_and_the_operator_api() {
         ("invalid".into(), Some("revoked".into()))
     );
 }
+
+/// `serve --addr localhost:PORT` works, `GET /` says what the server is, and a port in use is
+/// refused naming the address.
+#[test]
+fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    let out = propusk_with(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            s(&dir),
+            "--name",
+            "Минздрав России",
+        ],
+        "",
+        &[PASS],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let (_server, url) = common::start_server_on(&dir, &[PASS], "localhost:0");
+    let home = ureq::get(&format!("{url}/?lang=en"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        home.contains("Минздрав России") && home.contains("/c/ID"),
+        "{home}"
+    );
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = propusk_with(&["serve", "--dir", s(&dir), "--addr", &addr], "", &[PASS]);
+    assert_ne!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(&addr) && said.contains("in use"), "{said}");
+    let out = propusk_with(
+        &["serve", "--dir", s(&dir), "--addr", "nowhere"],
+        "",
+        &[PASS],
+    );
+    assert_eq!(out.status.code(), Some(64));
+}

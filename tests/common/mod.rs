@@ -51,14 +51,13 @@ impl Drop for Running {
 /// Starts `propusk serve` for the issuer in `dir` on a free loopback port; returns the process
 /// and its base URL.
 pub(crate) fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Running, String) {
+    start_server_on(dir, env, "127.0.0.1:0")
+}
+
+/// [`start_server`] on the address `addr` (a host name is looked up).
+pub(crate) fn start_server_on(dir: &Path, env: &[(&str, &str)], addr: &str) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
-        .args([
-            "serve",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
+        .args(["serve", "--dir", dir.to_str().unwrap(), "--addr", addr])
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -122,6 +122,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// The router over a state.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(portal::home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/bundle/{name}", get(bundle::file))
         .route("/c/{id}", get(portal::page))
@@ -175,8 +176,22 @@ pub fn run(
 
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerError> {
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| IssuerError::io(Path::new(&addr.to_string()), e))?;
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+        IssuerError::Server(match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "cannot listen on {addr}: the address is in use (another server runs there?); \
+                 choose another --addr"
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "cannot listen on {addr}: permission denied (ports below 1024 need privileges); \
+                 choose another --addr"
+            ),
+            std::io::ErrorKind::AddrNotAvailable => {
+                format!("cannot listen on {addr}: no such address on this machine")
+            }
+            _ => format!("cannot listen on {addr}: {e}"),
+        })
+    })?;
     let bound = listener
         .local_addr()
         .map_err(|e| IssuerError::Server(e.to_string()))?;

@@ -276,3 +276,62 @@ pub(crate) async fn credential(
         Err(e) => e.into_response(),
     }
 }
+
+/// `GET /`: what this server is and what it serves, for someone who opens its address.
+pub(crate) async fn home(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let name = state
+        .issuer()
+        .map(|i| i.settings().name.clone())
+        .unwrap_or_default();
+    let (title, lines, other) = match lang {
+        Lang::En => (
+            "Propusk: health certificates",
+            [
+                "This server belongs to the issuing authority named above.",
+                "A certificate's QR code opens its page here: /c/ID shows whether it is valid.",
+                "Verifiers take the signed trust data from /bundle/index.cbor (propusk verifier sync --url).",
+                "The operator API (/api/v1/…) needs the operator's token.",
+            ],
+            ("?lang=ru", "Русский"),
+        ),
+        Lang::Ru => (
+            "Пропуск: медицинские сертификаты",
+            [
+                "Этот сервер принадлежит указанному выше выдавшему органу.",
+                "QR-код сертификата открывает здесь его страницу: /c/ID показывает, действителен ли он.",
+                "Проверяющие получают подписанные данные проверки из /bundle/index.cbor (propusk verifier sync --url).",
+                "API оператора (/api/v1/…) требует токена оператора.",
+            ],
+            ("?lang=en", "English"),
+        ),
+    };
+    let items: String = lines
+        .iter()
+        .map(|l| format!("<li>{}</li>", escape(l)))
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+<link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body>\
+<h1 id=\"issuer\">{name}</h1><p>{title}</p><ul>{items}</ul>\
+<p><a id=\"lang\" href=\"{href}\">{label}</a></p></body></html>",
+        lang = lang.tag(),
+        title = escape(title),
+        name = escape(&name),
+        href = other.0,
+        label = other.1,
+    );
+    (
+        [(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.tag()),
+        )],
+        Html(html),
+    )
+        .into_response()
+}
