@@ -22,26 +22,69 @@ pub enum Command {
     /// The whole story in one run: issuer, QR codes read from pixels, wallet, offline verifier,
     /// key rotation, revocation, expiry and the portal page on a loopback server. Exit 0 only when
     /// every outcome is as expected.
+    #[command(
+        after_help = "Examples:\n  propusk demo\n  propusk demo --dir /tmp/story   # keep the files it makes"
+    )]
     Demo(demo::DemoArgs),
     /// Decode credential text layer by layer, without checking the signature, and print what it
     /// holds (exit 0 when it decodes, 1 when a layer refuses it).
+    #[command(
+        after_help = "Examples:\n  propusk decode 'PR1:...'\n  propusk decode --json 'PR1:...'\n  scan | propusk decode -"
+    )]
     Decode(inspect::Args),
     /// Measure the wire format: encode, decode and verify time per credential, the text length
     /// and QR version of each type, and the size against an EU DCC of the same content.
+    #[command(after_help = "Examples:\n  cargo run --release -- bench")]
     Bench(propusk_bench::Args),
     /// The issuing authority: keys, issuance, revocation, publishing.
+    #[command(
+        after_help = "Examples:\n  propusk issuer init --dir ISS --name 'Минздрав России' --country RU --url https://portal.example\n  propusk issuer issue --dir ISS --input examples/vaccination.json --png qr.png\n  propusk issuer publish --dir ISS --out USB"
+    )]
     Issuer(issue::IssuerArgs),
     /// Serve the trust bundle, the portal page for link QR codes and the operator API
     /// (`Authorization: Bearer` the token in DIR/operator.token).
+    #[command(
+        after_help = "Examples:\n  propusk serve --dir ISS --addr localhost:8080\n  curl http://localhost:8080/healthz"
+    )]
     Serve(issue::ServeArgs),
     /// The holder's wallet.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W best\n  propusk wallet --dir W export ID --pdf certificate.pdf"
+    )]
     Wallet(wallet::WalletArgs),
     /// Set up and sync a verifier's local trust store.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  propusk verifier init --store V --root ISS/root.pub\n  propusk verifier sync --store V --url https://trust.example\n  propusk verifier status --store V"
+    )]
     Verifier(verify::VerifierCommand),
+    /// Print a shell's completion script: `propusk completions bash > /etc/bash_completion.d/propusk`,
+    /// `propusk completions zsh > "${fpath[1]}/_propusk"`, `propusk completions fish >
+    /// ~/.config/fish/completions/propusk.fish`.
+    #[command(
+        after_help = "Examples:\n  propusk completions bash > ~/.local/share/bash-completion/completions/propusk"
+    )]
+    Completions {
+        /// `bash`, `zsh` or `fish`.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Print the manual page (roff: `propusk man | man -l -`), or with `--out DIR` write
+    /// `propusk.1` and one page per command (`propusk-verify.1`, …) there.
+    #[command(
+        after_help = "Examples:\n  propusk man | man -l -\n  propusk man --out /usr/local/share/man/man1"
+    )]
+    Man {
+        /// A directory for one page per command (e.g. `/usr/local/share/man/man1`).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Verify credentials offline: exit 0 valid, 1 invalid, 2 cannot tell (the worst verdict
     /// decides), 64 usage error (nothing to verify included), 66 a missing image file, 78 no
     /// store. On a terminal with no text given, a door display.
+    #[command(
+        after_help = "Examples:\n  propusk verify --store V 'PR1:...'\n  propusk verify --store V --image photo.jpg\n  scanner | propusk verify --store V --json -\n  propusk verify --store V        # on a terminal: the door display\n  propusk verify --trust-cert DSC.der 'HC1:...'"
+    )]
     Verify(verify::VerifyArgs),
 }
 
@@ -66,6 +109,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Serve(args) => issue::run_serve(&args),
         Command::Wallet(args) => wallet::run(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
+        Command::Completions { shell } => completions(&shell),
+        Command::Man { out } => man(out.as_deref()),
         Command::Verify(args) => {
             let inputs = matches
                 .subcommand_matches("verify")
@@ -97,4 +142,46 @@ fn without_os_error(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+fn completions(shell: &str) -> Result<u8, CliError> {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        _ => Shell::Bash,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "propusk", &mut out);
+    std::io::Write::write_all(&mut std::io::stdout(), &out)?;
+    Ok(EXIT_OK)
+}
+
+fn man(out: Option<&std::path::Path>) -> Result<u8, CliError> {
+    let command = Cli::command();
+    let render = |c: clap::Command| -> Result<Vec<u8>, CliError> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(c).render(&mut page)?;
+        Ok(page)
+    };
+    let Some(dir) = out else {
+        std::io::Write::write_all(&mut std::io::stdout(), &render(command)?)?;
+        return Ok(EXIT_OK);
+    };
+    std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+    let mut pages = vec![("propusk.1".to_owned(), render(command.clone())?)];
+    for sub in command.get_subcommands() {
+        let name = format!("propusk-{}", sub.get_name());
+        let page = sub
+            .clone()
+            .display_name(name.clone())
+            .bin_name(name.replace('-', " "));
+        pages.push((format!("{name}.1"), render(page)?));
+    }
+    for (file, page) in &pages {
+        let path = dir.join(file);
+        std::fs::write(&path, page).map_err(|e| CliError::io(&path, e))?;
+    }
+    println!("{} manual pages written to {}", pages.len(), dir.display());
+    Ok(EXIT_OK)
 }

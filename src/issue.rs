@@ -29,6 +29,9 @@ pub enum IssuerCommand {
     /// Print an example input valid now (or at --at): an issuance JSON of TYPE
     /// (vaccination, recovery, test, exemption, pass), or `registry`, a registry export with one
     /// record of each type. Needs no --dir.
+    #[command(
+        after_help = "Examples:\n  propusk issuer example test > test.json\n  propusk issuer example registry > registry.csv"
+    )]
     Example {
         /// `vaccination`, `recovery`, `test`, `exemption`, `pass` or `registry`.
         #[arg(value_parser = ["vaccination", "recovery", "test", "exemption", "pass", "registry"])]
@@ -37,6 +40,9 @@ pub enum IssuerCommand {
     /// Show the settings, or change the authority's name, the portal URL (`--url ""` removes
     /// it) or the time zone after init; each change is in the audit log. A running `serve`
     /// takes them at its next start.
+    #[command(
+        after_help = "Examples:\n  propusk issuer config --dir ISS\n  propusk issuer config --dir ISS --url https://portal.example"
+    )]
     Config {
         /// The authority's name, as verifiers show it.
         #[arg(long)]
@@ -50,6 +56,9 @@ pub enum IssuerCommand {
     },
     /// The audit log: every change of keys, credentials, settings and publications, oldest
     /// first (`--json`: an array of seq, at, op, detail).
+    #[command(
+        after_help = "Examples:\n  propusk issuer audit --dir ISS\n  propusk issuer audit --dir ISS --json"
+    )]
     Audit {
         /// JSON output (times in RFC 3339, UTC).
         #[arg(long)]
@@ -58,6 +67,9 @@ pub enum IssuerCommand {
     /// Create an issuer: a root key (signs trust bundles only), a first signing key,
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
     /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
+    #[command(
+        after_help = "Examples:\n  propusk issuer init --dir ISS --name 'Минздрав России' --country RU --time-zone Europe/Moscow"
+    )]
     Init {
         /// The authority's name, as verifiers show it.
         #[arg(long, default_value = "Propusk issuer")]
@@ -75,6 +87,9 @@ pub enum IssuerCommand {
     /// Issue one credential from the issuance JSON; prints the credential text (or, with
     /// `--link`, the portal link) as the last line. Exit 65 when the input is malformed or the
     /// rules forbid it.
+    #[command(
+        after_help = "Examples:\n  propusk issuer issue --dir ISS --input examples/vaccination.json --png qr.png\n  propusk issuer issue --dir ISS --input person.json --link"
+    )]
     Issue {
         /// The issuance JSON file (`-` for standard input).
         #[arg(long)]
@@ -95,6 +110,9 @@ pub enum IssuerCommand {
     /// Lines (`.jsonl`). Idempotent on the record id; writes one QR PNG per record and
     /// `issued.csv` (record_id,credential_id) into OUT. Bad rows are reported by line and the
     /// good ones issued; exit 65 when any row was bad.
+    #[command(
+        after_help = "Examples:\n  propusk issuer batch --dir ISS --input examples/registry.csv --out OUT"
+    )]
     Batch {
         /// The registry export.
         #[arg(long)]
@@ -108,12 +126,14 @@ pub enum IssuerCommand {
     },
     /// Was a registry record issued, and when? Prints the record's credential as JSON (id,
     /// type, key, issued_at, expires_at, status); exit 65 when the record was never issued.
+    #[command(after_help = "Examples:\n  propusk issuer record --dir ISS R-0001")]
     Record {
         /// The registry record id.
         record_id: String,
     },
     /// Import EU DCC document signer certificates (DER or PEM X.509) to publish with the trust
     /// bundle, so that verifiers check EU certificates with the same trust data.
+    #[command(after_help = "Examples:\n  propusk issuer eu-import --dir ISS --country DE DSC.der")]
     EuImport {
         /// The country that issued them (ISO 3166-1 alpha-2).
         #[arg(long)]
@@ -124,15 +144,22 @@ pub enum IssuerCommand {
     },
     /// Manage signing keys.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  propusk issuer key list --dir ISS\n  propusk issuer key rotate --announce --dir ISS\n  propusk issuer key compromise KID --since 2026-11-30T10:00:00+03:00 --dir ISS"
+    )]
     Key(KeyOp),
     /// Revoke a credential (the holder fell ill, or it was issued in error); it enters the
     /// revocation set at the next `publish`.
+    #[command(
+        after_help = "Examples:\n  propusk issuer revoke --dir ISS PDF2X3Y4BQJN7XV4GFRG4\n  propusk issuer publish --dir ISS --out USB   # then verifiers learn it"
+    )]
     Revoke {
         /// The credential id.
         id: String,
     },
     /// Write the signed trust bundle (trust list, revocation list, rule set), deltas from recent
     /// publications and the signed index as static files.
+    #[command(after_help = "Examples:\n  propusk issuer publish --dir ISS --out /media/usb")]
     Publish {
         /// Where to write the files.
         #[arg(long)]

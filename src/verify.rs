@@ -20,6 +20,7 @@ use crate::progress_bar;
 pub enum VerifierCommand {
     /// Set up a verifier store pinned to the issuer's root public key (idempotent; another root
     /// for the same store is refused, exit 78).
+    #[command(after_help = "Examples:\n  propusk verifier init --store V --root ISS/root.pub")]
     Init {
         /// The store directory.
         #[arg(long)]
@@ -34,6 +35,9 @@ pub enum VerifierCommand {
     /// (signature, rollback, another jurisdiction), 69 when the server cannot be reached (the
     /// trust data in force is kept), 74 when files cannot be read, 78 without a store; 3 when the
     /// data in force after the sync is stale, 4 when it is past its hard expiry.
+    #[command(
+        after_help = "Examples:\n  propusk verifier sync --store V --url https://trust.example\n  propusk verifier sync --store V --from /media/usb"
+    )]
     Sync {
         /// The store directory.
         #[arg(long)]
@@ -54,6 +58,9 @@ pub enum VerifierCommand {
     },
     /// What the store holds: its root key, the trust data's sequence, age and expiry dates, the
     /// signing keys and their statuses, the EU signers. Exit 78 without a store.
+    #[command(
+        after_help = "Examples:\n  propusk verifier status --store V\n  propusk verifier status --store V --json"
+    )]
     Status {
         /// The store directory.
         #[arg(long)]

@@ -30,6 +30,9 @@ pub enum WalletCommand {
     /// Add a credential: its text (or an offline-verifiable link), a QR image (photo or
     /// screenshot), or a portal link (fetched when online). The same credential twice is kept
     /// once; a signature that cannot be checked is a warning, not a refusal.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W add --image photo.jpg\n  propusk wallet --dir W add --link https://portal.example/c/ID"
+    )]
     Add {
         /// Credential text or link.
         text: Option<String>,
@@ -41,6 +44,9 @@ pub enum WalletCommand {
         link: Option<String>,
     },
     /// The credentials, grouped by person: type, issued, valid until, status now.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W list\n  propusk wallet --dir W list --json"
+    )]
     List {
         /// JSON output.
         #[arg(long)]
@@ -50,6 +56,9 @@ pub enum WalletCommand {
         at: Option<String>,
     },
     /// Show one credential's QR: in the terminal (Unicode half blocks), or as PNG or SVG.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W show ID\n  propusk wallet --dir W show ID --qr png --out qr.png"
+    )]
     Show {
         /// The credential id.
         id: String,
@@ -65,6 +74,9 @@ pub enum WalletCommand {
     },
     /// The credential a verifier would accept now, judged with the verifier's engine; when none
     /// would, each credential's reason (exit 1).
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W best\n  propusk wallet --dir W --lang ru best"
+    )]
     Best {
         /// The time to judge at (RFC 3339; default now).
         #[arg(long)]
@@ -75,6 +87,7 @@ pub enum WalletCommand {
     },
     /// A printable A4 certificate in Russian and English with the QR large enough to scan from
     /// paper.
+    #[command(after_help = "Examples:\n  propusk wallet --dir W export ID --pdf certificate.pdf")]
     Export {
         /// The credential id.
         id: String,
@@ -83,6 +96,9 @@ pub enum WalletCommand {
         pdf: PathBuf,
     },
     /// Take the issuer's trust data (a published directory) to check signatures and rules.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W trust --root ISS/root.pub --from USB"
+    )]
     Trust {
         /// The issuer's root public key file (`root.pub`).
         #[arg(long)]

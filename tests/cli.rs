@@ -107,3 +107,41 @@ fn a_closed_output_ends_the_command_quietly() {
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
 }
+
+/// Every command's help ends in examples; completions and the manual page are generated.
+#[test]
+fn every_command_has_examples_completions_and_a_manual() {
+    use clap::CommandFactory;
+    let top = propusk::cli::Cli::command();
+    let mut missing = Vec::new();
+    for command in top.get_subcommands() {
+        let has = |c: &clap::Command| {
+            c.get_after_help()
+                .is_some_and(|h| h.to_string().contains("Examples:"))
+        };
+        if !has(command) {
+            missing.push(command.get_name().to_owned());
+        }
+        // Their subcommands too (the key operations share `issuer key`'s examples).
+        for sub in command.get_subcommands() {
+            if !has(sub) {
+                missing.push(format!("{} {}", command.get_name(), sub.get_name()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no examples: {missing:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = propusk(&["completions", shell], "");
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("verify"),
+            "{shell}"
+        );
+    }
+    let man = propusk(&["man"], "");
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH propusk 1"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = propusk(&["man", "--out", tmp.path().to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(tmp.path().join("propusk-verify.1").exists());
+}
