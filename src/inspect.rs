@@ -13,10 +13,14 @@ pub struct Args {
     /// Print one JSON object per input instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show the holder whole (names, full document number); by default masked as a verifier
+    /// shows it.
+    #[arg(long)]
+    pub full: bool,
 }
 
-fn report(input: &str, json: bool) -> bool {
-    let (decoded, shown) = propusk_verifier::describe(input, json);
+fn report(input: &str, json: bool, full: bool) -> bool {
+    let (decoded, shown) = propusk_verifier::describe(input, json, full);
     println!("{shown}");
     decoded
 }
@@ -25,7 +29,7 @@ fn report(input: &str, json: bool) -> bool {
 pub fn run(args: &Args) -> u8 {
     let mut all_ok = true;
     match args.input.as_deref() {
-        Some(input) if input != "-" => all_ok = report(input, args.json),
+        Some(input) if input != "-" => all_ok = report(input, args.json, args.full),
         _ => {
             for line in std::io::stdin().lock().lines() {
                 let Ok(line) = line else {
@@ -34,7 +38,7 @@ pub fn run(args: &Args) -> u8 {
                 };
                 let line = line.trim_end_matches(['\r', '\n']);
                 if !line.is_empty() {
-                    all_ok &= report(line, args.json);
+                    all_ok &= report(line, args.json, args.full);
                 }
             }
         }

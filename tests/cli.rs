@@ -19,7 +19,7 @@ fn decode_shows_the_masked_holder_and_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("type:        vaccination"), "{stdout}");
     assert!(
-        stdout.contains("I. I. I.  born 1980-05-12  45** ***789"),
+        stdout.contains("И. И. И.  born 1980-05-12  45** ***789"),
         "{stdout}"
     );
     assert!(stdout.contains("NOT CHECKED"), "{stdout}");
@@ -27,6 +27,18 @@ fn decode_shows_the_masked_holder_and_exits_0() {
         !stdout.contains("Иванов"),
         "full names are not shown: {stdout}"
     );
+    // JSON is masked the same way; --full shows everything.
+    let text = vector_text("valid-vaccination");
+    let masked: serde_json::Value =
+        serde_json::from_slice(&propusk(&["decode", "--json", &text], "").stdout).unwrap();
+    assert_eq!(masked["credential"]["holder"]["document"], "45** ***789");
+    assert!(!masked.to_string().contains("Иванов") && !masked.to_string().contains("123789"));
+    let full: serde_json::Value =
+        serde_json::from_slice(&propusk(&["decode", "--json", "--full", &text], "").stdout)
+            .unwrap();
+    assert_eq!(full["credential"]["holder"]["family_name"], "Иванов");
+    let words = propusk(&["decode", "--full", &text], "");
+    assert!(String::from_utf8_lossy(&words.stdout).contains("Иванов (IVANOV)"));
 }
 
 #[test]

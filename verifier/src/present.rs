@@ -305,7 +305,7 @@ pub fn summary(c: &propusk_spec::Credential, locale: &Locale) -> String {
 /// What a credential text (or link) holds, layer by layer, its signature not checked (`propusk
 /// decode`): the holder masked as at the door; or the layer that refused it. JSON on one line, or
 /// words; `true` when it decoded.
-pub fn describe(input: &str, json: bool) -> (bool, String) {
+pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
     let u = match propusk_spec::decode_any(input) {
         Ok(u) => u,
         Err(e) if json => {
@@ -318,28 +318,60 @@ pub fn describe(input: &str, json: bool) -> (bool, String) {
         }
     };
     let c = u.unverified_claims();
+    let h = &c.holder;
+    // Masked as at the door unless the whole content is asked for.
+    let masked = json!({
+        "initials": h.document_initials(),
+        "birth_date": h.birth_date.to_string(),
+        "document": h.document.masked(),
+    });
     if json {
+        let mut credential = serde_json::to_value(c).unwrap_or_default();
+        if !full {
+            credential["holder"] = masked;
+        }
         let v = json!({
             "decoded": true,
             "signature_checked": false,
             "key_id": u.key_id().to_string(),
-            "credential": c,
+            "credential": credential,
         });
         return (true, v.to_string());
     }
-    let h = &c.holder;
+    let holder = if full {
+        let names: Vec<String> = [
+            Some(&h.family_name),
+            h.given_name.as_ref(),
+            h.patronymic.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|n| format!("{} ({})", n.native(), n.latin()))
+        .collect();
+        format!(
+            "{}  born {}  {}",
+            names.join(" "),
+            h.birth_date,
+            h.document.number()
+        )
+    } else {
+        format!(
+            "{}  born {}  {}",
+            h.document_initials(),
+            h.birth_date,
+            h.document.masked()
+        )
+    };
     let shown = format!(
         "type:        {}\nid:          {}\nkey id:      {}\nissued at:   {}\nexpires at:  {}\n\
-         holder:      {}  born {}  {}\n\
+         holder:      {}\n\
          signature:   NOT CHECKED (use `propusk verify` for a verdict)",
         c.credential_type().as_str(),
         c.id,
         u.key_id(),
         c.issued_at,
         c.expires_at,
-        h.initials(),
-        h.birth_date,
-        h.document.masked()
+        printable(&holder),
     );
     (true, shown)
 }
