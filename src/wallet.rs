@@ -11,9 +11,9 @@ use crate::json;
 /// Arguments of `propusk wallet`.
 #[derive(Debug, clap::Args)]
 pub struct WalletArgs {
-    /// The wallet's directory.
-    #[arg(long)]
-    pub dir: PathBuf,
+    /// The wallet's directory (before or after the subcommand).
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
     /// Language of the words: `en` or `ru` (default: from `LANG`).
     #[arg(long, global = true, value_parser = clap::builder::TypedValueParser::map(
         clap::builder::PossibleValuesParser::new(["en", "ru"]),
@@ -60,7 +60,7 @@ pub enum WalletCommand {
         after_help = "Examples:\n  propusk wallet --dir W show ID\n  propusk wallet --dir W show ID --qr png --out qr.png"
     )]
     Show {
-        /// The credential id.
+        /// Which: `best`, a number from `list`, an id, or the beginning of one.
         id: String,
         /// `terminal`, `png` or `svg`.
         #[arg(long, default_value = "terminal", value_parser = ["terminal", "png", "svg"])]
@@ -71,6 +71,9 @@ pub enum WalletCommand {
         /// Draw dark modules on a light terminal (default: for light text on dark).
         #[arg(long)]
         light_terminal: bool,
+        /// The time that `best` and the warnings judge at (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// The credential a verifier would accept now, judged with the verifier's engine; when none
     /// would, each credential's reason (exit 1).
@@ -81,6 +84,9 @@ pub enum WalletCommand {
         /// The time to judge at (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
+        /// Only this person's credentials (a part of the name, any case), in a family wallet.
+        #[arg(long)]
+        person: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -89,11 +95,14 @@ pub enum WalletCommand {
     /// paper.
     #[command(after_help = "Examples:\n  propusk wallet --dir W export ID --pdf certificate.pdf")]
     Export {
-        /// The credential id.
+        /// Which: `best`, a number from `list`, an id, or the beginning of one.
         id: String,
         /// Where to write the PDF.
         #[arg(long)]
         pdf: PathBuf,
+        /// The time that `best` and the warnings judge at (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Take the issuer's trust data (a published directory) to check signatures and rules.
     #[command(
@@ -139,6 +148,37 @@ fn line(e: &Entry, locale: &Locale) -> String {
     )
 }
 
+/// Warns on standard error when a verifier would refuse this credential now (revoked, expired,
+/// a signature that does not verify...): the holder should not count on it.
+fn warn_if_refused(
+    wallet: &Wallet,
+    id: &propusk_spec::CredentialId,
+    at: propusk_spec::Timestamp,
+    locale: &Locale,
+) -> Result<(), CliError> {
+    let Some(e) = wallet.list(at)?.into_iter().find(|e| &e.id == id) else {
+        return Ok(());
+    };
+    // Refused for sure: invalid with the trust data, or past its own expiry whatever the data.
+    let reason = match (e.verdict, e.reason) {
+        (propusk_trust_list::Verdict::Invalid, reason) => reason,
+        _ if e.valid_until <= at => Some(propusk_trust_list::Reason::Expired),
+        _ => return Ok(()),
+    };
+    let why = reason.map_or("", |r| words::reason(r, locale.lang));
+    match locale.lang {
+        Lang::En => eprintln!(
+            "propusk: warning: a verifier would refuse {} now: {why}",
+            e.id
+        ),
+        Lang::Ru => eprintln!(
+            "propusk: внимание: проверяющий сейчас отклонит {}: {why}",
+            e.id
+        ),
+    }
+    Ok(())
+}
+
 /// The holder as their own wallet shows them: the full name and the date of birth.
 fn holder(e: &Entry, locale: &Locale) -> String {
     let born = e
@@ -151,15 +191,22 @@ fn holder(e: &Entry, locale: &Locale) -> String {
 /// Runs `propusk wallet ...`.
 pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
     let at_arg = match &args.command {
-        WalletCommand::List { at, .. } | WalletCommand::Best { at, .. } => at.as_deref(),
+        WalletCommand::List { at, .. }
+        | WalletCommand::Best { at, .. }
+        | WalletCommand::Show { at, .. }
+        | WalletCommand::Export { at, .. } => at.as_deref(),
         _ => None,
     };
     let at = parse_at(at_arg)?;
     // Adding (or taking trust data) makes the wallet; reading a wallet that is not there is an
     // error, so a mistyped --dir creates nothing.
+    let dir = args
+        .dir
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("the wallet's --dir is required".into()))?;
     let mut wallet = match &args.command {
-        WalletCommand::Add { .. } | WalletCommand::Trust { .. } => Wallet::open(&args.dir)?,
-        _ => Wallet::open_existing(&args.dir)?,
+        WalletCommand::Add { .. } | WalletCommand::Trust { .. } => Wallet::open(dir)?,
+        _ => Wallet::open_existing(dir)?,
     };
     let tz = wallet.time_zone()?;
     let locale = Locale::named(
@@ -185,10 +232,11 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             };
             println!(
                 "{verb} {} {} (signature: {})",
-                added.credential_type.as_str(),
+                words::credential_type(added.credential_type, locale.lang),
                 added.id,
                 added.signature
             );
+            warn_if_refused(&wallet, &added.id, at, &locale)?;
         }
         WalletCommand::List { json: as_json, .. } => {
             let entries = wallet.list(at)?;
@@ -197,12 +245,13 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                 return Ok(0);
             }
             let mut person = None;
-            for e in &entries {
+            for (i, e) in entries.iter().enumerate() {
                 if person.as_ref() != Some(&e.person) {
                     println!("{}", holder(e, &locale));
                     person = Some(e.person.clone());
                 }
-                println!("{}", line(e, &locale));
+                // The number `show` and `export` take.
+                println!("{:>3}.{}", i + 1, line(e, &locale));
             }
         }
         WalletCommand::Show {
@@ -210,6 +259,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             qr,
             out,
             light_terminal,
+            ..
         } => {
             let format = match qr.as_str() {
                 "png" => QrFormat::Png,
@@ -221,14 +271,36 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             if format == QrFormat::Png && out.is_none() {
                 return Err(CliError::Usage("--qr png needs --out FILE".into()));
             }
-            let drawn = wallet.qr(id, format)?;
+            let id = wallet.resolve(id, at)?;
+            warn_if_refused(&wallet, &id, at, &locale)?;
+            let drawn = wallet.qr(&id.to_string(), format)?;
             match out {
                 Some(path) => std::fs::write(path, drawn).map_err(|e| CliError::io(path, e))?,
                 None => std::io::Write::write_all(&mut std::io::stdout(), &drawn)?,
             }
+            if let QrFormat::Terminal { light } = format {
+                // One line under the code: what it is, and the switch for the other background.
+                let kind = wallet
+                    .list(at)?
+                    .into_iter()
+                    .find(|e| e.id == id)
+                    .map(|e| words::credential_type(e.credential_type, locale.lang));
+                let kind = kind.unwrap_or_default();
+                let switch = match (locale.lang, light) {
+                    (Lang::En, false) => "dark modules on a light terminal: --light-terminal",
+                    (Lang::En, true) => "for a dark terminal leave out --light-terminal",
+                    (Lang::Ru, false) => "светлый терминал: --light-terminal",
+                    (Lang::Ru, true) => "тёмный терминал: без --light-terminal",
+                };
+                println!("{kind} {id} · {switch}");
+            }
         }
-        WalletCommand::Best { json: as_json, .. } => {
-            let (best, note, code) = match wallet.best(at)? {
+        WalletCommand::Best {
+            json: as_json,
+            person,
+            ..
+        } => {
+            let (best, note, code) = match wallet.best_of(at, person.as_deref())? {
                 Best::Valid(best) => (best, None, 0),
                 Best::ByOwnDates { best, trust_age_s } => {
                     let age = trust_age_s.map(|a| locale.age(a));
@@ -295,8 +367,10 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             }
             return Ok(code);
         }
-        WalletCommand::Export { id, pdf } => {
-            let bytes = wallet.certificate_pdf(id)?;
+        WalletCommand::Export { id, pdf, .. } => {
+            let id = wallet.resolve(id, at)?;
+            warn_if_refused(&wallet, &id, at, &locale)?;
+            let bytes = wallet.certificate_pdf(&id.to_string())?;
             std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;
             println!("certificate written to {}", pdf.display());
         }

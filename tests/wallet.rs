@@ -97,7 +97,14 @@ fn add_list_show_and_best() {
     assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), test);
     assert!(ok(&["wallet", "--dir", w, "add", "--image", s(&png)]).contains("signature: verified"));
     assert!(ok(&["wallet", "--dir", w, "add", "--link", &later]).starts_with("added exemption"));
-    ok(&["wallet", "--dir", w, "add", &other]);
+    // Added now (years later), it has expired: the wallet keeps it and warns.
+    let added = propusk_with(&["wallet", "--dir", w, "add", &other], "", &[]);
+    assert_eq!(added.status.code(), Some(0));
+    let warned = String::from_utf8_lossy(&added.stderr);
+    assert!(
+        warned.contains("a verifier would refuse") && warned.contains("expired"),
+        "{warned}"
+    );
     let refused = propusk_with(&["wallet", "--dir", w, "add", "HC1:NOTOURS"], "", &[]);
     assert_eq!(refused.status.code(), Some(65));
 
@@ -134,6 +141,61 @@ fn add_list_show_and_best() {
     assert!(
         !words.contains("T21:00") && !words.contains("valid"),
         "{words}"
+    );
+    // Numbered, so that `show` and `export` can take a number; an id's beginning or `best` too,
+    // and --dir may come after the subcommand.
+    let numbered = ok(&["wallet", "list", "--dir", w, "--at", at]);
+    assert!(
+        numbered.contains("  1.  ") && numbered.contains("  4.  "),
+        "{numbered}"
+    );
+    let id_of = |n: usize| {
+        numbered
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{n}.")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .to_owned()
+    };
+    let svg_of = |which: &str| {
+        propusk_with(
+            &[
+                "wallet", "show", which, "--qr", "svg", "--dir", w, "--at", at,
+            ],
+            "",
+            &[],
+        )
+        .stdout
+    };
+    let third = id_of(3);
+    assert_eq!(svg_of("3"), svg_of(&third));
+    assert_eq!(svg_of(&third[..6].to_lowercase()), svg_of(&third));
+    assert!(!svg_of("best").is_empty());
+    let out = propusk_with(&["wallet", "show", "99", "--dir", w], "", &[]);
+    assert_eq!(out.status.code(), Some(65));
+    // One person's best in a family wallet.
+    let petrova: serde_json::Value = serde_json::from_str(&ok(&[
+        "wallet",
+        "--dir",
+        w,
+        "best",
+        "--person",
+        "петрова",
+        "--json",
+        "--at",
+        at,
+    ]))
+    .unwrap();
+    assert_eq!(petrova["type"], "recovery");
+    // The terminal QR has a caption with the switch for a light terminal.
+    let drawn = ok(&["wallet", "--dir", w, "show", "1"]);
+    assert!(
+        drawn
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .contains("--light-terminal")
     );
 
     // Best now: the vaccination (valid longest); the exemption that is not valid yet does not

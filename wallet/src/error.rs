@@ -34,6 +34,14 @@ pub enum WalletError {
     /// No credential with this id in the wallet.
     #[error("no credential {0} in this wallet")]
     NotFound(String),
+    /// The beginning of an id that several credentials share.
+    #[error("{given:?} begins several credentials' ids: {}; give more of it", candidates.join(", "))]
+    Ambiguous {
+        /// What was given.
+        given: String,
+        /// The ids it begins.
+        candidates: Vec<String>,
+    },
     /// A QR code or a PDF could not be drawn.
     #[error("cannot draw the QR code: {0}")]
     Render(#[from] propusk_qr::RenderError),

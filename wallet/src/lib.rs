@@ -300,6 +300,46 @@ impl Wallet {
         self.store.text(&id)?.ok_or_else(not_found)
     }
 
+    /// The credential a person means: `best` (the one to show now), a number from `list` (1 is
+    /// the first), a whole id, or the beginning of one id (at least 4 characters, any case).
+    pub fn resolve(&self, which: &str, at: Timestamp) -> Result<CredentialId, WalletError> {
+        let not_found = || WalletError::NotFound(which.to_owned());
+        if which == "best" {
+            return match self.best(at)? {
+                Best::Valid(e) | Best::ByOwnDates { best: e, .. } => Ok(e.id),
+                Best::None(_) => Err(WalletError::NotFound("to show now".into())),
+            };
+        }
+        if let Ok(id) = which.parse::<CredentialId>() {
+            return Ok(id);
+        }
+        let entries = self.list(at)?;
+        if let Ok(n) = which.parse::<usize>() {
+            return n
+                .checked_sub(1)
+                .and_then(|i| entries.get(i))
+                .map(|e| e.id)
+                .ok_or_else(not_found);
+        }
+        let prefix = which.replace('-', "").to_ascii_uppercase();
+        if prefix.len() < 4 {
+            return Err(not_found());
+        }
+        let found: Vec<CredentialId> = entries
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| id.to_string().starts_with(&prefix))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(not_found()),
+            many => Err(WalletError::Ambiguous {
+                given: which.to_owned(),
+                candidates: many.iter().map(ToString::to_string).collect(),
+            }),
+        }
+    }
+
     /// The credential's QR code, drawn as `format`.
     pub fn qr(&self, id: &str, format: QrFormat) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
@@ -351,7 +391,22 @@ impl Wallet {
     /// missing or too old to vouch for any, the one its own dates and signature still allow,
     /// said so; only when neither finds one, every credential with its reason.
     pub fn best(&self, at: Timestamp) -> Result<Best, WalletError> {
-        let entries = self.list(at)?;
+        self.best_of(at, None)
+    }
+
+    /// [`Wallet::best`] among one person's credentials: those whose holder's name contains
+    /// `person` (any case), when given.
+    pub fn best_of(&self, at: Timestamp, person: Option<&str>) -> Result<Best, WalletError> {
+        let wanted = person.map(str::to_lowercase);
+        let entries: Vec<Entry> = self
+            .list(at)?
+            .into_iter()
+            .filter(|e| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+            })
+            .collect();
         let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
             entries
                 .iter()
