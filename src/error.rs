@@ -118,7 +118,9 @@ impl CliError {
                 _ => EXIT_DATA,
             },
             CliError::Wallet(e) => match e {
-                WalletError::NoWallet(_) => EXIT_CONFIG,
+                WalletError::NoWallet(_) | WalletError::NoRoot | WalletError::OtherRoot => {
+                    EXIT_CONFIG
+                }
                 WalletError::Network { .. } => EXIT_UNAVAILABLE,
                 WalletError::Io { .. } | WalletError::Sqlite(_) | WalletError::Corrupt(_) => {
                     EXIT_IO

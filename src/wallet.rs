@@ -109,12 +109,15 @@ pub enum WalletCommand {
         after_help = "Examples:\n  propusk wallet --dir W trust --root ISS/root.pub --from USB"
     )]
     Trust {
-        /// The issuer's root public key file (`root.pub`).
+        /// The issuer's root public key file (`root.pub`); needed the first time only.
         #[arg(long)]
-        root: PathBuf,
-        /// The published directory (with `index.cbor`).
+        root: Option<PathBuf>,
+        /// The published directory (with `index.cbor`): a USB stick, a mirror.
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        from: Option<PathBuf>,
+        /// The issuer's server (`propusk serve`), to refresh online.
         #[arg(long)]
-        from: PathBuf,
+        url: Option<String>,
     },
 }
 
@@ -374,12 +377,26 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;
             println!("certificate written to {}", pdf.display());
         }
-        WalletCommand::Trust { root, from } => {
-            let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
-            let key = parse_public_key(&text).ok_or_else(|| {
-                CliError::Usage(format!("{} holds no public key", root.display()))
-            })?;
-            let seq = wallet.set_trust(&key, from)?;
+        WalletCommand::Trust { root, from, url } => {
+            let key = match root {
+                Some(root) => {
+                    let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
+                    Some(parse_public_key(&text).ok_or_else(|| {
+                        CliError::Usage(format!("{} holds no public key", root.display()))
+                    })?)
+                }
+                None => None,
+            };
+            let seq = match (from, url) {
+                (Some(dir), _) => {
+                    let key = key.ok_or_else(|| {
+                        CliError::Usage("--from needs the issuer's --root key".into())
+                    })?;
+                    wallet.set_trust(&key, dir)?
+                }
+                (None, Some(url)) => wallet.set_trust_from_url(key.as_ref(), url)?,
+                (None, None) => return Err(CliError::Usage("give --from DIR or --url URL".into())),
+            };
             println!("trust data in the wallet: sequence {seq}");
         }
     }

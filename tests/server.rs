@@ -110,6 +110,33 @@ fn sync_over_http_and_the_operator_api() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("trust data in force: sequence 1"), "{out}");
 
+    // A traveller's wallet refreshes its trust data online too: the root the first time, the
+    // pinned one after; another root is refused.
+    let wallet = tmp.path().join("wallet");
+    let trust = |extra: &[&str]| {
+        let mut args = vec!["wallet", "--dir", s(&wallet), "trust", "--url", &url];
+        args.extend_from_slice(extra);
+        propusk_with(&args, "", &[])
+    };
+    let first = trust(&["--root", s(&dir.join("root.pub"))]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("sequence 1"));
+    assert_eq!(trust(&[]).status.code(), Some(0));
+    let other = tmp.path().join("other.pub");
+    std::fs::write(
+        &other,
+        propusk_trust_list::format_public_key(
+            &ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(trust(&["--root", s(&other)]).status.code(), Some(78));
+
     let (status, first) = post(
         &format!("{url}/api/v1/credentials"),
         &token,

@@ -8,6 +8,24 @@ use thiserror::Error;
 #[non_exhaustive]
 #[derive(Debug, Error)]
 pub enum WalletError {
+    /// The first trust data needs the issuer's root key.
+    #[error("the wallet holds no trust data yet: give the issuer's root key (--root ISS/root.pub)")]
+    NoRoot,
+    /// The root key given is not the one the wallet's trust data is pinned to.
+    #[error(
+        "the wallet's trust data is pinned to another root key; use another --dir for another issuer"
+    )]
+    OtherRoot,
+    /// The trust data offered is older than the wallet's.
+    #[error(
+        "the trust data offered (sequence {offered}) is older than the wallet's (sequence {held}); kept the wallet's"
+    )]
+    Older {
+        /// The sequence offered.
+        offered: u64,
+        /// The sequence held.
+        held: u64,
+    },
     /// There is no wallet in the directory (nothing was added to it).
     #[error("no wallet in {}: add a credential first (propusk wallet --dir … add)", .0.display())]
     NoWallet(std::path::PathBuf),
