@@ -39,6 +39,9 @@ pub enum WalletCommand {
         /// A QR image, PNG or JPEG.
         #[arg(long, conflicts_with_all = ["text", "link"])]
         image: Option<PathBuf>,
+        /// A PDF with the QR code: a certificate `export` wrote, or a scan.
+        #[arg(long, conflicts_with_all = ["text", "link", "image"])]
+        pdf: Option<PathBuf>,
         /// A portal link.
         #[arg(long, conflicts_with = "text")]
         link: Option<String>,
@@ -217,14 +220,20 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         tz.as_deref().unwrap_or("UTC"),
     );
     match &args.command {
-        WalletCommand::Add { text, image, link } => {
-            let added = match (text, image, link) {
-                (Some(t), None, None) => wallet.add_text(t),
-                (None, Some(path), None) => wallet.add_image(path),
-                (None, None, Some(url)) => wallet.add_link(url),
+        WalletCommand::Add {
+            text,
+            image,
+            link,
+            pdf,
+        } => {
+            let added = match (text, image, link, pdf) {
+                (Some(t), None, None, None) => wallet.add_text(t),
+                (None, Some(path), None, None) => wallet.add_image(path),
+                (None, None, Some(url), None) => wallet.add_link(url),
+                (None, None, None, Some(path)) => wallet.add_pdf(path),
                 _ => {
                     return Err(CliError::Usage(
-                        "give one of TEXT, --image or --link".into(),
+                        "give one of TEXT, --image, --link or --pdf".into(),
                     ));
                 }
             }?;

@@ -283,6 +283,12 @@ fn add_list_show_and_best() {
     let pdf = tmp.path().join("certificate.pdf");
     ok(&["wallet", "--dir", w, "export", &id, "--pdf", s(&pdf)]);
     let bytes = std::fs::read(&pdf).unwrap();
+    // Only the glyphs used are embedded, everything deflated.
+    assert!(bytes.len() <= 100_000, "{} bytes", bytes.len());
+    // The PDF reads back: a wallet adds the credential from the PDF's QR code.
+    let other_wallet = tmp.path().join("from-pdf");
+    let added = ok(&["wallet", "--dir", s(&other_wallet), "add", "--pdf", s(&pdf)]);
+    assert!(added.contains(&id), "{added}");
     let tail = String::from_utf8_lossy(&bytes[bytes.len() - 8..]).into_owned();
     assert!(
         bytes.starts_with(b"%PDF-") && tail.trim_end().ends_with("%%EOF"),

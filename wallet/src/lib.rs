@@ -18,6 +18,7 @@
 
 mod error;
 mod pdf;
+mod pdf_read;
 mod store;
 
 use std::fmt;
@@ -306,7 +307,28 @@ impl Wallet {
         self.store(&unverified, &text)
     }
 
-    /// Adds the credential in a QR image (PNG or JPEG: a photo or a screenshot).
+    /// Adds the credential whose QR code a PDF carries: a certificate this wallet exported, or a
+    /// scanned document with the code in a JPEG image.
+    pub fn add_pdf(&mut self, path: &Path) -> Result<Added, WalletError> {
+        let io = |source| WalletError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Bounded by the bytes read, whatever the file is (a device has no length).
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(path).map_err(io)?,
+                pdf_read::MAX_PDF_LEN as u64 + 1,
+            ),
+            &mut bytes,
+        )
+        .map_err(io)?;
+        let text = pdf_read::qr_text(&bytes)?;
+        self.add_text(&text)
+    }
+
+    /// Adds the credential in a QR image (PNG or JPEG: a photo, a screenshot).
     pub fn add_image(&mut self, path: &Path) -> Result<Added, WalletError> {
         let text = propusk_qr::read_qr_file(path)?;
         self.add_text(&text)

@@ -271,7 +271,8 @@ pub(crate) fn certificate(
     p.resources().fonts().pair(Name(b"F1"), type0);
     p.finish();
     let stream = std::mem::replace(&mut w.content, Content::new()).finish();
-    pdf.stream(contents, &stream);
+    pdf.stream(contents, &deflate(&stream))
+        .filter(pdf_writer::Filter::FlateDecode);
     let base = Name(b"DejaVuSans");
     pdf.type0_font(type0)
         .base_font(base)
@@ -314,7 +315,14 @@ pub(crate) fn certificate(
         .cap_height(scale(w.face.capital_height().unwrap_or(w.face.ascender())))
         .stem_v(80.0)
         .font_file2(file);
-    pdf.stream(file, FONT);
+    // Only the glyphs used (their ids kept, the rest's outlines dropped), deflated: the
+    // certificate stays small (the whole font is ~750 KB).
+    let mut glyphs: Vec<u16> = std::iter::once(0).chain(w.used.keys().copied()).collect();
+    glyphs.sort_unstable();
+    let font_bytes = subsetter::subset(FONT, 0, subsetter::Profile::pdf(&glyphs))
+        .unwrap_or_else(|_| FONT.to_vec());
+    pdf.stream(file, &deflate(&font_bytes))
+        .filter(pdf_writer::Filter::FlateDecode);
     let mut unicode = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), info);
     for (&gid, &c) in &w.used {
         unicode.pair(gid, c);
@@ -322,4 +330,13 @@ pub(crate) fn certificate(
     let cmap_bytes = unicode.finish();
     pdf.cmap(cmap, &cmap_bytes);
     Ok(pdf.finish())
+}
+
+/// zlib-deflated bytes, as a PDF `FlateDecode` stream holds them.
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = z.write_all(bytes);
+    z.finish().unwrap_or_default()
 }
