@@ -337,3 +337,60 @@ fn eu_certificates_verify_against_their_signers() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A traveller's wallet keeps EU certificates too: added, listed with the holder's other
+/// credentials, shown as a QR code.
+#[test]
+fn the_wallet_keeps_eu_certificates() {
+    let Some(de) = vector("DE/2DCode/raw/1.json") else {
+        assert!(
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "the EU vectors are missing from ../shared/vectors"
+        );
+        eprintln!("no ../shared/vectors/eu-dcc here: the EU wallet test did not run");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    let w = w.to_str().unwrap();
+    let text = de["PREFIX"].as_str().unwrap();
+    let added = propusk(&["wallet", "--dir", w, "add", text], "");
+    assert_eq!(
+        added.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(String::from_utf8_lossy(&added.stdout).starts_with("added vaccination"));
+    let again = propusk(&["wallet", "--dir", w, "add", text], "");
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("already in the wallet"));
+    let list: serde_json::Value =
+        serde_json::from_slice(&propusk(&["wallet", "--dir", w, "list", "--json"], "").stdout)
+            .unwrap();
+    let entry = &list[0];
+    assert_eq!(entry["type"], "vaccination");
+    assert_eq!(entry["birth_date"], de["JSON"]["dob"]);
+    assert!(
+        entry["name"]
+            .as_str()
+            .unwrap()
+            .contains(de["JSON"]["nam"]["fn"].as_str().unwrap()),
+        "{entry}"
+    );
+    let svg = propusk(&["wallet", "--dir", w, "show", "1", "--qr", "svg"], "");
+    assert!(String::from_utf8_lossy(&svg.stdout).contains("<svg"));
+    let pdf = tmp.path().join("c.pdf");
+    let refused = propusk(
+        &[
+            "wallet",
+            "--dir",
+            w,
+            "export",
+            "1",
+            "--pdf",
+            pdf.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(65));
+}

@@ -299,12 +299,46 @@ impl Wallet {
     /// once.
     pub fn add_text(&mut self, input: &str) -> Result<Added, WalletError> {
         let input = input.trim();
+        if input.starts_with(propusk_eudcc::PREFIX) {
+            return self.add_eu(input);
+        }
         let unverified = decode_any(input)?;
         let text = match Link::parse(input) {
             Ok(link) => link.credential.unwrap_or_else(|| input.to_owned()),
             Err(_) => input.to_owned(),
         };
         self.store(&unverified, &text)
+    }
+
+    /// Adds an EU Digital COVID Certificate (`HC1:`): kept with the holder's other credentials
+    /// (grouped by the same person key), its signature checked against the EU signers of the
+    /// wallet's trust data when it has them.
+    fn add_eu(&mut self, text: &str) -> Result<Added, WalletError> {
+        let hc1 = propusk_eudcc::decode(text)?;
+        let eu = EuView::of(&hc1, text).ok_or(WalletError::Corrupt("a time out of range"))?;
+        let signature = match self.bundle()? {
+            None => SignatureCheck::NotChecked,
+            Some(bundle) => match propusk_eudcc::verify(&hc1, &eu_signers(&bundle)) {
+                Ok(_) => SignatureCheck::Verified,
+                Err(e) => SignatureCheck::Failed(e.to_string()),
+            },
+        };
+        let now = Timestamp::from_system(std::time::SystemTime::now());
+        let new = self.store.insert_row(&store::Row {
+            id: &eu.id,
+            text,
+            kind: eu.credential_type.as_str(),
+            issued_at: eu.issued_at.unix(),
+            expires_at: eu.expires_at.unix(),
+            person: &eu.person,
+            now,
+        })?;
+        Ok(Added {
+            id: eu.id,
+            credential_type: eu.credential_type,
+            new,
+            signature,
+        })
     }
 
     /// Adds the credential whose QR code a PDF carries: a certificate this wallet exported, or a
@@ -432,6 +466,9 @@ impl Wallet {
     /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR.
     pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
+        if text.starts_with(propusk_eudcc::PREFIX) {
+            return Err(WalletError::EuCertificatePdf);
+        }
         let unverified = decode_any(&text)?;
         let bundle = self.bundle()?;
         // The issuing authority by the key that signed it, when the trust data knows the key.
@@ -452,7 +489,10 @@ impl Wallet {
     /// Every credential judged at `at` with the verifier's engine, grouped by person (sorted by
     /// person, then newest first).
     pub fn list(&self, at: Timestamp) -> Result<Vec<Entry>, WalletError> {
-        let texts = self.texts()?;
+        let (eu, texts): (Vec<String>, Vec<String>) = self
+            .texts()?
+            .into_iter()
+            .partition(|t| t.starts_with(propusk_eudcc::PREFIX));
         let bundle = self.bundle()?;
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let reports = check_many(bundle.as_ref(), &refs, at);
@@ -461,6 +501,7 @@ impl Wallet {
             .zip(&reports)
             .filter_map(|(t, r)| entry(t, r, at, bundle.is_some()))
             .collect();
+        entries.extend(eu.iter().filter_map(|t| eu_entry(t, bundle.as_ref(), at)));
         entries.sort_by(|a, b| a.person.cmp(&b.person).then(b.issued_at.cmp(&a.issued_at)));
         Ok(entries)
     }
@@ -524,6 +565,109 @@ pub enum Best {
     },
     /// None would be accepted: every credential with its reason.
     None(Vec<Entry>),
+}
+
+/// What the wallet keeps of an EU certificate: an id of its own (it has no Propusk id), the
+/// holder, the dates.
+struct EuView {
+    id: CredentialId,
+    credential_type: CredentialType,
+    name: String,
+    birth_date: String,
+    person: String,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl EuView {
+    /// `None` only if not even the epoch is a timestamp (never).
+    fn of(hc1: &propusk_eudcc::Hc1, text: &str) -> Option<Self> {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(b"propusk/wallet/hc1")
+            .chain_update(text.as_bytes())
+            .finalize();
+        let mut id = [0u8; 12];
+        id.copy_from_slice(&digest[..12]);
+        let nam = &hc1.certificate["nam"];
+        let field = |k: &str| nam[k].as_str().unwrap_or("").to_owned();
+        let birth_date = hc1.certificate["dob"].as_str().unwrap_or("").to_owned();
+        let name = [field("fn"), field("gn")]
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // A certificate without the claim reads as issued and expiring at the epoch: judged
+        // expired, never valid.
+        let epoch = Timestamp::from_unix(0)?;
+        let time = |t: Option<i64>| t.and_then(Timestamp::from_unix).unwrap_or(epoch);
+        Some(EuView {
+            id: CredentialId::from_bytes(id),
+            credential_type: match hc1.kind {
+                propusk_eudcc::Hc1Type::Vaccination => CredentialType::Vaccination,
+                propusk_eudcc::Hc1Type::Test => CredentialType::Test,
+                propusk_eudcc::Hc1Type::Recovery => CredentialType::Recovery,
+            },
+            // Grouped with the person's Propusk credentials: the same key from the MRZ names.
+            person: format!(
+                "{birth_date}|{}|{}",
+                fold_name(&field("fnt")),
+                fold_name(&field("gnt"))
+            ),
+            name,
+            birth_date,
+            issued_at: time(hc1.issued_at),
+            expires_at: time(hc1.expires_at),
+        })
+    }
+}
+
+/// The EU signers the trust data vouches for.
+fn eu_signers(bundle: &Bundle) -> Vec<propusk_eudcc::SignerCertificate> {
+    bundle
+        .content()
+        .eu_signers
+        .iter()
+        .filter_map(|s| propusk_eudcc::SignerCertificate::from_der(&s.der).ok())
+        .collect()
+}
+
+/// An EU certificate as `list` shows it, judged by the verifier's EU checks against the trust
+/// data's EU signers (without trust data: by its own expiry only).
+fn eu_entry(text: &str, bundle: Option<&Bundle>, at: Timestamp) -> Option<Entry> {
+    let hc1 = propusk_eudcc::decode(text).ok()?;
+    let eu = EuView::of(&hc1, text)?;
+    let (verdict, reason, until) = match bundle {
+        Some(b) => {
+            let r = propusk_verifier::verify_eu(
+                text,
+                &eu_signers(b),
+                at,
+                b.state(at),
+                propusk_trust_list::Lang::En,
+            );
+            (r.verdict, r.reason, r.valid_until.unwrap_or(eu.expires_at))
+        }
+        None if at >= eu.expires_at => (Verdict::Invalid, Some(Reason::Expired), eu.expires_at),
+        None => (
+            Verdict::Unknown,
+            Some(Reason::TrustDataMissing),
+            eu.expires_at,
+        ),
+    };
+    Some(Entry {
+        id: eu.id,
+        credential_type: eu.credential_type,
+        holder: format!("{} {}", eu.name, eu.birth_date),
+        name: eu.name,
+        birth_date: eu.birth_date,
+        person: eu.person,
+        issued_at: eu.issued_at,
+        valid_until: until,
+        verdict,
+        reason,
+        expiring_soon: verdict == Verdict::Valid && until.unix() - at.unix() < EXPIRING_SOON_S,
+    })
 }
 
 /// The holder's names as written natively: family name, given name, patronymic.

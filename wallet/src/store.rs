@@ -28,6 +28,17 @@ CREATE TABLE IF NOT EXISTS trust (
 );
 ";
 
+/// One stored credential's columns.
+pub(crate) struct Row<'a> {
+    pub(crate) id: &'a CredentialId,
+    pub(crate) text: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) issued_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) person: &'a str,
+    pub(crate) now: Timestamp,
+}
+
 pub(crate) struct WalletStore {
     conn: Connection,
 }
@@ -92,10 +103,23 @@ impl WalletStore {
         now: Timestamp,
     ) -> Result<bool, WalletError> {
         let c = unverified.unverified_claims();
+        self.insert_row(&Row {
+            id: &c.id,
+            text,
+            kind: c.credential_type().as_str(),
+            issued_at: c.issued_at.unix(),
+            expires_at: c.expires_at.unix(),
+            person,
+            now,
+        })
+    }
+
+    /// Stores one credential (of either kind) unless its id is held; `true` when stored.
+    pub(crate) fn insert_row(&self, row: &Row<'_>) -> Result<bool, WalletError> {
         let inserted = self.conn.execute(
             "INSERT OR IGNORE INTO credentials (id, text, type, issued_at, expires_at, person, added_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![c.id.to_string(), text, c.credential_type().as_str(), c.issued_at.unix(), c.expires_at.unix(), person, now.unix()],
+            params![row.id.to_string(), row.text, row.kind, row.issued_at, row.expires_at, row.person, row.now.unix()],
         )?;
         Ok(inserted == 1)
     }
