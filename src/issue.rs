@@ -376,12 +376,24 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             } else {
                 let locale = local(&issuer);
                 for e in log {
+                    // Instants inside the details (`since …`) in local time too.
+                    let detail: Vec<String> = e
+                        .detail
+                        .split(' ')
+                        .map(|word| {
+                            let bare = word.trim_end_matches([',', ';', ')']);
+                            match bare.parse::<Timestamp>() {
+                                Ok(t) => word.replace(bare, &locale.time(t)),
+                                Err(_) => word.to_owned(),
+                            }
+                        })
+                        .collect();
                     println!(
                         "{:>5}  {}  {:15} {}",
                         e.seq,
                         locale.time(e.at),
                         e.op.as_str(),
-                        e.detail
+                        detail.join(" ")
                     );
                 }
             }

@@ -157,3 +157,98 @@ fn every_command_has_examples_completions_and_a_manual() {
     assert_eq!(out.status.code(), Some(0));
     assert!(tmp.path().join("propusk-verify.1").exists());
 }
+
+/// What people read carries no internals: no Debug text, no operating-system error numbers, no
+/// sentinel numbers, and no RFC 3339 instants outside JSON (times are local, with their zone).
+#[test]
+fn no_words_for_people_carry_internals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |path: &str| tmp.path().join(path).to_str().unwrap().to_owned();
+    let (iss, usb, store, wallet) = (p("iss"), p("usb"), p("store"), p("wallet"));
+    let pass = [common::PASS];
+    let run = |args: &[&str], stdin: &str| common::propusk_with(args, stdin, &pass);
+    let mut shown = String::new();
+    let mut say = |out: std::process::Output| {
+        shown.push_str(&String::from_utf8_lossy(&out.stdout));
+        shown.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
+    say(run(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            &iss,
+            "--url",
+            "https://portal.example",
+        ],
+        "",
+    ));
+    let json = String::from_utf8_lossy(&run(&["issuer", "example", "vaccination"], "").stdout)
+        .into_owned();
+    let issued = run(&["issuer", "issue", "--dir", &iss, "--input", "-"], &json);
+    let text = String::from_utf8_lossy(&issued.stdout).trim().to_owned();
+    say(issued);
+    for args in [
+        vec!["issuer", "key", "list", "--dir", &iss],
+        vec!["issuer", "publish", "--dir", &iss, "--out", &usb],
+        vec!["issuer", "audit", "--dir", &iss],
+        vec!["issuer", "config", "--dir", &iss],
+        vec!["issuer", "key", "retire", "--dir", &iss, "nosuchkey"],
+        vec![
+            "issuer",
+            "eu-import",
+            "--dir",
+            &iss,
+            "--country",
+            "DE",
+            "/nonexistent.der",
+        ],
+        vec![
+            "verifier",
+            "init",
+            "--store",
+            &store,
+            "--root",
+            &format!("{iss}/root.pub"),
+        ],
+        vec!["verifier", "sync", "--store", &store, "--from", &usb],
+        vec!["verifier", "status", "--store", &store],
+        vec!["verify", "--store", &store, &text],
+        vec!["verify", "--store", &store, "--lang", "ru", &text],
+        vec!["verify", "--store", &store, "--image", "/nonexistent.png"],
+        vec!["decode", &text],
+        vec!["wallet", "--dir", &wallet, "add", &text],
+        vec![
+            "wallet",
+            "--dir",
+            &wallet,
+            "trust",
+            "--root",
+            &format!("{iss}/root.pub"),
+            "--from",
+            &usb,
+        ],
+        vec!["wallet", "--dir", &wallet, "list"],
+        vec!["wallet", "--dir", &wallet, "best"],
+    ] {
+        say(run(&args, ""));
+    }
+    for internal in [
+        "Some(",
+        "None",
+        "{ ",
+        "os error",
+        "4611686018427387903",
+        "[1, 2]",
+        "Error {",
+    ] {
+        assert!(!shown.contains(internal), "{internal:?} in:\n{shown}");
+    }
+    let rfc3339 = shown
+        .split_whitespace()
+        .find(|w| w.len() >= 20 && w.as_bytes()[10] == b'T' && w.contains(':') && w.ends_with('Z'));
+    assert_eq!(
+        rfc3339, None,
+        "an RFC 3339 instant shown to people:\n{shown}"
+    );
+}

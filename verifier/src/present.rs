@@ -369,8 +369,8 @@ pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
         c.credential_type().as_str(),
         c.id,
         u.key_id(),
-        c.issued_at,
-        c.expires_at,
+        Locale::utc(Lang::En).time(c.issued_at),
+        Locale::utc(Lang::En).time(c.expires_at),
         printable(&holder),
     );
     (true, shown)

@@ -37,6 +37,20 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Unauthorized => f.write_str("no valid bearer token"),
+            ApiError::TooLarge => f.write_str("the body is too large"),
+            ApiError::BadInput(m)
+            | ApiError::Refused(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::Internal(m) => f.write_str(m),
+        }
+    }
+}
+
 impl From<IssuerError> for ApiError {
     fn from(e: IssuerError) -> Self {
         match e {

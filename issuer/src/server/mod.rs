@@ -238,7 +238,7 @@ pub async fn serve_listener_with(
             every.tick().await;
             let state = watched.clone();
             if let Err(e) = blocking(move || Ok(state.refresh()?)).await {
-                tracing::warn!(error = ?e, "cannot look for a newer publication");
+                tracing::warn!(error = %e, "cannot look for a newer publication");
             }
         }
     });
