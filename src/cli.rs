@@ -90,6 +90,8 @@ pub enum Command {
 
 /// Parses `args` and runs the command; returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let lang = lang_of(&args);
     let parsed = Cli::command()
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
@@ -121,10 +123,26 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     };
     result.unwrap_or_else(|e| {
         if !matches!(e, CliError::Closed) {
-            eprintln!("propusk: {}", without_os_error(&e.to_string()));
+            eprintln!("propusk: {}", without_os_error(&e.words(lang)));
         }
         e.exit_code()
     })
+}
+
+/// The language of the messages: `--lang ru` (or `--lang=ru`) anywhere on the command line,
+/// else the environment's.
+fn lang_of(args: &[OsString]) -> propusk_trust_list::Lang {
+    let flag = args
+        .windows(2)
+        .find(|w| w[0] == "--lang")
+        .and_then(|w| w[1].to_str())
+        .or_else(|| {
+            args.iter()
+                .filter_map(|a| a.to_str())
+                .find_map(|a| a.strip_prefix("--lang="))
+        })
+        .and_then(|l| l.parse().ok());
+    verify::lang(flag)
 }
 
 /// A message without the operating system's error numbers (` (os error 2)`), which the

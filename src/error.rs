@@ -169,6 +169,52 @@ pub fn now() -> Result<Timestamp, CliError> {
         .ok_or_else(|| CliError::Usage("the system clock is out of range".into()))
 }
 
+impl CliError {
+    /// The message in `lang`: Russian for what a verifier, a traveller or an operator meets
+    /// most (missing files and stores, the clock guard, the network, a damaged store, usage
+    /// mistakes of `verify`), English otherwise.
+    pub fn words(&self, lang: propusk_trust_list::Lang) -> String {
+        use propusk_trust_list::Lang;
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        let io_ru = |e: &std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => "нет такого файла или каталога".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "нет доступа".to_owned(),
+            _ => io_words(e),
+        };
+        match self {
+            CliError::Io { path, source } => format!("{}: {}", path.display(), io_ru(source)),
+            CliError::Usage(m) => m.clone(),
+            CliError::Verifier(e) | CliError::CannotTell(e) => match e {
+                VerifierError::NotInitialised(dir) => format!(
+                    "в {} нет хранилища проверяющего: сначала выполните propusk verifier init",
+                    dir.display()
+                ),
+                VerifierError::ClockBehind { .. } => format!(
+                    "время проверки раньше действующих подписанных данных: не переведены ли часы \
+                     устройства назад? ({e})"
+                ),
+                VerifierError::Network(m) => format!("сеть недоступна: {m}"),
+                VerifierError::Corrupt(m) => format!("хранилище проверяющего повреждено: {m}"),
+                VerifierError::OtherRoot => "хранилище привязано к другому корневому ключу; для \
+                     другого выдавшего органа используйте другой --store"
+                    .to_owned(),
+                _ => e.to_string(),
+            },
+            CliError::Wallet(e) => match e {
+                WalletError::NoWallet(dir) => format!(
+                    "в {} нет кошелька: сначала добавьте документ (propusk wallet --dir … add)",
+                    dir.display()
+                ),
+                WalletError::NotFound(id) => format!("в кошельке нет документа {id}"),
+                _ => e.to_string(),
+            },
+            _ => self.to_string(),
+        }
+    }
+}
+
 /// An I/O error in words, without the operating system's error number: `no such file or
 /// directory`, `permission denied`.
 pub fn io_words(e: &std::io::Error) -> String {

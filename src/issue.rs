@@ -412,7 +412,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         IssuerCommand::Publish { out } => {
             let p = unlocked(dir)?.publish(out, now)?;
             let deltas = match p.deltas_from.as_slice() {
-                [] => "no deltas (the first publication)".to_owned(),
+                [] => "no deltas: the first publication".to_owned(),
                 from => format!(
                     "deltas from sequence{} {}",
                     if from.len() == 1 { "" } else { "s" },

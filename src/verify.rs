@@ -269,10 +269,16 @@ fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
     if texts.len() > 1
         && let Some(stray) = texts.iter().find(|t| !looks_like_credential(t))
     {
-        return Err(CliError::Usage(format!(
-            "{stray:?} is not a credential text or link: a text with spaces must be quoted \
-             ('PR1:…'), or piped on standard input"
-        )));
+        return Err(CliError::Usage(match lang(args.lang) {
+            Lang::En => format!(
+                "{stray:?} is not a credential text or link: a text with spaces must be quoted \
+                 ('PR1:…'), or piped on standard input"
+            ),
+            Lang::Ru => format!(
+                "{stray:?} — не текст документа и не ссылка: текст с пробелами возьмите в \
+                 кавычки ('PR1:…') или подайте на стандартный ввод"
+            ),
+        }));
     }
     for input in inputs {
         let Input::Image(path) = input else { continue };
@@ -281,11 +287,18 @@ fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
             .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
             .map_err(|e| CliError::io(path, e))?;
         if head[..read].starts_with(b"%PDF") {
-            return Err(CliError::Usage(format!(
-                "{} is a PDF: give the QR code as a PNG or JPEG image (a screenshot or photo), \
-                 or import the PDF with `propusk wallet add --pdf`",
-                path.display()
-            )));
+            return Err(CliError::Usage(match lang(args.lang) {
+                Lang::En => format!(
+                    "{} is a PDF: give the QR code as a PNG or JPEG image (a screenshot or \
+                     photo), or import the PDF with `propusk wallet add --pdf`",
+                    path.display()
+                ),
+                Lang::Ru => format!(
+                    "{} — это PDF: дайте QR-код изображением PNG или JPEG (снимок экрана или \
+                     фото) или добавьте PDF в кошелёк: propusk wallet add --pdf",
+                    path.display()
+                ),
+            }));
         }
     }
     Ok(())
@@ -340,11 +353,14 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
             })?
         };
     if verdicts.is_empty() {
-        return Err(CliError::Usage(
-            "nothing to verify: give credential texts, --image files, or scan them on standard \
-             input"
+        return Err(CliError::Usage(match lang {
+            Lang::En => "nothing to verify: give credential texts, --image files, or scan them \
+                         on standard input"
                 .into(),
-        ));
+            Lang::Ru => "проверять нечего: дайте тексты документов, файлы --image или \
+                         сканируйте их на стандартный ввод"
+                .into(),
+        }));
     }
     Ok(verdict_exit(verdicts))
 }

@@ -757,6 +757,13 @@ fn mistakes_are_not_verdicts_and_scanners_are_read_as_they_type() {
     assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
     assert!(stderr(&out).contains("nofile.png: no such file or directory"));
     assert!(!stderr(&out).contains("os error") && out.stdout.is_empty());
+    // In Russian when asked (here by LANG).
+    let out = verify(&["--image", s(&missing)], "", &[("LANG", "ru_RU.UTF-8")]);
+    assert!(
+        stderr(&out).contains("nofile.png: нет такого файла или каталога"),
+        "{}",
+        stderr(&out)
+    );
 
     let pdf = tmp.path().join("certificate.pdf");
     std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap();
@@ -782,6 +789,23 @@ fn mistakes_are_not_verdicts_and_scanners_are_read_as_they_type() {
     assert_eq!(out.status.code(), Some(78));
     assert!(
         stderr(&out).contains("propusk verifier init"),
+        "{}",
+        stderr(&out)
+    );
+    let out = common::propusk_with(
+        &[
+            "verify",
+            "--lang",
+            "ru",
+            "--store",
+            s(&tmp.path().join("nostore")),
+            &text,
+        ],
+        "",
+        &[],
+    );
+    assert!(
+        stderr(&out).contains("нет хранилища проверяющего"),
         "{}",
         stderr(&out)
     );

@@ -6,8 +6,12 @@ use propusk_trust_list::TrustError;
 use thiserror::Error;
 
 /// A Unix time as RFC 3339 for a message.
+/// An instant in words with its zone (UTC: an error does not know the jurisdiction's zone).
 fn time(secs: i64) -> String {
-    propusk_spec::Timestamp::from_unix(secs).map_or_else(|| secs.to_string(), |t| t.to_string())
+    propusk_spec::Timestamp::from_unix(secs).map_or_else(
+        || secs.to_string(),
+        |t| propusk_trust_list::Locale::utc(propusk_trust_list::Lang::En).time(t),
+    )
 }
 
 /// Why a verifier operation failed.
