@@ -14,6 +14,9 @@ pub struct WalletArgs {
     /// The wallet's directory (before or after the subcommand).
     #[arg(long, global = true)]
     pub dir: Option<PathBuf>,
+    /// The time to judge at (RFC 3339; default now), before or after the subcommand.
+    #[arg(long, global = true)]
+    pub at: Option<String>,
     /// Language of the words: `en` or `ru` (default: from `LANG`).
     #[arg(long, global = true, value_parser = clap::builder::TypedValueParser::map(
         clap::builder::PossibleValuesParser::new(["en", "ru"]),
@@ -54,9 +57,6 @@ pub enum WalletCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
-        /// The time to judge at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
     /// Show one credential's QR: in the terminal (Unicode half blocks), or as PNG or SVG.
     #[command(
@@ -74,9 +74,6 @@ pub enum WalletCommand {
         /// Draw dark modules on a light terminal (default: for light text on dark).
         #[arg(long)]
         light_terminal: bool,
-        /// The time that `best` and the warnings judge at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
     /// The credential a verifier would accept now, judged with the verifier's engine; when none
     /// would, each credential's reason (exit 1).
@@ -84,9 +81,6 @@ pub enum WalletCommand {
         after_help = "Examples:\n  propusk wallet --dir W best\n  propusk wallet --dir W --lang ru best"
     )]
     Best {
-        /// The time to judge at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
         /// Only this person's credentials (a part of the name, any case), in a family wallet.
         #[arg(long)]
         person: Option<String>,
@@ -103,9 +97,6 @@ pub enum WalletCommand {
         /// Where to write the PDF.
         #[arg(long)]
         pdf: PathBuf,
-        /// The time that `best` and the warnings judge at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
     },
     /// Take the issuer's trust data (a published directory) to check signatures and rules.
     #[command(
@@ -196,14 +187,7 @@ fn holder(e: &Entry, locale: &Locale) -> String {
 
 /// Runs `propusk wallet ...`.
 pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
-    let at_arg = match &args.command {
-        WalletCommand::List { at, .. }
-        | WalletCommand::Best { at, .. }
-        | WalletCommand::Show { at, .. }
-        | WalletCommand::Export { at, .. } => at.as_deref(),
-        _ => None,
-    };
-    let at = parse_at(at_arg)?;
+    let at = parse_at(args.at.as_deref())?;
     // Adding (or taking trust data) makes the wallet; reading a wallet that is not there is an
     // error, so a mistyped --dir creates nothing.
     let dir = args
