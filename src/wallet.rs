@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use propusk_trust_list::{Lang, Locale, parse_public_key, words};
-use propusk_wallet::{Best, Entry, QrFormat, Wallet};
+use propusk_wallet::{Best, Entry, QrFormat, SignatureCheck, Wallet};
 
 use crate::error::{CliError, EXIT_INVALID, parse_at};
 use crate::json;
@@ -221,17 +221,28 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                     ));
                 }
             }?;
-            let verb = if added.new {
-                "added"
-            } else {
-                "already in the wallet:"
+            let kind = words::credential_type(added.credential_type, locale.lang);
+            let signature = match (&added.signature, locale.lang) {
+                (_, Lang::En) => added.signature.to_string(),
+                (SignatureCheck::Verified, Lang::Ru) => "проверена".to_owned(),
+                (SignatureCheck::NotChecked, Lang::Ru) => {
+                    "не проверена: в кошельке нет данных проверки".to_owned()
+                }
+                (SignatureCheck::Failed(why), Lang::Ru) => format!("внимание: {why}"),
             };
-            println!(
-                "{verb} {} {} (signature: {})",
-                words::credential_type(added.credential_type, locale.lang),
-                added.id,
-                added.signature
-            );
+            match (added.new, locale.lang) {
+                (true, Lang::En) => println!("added {kind} {} (signature: {signature})", added.id),
+                (false, Lang::En) => println!(
+                    "already in the wallet: {kind} {} (signature: {signature})",
+                    added.id
+                ),
+                (true, Lang::Ru) => {
+                    println!("добавлен: {kind} {} (подпись: {signature})", added.id);
+                }
+                (false, Lang::Ru) => {
+                    println!("уже в кошельке: {kind} {} (подпись: {signature})", added.id);
+                }
+            }
             warn_if_refused(&wallet, &added.id, at, &locale)?;
         }
         WalletCommand::List { json: as_json, .. } => {
@@ -390,7 +401,10 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                 (None, Some(url)) => wallet.set_trust_from_url(key.as_ref(), url)?,
                 (None, None) => return Err(CliError::Usage("give --from DIR or --url URL".into())),
             };
-            println!("trust data in the wallet: sequence {seq}");
+            match locale.lang {
+                Lang::En => println!("trust data in the wallet: sequence {seq}"),
+                Lang::Ru => println!("данные проверки в кошельке: выпуск {seq}"),
+            }
         }
     }
     Ok(0)

@@ -15,6 +15,10 @@ pub(crate) fn propusk(args: &[&str], stdin: &str) -> Output {
 pub(crate) fn propusk_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
         .args(args)
+        // Words in English unless a test asks otherwise, whatever the machine's locale.
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
