@@ -217,20 +217,14 @@ fn add_list_show_and_best() {
     assert_eq!(best["type"], "vaccination");
     // Once the wallet's trust data is past its hard expiry it vouches for nothing: the wallet
     // still picks by the credentials' own dates, says so and how old its data is (exit 2).
-    let old = propusk_with(
-        &[
-            "wallet",
-            "--dir",
-            w,
-            "--lang",
-            "en",
-            "best",
-            "--at",
-            "2021-12-25T12:00:00Z",
-        ],
-        "",
-        &[],
-    );
+    let best_at = |at: &str| {
+        propusk_with(
+            &["wallet", "--dir", w, "--lang", "en", "best", "--at", at],
+            "",
+            &[],
+        )
+    };
+    let old = best_at("2021-12-25T12:00:00Z");
     assert_eq!(old.status.code(), Some(2));
     let words = String::from_utf8_lossy(&old.stdout);
     assert!(
@@ -239,20 +233,7 @@ fn add_list_show_and_best() {
         "{words}"
     );
     // When even their own dates allow none: exit 1 and every reason, in words.
-    let none = propusk_with(
-        &[
-            "wallet",
-            "--dir",
-            w,
-            "--lang",
-            "en",
-            "best",
-            "--at",
-            "2023-01-01T12:00:00Z",
-        ],
-        "",
-        &[],
-    );
+    let none = best_at("2023-01-01T12:00:00Z");
     assert_eq!(none.status.code(), Some(1));
     let words = String::from_utf8_lossy(&none.stdout);
     assert!(

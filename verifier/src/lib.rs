@@ -71,3 +71,4 @@ pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
 pub use session::{Input, Session, verify_all};
 pub use status::{Changes, Status, changes};
 pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};
+pub use sync::agent as trust_data_agent;

@@ -20,12 +20,7 @@ impl Store {
         progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<SyncOutcome, VerifierError> {
         let base = base.trim_end_matches('/');
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(std::time::Duration::from_secs(5)))
-            .timeout_global(Some(std::time::Duration::from_secs(120)))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = agent();
         let cached = self.http_cache()?;
         let etag = cached.filter(|(url, _)| url == base).map(|(_, etag)| etag);
         let current = self.meta()?;
@@ -60,6 +55,17 @@ impl Store {
         }
         Ok(outcome)
     }
+}
+
+/// The HTTP client for trust data: 5 s to connect, 2 minutes in all, statuses as answers (not
+/// errors), so that a 304 or a 404 is read as such.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(std::time::Duration::from_secs(5)))
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 /// One GET with up to three retries on transport errors and 5xx answers (0.5 s, 1 s, 2 s

@@ -219,12 +219,7 @@ impl Wallet {
             (None, None) => return Err(WalletError::NoRoot),
         };
         let base = base.trim_end_matches('/');
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(std::time::Duration::from_secs(5)))
-            .timeout_global(Some(std::time::Duration::from_secs(120)))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = propusk_verifier::trust_data_agent();
         let get = |name: &str, limit: u64| -> Result<Vec<u8>, WalletError> {
             let url = format!("{base}/bundle/{name}");
             let network = |message: String| WalletError::Network {
