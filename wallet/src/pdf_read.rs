@@ -68,10 +68,14 @@ fn streams(bytes: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
                 _ => continue,
             }
             let end = data + find(&bytes[data..], b"endstream")?;
-            let dict_start = bytes[..start]
-                .windows(3)
-                .rposition(|w| w == b"obj")
-                .unwrap_or(0);
+            // The dictionary: back to the object's `obj`, looked for in the last 4 KiB only (a
+            // stream's dictionary is short; a long search per stream would be quadratic).
+            let window = start.saturating_sub(4096);
+            let dict_start = window
+                + bytes[window..start]
+                    .windows(3)
+                    .rposition(|w| w == b"obj")
+                    .unwrap_or(0);
             at = end;
             let mut data_end = end;
             while data_end > data && matches!(bytes[data_end - 1], b'\r' | b'\n') {
