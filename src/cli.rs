@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
-use crate::{demo, inspect, issue, verify, wallet};
+use crate::{demo, inspect, issue, serve, verify, wallet};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -46,7 +46,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  propusk serve --dir ISS --addr localhost:8080\n  curl http://localhost:8080/healthz"
     )]
-    Serve(issue::ServeArgs),
+    Serve(serve::ServeArgs),
     /// The holder's wallet.
     #[command(
         after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W best\n  propusk wallet --dir W export ID --pdf certificate.pdf"
@@ -108,7 +108,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Decode(args) => Ok(inspect::run(&args)),
         Command::Bench(args) => Ok(propusk_bench::run(&args)),
         Command::Issuer(cmd) => issue::run(&cmd),
-        Command::Serve(args) => issue::run_serve(&args),
+        Command::Serve(args) => serve::run_serve(&args),
         Command::Wallet(args) => wallet::run(&args),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Completions { shell } => completions(&shell),

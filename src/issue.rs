@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{InputError, Issuer, IssuerError, KeyError, Refusal, Request};
+use propusk_issuer::{InputError, Issuer, IssuerError, Refusal, Request};
 use propusk_spec::{CredentialId, Timestamp};
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
@@ -147,7 +147,7 @@ pub enum IssuerCommand {
     #[command(
         after_help = "Examples:\n  propusk issuer key list --dir ISS\n  propusk issuer key rotate --announce --dir ISS\n  propusk issuer key compromise KID --since 2026-11-30T10:00:00+03:00 --dir ISS"
     )]
-    Key(KeyOp),
+    Key(crate::keys::KeyOp),
     /// Revoke a credential (the holder fell ill, or it was issued in error); it enters the
     /// revocation set at the next `publish`.
     #[command(
@@ -164,37 +164,6 @@ pub enum IssuerCommand {
         /// Where to write the files.
         #[arg(long)]
         out: PathBuf,
-    },
-}
-
-/// `propusk issuer key ...`.
-#[derive(Debug, clap::Subcommand)]
-pub enum KeyOp {
-    /// List the keys (`--json`: an array of key_id, public_key, status, not_before, not_after).
-    List {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Make the announced key (or a new one) active and retire the active one; with
-    /// `--announce`, only announce a new key (published, not yet signing).
-    Rotate {
-        /// Announce a new key ahead of use instead of rotating.
-        #[arg(long)]
-        announce: bool,
-    },
-    /// Retire a signing key: it signs nothing new; what it signed stays valid.
-    Retire {
-        /// The key id.
-        kid: String,
-    },
-    /// Distrust a signing key from a time on: credentials it signed then or later are refused.
-    Compromise {
-        /// The key id.
-        kid: String,
-        /// From when (RFC 3339; default: the time of the operation).
-        #[arg(long)]
-        since: Option<String>,
     },
 }
 
@@ -234,7 +203,7 @@ fn passphrase() -> Result<String, IssuerError> {
         .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
 }
 
-fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
+pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
     let mut issuer = Issuer::open(dir)?;
     issuer.unlock(&passphrase()?)?;
     Ok(issuer)
@@ -347,7 +316,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 ids.join(", ")
             );
         }
-        IssuerCommand::Key(op) => key(dir, op, now)?,
+        IssuerCommand::Key(op) => crate::keys::run(dir, op, now)?,
         IssuerCommand::Config {
             name,
             url,
@@ -478,75 +447,6 @@ fn issue(
     Ok(())
 }
 
-fn key(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
-    match op {
-        KeyOp::List { json: as_json } => {
-            let issuer = Issuer::open(dir)?;
-            let keys = issuer.keys()?;
-            if *as_json {
-                println!("{}", json(&keys, true));
-                return Ok(());
-            }
-            let locale = local(&issuer);
-            for k in keys {
-                let since = k
-                    .since()
-                    .map(|s| format!(" since {}", locale.time(s)))
-                    .unwrap_or_default();
-                let end = k
-                    .not_after
-                    .map_or_else(|| "no end".to_owned(), |t| locale.time(t));
-                println!(
-                    "{} {:7} {}{since}, from {} to {end}",
-                    k.key_id,
-                    k.role.as_str(),
-                    k.status.as_str(),
-                    locale.time(k.not_before)
-                );
-            }
-        }
-        KeyOp::Rotate { announce } => {
-            // A key announced (and published) before is known to verifiers that synced since.
-            let was_announced = Issuer::open(dir)?
-                .keys()?
-                .iter()
-                .any(|k| k.status == propusk_trust_list::KeyStatus::Next);
-            let key = unlocked(dir)?.rotate(now, *announce)?;
-            println!("signing key {} is {}", key.key_id, key.status.as_str());
-            if !announce && !was_announced {
-                eprintln!(
-                    "propusk: warning: verifiers that have not synced trust data naming key {} \
-                     answer \"cannot tell\" for what it signs until they do: publish now, and \
-                     next time announce a key ahead (`key rotate --announce`, publish, rotate \
-                     after verifiers synced)",
-                    key.key_id
-                );
-            }
-        }
-        KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {
-            Ok(()) => println!("signing key {kid} retired"),
-            // Retiring twice changes nothing and is not a failure.
-            Err(e @ IssuerError::Key(KeyError::AlreadyRetired { .. })) => println!("{e}"),
-            Err(e) => return Err(e.into()),
-        },
-        KeyOp::Compromise { kid, since } => {
-            let since = match since {
-                Some(s) => s
-                    .parse()
-                    .map_err(|e| IssuerError::from(InputError::field("--since", e)))?,
-                None => now,
-            };
-            unlocked(dir)?.compromise(kid, since, now)?;
-            let issuer = Issuer::open(dir)?;
-            println!(
-                "signing key {kid} distrusted since {}",
-                local(&issuer).time(since)
-            );
-        }
-    }
-    Ok(())
-}
-
 fn batch(
     dir: &Path,
     input: &Path,
@@ -586,55 +486,7 @@ fn batch(
     Ok(if report.bad.is_empty() { 0 } else { EXIT_DATA })
 }
 
-/// Arguments of `propusk serve`.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// The issuer's directory.
-    #[arg(long)]
-    pub dir: PathBuf,
-    /// Address to listen on: `HOST:PORT` (`localhost:8080`, `0.0.0.0:443`, `[::1]:8080`).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: String,
-    /// Portal lookups one client address may make in a burst and per minute (0: no limit, for
-    /// load tests only).
-    #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
-    pub portal_rate: u32,
-}
-
-/// `HOST:PORT` to a socket address: a name (`localhost`) is looked up, IPv4 first.
-fn resolve(addr: &str) -> Result<std::net::SocketAddr, CliError> {
-    use std::net::ToSocketAddrs;
-    let usage = |why: &str| {
-        CliError::Usage(format!(
-            "--addr {addr}: {why} (write HOST:PORT, e.g. localhost:8080)"
-        ))
-    };
-    let mut found: Vec<std::net::SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|_| usage("not an address"))?
-        .collect();
-    found.sort_by_key(|a| !a.is_ipv4());
-    found
-        .into_iter()
-        .next()
-        .ok_or_else(|| usage("no such host"))
-}
-
-/// Runs `propusk serve` until interrupted.
-pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-    let addr = resolve(&args.addr)?;
-    let issuer = unlocked(&args.dir)?;
-    propusk_issuer::server::run(&args.dir, issuer, addr, args.portal_rate)?;
-    Ok(0)
-}
-
 /// The issuer's jurisdiction's time zone, for the times its messages show (in English).
-fn local(issuer: &Issuer) -> propusk_trust_list::Locale {
+pub(crate) fn local(issuer: &Issuer) -> propusk_trust_list::Locale {
     propusk_trust_list::Locale::named(propusk_trust_list::Lang::En, issuer.time_zone())
 }

@@ -8,6 +8,8 @@ pub mod error;
 pub mod examples;
 pub mod inspect;
 pub mod issue;
+pub mod keys;
+pub mod serve;
 pub mod verify;
 pub mod wallet;
 

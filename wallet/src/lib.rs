@@ -16,24 +16,27 @@
 //! ```
 #![deny(missing_docs)]
 
+mod choose;
 mod error;
+mod eu;
 mod pdf;
 mod pdf_read;
 mod store;
+mod trust;
 
 use std::fmt;
 use std::path::Path;
 
-use ed25519_dalek::VerifyingKey;
 use propusk_spec::{
     Credential, CredentialId, CredentialType, Link, LinkError, Timestamp, UnverifiedCredential,
     decode_any,
 };
-use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_many, read_index, read_named};
+use propusk_trust_list::{Reason, Report, Verdict, check_many};
 use serde::{Serialize, Serializer};
 
 pub use error::WalletError;
 
+pub use choose::Best;
 pub use store::STORE_FILE;
 
 use crate::store::WalletStore;
@@ -192,81 +195,6 @@ impl Wallet {
         })
     }
 
-    /// Takes trust data from a published directory (a USB stick, a mirror), checked with the
-    /// issuer's root key; returns its sequence.
-    pub fn set_trust(&mut self, root: &VerifyingKey, dir: &Path) -> Result<u64, WalletError> {
-        let index = read_index(dir, root)?;
-        let bytes = read_named(dir, &index.full)?;
-        let bundle = Bundle::open(&bytes, root)?;
-        self.store.set_trust(root, &bytes)?;
-        Ok(bundle.sequence())
-    }
-
-    /// Takes trust data from the issuer's server at `base` (its `/bundle/` files), as `verifier
-    /// sync --url` does: the signed index, then the full bundle it names, each checked with the
-    /// root key — `root` the first time, after that the one the wallet holds (another is
-    /// refused). Older data than the wallet holds is refused. Returns the sequence now held.
-    pub fn set_trust_from_url(
-        &mut self,
-        root: Option<&VerifyingKey>,
-        base: &str,
-    ) -> Result<u64, WalletError> {
-        let held = self.store.trust()?;
-        let root = match (root, held.as_ref().map(|(r, _)| *r)) {
-            (Some(given), Some(pinned)) if *given != pinned => return Err(WalletError::OtherRoot),
-            (Some(given), _) => *given,
-            (None, Some(pinned)) => pinned,
-            (None, None) => return Err(WalletError::NoRoot),
-        };
-        let base = base.trim_end_matches('/');
-        let agent = propusk_verifier::trust_data_agent();
-        let get = |name: &str, limit: u64| -> Result<Vec<u8>, WalletError> {
-            let url = format!("{base}/bundle/{name}");
-            let network = |message: String| WalletError::Network {
-                url: url.clone(),
-                message,
-            };
-            let mut response = agent.get(&url).call().map_err(|e| network(e.to_string()))?;
-            match response.status().as_u16() {
-                200 => response
-                    .body_mut()
-                    .with_config()
-                    .limit(limit)
-                    .read_to_vec()
-                    .map_err(|e| network(e.to_string())),
-                status => Err(network(format!("answered {status}"))),
-            }
-        };
-        let index =
-            propusk_trust_list::Index::open(&get(propusk_trust_list::INDEX_FILE, 1 << 20)?, &root)?;
-        let bytes = get(&index.full, propusk_trust_list::MAX_BUNDLE_LEN as u64)?;
-        let bundle = Bundle::open(&bytes, &root)?;
-        if let Some((pinned, old)) = &held {
-            let old = Bundle::open(old, pinned)?;
-            if bundle.sequence() < old.sequence() {
-                return Err(WalletError::Older {
-                    offered: bundle.sequence(),
-                    held: old.sequence(),
-                });
-            }
-        }
-        self.store.set_trust(&root, &bytes)?;
-        Ok(bundle.sequence())
-    }
-
-    /// The jurisdiction's time zone from the wallet's trust data (`None` without trust data),
-    /// to show times as people there read them.
-    pub fn time_zone(&self) -> Result<Option<String>, WalletError> {
-        Ok(self.bundle()?.map(|b| b.content().rules.time_zone.clone()))
-    }
-
-    fn bundle(&self) -> Result<Option<Bundle>, WalletError> {
-        match self.store.trust()? {
-            None => Ok(None),
-            Some((root, bytes)) => Ok(Some(Bundle::open(&bytes, &root)?)),
-        }
-    }
-
     fn store(
         &mut self,
         unverified: &UnverifiedCredential,
@@ -303,37 +231,6 @@ impl Wallet {
             Err(_) => input.to_owned(),
         };
         self.store(&unverified, &text)
-    }
-
-    /// Adds an EU Digital COVID Certificate (`HC1:`): kept with the holder's other credentials
-    /// (grouped by the same person key), its signature checked against the EU signers of the
-    /// wallet's trust data when it has them.
-    fn add_eu(&mut self, text: &str) -> Result<Added, WalletError> {
-        let hc1 = propusk_eudcc::decode(text)?;
-        let eu = EuView::of(&hc1, text).ok_or(WalletError::Corrupt("a time out of range"))?;
-        let signature = match self.bundle()? {
-            None => SignatureCheck::NotChecked,
-            Some(bundle) => match propusk_eudcc::verify(&hc1, &eu_signers(&bundle)) {
-                Ok(_) => SignatureCheck::Verified,
-                Err(e) => SignatureCheck::Failed(e.to_string()),
-            },
-        };
-        let now = Timestamp::from_system(std::time::SystemTime::now());
-        let new = self.store.insert_row(&store::Row {
-            id: &eu.id,
-            text,
-            kind: eu.credential_type.as_str(),
-            issued_at: eu.issued_at.unix(),
-            expires_at: eu.expires_at.unix(),
-            person: &eu.person,
-            now,
-        })?;
-        Ok(Added {
-            id: eu.id,
-            credential_type: eu.credential_type,
-            new,
-            signature,
-        })
     }
 
     /// Adds the credential whose QR code a PDF carries: a certificate this wallet exported, or a
@@ -408,46 +305,6 @@ impl Wallet {
         self.store.text(&id)?.ok_or_else(not_found)
     }
 
-    /// The credential a person means: `best` (the one to show now), a number from `list` (1 is
-    /// the first), a whole id, or the beginning of one id (at least 4 characters, any case).
-    pub fn resolve(&self, which: &str, at: Timestamp) -> Result<CredentialId, WalletError> {
-        let not_found = || WalletError::NotFound(which.to_owned());
-        if which == "best" {
-            return match self.best(at)? {
-                Best::Valid(e) | Best::ByOwnDates { best: e, .. } => Ok(e.id),
-                Best::None(_) => Err(WalletError::NotFound("to show now".into())),
-            };
-        }
-        if let Ok(id) = which.parse::<CredentialId>() {
-            return Ok(id);
-        }
-        let entries = self.list(at)?;
-        if let Ok(n) = which.parse::<usize>() {
-            return n
-                .checked_sub(1)
-                .and_then(|i| entries.get(i))
-                .map(|e| e.id)
-                .ok_or_else(not_found);
-        }
-        let prefix = which.replace('-', "").to_ascii_uppercase();
-        if prefix.len() < 4 {
-            return Err(not_found());
-        }
-        let found: Vec<CredentialId> = entries
-            .iter()
-            .map(|e| e.id)
-            .filter(|id| id.to_string().starts_with(&prefix))
-            .collect();
-        match found.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(not_found()),
-            many => Err(WalletError::Ambiguous {
-                given: which.to_owned(),
-                candidates: many.iter().map(ToString::to_string).collect(),
-            }),
-        }
-    }
-
     /// The credential's QR code, drawn as `format`.
     pub fn qr(&self, id: &str, format: QrFormat) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
@@ -496,173 +353,13 @@ impl Wallet {
             .zip(&reports)
             .filter_map(|(t, r)| entry(t, r, at, bundle.is_some()))
             .collect();
-        entries.extend(eu.iter().filter_map(|t| eu_entry(t, bundle.as_ref(), at)));
+        entries.extend(
+            eu.iter()
+                .filter_map(|t| eu::eu_entry(t, bundle.as_ref(), at)),
+        );
         entries.sort_by(|a, b| a.person.cmp(&b.person).then(b.issued_at.cmp(&a.issued_at)));
         Ok(entries)
     }
-
-    /// The credential a verifier would accept now: among those valid at `at`, the one valid the
-    /// longest (a newer one that is not valid yet does not displace it). When the trust data is
-    /// missing or too old to vouch for any, the one its own dates and signature still allow,
-    /// said so; only when neither finds one, every credential with its reason.
-    pub fn best(&self, at: Timestamp) -> Result<Best, WalletError> {
-        self.best_of(at, None)
-    }
-
-    /// [`Wallet::best`] among one person's credentials: those whose holder's name contains
-    /// `person` (any case), when given.
-    pub fn best_of(&self, at: Timestamp, person: Option<&str>) -> Result<Best, WalletError> {
-        let wanted = person.map(str::to_lowercase);
-        let entries: Vec<Entry> = self
-            .list(at)?
-            .into_iter()
-            .filter(|e| {
-                wanted
-                    .as_ref()
-                    .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
-            })
-            .collect();
-        let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
-            entries
-                .iter()
-                .filter(|e| verdicts.contains(&e.verdict) && reasons.contains(&e.reason))
-                .filter(|e| e.valid_until > at && e.issued_at <= at)
-                .max_by_key(|e| (e.valid_until, e.issued_at))
-                .cloned()
-        };
-        if let Some(best) = longest(&[Verdict::Valid], &[None]) {
-            return Ok(Best::Valid(best));
-        }
-        let untold = [
-            Some(Reason::TrustDataExpired),
-            Some(Reason::TrustDataMissing),
-        ];
-        if let Some(best) = longest(&[Verdict::Unknown], &untold) {
-            let trust_age_s = self.bundle()?.map(|b| at.unix() - b.content().issued_at);
-            return Ok(Best::ByOwnDates { best, trust_age_s });
-        }
-        Ok(Best::None(entries))
-    }
-}
-
-/// What `best` found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Best {
-    /// The one a verifier would accept now, judged with the trust data.
-    Valid(Entry),
-    /// The trust data is missing or past its hard expiry: the one that the credentials' own
-    /// dates still allow (a verifier with fresh data will judge it).
-    ByOwnDates {
-        /// The credential.
-        best: Entry,
-        /// How old the wallet's trust data is (`None`: it has none).
-        trust_age_s: Option<i64>,
-    },
-    /// None would be accepted: every credential with its reason.
-    None(Vec<Entry>),
-}
-
-/// What the wallet keeps of an EU certificate: an id of its own (it has no Propusk id), the
-/// holder, the dates.
-struct EuView {
-    id: CredentialId,
-    credential_type: CredentialType,
-    name: String,
-    birth_date: String,
-    person: String,
-    issued_at: Timestamp,
-    expires_at: Timestamp,
-}
-
-impl EuView {
-    /// `None` only if not even the epoch is a timestamp (never).
-    fn of(hc1: &propusk_eudcc::Hc1, text: &str) -> Option<Self> {
-        use sha2::Digest;
-        let digest = sha2::Sha256::new()
-            .chain_update(b"propusk/wallet/hc1")
-            .chain_update(text.as_bytes())
-            .finalize();
-        let mut id = [0u8; 12];
-        id.copy_from_slice(&digest[..12]);
-        let nam = &hc1.certificate["nam"];
-        let field = |k: &str| nam[k].as_str().unwrap_or("").to_owned();
-        let birth_date = hc1.certificate["dob"].as_str().unwrap_or("").to_owned();
-        let name = [field("fn"), field("gn")]
-            .into_iter()
-            .filter(|n| !n.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        // A certificate without the claim reads as issued and expiring at the epoch: judged
-        // expired, never valid.
-        let epoch = Timestamp::from_unix(0)?;
-        let time = |t: Option<i64>| t.and_then(Timestamp::from_unix).unwrap_or(epoch);
-        Some(EuView {
-            id: CredentialId::from_bytes(id),
-            credential_type: match hc1.kind {
-                propusk_eudcc::Hc1Type::Vaccination => CredentialType::Vaccination,
-                propusk_eudcc::Hc1Type::Test => CredentialType::Test,
-                propusk_eudcc::Hc1Type::Recovery => CredentialType::Recovery,
-            },
-            // Grouped with the person's Propusk credentials: the same key from the MRZ names.
-            person: format!(
-                "{birth_date}|{}|{}",
-                fold_name(&field("fnt")),
-                fold_name(&field("gnt"))
-            ),
-            name,
-            birth_date,
-            issued_at: time(hc1.issued_at),
-            expires_at: time(hc1.expires_at),
-        })
-    }
-}
-
-/// The EU signers the trust data vouches for.
-fn eu_signers(bundle: &Bundle) -> Vec<propusk_eudcc::SignerCertificate> {
-    bundle
-        .content()
-        .eu_signers
-        .iter()
-        .filter_map(|s| propusk_eudcc::SignerCertificate::from_der(&s.der).ok())
-        .collect()
-}
-
-/// An EU certificate as `list` shows it, judged by the verifier's EU checks against the trust
-/// data's EU signers (without trust data: by its own expiry only).
-fn eu_entry(text: &str, bundle: Option<&Bundle>, at: Timestamp) -> Option<Entry> {
-    let hc1 = propusk_eudcc::decode(text).ok()?;
-    let eu = EuView::of(&hc1, text)?;
-    let (verdict, reason, until) = match bundle {
-        Some(b) => {
-            let r = propusk_verifier::verify_eu(
-                text,
-                &eu_signers(b),
-                at,
-                b.state(at),
-                propusk_trust_list::Lang::En,
-            );
-            (r.verdict, r.reason, r.valid_until.unwrap_or(eu.expires_at))
-        }
-        None if at >= eu.expires_at => (Verdict::Invalid, Some(Reason::Expired), eu.expires_at),
-        None => (
-            Verdict::Unknown,
-            Some(Reason::TrustDataMissing),
-            eu.expires_at,
-        ),
-    };
-    Some(Entry {
-        id: eu.id,
-        credential_type: eu.credential_type,
-        holder: format!("{} {}", eu.name, eu.birth_date),
-        name: eu.name,
-        birth_date: eu.birth_date,
-        person: eu.person,
-        issued_at: eu.issued_at,
-        valid_until: until,
-        verdict,
-        reason,
-        expiring_soon: verdict == Verdict::Valid && until.unix() - at.unix() < EXPIRING_SOON_S,
-    })
 }
 
 /// The holder's names as written natively: family name, given name, patronymic.

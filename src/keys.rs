@@ -1,0 +1,111 @@
+//! `propusk issuer key ...`: list, rotate, retire, distrust the signing keys.
+
+use std::path::Path;
+
+use propusk_issuer::{InputError, Issuer, IssuerError, KeyError};
+use propusk_spec::Timestamp;
+
+use crate::error::CliError;
+use crate::issue::{local, unlocked};
+use crate::json;
+
+/// `propusk issuer key ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyOp {
+    /// List the keys (`--json`: an array of key_id, public_key, status, not_before, not_after).
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the announced key (or a new one) active and retire the active one; with
+    /// `--announce`, only announce a new key (published, not yet signing).
+    Rotate {
+        /// Announce a new key ahead of use instead of rotating.
+        #[arg(long)]
+        announce: bool,
+    },
+    /// Retire a signing key: it signs nothing new; what it signed stays valid.
+    Retire {
+        /// The key id.
+        kid: String,
+    },
+    /// Distrust a signing key from a time on: credentials it signed then or later are refused.
+    Compromise {
+        /// The key id.
+        kid: String,
+        /// From when (RFC 3339; default: the time of the operation).
+        #[arg(long)]
+        since: Option<String>,
+    },
+}
+
+/// Runs one key operation.
+pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
+    match op {
+        KeyOp::List { json: as_json } => {
+            let issuer = Issuer::open(dir)?;
+            let keys = issuer.keys()?;
+            if *as_json {
+                println!("{}", json(&keys, true));
+                return Ok(());
+            }
+            let locale = local(&issuer);
+            for k in keys {
+                let since = k
+                    .since()
+                    .map(|s| format!(" since {}", locale.time(s)))
+                    .unwrap_or_default();
+                let end = k
+                    .not_after
+                    .map_or_else(|| "no end".to_owned(), |t| locale.time(t));
+                println!(
+                    "{} {:7} {}{since}, from {} to {end}",
+                    k.key_id,
+                    k.role.as_str(),
+                    k.status.as_str(),
+                    locale.time(k.not_before)
+                );
+            }
+        }
+        KeyOp::Rotate { announce } => {
+            // A key announced (and published) before is known to verifiers that synced since.
+            let was_announced = Issuer::open(dir)?
+                .keys()?
+                .iter()
+                .any(|k| k.status == propusk_trust_list::KeyStatus::Next);
+            let key = unlocked(dir)?.rotate(now, *announce)?;
+            println!("signing key {} is {}", key.key_id, key.status.as_str());
+            if !announce && !was_announced {
+                eprintln!(
+                    "propusk: warning: verifiers that have not synced trust data naming key {} \
+                     answer \"cannot tell\" for what it signs until they do: publish now, and \
+                     next time announce a key ahead (`key rotate --announce`, publish, rotate \
+                     after verifiers synced)",
+                    key.key_id
+                );
+            }
+        }
+        KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {
+            Ok(()) => println!("signing key {kid} retired"),
+            // Retiring twice changes nothing and is not a failure.
+            Err(e @ IssuerError::Key(KeyError::AlreadyRetired { .. })) => println!("{e}"),
+            Err(e) => return Err(e.into()),
+        },
+        KeyOp::Compromise { kid, since } => {
+            let since = match since {
+                Some(s) => s
+                    .parse()
+                    .map_err(|e| IssuerError::from(InputError::field("--since", e)))?,
+                None => now,
+            };
+            unlocked(dir)?.compromise(kid, since, now)?;
+            let issuer = Issuer::open(dir)?;
+            println!(
+                "signing key {kid} distrusted since {}",
+                local(&issuer).time(since)
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `propusk serve`: the trust bundle, the portal and the operator API over HTTP.
+
+use std::path::PathBuf;
+
+use crate::error::CliError;
+use crate::issue::unlocked;
+
+/// Arguments of `propusk serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The issuer's directory.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Address to listen on: `HOST:PORT` (`localhost:8080`, `0.0.0.0:443`, `[::1]:8080`).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Portal lookups one client address may make in a burst and per minute (0: no limit, for
+    /// load tests only).
+    #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
+    pub portal_rate: u32,
+}
+
+/// `HOST:PORT` to a socket address: a name (`localhost`) is looked up, IPv4 first.
+fn resolve(addr: &str) -> Result<std::net::SocketAddr, CliError> {
+    use std::net::ToSocketAddrs;
+    let usage = |why: &str| {
+        CliError::Usage(format!(
+            "--addr {addr}: {why} (write HOST:PORT, e.g. localhost:8080)"
+        ))
+    };
+    let mut found: Vec<std::net::SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|_| usage("not an address"))?
+        .collect();
+    found.sort_by_key(|a| !a.is_ipv4());
+    found
+        .into_iter()
+        .next()
+        .ok_or_else(|| usage("no such host"))
+}
+
+/// Runs `propusk serve` until interrupted.
+pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let addr = resolve(&args.addr)?;
+    let issuer = unlocked(&args.dir)?;
+    propusk_issuer::server::run(&args.dir, issuer, addr, args.portal_rate)?;
+    Ok(0)
+}

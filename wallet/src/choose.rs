@@ -1,0 +1,110 @@
+//! Which credential a person means: the best to show now (for one person of a family, too),
+//! a number from `list`, an id or its beginning.
+
+use propusk_spec::{CredentialId, Timestamp};
+use propusk_trust_list::{Reason, Verdict};
+
+use crate::error::WalletError;
+use crate::{Entry, Wallet};
+
+impl Wallet {
+    /// The credential a person means: `best` (the one to show now), a number from `list` (1 is
+    /// the first), a whole id, or the beginning of one id (at least 4 characters, any case).
+    pub fn resolve(&self, which: &str, at: Timestamp) -> Result<CredentialId, WalletError> {
+        let not_found = || WalletError::NotFound(which.to_owned());
+        if which == "best" {
+            return match self.best(at)? {
+                Best::Valid(e) | Best::ByOwnDates { best: e, .. } => Ok(e.id),
+                Best::None(_) => Err(WalletError::NotFound("to show now".into())),
+            };
+        }
+        if let Ok(id) = which.parse::<CredentialId>() {
+            return Ok(id);
+        }
+        let entries = self.list(at)?;
+        if let Ok(n) = which.parse::<usize>() {
+            return n
+                .checked_sub(1)
+                .and_then(|i| entries.get(i))
+                .map(|e| e.id)
+                .ok_or_else(not_found);
+        }
+        let prefix = which.replace('-', "").to_ascii_uppercase();
+        if prefix.len() < 4 {
+            return Err(not_found());
+        }
+        let found: Vec<CredentialId> = entries
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| id.to_string().starts_with(&prefix))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(not_found()),
+            many => Err(WalletError::Ambiguous {
+                given: which.to_owned(),
+                candidates: many.iter().map(ToString::to_string).collect(),
+            }),
+        }
+    }
+
+    /// The credential a verifier would accept now: among those valid at `at`, the one valid the
+    /// longest (a newer one that is not valid yet does not displace it). When the trust data is
+    /// missing or too old to vouch for any, the one its own dates and signature still allow,
+    /// said so; only when neither finds one, every credential with its reason.
+    pub fn best(&self, at: Timestamp) -> Result<Best, WalletError> {
+        self.best_of(at, None)
+    }
+
+    /// [`Wallet::best`] among one person's credentials: those whose holder's name contains
+    /// `person` (any case), when given.
+    pub fn best_of(&self, at: Timestamp, person: Option<&str>) -> Result<Best, WalletError> {
+        let wanted = person.map(str::to_lowercase);
+        let entries: Vec<Entry> = self
+            .list(at)?
+            .into_iter()
+            .filter(|e| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+            })
+            .collect();
+        let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
+            entries
+                .iter()
+                .filter(|e| verdicts.contains(&e.verdict) && reasons.contains(&e.reason))
+                .filter(|e| e.valid_until > at && e.issued_at <= at)
+                .max_by_key(|e| (e.valid_until, e.issued_at))
+                .cloned()
+        };
+        if let Some(best) = longest(&[Verdict::Valid], &[None]) {
+            return Ok(Best::Valid(best));
+        }
+        let untold = [
+            Some(Reason::TrustDataExpired),
+            Some(Reason::TrustDataMissing),
+        ];
+        if let Some(best) = longest(&[Verdict::Unknown], &untold) {
+            let trust_age_s = self.bundle()?.map(|b| at.unix() - b.content().issued_at);
+            return Ok(Best::ByOwnDates { best, trust_age_s });
+        }
+        Ok(Best::None(entries))
+    }
+}
+
+/// What `best` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Best {
+    /// The one a verifier would accept now, judged with the trust data.
+    Valid(Entry),
+    /// The trust data is missing or past its hard expiry: the one that the credentials' own
+    /// dates still allow (a verifier with fresh data will judge it).
+    ByOwnDates {
+        /// The credential.
+        best: Entry,
+        /// How old the wallet's trust data is (`None`: it has none).
+        trust_age_s: Option<i64>,
+    },
+    /// None would be accepted: every credential with its reason.
+    None(Vec<Entry>),
+}
