@@ -183,17 +183,7 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 }
             });
             match result {
-                Ok(outcome) => {
-                    println!("{}", sync_words(&outcome, lang));
-                    let session = Session::load(&Store::open(store)?, now)?;
-                    if let Some((bundle, _)) = Store::open(store)?.bundle()? {
-                        let changes = changes(before.as_ref(), bundle.content(), now);
-                        println!(
-                            "{}",
-                            changes.to_text(&session.locale().clone().with_lang(lang))
-                        );
-                    }
-                }
+                Ok(outcome) => println!("{}", sync_words(&outcome, lang)),
                 Err(e) => {
                     if let Ok(Some(meta)) = Store::open(store).and_then(|s| s.meta()) {
                         let age = Locale::utc(lang).age(now.unix() - meta.issued_at);
@@ -212,7 +202,16 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 }
             }
             // Data that is already stale or expired is said so, with its own exit code.
-            let trust = Session::load(&Store::open(store)?, now)?.trust();
+            // What changed, until when it is good, and whether it is stale or expired already.
+            let session = Session::load(&Store::open(store)?, now)?;
+            if let Some(content) = session.content() {
+                let changes = changes(before.as_ref(), content, now);
+                println!(
+                    "{}",
+                    changes.to_text(&session.locale().clone().with_lang(lang))
+                );
+            }
+            let trust = session.trust();
             if let Some(warning) = freshness_warning(trust, lang) {
                 println!("{warning}");
             }

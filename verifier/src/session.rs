@@ -109,6 +109,11 @@ impl Session {
         &self.locale
     }
 
+    /// The trust data in force, if any.
+    pub fn content(&self) -> Option<&propusk_trust_list::BundleContent> {
+        self.bundle.as_ref().map(Bundle::content)
+    }
+
     /// The validation time.
     pub fn at(&self) -> Timestamp {
         self.at
