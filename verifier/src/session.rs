@@ -35,8 +35,12 @@ pub struct Session {
     eu_signers: Vec<SignerCertificate>,
     /// EU signers given by the verifier's operator (`--trust-cert`), whatever the trust data.
     eu_given: Vec<SignerCertificate>,
-    trust: TrustView,
+    /// When the trust data in force was made (Unix seconds).
+    made_at: Option<i64>,
     at: Timestamp,
+    /// The validation time is the clock's at each check (a door display or a scanner's queue
+    /// that runs for hours), not the time the session was loaded.
+    live: bool,
     /// The language of summaries, and the jurisdiction's time zone.
     locale: Locale,
 }
@@ -47,12 +51,7 @@ impl Session {
     pub fn load(store: &Store, at: Timestamp) -> Result<Self, VerifierError> {
         store.check_clock(at)?;
         let loaded = store.bundle()?;
-        let trust = TrustView {
-            state: loaded
-                .as_ref()
-                .map_or(TrustState::Missing, |(b, _)| b.state(at)),
-            age_s: loaded.as_ref().map(|(_, m)| at.unix() - m.issued_at),
-        };
+        let made_at = loaded.as_ref().map(|(_, m)| m.issued_at);
         let bundle = loaded.map(|(b, _)| b);
         let locale = Locale {
             lang: Lang::En,
@@ -69,8 +68,9 @@ impl Session {
             bundle,
             eu_signers,
             eu_given: Vec::new(),
-            trust,
+            made_at,
             at,
+            live: false,
             locale,
         })
     }
@@ -82,11 +82,9 @@ impl Session {
             bundle: None,
             eu_signers: Vec::new(),
             eu_given: Vec::new(),
-            trust: TrustView {
-                state: TrustState::Missing,
-                age_s: None,
-            },
+            made_at: None,
             at,
+            live: false,
             locale: Locale::utc(Lang::En),
         }
     }
@@ -114,14 +112,35 @@ impl Session {
         self.bundle.as_ref().map(Bundle::content)
     }
 
-    /// The validation time.
-    pub fn at(&self) -> Timestamp {
-        self.at
+    /// The session with the clock's time as the validation time of every check (for a
+    /// verifier that runs on: the time it was loaded would go stale).
+    pub fn live(mut self) -> Self {
+        self.live = true;
+        self
     }
 
-    /// The trust data's state and age.
+    /// The validation time: the clock's now for a live session.
+    pub fn at(&self) -> Timestamp {
+        if self.live {
+            Timestamp::from_system(std::time::SystemTime::now())
+        } else {
+            self.at
+        }
+    }
+
+    /// The trust data's state and age at the validation time.
     pub fn trust(&self) -> TrustView {
-        self.trust
+        self.trust_at(self.at())
+    }
+
+    fn trust_at(&self, at: Timestamp) -> TrustView {
+        TrustView {
+            state: self
+                .bundle
+                .as_ref()
+                .map_or(TrustState::Missing, |b| b.state(at)),
+            age_s: self.made_at.map(|m| at.unix() - m),
+        }
     }
 
     /// Answers inputs shown together — texts and images in any mix — one report per input, in
@@ -156,7 +175,11 @@ impl Session {
             // NotAnImage, and whatever the reader may name in the future.
             _ => Reason::NotAnImage,
         };
-        Report::unreadable(reason, format!("{}: {e}", path.display()), self.trust.state)
+        Report::unreadable(
+            reason,
+            format!("{}: {e}", path.display()),
+            self.trust().state,
+        )
     }
 
     /// Verifies credentials shown together, offline, EU Digital COVID Certificates (`HC1:`)
@@ -194,8 +217,8 @@ impl Session {
     /// An EU certificate against the EU signers: those of the trust data count only while it is
     /// within its hard expiry (as for Propusk's own keys); past it, a certificate that only they
     /// could vouch for is `unknown` with `trust_data_expired`.
-    fn verify_eu(&self, text: &str) -> Report {
-        let state = self.trust.state;
+    fn verify_eu(&self, text: &str, at: Timestamp) -> Report {
+        let state = self.trust_at(at).state;
         if state != TrustState::Expired {
             let all: Vec<SignerCertificate> = self
                 .eu_signers
@@ -203,9 +226,9 @@ impl Session {
                 .chain(&self.eu_given)
                 .cloned()
                 .collect();
-            return verify_eu(text, &all, self.at, state, self.locale.lang);
+            return verify_eu(text, &all, at, state, self.locale.lang);
         }
-        let mut report = verify_eu(text, &self.eu_given, self.at, state, self.locale.lang);
+        let mut report = verify_eu(text, &self.eu_given, at, state, self.locale.lang);
         if report.reason == Some(Reason::UnknownKey) {
             report.reason = Some(Reason::TrustDataExpired);
             report.detail = Some("the trust data is past its hard expiry: sync it".into());
@@ -220,11 +243,13 @@ impl Session {
             .filter(|t| !is_eu(t))
             .map(String::as_str)
             .collect();
-        let mut own_reports = check_many(self.bundle.as_ref(), &own, self.at).into_iter();
+        // One validation time for everything shown together.
+        let at = self.at();
+        let mut own_reports = check_many(self.bundle.as_ref(), &own, at).into_iter();
         let mut reports = Vec::with_capacity(inputs.len());
         for text in inputs {
             if is_eu(&text) {
-                reports.push(self.verify_eu(text));
+                reports.push(self.verify_eu(text, at));
             } else if let Some(mut report) = own_reports.next() {
                 report.summary = report.credential.as_ref().map(|c| summary(c, &self.locale));
                 reports.push(report);
@@ -241,4 +266,20 @@ pub fn verify_all(
     at: Timestamp,
 ) -> Result<Vec<Report>, VerifierError> {
     Ok(Session::load(store, at)?.verify(inputs))
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn a_live_session_checks_at_the_clock_a_fixed_one_at_its_time() {
+        let then = Timestamp::from_unix(1_600_000_000).unwrap_or_else(|| unreachable!());
+        assert_eq!(Session::without_trust_data(then).at(), then);
+        let live = Session::without_trust_data(then).live();
+        assert!(
+            live.at() > then.plus_seconds(86_400 * 365),
+            "the clock's now, not 2020"
+        );
+    }
 }
