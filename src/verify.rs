@@ -52,8 +52,7 @@ pub enum VerifierCommand {
         #[arg(long)]
         at: Option<String>,
         /// Language of the messages: `en` or `ru` (default: from `LANG`).
-        #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
-            .map(|l| l.parse::<Lang>().unwrap_or_default()))]
+        #[arg(long, value_parser = lang_parser())]
         lang: Option<Lang>,
     },
     /// What the store holds: its root key, the trust data's sequence, age and expiry dates, the
@@ -72,8 +71,7 @@ pub enum VerifierCommand {
         #[arg(long)]
         at: Option<String>,
         /// Language of the words: `en` or `ru` (default: from `LANG`).
-        #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
-            .map(|l| l.parse::<Lang>().unwrap_or_default()))]
+        #[arg(long, value_parser = lang_parser())]
         lang: Option<Lang>,
     },
 }
@@ -96,8 +94,7 @@ pub struct VerifyArgs {
     pub json: bool,
     /// Language of the words for a person: `en` or `ru` (default: from `LC_ALL`,
     /// `LC_MESSAGES` or `LANG`, Russian when it starts with `ru`).
-    #[arg(long, value_parser = PossibleValuesParser::new(["en", "ru"])
-        .map(|l| l.parse::<Lang>().unwrap_or_default()))]
+    #[arg(long, value_parser = lang_parser())]
     pub lang: Option<Lang>,
     /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
     #[arg(long = "image", value_name = "FILE")]
@@ -235,6 +232,11 @@ pub fn inputs(args: &VerifyArgs, matches: &ArgMatches) -> Vec<Input> {
         .collect();
     placed.sort_by_key(|(i, _)| *i);
     placed.into_iter().map(|(_, input)| input).collect()
+}
+
+/// `--lang`: `en` or `ru`, offered as such in the help and completions.
+pub fn lang_parser() -> impl clap::builder::TypedValueParser<Value = Lang> {
+    PossibleValuesParser::new(["en", "ru"]).map(|l| l.parse::<Lang>().unwrap_or_default())
 }
 
 /// The language: the flag, else the environment's (`LC_ALL`, `LC_MESSAGES`, `LANG`).

@@ -18,9 +18,7 @@ pub struct WalletArgs {
     #[arg(long, global = true)]
     pub at: Option<String>,
     /// Language of the words: `en` or `ru` (default: from `LANG`).
-    #[arg(long, global = true, value_parser = clap::builder::TypedValueParser::map(
-        clap::builder::PossibleValuesParser::new(["en", "ru"]),
-        |l| l.parse::<Lang>().unwrap_or_default()))]
+    #[arg(long, global = true, value_parser = crate::verify::lang_parser())]
     pub lang: Option<Lang>,
     /// What to do.
     #[command(subcommand)]

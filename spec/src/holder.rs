@@ -221,8 +221,8 @@ pub struct Holder {
 }
 
 impl Holder {
-    /// Initials from the Latin forms, as a verifier shows them: `I. I. I.`.
-    pub fn initials(&self) -> String {
+    /// The names in order: family name, then given name and patronymic when there are.
+    pub fn names(&self) -> impl Iterator<Item = &Name> {
         [
             Some(&self.family_name),
             self.given_name.as_ref(),
@@ -230,10 +230,15 @@ impl Holder {
         ]
         .into_iter()
         .flatten()
-        .filter_map(|n| n.latin().chars().next())
-        .map(|c| format!("{c}."))
-        .collect::<Vec<_>>()
-        .join(" ")
+    }
+
+    /// Initials from the Latin forms, as a verifier shows them: `I. I. I.`.
+    pub fn initials(&self) -> String {
+        self.names()
+            .filter_map(|n| n.latin().chars().next())
+            .map(|c| format!("{c}."))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Initials as the identity document spells the name, for matching against it: the native
@@ -244,17 +249,11 @@ impl Holder {
         if self.document.kind() != crate::codes::DocumentKind::Passport {
             return self.initials();
         }
-        [
-            Some(&self.family_name),
-            self.given_name.as_ref(),
-            self.patronymic.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n.native().chars().next())
-        .map(|c| format!("{}.", c.to_uppercase()))
-        .collect::<Vec<_>>()
-        .join(" ")
+        self.names()
+            .filter_map(|n| n.native().chars().next())
+            .map(|c| format!("{}.", c.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub(crate) fn to_cbor(&self) -> Value {

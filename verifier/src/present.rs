@@ -339,15 +339,10 @@ pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
         return (true, v.to_string());
     }
     let holder = if full {
-        let names: Vec<String> = [
-            Some(&h.family_name),
-            h.given_name.as_ref(),
-            h.patronymic.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|n| format!("{} ({})", n.native(), n.latin()))
-        .collect();
+        let names: Vec<String> = h
+            .names()
+            .map(|n| format!("{} ({})", n.native(), n.latin()))
+            .collect();
         format!(
             "{}  born {}  {}",
             names.join(" "),

@@ -364,16 +364,10 @@ impl Wallet {
 
 /// The holder's names as written natively: family name, given name, patronymic.
 pub fn full_name(h: &propusk_spec::Holder) -> String {
-    [
-        Some(&h.family_name),
-        h.given_name.as_ref(),
-        h.patronymic.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(propusk_spec::Name::native)
-    .collect::<Vec<_>>()
-    .join(" ")
+    h.names()
+        .map(propusk_spec::Name::native)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<Entry> {

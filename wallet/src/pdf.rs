@@ -182,14 +182,7 @@ pub(crate) fn certificate(
     let (left, mut y) = (56.0, A4.1 - 72.0);
     w.text(left, y, 17.0, title(credential));
     y -= 36.0;
-    let names: Vec<&propusk_spec::Name> = [
-        Some(&h.family_name),
-        h.given_name.as_ref(),
-        h.patronymic.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let names: Vec<&propusk_spec::Name> = h.names().collect();
     let native = names
         .iter()
         .map(|n| n.native())
