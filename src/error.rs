@@ -110,13 +110,7 @@ impl CliError {
                 | IssuerError::Store(StoreError::RevocationsLost { .. }) => EXIT_DATA,
                 _ => EXIT_IO,
             },
-            CliError::Verifier(e) => match e {
-                VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
-                VerifierError::Io { .. } => EXIT_IO,
-                VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
-                VerifierError::Network(_) => EXIT_UNAVAILABLE,
-                _ => EXIT_DATA,
-            },
+            CliError::Verifier(e) => verifier_exit(e),
             CliError::Wallet(e) => match e {
                 WalletError::NoWallet(_) | WalletError::NoRoot | WalletError::OtherRoot => {
                     EXIT_CONFIG
@@ -128,6 +122,22 @@ impl CliError {
                 _ => EXIT_DATA,
             },
         }
+    }
+}
+
+/// The exit code for a verifier's error.
+fn verifier_exit(e: &VerifierError) -> u8 {
+    match e {
+        VerifierError::NotInitialised(_) | VerifierError::OtherRoot => EXIT_CONFIG,
+        VerifierError::Io { .. } => EXIT_IO,
+        VerifierError::ClockBehind { .. } => EXIT_UNKNOWN,
+        VerifierError::Network(_) => EXIT_UNAVAILABLE,
+        VerifierError::AlreadyTrusted(_)
+        | VerifierError::HomeRoot(_)
+        | VerifierError::NoSuchRoot(_)
+        | VerifierError::NoSource => EXIT_USAGE,
+        VerifierError::OfRoot { source, .. } => verifier_exit(source),
+        _ => EXIT_DATA,
     }
 }
 
@@ -186,22 +196,7 @@ impl CliError {
         match self {
             CliError::Io { path, source } => format!("{}: {}", path.display(), io_ru(source)),
             CliError::Usage(m) => m.clone(),
-            CliError::Verifier(e) | CliError::CannotTell(e) => match e {
-                VerifierError::NotInitialised(dir) => format!(
-                    "в {} нет хранилища проверяющего: сначала выполните propusk verifier init",
-                    dir.display()
-                ),
-                VerifierError::ClockBehind { .. } => format!(
-                    "время проверки раньше действующих подписанных данных: не переведены ли часы \
-                     устройства назад? ({e})"
-                ),
-                VerifierError::Network(m) => format!("сеть недоступна: {m}"),
-                VerifierError::Corrupt(m) => format!("хранилище проверяющего повреждено: {m}"),
-                VerifierError::OtherRoot => "хранилище привязано к другому корневому ключу; для \
-                     другого выдавшего органа используйте другой --store"
-                    .to_owned(),
-                _ => e.to_string(),
-            },
+            CliError::Verifier(e) | CliError::CannotTell(e) => verifier_words_ru(e),
             CliError::Wallet(e) => match e {
                 WalletError::NoWallet(dir) => format!(
                     "в {} нет кошелька: сначала добавьте документ (propusk wallet --dir … add)",
@@ -234,5 +229,40 @@ pub fn io_words(e: &std::io::Error) -> String {
                 None => text,
             }
         }
+    }
+}
+
+/// A verifier's error in Russian.
+fn verifier_words_ru(e: &VerifierError) -> String {
+    match e {
+        VerifierError::NotInitialised(dir) => format!(
+            "в {} нет хранилища проверяющего: сначала выполните propusk verifier init",
+            dir.display()
+        ),
+        VerifierError::ClockBehind { .. } => format!(
+            "время проверки раньше действующих подписанных данных: не переведены ли часы \
+             устройства назад? ({e})"
+        ),
+        VerifierError::Network(m) => format!("сеть недоступна: {m}"),
+        VerifierError::Corrupt(m) => format!("хранилище проверяющего повреждено: {m}"),
+        VerifierError::OtherRoot => "хранилище привязано к другому корневому ключу; \
+             другой выдавший орган добавьте командой propusk verifier trust add"
+            .to_owned(),
+        VerifierError::AlreadyTrusted(kid) => {
+            format!("корневому ключу {kid} хранилище уже доверяет")
+        }
+        VerifierError::HomeRoot(kid) => {
+            format!("к корневому ключу {kid} хранилище привязано; удалить его нельзя")
+        }
+        VerifierError::NoSuchRoot(kid) => {
+            format!("среди добавленных нет одного корневого ключа с номером {kid}")
+        }
+        VerifierError::NoSource => "неоткуда синхронизировать: один раз укажите --url \
+             или --from, дальше источник запоминается"
+            .to_owned(),
+        VerifierError::OfRoot { name, source } => {
+            format!("{name}: {}", verifier_words_ru(source))
+        }
+        _ => e.to_string(),
     }
 }

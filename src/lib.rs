@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod issue;
 pub mod keys;
 pub mod serve;
+pub mod trust;
 pub mod verify;
 pub mod wallet;
 

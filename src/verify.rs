@@ -5,15 +5,11 @@ use std::path::PathBuf;
 
 use clap::ArgMatches;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use indicatif::ProgressDrawTarget;
 use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Locale, Report, parse_public_key};
-use propusk_verifier::{
-    Input, Session, Store, VerifierError, changes, freshness_warning, render, sync_words,
-};
+use propusk_verifier::{Input, Session, Store, VerifierError, render};
 
-use crate::error::{CliError, now, parse_at, trust_exit, verdict_exit};
-use crate::progress_bar;
+use crate::error::{CliError, now, parse_at, verdict_exit};
 
 /// `propusk verifier ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -31,7 +27,8 @@ pub enum VerifierCommand {
         root: PathBuf,
     },
     /// Take newer trust data into force from the issuer's server or a published directory (a USB
-    /// stick, a mirror). Exit 0 when updated or already up to date, 65 when the data is refused
+    /// stick, a mirror); without either, from where the last sync took it; then the trust data
+    /// of every other root the store trusts, each from its own source. Exit 0 when updated or already up to date, 65 when the data is refused
     /// (signature, rollback, another jurisdiction), 69 when the server cannot be reached (the
     /// trust data in force is kept), 74 when files cannot be read, 78 without a store; 3 when the
     /// data in force after the sync is stale, 4 when it is past its hard expiry.
@@ -43,7 +40,7 @@ pub enum VerifierCommand {
         #[arg(long)]
         store: PathBuf,
         /// The directory that `propusk issuer publish` wrote (with `index.cbor`): a USB stick.
-        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        #[arg(long, conflicts_with = "url")]
         from: Option<PathBuf>,
         /// The issuer's server (`propusk serve`), e.g. `https://trust.example`.
         #[arg(long)]
@@ -74,6 +71,12 @@ pub enum VerifierCommand {
         #[arg(long, value_parser = lang_parser())]
         lang: Option<Lang>,
     },
+    /// The other issuers' roots the store trusts besides its own.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  propusk verifier trust add --store V --root BY/root.pub --url https://trust.by\n  propusk verifier trust list --store V\n  propusk verifier trust remove --store V 1a2b3c4d"
+    )]
+    Trust(crate::trust::TrustCommand),
 }
 
 /// Arguments of `propusk verify`.
@@ -147,73 +150,13 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
             url,
             at,
             lang: flag,
-        } => {
-            let lang = lang(*flag);
-            let now = parse_at(at.as_deref())?;
-            // What was in force, to say what changed (a damaged store has nothing to compare;
-            // the sync repairs it).
-            let before = Store::open(store)?
-                .bundle()
-                .ok()
-                .flatten()
-                .map(|(b, _)| b.content().clone());
-            let result = Store::open(store).and_then(|mut s| match (from, url) {
-                (Some(dir), _) => s.sync_from_dir(dir, now),
-                (_, url) => {
-                    let url = url.as_deref().unwrap_or_default();
-                    // A bar only for a large download (over a megabyte).
-                    let bar = progress_bar(0, "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}");
-                    bar.iter()
-                        .for_each(|b| b.set_draw_target(ProgressDrawTarget::hidden()));
-                    let outcome = s.sync_from_url(url, now, &mut |done, total| {
-                        let large = total.is_some_and(|t| t > 1 << 20);
-                        if let Some(bar) = bar.as_ref().filter(|_| large) {
-                            if bar.is_hidden() {
-                                bar.set_draw_target(ProgressDrawTarget::stderr());
-                            }
-                            bar.set_length(total.unwrap_or(done));
-                            bar.set_position(done);
-                        }
-                    });
-                    bar.inspect(indicatif::ProgressBar::finish_and_clear);
-                    outcome
-                }
-            });
-            match result {
-                Ok(outcome) => println!("{}", sync_words(&outcome, lang)),
-                Err(e) => {
-                    if let Ok(Some(meta)) = Store::open(store).and_then(|s| s.meta()) {
-                        let age = Locale::utc(lang).age(now.unix() - meta.issued_at);
-                        match lang {
-                            Lang::En => eprintln!(
-                                "propusk: keeping the trust data in force (sequence {}, made {age} ago)",
-                                meta.sequence
-                            ),
-                            Lang::Ru => eprintln!(
-                                "propusk: действуют прежние данные проверки (выпуск {}, выпущены {age} назад)",
-                                meta.sequence
-                            ),
-                        }
-                    }
-                    return Err(e.into());
-                }
-            }
-            // Data that is already stale or expired is said so, with its own exit code.
-            // What changed, until when it is good, and whether it is stale or expired already.
-            let session = Session::load(&Store::open(store)?, now)?;
-            if let Some(content) = session.content() {
-                let changes = changes(before.as_ref(), content, now);
-                println!(
-                    "{}",
-                    changes.to_text(&session.locale().clone().with_lang(lang))
-                );
-            }
-            let trust = session.trust();
-            if let Some(warning) = freshness_warning(trust, lang) {
-                println!("{warning}");
-            }
-            Ok(trust_exit(trust.state))
-        }
+        } => crate::trust::sync(
+            store,
+            crate::trust::source_of(from.as_ref(), url.as_ref()),
+            at.as_deref(),
+            lang(*flag),
+        ),
+        VerifierCommand::Trust(cmd) => crate::trust::run_trust(cmd),
     }
 }
 

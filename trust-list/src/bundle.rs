@@ -311,6 +311,21 @@ impl TrustState {
         }
     }
 
+    /// The less fresh of two states: fresh, stale, expired, missing.
+    pub fn worse(self, other: TrustState) -> TrustState {
+        let rank = |s| match s {
+            TrustState::Fresh => 0,
+            TrustState::Stale => 1,
+            TrustState::Expired => 2,
+            TrustState::Missing => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

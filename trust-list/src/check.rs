@@ -93,6 +93,15 @@ impl HolderView {
     }
 }
 
+/// Who issued a credential, as its issuer's trust data names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IssuerView {
+    /// The issuing authority's name.
+    pub name: String,
+    /// Its country (ISO 3166-1 alpha-2).
+    pub country: String,
+}
+
 /// The full report on one credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
@@ -119,6 +128,9 @@ pub struct Report {
     pub valid_until: Option<Timestamp>,
     /// What it certifies, in words for a person (product, dose, date, country...).
     pub summary: Option<String>,
+    /// Who issued it, once its signature verified: the name and country its trust list gives
+    /// the key.
+    pub issuer: Option<IssuerView>,
     /// Every check.
     pub checks: Checks,
     /// How fresh the trust data was.
@@ -140,6 +152,7 @@ impl Report {
             person: None,
             valid_until: None,
             summary: None,
+            issuer: None,
             checks: Checks::default(),
             trust_state,
         }
@@ -176,11 +189,31 @@ pub fn check(bundle: Option<&Bundle>, input: &str, at: Timestamp) -> Report {
 /// Judges many inputs at once, each on its own (one report per input, in order), verifying all
 /// their signatures in one Ed25519 batch when there are several.
 pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Vec<Report> {
-    let state = bundle.map_or(TrustState::Missing, |b| b.state(at));
+    check_among(bundle, &[], inputs, at)
+}
+
+/// Judges many inputs against the trust data of several issuers: `home`, the verifier's own
+/// jurisdiction, whose rules decide acceptance for every credential, and `others`, the roots it
+/// trusts besides (neighbouring countries). A credential belongs to the issuer whose key
+/// verifies its signature — every issuer listing its key id is tried, home first, then `others`
+/// in order — and only that issuer's key entry and revocations judge it. A key that an earlier
+/// issuer already lists (the same public key) counts only for that earlier issuer: one root's
+/// bundle cannot vouch again, unrevoked, for another root's key.
+pub fn check_among(
+    home: Option<&Bundle>,
+    others: &[&Bundle],
+    inputs: &[&str],
+    at: Timestamp,
+) -> Vec<Report> {
+    let state = home.map_or(TrustState::Missing, |b| b.state(at));
+    let issuers: Vec<&Bundle> = home.into_iter().chain(others.iter().copied()).collect();
     let mut reports = Vec::with_capacity(inputs.len());
-    let mut pending: Vec<(usize, UnverifiedCredential)> = Vec::new();
+    // Per issuer: the inputs whose first candidate it is; then inputs with further candidates.
+    let mut pending: Vec<Vec<(usize, UnverifiedCredential)>> = vec![Vec::new(); issuers.len()];
+    let mut candidates: Vec<Vec<usize>> = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let mut report = Report::blank(state);
+        let mut found = Vec::new();
         match decode_any(input) {
             Err(e) => {
                 report.checks.decode = CheckOutcome::Failed;
@@ -198,44 +231,93 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
                 report.credential_type = Some(claims.credential_type());
                 report.id = Some(claims.id);
                 report.key_id = Some(u.key_id().clone());
-                if bundle.is_none() {
+                found = owners(&issuers, u.key_id());
+                let usable: Vec<usize> = found
+                    .iter()
+                    .copied()
+                    .filter(|&j| issuers[j].state(at) != TrustState::Expired)
+                    .collect();
+                if home.is_none() {
                     report = report.fail(
                         Verdict::Unknown,
                         Reason::TrustDataMissing,
                         "the verifier has no trust data: sync it",
                     );
-                } else if state == TrustState::Expired {
+                } else if state == TrustState::Expired || (usable.is_empty() && !found.is_empty()) {
                     report = report.fail(
                         Verdict::Unknown,
                         Reason::TrustDataExpired,
                         "the trust data is past its hard expiry: sync it",
                     );
+                } else if let Some(&first) = usable.first() {
+                    pending[first].push((i, u));
                 } else {
-                    pending.push((i, u));
+                    report = report.fail(
+                        Verdict::Unknown,
+                        Reason::UnknownKey,
+                        format!("key {} is not in the trust list", u.key_id()),
+                    );
                 }
+                found = usable;
             }
         }
         reports.push(report);
+        candidates.push(found);
     }
-    let Some(bundle) = bundle else {
+    let Some(home) = home else {
         return reports;
     };
-    let (slots, items): (Vec<usize>, Vec<UnverifiedCredential>) = pending.into_iter().unzip();
-    let verified = match items.as_slice() {
-        [one] => vec![one.verify(bundle.trust_list())],
-        many => verify_batch(many, bundle.trust_list()),
-    };
-    for (slot, result) in slots.into_iter().zip(verified) {
-        let report = std::mem::replace(&mut reports[slot], Report::blank(state));
-        reports[slot] = judge(report, bundle, result, at);
+    for (first, group) in pending.into_iter().enumerate() {
+        let (slots, items): (Vec<usize>, Vec<UnverifiedCredential>) = group.into_iter().unzip();
+        let trust_list = issuers[first].trust_list();
+        let verified = match items.as_slice() {
+            [one] => vec![one.verify(trust_list)],
+            many => verify_batch(many, trust_list),
+        };
+        for ((slot, item), mut result) in slots.into_iter().zip(&items).zip(verified) {
+            let mut issuer = first;
+            // A key id that several issuers use: the signature tells whose credential it is.
+            for &other in &candidates[slot][1..] {
+                if result.is_ok() {
+                    break;
+                }
+                issuer = other;
+                result = item.verify(issuers[other].trust_list());
+            }
+            if result.is_err() {
+                issuer = first;
+            }
+            let mut report = std::mem::replace(&mut reports[slot], Report::blank(state));
+            report.trust_state = state.worse(issuers[issuer].state(at));
+            reports[slot] = judge(report, issuers[issuer], home, result, at);
+        }
     }
     reports
+}
+
+/// The issuers (indexes into `issuers`) whose trust list has a key under `id`, in order,
+/// without a key that an earlier issuer lists already.
+fn owners(issuers: &[&Bundle], id: &KeyId) -> Vec<usize> {
+    (0..issuers.len())
+        .filter(|&j| {
+            issuers[j].trust_list().key(id).is_some_and(|key| {
+                !issuers[..j].iter().any(|earlier| {
+                    earlier
+                        .trust_list()
+                        .keys()
+                        .iter()
+                        .any(|k| k.public_key == key.public_key)
+                })
+            })
+        })
+        .collect()
 }
 
 /// Every check after decoding, given the signature's outcome.
 fn judge(
     mut report: Report,
     bundle: &Bundle,
+    home: &Bundle,
     verified: Result<VerifiedCredential, FormatError>,
     at: Timestamp,
 ) -> Report {
@@ -260,6 +342,10 @@ fn judge(
 
     // safe: verify() found the key by this id a moment ago.
     let key = bundle.trust_list().key(verified.key_id());
+    report.issuer = key.map(|k| IssuerView {
+        name: k.issuer.clone(),
+        country: k.country.clone(),
+    });
     report.checks.key_usage = match key.map(|k| k.allows(c)) {
         Some(Ok(())) => CheckOutcome::Ok,
         Some(Err(refusal)) => {
@@ -316,7 +402,7 @@ fn judge(
         }
     };
 
-    let rules = bundle.rules().evaluate(c, at);
+    let rules = home.rules().evaluate(c, at);
     report.valid_until = match rules.valid_until {
         Some(until) => Some(until.min(c.expires_at)),
         None => Some(c.expires_at),

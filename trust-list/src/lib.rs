@@ -74,7 +74,9 @@ pub use bundle::{
     Bundle, BundleContent, EuSigner, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of,
     sha256_hex, sign_bundle, sign_index,
 };
-pub use check::{CheckOutcome, Checks, HolderView, Report, Verdict, check, check_many};
+pub use check::{
+    CheckOutcome, Checks, HolderView, IssuerView, Report, Verdict, check, check_among, check_many,
+};
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};

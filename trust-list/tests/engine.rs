@@ -514,3 +514,218 @@ fn weak_and_non_canonical_keys_are_malformed() {
     }
     assert!(TrustList::new(vec![w.key(KeyStatus::Active)]).is_ok());
 }
+
+/// Two issuers' trust data side by side: RU (the verifier's own) and BY, each key under the
+/// same short key id on purpose.
+mod two_issuers {
+    use super::*;
+
+    const KID: [u8; 4] = [9, 9, 9, 9];
+
+    fn key(signer: &SigningKey, issuer: &str, country: &str) -> TrustedKey {
+        TrustedKey {
+            key_id: KID.to_vec(),
+            public_key: signer.verifying_key().as_bytes().to_vec(),
+            issuer: issuer.into(),
+            country: country.into(),
+            not_before: T2020,
+            not_after: T2030,
+            types: CredentialType::ALL.to_vec(),
+            status: KeyStatus::Active,
+        }
+    }
+
+    fn bundle(
+        root: &SigningKey,
+        country: &str,
+        keys: Vec<TrustedKey>,
+        revoked: &[&Credential],
+        rules: RuleSet,
+    ) -> Bundle {
+        bundle_until(T2030, root, country, keys, revoked, rules)
+    }
+
+    fn bundle_until(
+        hard_expiry: i64,
+        root: &SigningKey,
+        country: &str,
+        keys: Vec<TrustedKey>,
+        revoked: &[&Credential],
+        rules: RuleSet,
+    ) -> Bundle {
+        let content = BundleContent {
+            jurisdiction: country.into(),
+            sequence: 1,
+            issued_at: T2020,
+            soft_expiry: hard_expiry - 86_400,
+            hard_expiry,
+            keys,
+            revocations: RevocationSet::build(
+                revoked.iter().map(|c| (c.id, c.expires_at)),
+                vec![],
+                Timestamp::from_unix(T2020).unwrap(),
+            ),
+            rules,
+            eu_signers: vec![],
+        };
+        let bytes = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| {
+            root.sign(d).to_bytes()
+        })
+        .unwrap();
+        Bundle::open(&bytes, &root.verifying_key()).unwrap()
+    }
+
+    fn text(signer: &SigningKey, c: &Credential) -> String {
+        encode(c, &KeyId::new(&KID).unwrap(), |d| signer.sign(d).to_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_key_id_collision_is_settled_by_the_signature() {
+        let (ru_root, by_root) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[3; 32]),
+        );
+        let (ru_key, by_key) = (
+            SigningKey::from_bytes(&[2; 32]),
+            SigningKey::from_bytes(&[4; 32]),
+        );
+        let ru_c = examples::credential(
+            CredentialType::Vaccination,
+            CredentialId::from_bytes([1; 12]),
+        );
+        let by_c = examples::credential(
+            CredentialType::Vaccination,
+            CredentialId::from_bytes([2; 12]),
+        );
+        let rules = |c: &str| RuleSet::standard(c, "Europe/Moscow");
+        let ru = bundle(
+            &ru_root,
+            "RU",
+            vec![key(&ru_key, "Минздрав России", "RU")],
+            &[],
+            rules("RU"),
+        );
+        // BY revokes a credential with RU's credential's id: it must not touch RU's.
+        let by = bundle(
+            &by_root,
+            "BY",
+            vec![key(&by_key, "Минздрав Беларуси", "BY")],
+            &[&ru_c],
+            rules("BY"),
+        );
+        let at = ts("2021-07-01T00:00:00Z");
+        let reports = check_among(
+            Some(&ru),
+            &[&by],
+            &[&text(&ru_key, &ru_c), &text(&by_key, &by_c)],
+            at,
+        );
+        assert_eq!(
+            reports[0].verdict,
+            Verdict::Valid,
+            "{:?}",
+            reports[0].detail
+        );
+        assert_eq!(reports[0].issuer.as_ref().unwrap().country, "RU");
+        assert_eq!(
+            reports[1].verdict,
+            Verdict::Valid,
+            "{:?}",
+            reports[1].detail
+        );
+        assert_eq!(reports[1].issuer.as_ref().unwrap().country, "BY");
+        // Signed by neither: a bad signature, not one issuer's word for it.
+        let stranger = SigningKey::from_bytes(&[5; 32]);
+        let forged = check_among(Some(&ru), &[&by], &[&text(&stranger, &by_c)], at);
+        assert_eq!(forged[0].reason, Some(Reason::BadSignature));
+        assert_eq!(forged[0].issuer, None);
+    }
+
+    #[test]
+    fn one_root_cannot_vouch_again_for_another_roots_key() {
+        let (ru_root, by_root) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[3; 32]),
+        );
+        let ru_key = SigningKey::from_bytes(&[2; 32]);
+        let c = examples::credential(
+            CredentialType::Vaccination,
+            CredentialId::from_bytes([1; 12]),
+        );
+        let rules = |c: &str| RuleSet::standard(c, "Europe/Moscow");
+        // RU revoked the credential; BY's bundle lists RU's key as its own, with no revocation.
+        let ru = bundle(
+            &ru_root,
+            "RU",
+            vec![key(&ru_key, "Минздрав России", "RU")],
+            &[&c],
+            rules("RU"),
+        );
+        let by = bundle(
+            &by_root,
+            "BY",
+            vec![key(&ru_key, "Минздрав Беларуси", "BY")],
+            &[],
+            rules("BY"),
+        );
+        let at = ts("2021-07-01T00:00:00Z");
+        let r = check_among(Some(&ru), &[&by], &[&text(&ru_key, &c)], at).remove(0);
+        assert_eq!(r.reason, Some(Reason::Revoked));
+        assert_eq!(r.issuer.unwrap().country, "RU");
+        // Nor can BY's bundle make an RU credential valid once RU is not trusted besides BY:
+        // with BY alone the key is BY's word (its own trust decision), named as BY's.
+        let alone = check_among(Some(&by), &[], &[&text(&ru_key, &c)], at).remove(0);
+        assert_eq!(alone.issuer.unwrap().country, "BY");
+        // With RU's own trust data past its hard expiry, BY's listing of RU's key does not
+        // stand in for it (a verifier at home in KZ, trusting RU, then BY).
+        let kz = bundle(
+            &SigningKey::from_bytes(&[6; 32]),
+            "KZ",
+            vec![],
+            &[],
+            rules("KZ"),
+        );
+        let ru_expired = bundle_until(
+            ts("2021-06-30T00:00:00Z").unix(),
+            &ru_root,
+            "RU",
+            vec![key(&ru_key, "Минздрав России", "RU")],
+            &[],
+            rules("RU"),
+        );
+        let r = check_among(Some(&kz), &[&ru_expired, &by], &[&text(&ru_key, &c)], at).remove(0);
+        assert_eq!(r.reason, Some(Reason::TrustDataExpired));
+    }
+
+    #[test]
+    fn the_home_rules_decide_for_every_issuer() {
+        let (ru_root, by_root) = (
+            SigningKey::from_bytes(&[1; 32]),
+            SigningKey::from_bytes(&[3; 32]),
+        );
+        let by_key = SigningKey::from_bytes(&[4; 32]);
+        let c = examples::credential(
+            CredentialType::Vaccination,
+            CredentialId::from_bytes([2; 12]),
+        );
+        let mut strict = RuleSet::standard("RU", "Europe/Moscow");
+        // The home jurisdiction accepts no vaccination at all; BY's own rules would.
+        strict
+            .rules
+            .retain(|r| r.rule.credential_type() != CredentialType::Vaccination);
+        let ru = bundle(&ru_root, "RU", vec![], &[], strict);
+        let by = bundle(
+            &by_root,
+            "BY",
+            vec![key(&by_key, "Минздрав Беларуси", "BY")],
+            &[],
+            RuleSet::standard("BY", "Europe/Minsk"),
+        );
+        let at = ts("2021-07-01T00:00:00Z");
+        let r = check_among(Some(&ru), &[&by], &[&text(&by_key, &c)], at).remove(0);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        assert_eq!(r.checks.rules, CheckOutcome::Failed);
+        let own = check_among(Some(&by), &[], &[&text(&by_key, &c)], at).remove(0);
+        assert_eq!(own.verdict, Verdict::Valid, "{:?}", own.detail);
+    }
+}

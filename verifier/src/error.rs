@@ -22,8 +22,31 @@ pub enum VerifierError {
     #[error("no verifier store in {0}: run `propusk verifier init` first")]
     NotInitialised(PathBuf),
     /// The store is pinned to another root key.
-    #[error("this store is pinned to another root key; use a new --store for another issuer")]
+    #[error(
+        "this store is pinned to another root key; trust another issuer besides with \
+         `propusk verifier trust add`"
+    )]
     OtherRoot,
+    /// `trust add` with a root the store trusts already (its own, or one added before).
+    #[error("the store trusts root key {0} already")]
+    AlreadyTrusted(String),
+    /// `trust remove` with the store's own root, which it is pinned to.
+    #[error("root key {0} is the one this store is pinned to; it cannot be removed")]
+    HomeRoot(String),
+    /// `trust remove` with a key id the store does not trust, or that names several roots.
+    #[error("the store trusts no single added root with key id {0}")]
+    NoSuchRoot(String),
+    /// An added root's sync failed (the others went on).
+    #[error("{name}: {source}")]
+    OfRoot {
+        /// The root's name and key id.
+        name: String,
+        /// Why.
+        source: Box<VerifierError>,
+    },
+    /// `sync` without a source for a root that has none remembered.
+    #[error("no source to sync from: give --url or --from once, later syncs remember it")]
+    NoSource,
     /// A file could not be read or written.
     #[error("cannot read {path}: {source}")]
     Io {

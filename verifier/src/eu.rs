@@ -4,7 +4,7 @@
 use propusk_eudcc::{Hc1Type, SignerCertificate, TrustError};
 use propusk_spec::{CredentialType, KeyId, Timestamp};
 use propusk_trust_list::{
-    CheckOutcome, HolderView, Lang, Person, Reason, Report, TrustState, Verdict,
+    CheckOutcome, HolderView, IssuerView, Lang, Person, Reason, Report, TrustState, Verdict,
 };
 
 /// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
@@ -53,6 +53,7 @@ pub fn verify_eu(
         }
     };
     report.checks.signature = CheckOutcome::Ok;
+    report.issuer = issuer_of(&hc1.certificate);
     report.summary = propusk_eudcc::valuesets::summary_in(&hc1.certificate, lang == Lang::Ru);
     let name = |key: &str| {
         hc1.certificate["nam"][key]
@@ -121,4 +122,13 @@ pub fn verify_eu(
         }
     };
     report
+}
+
+/// The issuer an EU certificate names: its entry's `is` (the authority) and `co` (the country).
+fn issuer_of(certificate: &serde_json::Value) -> Option<IssuerView> {
+    let entry = ["v", "t", "r"].iter().find_map(|k| certificate[k].get(0))?;
+    Some(IssuerView {
+        name: entry["is"].as_str()?.to_owned(),
+        country: entry["co"].as_str()?.to_owned(),
+    })
 }

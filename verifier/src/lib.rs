@@ -55,6 +55,7 @@ mod error;
 mod eu;
 mod present;
 mod queue;
+mod roots;
 mod session;
 mod status;
 mod store;
@@ -68,6 +69,7 @@ pub use present::{
 };
 pub use propusk_trust_list::{Lang, Locale};
 pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
+pub use roots::{ROOTS_DIR, RootView, Source, TrustedRoot};
 pub use session::{Input, Session, verify_all};
 pub use status::{Changes, Status, changes};
 pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};

@@ -32,6 +32,7 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         "holder": r.holder,
         "valid_until": r.valid_until.map(|t| t.to_string()),
         "summary": r.summary,
+        "issuer": r.issuer,
         "checks": {
             "decode": check(r.checks.decode),
             "signature": check(r.checks.signature),
@@ -190,6 +191,14 @@ pub fn detail_lines(r: &Report, trust: TrustView, locale: &Locale) -> Vec<String
     if let Some(summary) = &r.summary {
         lines.push(printable(summary));
     }
+    if let Some(issuer) = &r.issuer {
+        let label = if ru { "выдал" } else { "issuer" };
+        lines.push(format!(
+            "{label}: {} ({})",
+            printable(&issuer.name),
+            printable(&country_name(&issuer.country, locale.lang))
+        ));
+    }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
         let label = if ru {
             "действителен до"
@@ -229,8 +238,12 @@ pub fn to_text(r: &Report, trust: TrustView, locale: &Locale) -> String {
 
 /// The name of a country in the locale's language (its code when unknown).
 fn place(country: &propusk_spec::Country, lang: Lang) -> String {
+    country_name(country.as_str(), lang)
+}
+
+/// The name of a country code in the language (the code when unknown).
+pub(crate) fn country_name(code: &str, lang: Lang) -> String {
     use propusk_eudcc::valuesets::{country as en, country_ru};
-    let code = country.as_str();
     let name = match lang {
         Lang::Ru => country_ru(code).or_else(|| en(code)),
         Lang::En => en(code),

@@ -8,7 +8,7 @@ use propusk_eudcc::SignerCertificate;
 use propusk_qr::ScanError;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, Lang, Locale, Person, Reason, Report, TrustState, Verdict, check_many,
+    Bundle, Lang, Locale, Person, Reason, Report, TrustState, Verdict, check_among,
 };
 
 use crate::error::VerifierError;
@@ -30,9 +30,13 @@ pub enum Input {
 /// queue reads the store once, not once per code).
 #[derive(Debug)]
 pub struct Session {
+    /// The trust data of the store's own root: its rules decide for every credential.
     bundle: Option<Bundle>,
-    /// EU signers the trust data vouches for (valid only while it is).
-    eu_signers: Vec<SignerCertificate>,
+    /// The trust data of the other roots the store trusts.
+    others: Vec<Bundle>,
+    /// EU signers the trust data vouches for (valid only while it is), each with the bundle
+    /// that vouches for it: 0 the home bundle, then the others'.
+    eu_signers: Vec<(SignerCertificate, usize)>,
     /// EU signers given by the verifier's operator (`--trust-cert`), whatever the trust data.
     eu_given: Vec<SignerCertificate>,
     /// When the trust data in force was made (Unix seconds).
@@ -53,6 +57,12 @@ impl Session {
         let loaded = store.bundle()?;
         let made_at = loaded.as_ref().map(|(_, m)| m.issued_at);
         let bundle = loaded.map(|(b, _)| b);
+        let mut others = Vec::new();
+        for root in store.trusted()? {
+            let other = store.root_store(&root)?;
+            other.check_clock(at)?;
+            others.extend(other.bundle()?.map(|(b, _)| b));
+        }
         let locale = Locale {
             lang: Lang::En,
             tz: bundle
@@ -61,11 +71,14 @@ impl Session {
         };
         let eu_signers = bundle
             .iter()
-            .flat_map(|b| b.content().eu_signers.iter())
-            .filter_map(|s| SignerCertificate::from_der(&s.der).ok())
+            .map(|b| (b, 0))
+            .chain(others.iter().enumerate().map(|(i, b)| (b, i + 1)))
+            .flat_map(|(b, i)| b.content().eu_signers.iter().map(move |s| (s, i)))
+            .filter_map(|(s, i)| Some((SignerCertificate::from_der(&s.der).ok()?, i)))
             .collect();
         Ok(Session {
             bundle,
+            others,
             eu_signers,
             eu_given: Vec::new(),
             made_at,
@@ -80,6 +93,7 @@ impl Session {
     pub fn without_trust_data(at: Timestamp) -> Self {
         Session {
             bundle: None,
+            others: Vec::new(),
             eu_signers: Vec::new(),
             eu_given: Vec::new(),
             made_at: None,
@@ -214,26 +228,35 @@ impl Session {
         self.verify_each(inputs)
     }
 
-    /// An EU certificate against the EU signers: those of the trust data count only while it is
+    /// An EU certificate against the EU signers: those of a bundle count only while it is
     /// within its hard expiry (as for Propusk's own keys); past it, a certificate that only they
     /// could vouch for is `unknown` with `trust_data_expired`.
     fn verify_eu(&self, text: &str, at: Timestamp) -> Report {
         let state = self.trust_at(at).state;
-        if state != TrustState::Expired {
-            let all: Vec<SignerCertificate> = self
-                .eu_signers
-                .iter()
-                .chain(&self.eu_given)
-                .cloned()
-                .collect();
-            return verify_eu(text, &all, at, state, self.locale.lang);
-        }
-        let mut report = verify_eu(text, &self.eu_given, at, state, self.locale.lang);
-        if report.reason == Some(Reason::UnknownKey) {
+        let (usable, expired): (Vec<_>, Vec<_>) = self.eu_signers.iter().partition(|(_, i)| {
+            self.issuer_bundle(*i)
+                .is_some_and(|b| b.state(at) != TrustState::Expired)
+        });
+        let all: Vec<SignerCertificate> = usable
+            .into_iter()
+            .map(|(s, _)| s)
+            .chain(&self.eu_given)
+            .cloned()
+            .collect();
+        let mut report = verify_eu(text, &all, at, state, self.locale.lang);
+        if report.reason == Some(Reason::UnknownKey) && !expired.is_empty() {
             report.reason = Some(Reason::TrustDataExpired);
             report.detail = Some("the trust data is past its hard expiry: sync it".into());
         }
         report
+    }
+
+    /// The bundle behind an EU signer: 0 the home bundle, then the others'.
+    fn issuer_bundle(&self, index: usize) -> Option<&Bundle> {
+        match index {
+            0 => self.bundle.as_ref(),
+            i => self.others.get(i - 1),
+        }
     }
 
     fn verify_each(&self, inputs: &[String]) -> Vec<Report> {
@@ -245,7 +268,8 @@ impl Session {
             .collect();
         // One validation time for everything shown together.
         let at = self.at();
-        let mut own_reports = check_many(self.bundle.as_ref(), &own, at).into_iter();
+        let others: Vec<&Bundle> = self.others.iter().collect();
+        let mut own_reports = check_among(self.bundle.as_ref(), &others, &own, at).into_iter();
         let mut reports = Vec::with_capacity(inputs.len());
         for text in inputs {
             if is_eu(&text) {

@@ -6,6 +6,7 @@ use propusk_trust_list::{BundleContent, KeyStatus, Lang, Locale, words};
 use serde_json::{Value, json};
 
 use crate::error::VerifierError;
+use crate::roots::RootView;
 use crate::store::Store;
 
 /// An instant as RFC 3339 for JSON (`null` when out of range).
@@ -34,6 +35,7 @@ pub struct Status {
     content: Option<BundleContent>,
     synced_at: Option<i64>,
     at: Timestamp,
+    roots: Vec<RootView>,
 }
 
 impl Store {
@@ -45,6 +47,7 @@ impl Store {
             synced_at: loaded.as_ref().map(|(_, m)| m.synced_at),
             content: loaded.map(|(b, _)| b.content().clone()),
             at,
+            roots: self.roots(at)?,
         })
     }
 }
@@ -86,7 +89,11 @@ impl Status {
                 })).collect::<Vec<_>>(),
             })
         });
-        json!({"root_key_id": self.root_key_id, "trust_data": trust})
+        json!({
+            "root_key_id": self.root_key_id,
+            "trust_data": trust,
+            "roots": self.roots.iter().map(RootView::to_json).collect::<Vec<_>>(),
+        })
     }
 
     /// Lines for a person, in the locale's language and time zone.
@@ -101,6 +108,16 @@ impl Status {
             "root key"
         };
         out.push_str(&format!("{root}: {}\n", self.root_key_id));
+        if self.roots.len() > 1 {
+            out.push_str(if ru {
+                "доверенные корневые ключи:\n"
+            } else {
+                "trusted roots:\n"
+            });
+            for r in &self.roots {
+                out.push_str(&format!("  {}\n", r.to_text(locale, self.at)));
+            }
+        }
         let Some(c) = &self.content else {
             out.push_str(if ru {
                 "данных проверки нет: выполните propusk verifier sync\n"

@@ -61,6 +61,16 @@ CREATE TABLE IF NOT EXISTS clock (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     newest_signed INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS source (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    kind TEXT NOT NULL CHECK (kind IN ('url', 'dir')),
+    location TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trusted (
+    root_key BLOB PRIMARY KEY,
+    name TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+);
 ";
 
 /// What the store knows of the bundle in force.
@@ -92,8 +102,9 @@ pub enum SyncOutcome {
 
 /// The verifier's store.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     root: VerifyingKey,
+    pub(crate) dir: PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -132,7 +143,11 @@ impl Store {
                 )?;
             }
         }
-        Ok(Store { conn, root })
+        Ok(Store {
+            conn,
+            root,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Opens the store in `dir`, which `init` must have set up.
@@ -150,7 +165,11 @@ impl Store {
             .map_err(|_| VerifierError::Corrupt("the pinned root key"))?;
         let root = propusk_spec::strict::verifying_key(&key)
             .ok_or(VerifierError::Corrupt("the pinned root key"))?;
-        Ok(Store { conn, root })
+        Ok(Store {
+            conn,
+            root,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// The pinned root key.
