@@ -14,10 +14,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cert;
 mod curve;
+mod sign;
 mod trust;
+pub mod twin;
 pub mod valuesets;
 
+pub use sign::{DocumentSigner, RevocationHash, SignError, SignedHc1, kind_of, sign};
 pub use trust::{ES256, PS256, SignerCertificate, TrustError, verify};
 
 use std::io::Read;

@@ -61,6 +61,15 @@ const EKU_TEST: &str = "1.3.6.1.4.1.1847.2021.1.1";
 const EKU_VACCINATION: &str = "1.3.6.1.4.1.1847.2021.1.2";
 const EKU_RECOVERY: &str = "1.3.6.1.4.1.1847.2021.1.3";
 
+/// The EU extended key usage OID of a type.
+pub(crate) fn eku_oid(kind: Hc1Type) -> &'static str {
+    match kind {
+        Hc1Type::Test => EKU_TEST,
+        Hc1Type::Vaccination => EKU_VACCINATION,
+        Hc1Type::Recovery => EKU_RECOVERY,
+    }
+}
+
 fn eku_type(oid: &str) -> Option<Hc1Type> {
     // Some issuers wrote the OIDs with an extra `0` arc: 1.3.6.1.4.1.0.1847.2021.1.x.
     let oid = oid.replacen("1.3.6.1.4.1.0.1847.", "1.3.6.1.4.1.1847.", 1);
