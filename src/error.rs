@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{IssuerError, StoreError};
+use propusk_issuer::{EuError, IssuerError, StoreError};
 use propusk_spec::Timestamp;
 use propusk_trust_list::{TrustState, Verdict};
 use propusk_verifier::VerifierError;
@@ -99,7 +99,10 @@ impl CliError {
             }
             CliError::Io { .. } => EXIT_IO,
             CliError::Issuer(e) => match e {
-                IssuerError::NotInitialised(_) | IssuerError::AlreadyInitialised(_) => EXIT_CONFIG,
+                IssuerError::NotInitialised(_)
+                | IssuerError::AlreadyInitialised(_)
+                | IssuerError::Eu(EuError::NotSetUp | EuError::AlreadySetUp) => EXIT_CONFIG,
+                IssuerError::Eu(_) => EXIT_DATA,
                 IssuerError::Passphrase(_) => EXIT_NOPERM,
                 IssuerError::WeakPassphrase { .. } => EXIT_USAGE,
                 IssuerError::Input(_)

@@ -3,11 +3,11 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{InputError, Issuer, IssuerError, Refusal, Request};
+use propusk_issuer::{InputError, Issuer, IssuerError};
 use propusk_spec::{CredentialId, Timestamp};
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
-use crate::{json, progress_bar};
+use crate::json;
 
 /// `propusk issuer [--dir DIR] [--at TIME] ...` (both also after the subcommand).
 #[derive(Debug, clap::Args)]
@@ -105,6 +105,13 @@ pub enum IssuerCommand {
         /// verifier checks it offline.
         #[arg(long)]
         link: bool,
+        /// Also issue the EU DCC twin of the record (`HC1:`, for travel abroad), printed as the
+        /// last line; refused (exit 65, nothing issued) when the record cannot make one.
+        #[arg(long)]
+        eu: bool,
+        /// Also write the EU twin's QR code as PNG (implies --eu).
+        #[arg(long, value_name = "FILE")]
+        eu_png: Option<PathBuf>,
     },
     /// Issue from a registry export: CSV with a header row (columns in the README) or JSON
     /// Lines (`.jsonl`). Idempotent on the record id; writes one QR PNG per record and
@@ -123,7 +130,18 @@ pub enum IssuerCommand {
         /// Write no QR images (only `issued.csv`).
         #[arg(long)]
         no_images: bool,
+        /// Also issue each record's EU DCC twin: an `hc1` column in `issued.csv` and
+        /// `RECORD.hc1.png`; a record that cannot make one is a bad row.
+        #[arg(long)]
+        eu: bool,
     },
+    /// The issuer's own EU DCC keys: a country signing CA and document signers, for the EU
+    /// twin of credentials (`issue --eu`).
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  propusk issuer eu init --dir ISS\n  propusk issuer eu export --dir ISS --out GATEWAY\n  propusk issuer eu rotate --dir ISS"
+    )]
+    Eu(crate::eu::EuOp),
     /// Was a registry record issued, and when? Prints the record's credential as JSON (id,
     /// type, key, issued_at, expires_at, status); exit 65 when the record was never issued.
     #[command(after_help = "Examples:\n  propusk issuer record --dir ISS R-0001")]
@@ -132,7 +150,8 @@ pub enum IssuerCommand {
         record_id: String,
     },
     /// Import EU DCC document signer certificates (DER or PEM X.509) to publish with the trust
-    /// bundle, so that verifiers check EU certificates with the same trust data.
+    /// bundle, so that verifiers check EU certificates with the same trust data (the same as
+    /// `issuer eu import`).
     #[command(after_help = "Examples:\n  propusk issuer eu-import --dir ISS --country DE DSC.der")]
     EuImport {
         /// The country that issued them (ISO 3166-1 alpha-2).
@@ -209,7 +228,7 @@ pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
     Ok(issuer)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| ())
@@ -219,7 +238,7 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     read.map(|()| bytes).map_err(|e| CliError::io(path, e))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
 }
 
@@ -279,14 +298,33 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             png,
             svg,
             link,
-        } => issue(dir, input, png.as_deref(), svg.as_deref(), *link, now)?,
+            eu,
+            eu_png,
+        } => crate::issuing::issue(
+            dir,
+            input,
+            crate::issuing::Outputs {
+                png: png.as_deref(),
+                svg: svg.as_deref(),
+                link: *link,
+                eu: *eu || eu_png.is_some(),
+                eu_png: eu_png.as_deref(),
+            },
+            now,
+        )?,
         IssuerCommand::Batch {
             input,
             out,
             no_images,
+            eu,
         } => {
-            return batch(dir, input, out, !no_images, now);
+            let output = propusk_issuer::BatchOutput {
+                images: !no_images,
+                eu: *eu,
+            };
+            return crate::issuing::batch(dir, input, out, output, now);
         }
+        IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
         IssuerCommand::Record { record_id } => {
             let Some(issued) = Issuer::open(dir)?.record(record_id)? else {
                 eprintln!("propusk: record {record_id} was never issued");
@@ -297,25 +335,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         IssuerCommand::EuImport {
             country,
             certificates,
-        } => {
-            let mut files = Vec::with_capacity(certificates.len());
-            for path in certificates {
-                let bytes = read(path)?;
-                // Each file checked here, so that a bad one is named.
-                propusk_eudcc::SignerCertificate::parse(&bytes).map_err(|_| {
-                    IssuerError::Input(InputError::field(
-                        path.display().to_string(),
-                        "not an X.509 signer certificate (DER, PEM, or base64 of DER)",
-                    ))
-                })?;
-                files.push(bytes);
-            }
-            let ids = unlocked(dir)?.import_eu_signers(&files, country, now)?;
-            println!(
-                "EU signers imported: {}; they are published with the next bundle",
-                ids.join(", ")
-            );
-        }
+        } => crate::eu::import(dir, country, certificates, now)?,
         IssuerCommand::Key(op) => crate::keys::run(dir, op, now)?,
         IssuerCommand::Config {
             name,
@@ -403,87 +423,6 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         }
     }
     Ok(0)
-}
-
-fn issue(
-    dir: &Path,
-    input: &Path,
-    png: Option<&Path>,
-    svg: Option<&Path>,
-    link: bool,
-    now: Timestamp,
-) -> Result<(), CliError> {
-    let request =
-        Request::from_json(&String::from_utf8_lossy(&read(input)?)).map_err(IssuerError::from)?;
-    let mut issuer = unlocked(dir)?;
-    let issued = issuer.issue(&request, now)?;
-    let shown = match (link, &issued.links) {
-        (false, _) => issued.credential.clone(),
-        (true, Some(links)) => links.offline.clone(),
-        (true, None) => return Err(IssuerError::Refused(Refusal::NoPortalUrl).into()),
-    };
-    if let Some(path) = png {
-        write(
-            path,
-            &propusk_qr::render_png(&shown, 4).map_err(IssuerError::from)?,
-        )?;
-    }
-    if let Some(path) = svg {
-        write(
-            path,
-            propusk_qr::render_svg(&shown)
-                .map_err(IssuerError::from)?
-                .as_bytes(),
-        )?;
-    }
-    eprintln!(
-        "issued {} {} (key {}), valid until {}",
-        issued.credential_type.as_str(),
-        issued.id,
-        issued.key_id,
-        local(&issuer).time(issued.expires_at)
-    );
-    println!("{shown}");
-    Ok(())
-}
-
-fn batch(
-    dir: &Path,
-    input: &Path,
-    out: &Path,
-    images: bool,
-    now: Timestamp,
-) -> Result<u8, CliError> {
-    let jsonl = input
-        .extension()
-        .is_some_and(|e| e == "jsonl" || e == "ndjson");
-    let rows = propusk_issuer::read_registry(&read(input)?, jsonl).map_err(IssuerError::from)?;
-    let mut issuer = unlocked(dir)?;
-    let bar = progress_bar(
-        rows.len() as u64,
-        "{bar:40} {pos}/{len} records, {rate}, {eta} left",
-    );
-    let report = issuer.issue_batch(&rows, now, out, images, |done| {
-        bar.iter().for_each(|b| b.set_position(done as u64))
-    })?;
-    bar.inspect(indicatif::ProgressBar::finish_and_clear);
-    for (line, why) in &report.bad {
-        eprintln!("line {line}: {why}");
-    }
-    let count = |n: usize, what: &str| match n {
-        1 => format!("1 {what}"),
-        n => format!("{n} {what}s"),
-    };
-    println!(
-        "issued {} new, {} already issued, {}, {}; {:.0} records per second; {}",
-        report.issued,
-        report.existing,
-        count(report.bad.len(), "bad row"),
-        count(report.images, "QR image"),
-        report.per_second(),
-        out.join("issued.csv").display()
-    );
-    Ok(if report.bad.is_empty() { 0 } else { EXIT_DATA })
 }
 
 /// The issuer's jurisdiction's time zone, for the times its messages show (in English).

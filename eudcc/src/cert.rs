@@ -19,6 +19,9 @@ use x509_cert::time::{Time, Validity};
 use crate::Hc1Type;
 use crate::trust::eku_oid;
 
+/// A P-256 signing key (zeroized on drop).
+pub use p256::ecdsa::SigningKey as EcKey;
+
 /// Why a certificate could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("cannot make the certificate: {0}")]

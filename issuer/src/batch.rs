@@ -10,8 +10,19 @@ use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
 
 use crate::error::IssuerError;
+use crate::eu::EuError;
 use crate::issuer::{Issuer, private_file, restrict};
 use crate::records::Issued;
+
+/// What a batch writes besides the store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchOutput {
+    /// A QR PNG per record (and per EU twin).
+    pub images: bool,
+    /// An EU DCC twin per record (`HC1:`), in `issued.csv` and, with images, as
+    /// `RECORD.hc1.png`; a record that cannot make one is a bad row.
+    pub eu: bool,
+}
 
 /// Rows committed together.
 pub const CHUNK: usize = 500;
@@ -110,17 +121,22 @@ impl Issuer {
         rows: &[Row],
         now: Timestamp,
         out: &Path,
-        images: bool,
+        output: BatchOutput,
         mut progress: impl FnMut(usize),
     ) -> Result<BatchReport, IssuerError> {
         let started = std::time::Instant::now();
+        let images = output.images;
+        let eu = match output.eu {
+            true => Some(self.document_signer()?.0),
+            false => None,
+        };
         if images {
             distinct_image_names(rows)?;
         }
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer(now)?;
         let mut report = BatchReport::default();
-        let mut done: Vec<Issued> = Vec::with_capacity(rows.len());
+        let mut done: Vec<(Issued, Option<String>)> = Vec::with_capacity(rows.len());
         // The first line of each record id; a later line with the same id is a bad row.
         let mut first_line = HashMap::new();
         for row in rows {
@@ -144,13 +160,17 @@ impl Issuer {
                     let result = match (&row.request, repeated(row)) {
                         (_, Some(first)) => Err(RowError::Repeats(first)),
                         (Err(e), None) => Err(RowError::Issue(e.clone().into())),
-                        (Ok(request), None) => match issuer.issue_with(&mut signer, request, now) {
-                            Ok(issued) => Ok(issued),
-                            Err(e @ (IssuerError::Input(_) | IssuerError::Refused(_))) => {
-                                Err(e.into())
+                        (Ok(request), None) => {
+                            match issuer.issue_row(&mut signer, eu.as_ref(), request, now) {
+                                Ok(issued) => Ok(issued),
+                                Err(
+                                    e @ (IssuerError::Input(_)
+                                    | IssuerError::Refused(_)
+                                    | IssuerError::Eu(EuError::Twin(_))),
+                                ) => Err(e.into()),
+                                Err(e) => return Err(e),
                             }
-                            Err(e) => return Err(e),
-                        },
+                        }
                     };
                     results.push(result);
                 }
@@ -159,7 +179,7 @@ impl Issuer {
             for (row, result) in chunk.iter().zip(results) {
                 match result {
                     Err(why) => report.bad.push((row.line, why)),
-                    Ok((issued, new)) => {
+                    Ok((issued, new, twin)) => {
                         if new {
                             report.issued += 1;
                         } else {
@@ -173,29 +193,43 @@ impl Issuer {
                                 write_image(&path, &png)?;
                                 report.images += 1;
                             }
+                            let eu_path = path.with_extension("hc1.png");
+                            if let Some(text) = twin.as_ref().filter(|_| new || !eu_path.exists()) {
+                                write_image(&eu_path, &propusk_qr::render_png(text, 4)?)?;
+                                report.images += 1;
+                            }
                         }
-                        done.push(issued);
+                        done.push((issued, twin));
                     }
                 }
             }
             progress(report.issued + report.existing + report.bad.len());
         }
         let path: PathBuf = out.join("issued.csv");
-        private_file(&path, &issued_csv(&done))?;
+        private_file(&path, &issued_csv(&done, output.eu))?;
         report.elapsed = started.elapsed();
         Ok(report)
     }
 }
 
-/// `issued.csv`: `record_id,credential_id`, one row per record in input order.
-fn issued_csv(done: &[Issued]) -> Vec<u8> {
+/// `issued.csv`: `record_id,credential_id` (and `hc1`, the EU twin, with `eu`), one row per
+/// record in input order.
+fn issued_csv(done: &[(Issued, Option<String>)], eu: bool) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut rows = vec![["record_id".to_owned(), "credential_id".to_owned()]];
-    rows.extend(done.iter().map(|issued| {
-        [
+    let mut header = vec!["record_id".to_owned(), "credential_id".to_owned()];
+    if eu {
+        header.push("hc1".to_owned());
+    }
+    let mut rows = vec![header];
+    rows.extend(done.iter().map(|(issued, twin)| {
+        let mut row = vec![
             issued.record_id.clone().unwrap_or_default(),
             issued.id.to_string(),
-        ]
+        ];
+        if eu {
+            row.push(twin.clone().unwrap_or_default());
+        }
+        row
     }));
     for row in rows {
         // Writing to memory cannot fail.
@@ -258,8 +292,11 @@ mod tests {
             expires_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
             status: crate::records::CredentialStatus::Issued,
         };
-        let text =
-            String::from_utf8(issued_csv(&[record("R-1"), record("a,\"b\"")])).unwrap_or_default();
+        let text = String::from_utf8(issued_csv(
+            &[(record("R-1"), None), (record("a,\"b\""), None)],
+            false,
+        ))
+        .unwrap_or_default();
         let id = propusk_spec::CredentialId::from_bytes([1; 12]);
         assert_eq!(
             text,

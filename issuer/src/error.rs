@@ -61,6 +61,9 @@ pub enum IssuerError {
     /// The issuer's store failed.
     #[error("issuer store: {0}")]
     Store(#[from] StoreError),
+    /// An EU DCC operation failed.
+    #[error("EU DCC: {0}")]
+    Eu(#[from] crate::eu::EuError),
 }
 
 impl IssuerError {

@@ -91,6 +91,13 @@ impl Issuer {
         // The database holds the publication first (every server serves it from there); the
         // files follow, each whole or not at all.
         let written = write_publication(out, &publication)?;
+        // For a gateway: the EU revocation hashes of revoked twins, when there are twins.
+        if !self.store.eu_keys()?.is_empty() {
+            let lists = self.eu_revocations(now)?;
+            let path = out.join(crate::eu::EU_REVOCATIONS_FILE);
+            propusk_trust_list::write_atomically(&path, format!("{lists:#}\n").as_bytes())
+                .map_err(|e| IssuerError::io(&path, e))?;
+        }
         Ok(Published {
             sequence: publication.index.sequence,
             bundle: written.bundle,

@@ -218,11 +218,13 @@ pub enum AuditOp {
     EuImport,
     /// The settings (name, portal URL, time zone) were changed.
     Config,
+    /// An EU DCC key (country signing CA, document signer) was made.
+    EuKey,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 9] = [
+    pub const ALL: [AuditOp; 10] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -232,6 +234,7 @@ impl AuditOp {
         AuditOp::Publish,
         AuditOp::EuImport,
         AuditOp::Config,
+        AuditOp::EuKey,
     ];
 
     /// The name kept in the log.
@@ -246,6 +249,7 @@ impl AuditOp {
             AuditOp::Publish => "publish",
             AuditOp::EuImport => "eu-import",
             AuditOp::Config => "config",
+            AuditOp::EuKey => "eu-key",
         }
     }
 }

@@ -57,16 +57,20 @@ impl Vault {
 
     /// Seals a secret key: nonce (24 bytes) followed by the ciphertext and tag.
     pub fn seal(&self, secret: &SecretKey, key_id: &[u8]) -> Result<Vec<u8>, IssuerError> {
+        self.seal_bytes(Zeroizing::new(secret.0.to_bytes()).as_slice(), key_id)
+    }
+
+    /// Seals secret bytes (another kind of key) under `label`, as [`Vault::seal`] does.
+    pub fn seal_bytes(&self, plain: &[u8], label: &[u8]) -> Result<Vec<u8>, IssuerError> {
         let mut nonce = [0u8; 24];
         random_bytes(&mut nonce)?;
-        let plain = Zeroizing::new(secret.0.to_bytes());
         let sealed = self
             .cipher()
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: plain.as_slice(),
-                    aad: key_id,
+                    msg: plain,
+                    aad: label,
                 },
             )
             .map_err(|_| IssuerError::Random)?;
@@ -76,22 +80,32 @@ impl Vault {
     /// Opens a sealed secret key; a wrong passphrase (or a tampered record) fails here.
     pub fn unseal(&self, sealed: &[u8], key_id: &[u8]) -> Result<SecretKey, IssuerError> {
         let wrong = || IssuerError::Passphrase("wrong passphrase, or a damaged key record");
+        let plain = self.unseal_bytes(sealed, key_id)?;
+        let bytes: Zeroizing<[u8; 32]> =
+            Zeroizing::new(plain.as_slice().try_into().map_err(|_| wrong())?);
+        Ok(SecretKey(SigningKey::from_bytes(&bytes)))
+    }
+
+    /// Opens bytes sealed with [`Vault::seal_bytes`] under `label`.
+    pub fn unseal_bytes(
+        &self,
+        sealed: &[u8],
+        label: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, IssuerError> {
+        let wrong = || IssuerError::Passphrase("wrong passphrase, or a damaged key record");
         let (nonce, body) = sealed.split_at_checked(24).ok_or_else(wrong)?;
         let nonce: [u8; 24] = nonce.try_into().map_err(|_| wrong())?;
-        let plain = Zeroizing::new(
+        Ok(Zeroizing::new(
             self.cipher()
                 .decrypt(
                     &XNonce::from(nonce),
                     Payload {
                         msg: body,
-                        aad: key_id,
+                        aad: label,
                     },
                 )
                 .map_err(|_| wrong())?,
-        );
-        let bytes: Zeroizing<[u8; 32]> =
-            Zeroizing::new(plain.as_slice().try_into().map_err(|_| wrong())?);
-        Ok(SecretKey(SigningKey::from_bytes(&bytes)))
+        ))
     }
 }
 

@@ -8,7 +8,8 @@ use propusk_eudcc::SignerCertificate;
 use propusk_qr::ScanError;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, Lang, Locale, Person, Reason, Report, TrustState, Verdict, check_among,
+    Bundle, CheckOutcome, EuSigner, Lang, Locale, Person, Reason, Report, TrustState, Verdict,
+    check_among,
 };
 
 use crate::error::VerifierError;
@@ -35,8 +36,8 @@ pub struct Session {
     /// The trust data of the other roots the store trusts.
     others: Vec<Bundle>,
     /// EU signers the trust data vouches for (valid only while it is), each with the bundle
-    /// that vouches for it: 0 the home bundle, then the others'.
-    eu_signers: Vec<(SignerCertificate, usize)>,
+    /// that vouches for it (0 the home bundle, then the others') and the bundle's word on it.
+    eu_signers: Vec<(SignerCertificate, usize, EuSigner)>,
     /// EU signers given by the verifier's operator (`--trust-cert`), whatever the trust data.
     eu_given: Vec<SignerCertificate>,
     /// When the trust data in force was made (Unix seconds).
@@ -74,7 +75,7 @@ impl Session {
             .map(|b| (b, 0))
             .chain(others.iter().enumerate().map(|(i, b)| (b, i + 1)))
             .flat_map(|(b, i)| b.content().eu_signers.iter().map(move |s| (s, i)))
-            .filter_map(|(s, i)| Some((SignerCertificate::from_der(&s.der).ok()?, i)))
+            .filter_map(|(s, i)| Some((SignerCertificate::from_der(&s.der).ok()?, i, s.clone())))
             .collect();
         Ok(Session {
             bundle,
@@ -233,13 +234,13 @@ impl Session {
     /// could vouch for is `unknown` with `trust_data_expired`.
     fn verify_eu(&self, text: &str, at: Timestamp) -> Report {
         let state = self.trust_at(at).state;
-        let (usable, expired): (Vec<_>, Vec<_>) = self.eu_signers.iter().partition(|(_, i)| {
+        let (usable, expired): (Vec<_>, Vec<_>) = self.eu_signers.iter().partition(|(_, i, _)| {
             self.issuer_bundle(*i)
                 .is_some_and(|b| b.state(at) != TrustState::Expired)
         });
         let all: Vec<SignerCertificate> = usable
-            .into_iter()
-            .map(|(s, _)| s)
+            .iter()
+            .map(|(s, _, _)| s)
             .chain(&self.eu_given)
             .cloned()
             .collect();
@@ -248,6 +249,67 @@ impl Session {
             report.reason = Some(Reason::TrustDataExpired);
             report.detail = Some("the trust data is past its hard expiry: sync it".into());
         }
+        if report.checks.signature == CheckOutcome::Ok {
+            report = self.twin_revocation(report, text, &usable);
+        }
+        report
+    }
+
+    /// An EU twin of a Propusk credential, signed by its issuer's own document signer (one
+    /// its bundle publishes for its own country): revoked with the credential. Checked against
+    /// that issuer's revocation set; other EU certificates have no revocation list here.
+    fn twin_revocation(
+        &self,
+        mut report: Report,
+        text: &str,
+        usable: &[&(SignerCertificate, usize, EuSigner)],
+    ) -> Report {
+        let Ok(hc1) = propusk_eudcc::decode(text) else {
+            return report;
+        };
+        let signer = usable
+            .iter()
+            .find(|(s, _, _)| Some(s.key_id().as_slice()) == hc1.key_id.as_deref());
+        let Some((_, index, vouched)) = signer else {
+            return report;
+        };
+        let Some(bundle) = self.issuer_bundle(*index) else {
+            return report;
+        };
+        let own = vouched.country == bundle.content().jurisdiction;
+        let uci = ["v", "t", "r"]
+            .iter()
+            .find_map(|k| hc1.certificate[k].get(0))
+            .and_then(|g| g["ci"].as_str());
+        let uci_country = uci
+            .and_then(|u| u.strip_prefix("URN:UVCI:01:"))
+            .map(|u| &u[..2.min(u.len())]);
+        let id = uci.and_then(propusk_eudcc::twin::credential_id_of);
+        let (Some(id), Some(exp), Some(kid), true) = (
+            id,
+            hc1.expires_at.and_then(Timestamp::from_unix),
+            hc1.key_id.as_deref().and_then(propusk_spec::KeyId::new),
+            own && uci_country == Some(vouched.country.as_str()),
+        ) else {
+            return report;
+        };
+        let issued = hc1.issued_at.and_then(Timestamp::from_unix).unwrap_or(exp);
+        report.checks.revocation = match bundle.content().revocations.check(&id, exp, &kid, issued)
+        {
+            Ok(None) => CheckOutcome::Ok,
+            Ok(Some(_)) => {
+                report = report.fail(
+                    Verdict::Invalid,
+                    Reason::Revoked,
+                    "the credential was revoked by its issuer",
+                );
+                CheckOutcome::Failed
+            }
+            Err(e) => {
+                report = report.fail(Verdict::Unknown, Reason::TrustDataCorrupt, e.to_string());
+                CheckOutcome::Skipped
+            }
+        };
         report
     }
 

@@ -94,6 +94,71 @@ pub struct CredentialRecord {
     pub text: String,
 }
 
+/// The role of an EU DCC key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EuRole {
+    /// The country signing CA: signs document signer certificates.
+    Csca,
+    /// A document signer: signs EU DCCs.
+    Dsc,
+}
+
+impl EuRole {
+    /// The name kept in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EuRole::Csca => "csca",
+            EuRole::Dsc => "dsc",
+        }
+    }
+}
+
+/// An EU DCC key as stored: its certificate and its secret half sealed with the vault.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredEuKey {
+    /// The first 8 bytes of SHA-256 over the certificate's DER, hex (the EU key id).
+    pub key_id: String,
+    /// CA or document signer.
+    pub role: EuRole,
+    /// The certificate, DER.
+    pub certificate: Vec<u8>,
+    /// The P-256 secret key, sealed.
+    pub sealed: Vec<u8>,
+    /// Whether it still signs (a rotated document signer does not).
+    pub active: bool,
+    /// Start of the certificate's validity.
+    pub not_before: Timestamp,
+    /// End of the certificate's validity.
+    pub not_after: Timestamp,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for StoredEuKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredEuKey")
+            .field("key_id", &self.key_id)
+            .field("role", &self.role)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The EU DCC twin of a credential, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EuTwinRecord {
+    /// The credential it is the twin of.
+    pub credential_id: CredentialId,
+    /// Its UVCI.
+    pub uci: String,
+    /// The document signer's key id, hex.
+    pub key_id: String,
+    /// Its ES256 signature (for the EU revocation hash).
+    pub signature: Vec<u8>,
+    /// The `HC1:` text.
+    pub text: String,
+}
+
 /// What inserting a credential did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
@@ -156,6 +221,22 @@ pub trait Store: Send {
     ) -> Result<bool, StoreError>;
     /// Every EU signer certificate, by key id.
     fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError>;
+
+    /// Stores a new EU DCC key (CA or document signer).
+    fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError>;
+    /// Every EU DCC key, by creation.
+    fn eu_keys(&self) -> Result<Vec<StoredEuKey>, StoreError>;
+    /// Stops a document signer signing (it was rotated); what it signed stays valid.
+    fn retire_eu_key(&mut self, key_id: &str) -> Result<(), StoreError>;
+    /// Stores a credential's EU twin (one per credential).
+    fn insert_eu_twin(&mut self, twin: &EuTwinRecord) -> Result<(), StoreError>;
+    /// The EU twin of a credential.
+    fn eu_twin(&self, id: &CredentialId) -> Result<Option<EuTwinRecord>, StoreError>;
+    /// The EU twins of revoked credentials that have not expired at `now`, with their expiry.
+    fn revoked_eu_twins(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(EuTwinRecord, Timestamp)>, StoreError>;
 
     /// Inside a transaction: the next publication sequence, reserved until the transaction
     /// ends.

@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file, `issuer.sqlite`, in the issuer's directory (WAL,
 //! `synchronous=FULL`, owner-only). Every SQL statement of the issuer is in this module.
 
+mod eu;
 mod pool;
 mod rows;
 
@@ -12,7 +13,9 @@ use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{CredentialRecord, Inserted, Lookup, Settings, Store, StoredKey};
+use super::{
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Settings, Store, StoredEuKey, StoredKey,
+};
 use crate::error::StoreError;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use pool::ReadPool;
@@ -322,6 +325,33 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {
+        eu::insert_key(&self.conn, key)
+    }
+
+    fn eu_keys(&self) -> Result<Vec<StoredEuKey>, StoreError> {
+        eu::keys(&self.conn)
+    }
+
+    fn retire_eu_key(&mut self, key_id: &str) -> Result<(), StoreError> {
+        eu::retire(&self.conn, key_id)
+    }
+
+    fn insert_eu_twin(&mut self, twin: &EuTwinRecord) -> Result<(), StoreError> {
+        eu::insert_twin(&self.conn, twin)
+    }
+
+    fn eu_twin(&self, id: &CredentialId) -> Result<Option<EuTwinRecord>, StoreError> {
+        eu::twin(&self.conn, id)
+    }
+
+    fn revoked_eu_twins(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(EuTwinRecord, Timestamp)>, StoreError> {
+        eu::revoked_twins(&self.conn, now)
     }
 
     fn next_publication_sequence(&mut self) -> Result<u64, StoreError> {

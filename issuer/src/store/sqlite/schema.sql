@@ -60,3 +60,22 @@ CREATE TABLE IF NOT EXISTS publication_files (
     bytes BLOB NOT NULL,
     PRIMARY KEY (sequence, name)
 );
+-- The issuer's own EU DCC keys: the country signing CA and its document signers.
+CREATE TABLE IF NOT EXISTS eu_keys (
+    key_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('csca', 'dsc')),
+    certificate BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+-- The EU DCC twin of a credential: revoking the credential revokes it.
+CREATE TABLE IF NOT EXISTS eu_twins (
+    credential_id TEXT PRIMARY KEY REFERENCES credentials (id),
+    uci TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL REFERENCES eu_keys (key_id),
+    signature BLOB NOT NULL,
+    text TEXT NOT NULL
+);

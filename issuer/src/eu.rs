@@ -1,0 +1,367 @@
+//! The issuer's EU DCC twin: a country signing CA and document signers of its own (sealed like
+//! its other keys), the `HC1:` twin of a credential signed by the active document signer, and
+//! the EU revocation hash lists of revoked twins for a gateway.
+
+use std::path::{Path, PathBuf};
+
+use propusk_eudcc::{DocumentSigner, Hc1Type, RevocationHash, SignerCertificate, cert, twin};
+use propusk_input::Request;
+use propusk_spec::{CredentialId, Timestamp};
+use propusk_trust_list::EuSigner;
+use serde_json::json;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+use crate::error::{IssuerError, StoreError};
+use crate::issuer::Issuer;
+use crate::records::{AuditOp, Issued};
+use crate::secret::random_bytes;
+use crate::store::{EuRole, EuTwinRecord, StoredEuKey};
+
+/// How long the country signing CA is valid (five years).
+pub const CSCA_LIFETIME_S: i64 = 5 * 365 * 86_400;
+/// How long a document signer certificate is valid (two years): it signs twins for about the
+/// first of them, every twin expiring within it.
+pub const DSC_LIFETIME_S: i64 = 2 * 365 * 86_400;
+/// The file of EU revocation hashes that `publish` writes for a gateway.
+pub const EU_REVOCATIONS_FILE: &str = "eu-revocations.json";
+
+/// Why an EU DCC operation failed.
+#[non_exhaustive]
+#[derive(Debug, Error)]
+pub enum EuError {
+    /// `issuer eu init` has not run.
+    #[error("the issuer has no EU signing keys: run `propusk issuer eu init` first")]
+    NotSetUp,
+    /// `issuer eu init` ran already.
+    #[error("the issuer has EU signing keys already (rotate the document signer instead)")]
+    AlreadySetUp,
+    /// The credential has no EU form.
+    #[error("no EU DCC twin: {0}")]
+    Twin(#[from] twin::TwinError),
+    /// The twin could not be signed.
+    #[error("no EU DCC twin: {0}")]
+    Sign(#[from] propusk_eudcc::SignError),
+    /// A certificate could not be made.
+    #[error("{0}")]
+    Certificate(#[from] cert::CertError),
+}
+
+/// An EU key as `issuer eu list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EuKeyInfo {
+    /// Its key id (hex).
+    pub key_id: String,
+    /// `csca` or `dsc`.
+    pub role: &'static str,
+    /// Whether it signs.
+    pub active: bool,
+    /// Start of its certificate's validity.
+    pub not_before: Timestamp,
+    /// End of its certificate's validity.
+    pub not_after: Timestamp,
+}
+
+fn new_key() -> Result<(cert::EcKey, Zeroizing<[u8; 32]>), IssuerError> {
+    loop {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        random_bytes(bytes.as_mut_slice())?;
+        if let Some(key) = cert::signing_key(&bytes) {
+            return Ok((key, bytes));
+        }
+    }
+}
+
+fn serial() -> Result<u64, IssuerError> {
+    let mut bytes = [0u8; 8];
+    random_bytes(&mut bytes)?;
+    // A positive serial, never zero.
+    Ok((u64::from_be_bytes(bytes) >> 1).max(1))
+}
+
+fn label(key_id: &str) -> Vec<u8> {
+    format!("eu:{key_id}").into_bytes()
+}
+
+fn key_id_of(der: &[u8]) -> Result<String, IssuerError> {
+    let parsed = SignerCertificate::from_der(der)
+        .map_err(|_| StoreError::Corrupt("an EU certificate that does not parse"))?;
+    Ok(propusk_spec::hex::encode(parsed.key_id()))
+}
+
+impl Issuer {
+    /// Creates the issuer's country signing CA and a first document signer (for vaccinations,
+    /// tests and recoveries); the signer certificate is published with the next bundle.
+    pub fn eu_init(&mut self, now: Timestamp) -> Result<Vec<EuKeyInfo>, IssuerError> {
+        self.vault()?;
+        if !self.store.eu_keys()?.is_empty() {
+            return Err(EuError::AlreadySetUp.into());
+        }
+        let (ca_key, ca_secret) = new_key()?;
+        let not_after = now.plus_seconds(CSCA_LIFETIME_S);
+        let der = cert::country_signing_ca(
+            &ca_key,
+            &self.settings.country,
+            &self.settings.name,
+            serial()?,
+            now.unix(),
+            not_after.unix(),
+        )
+        .map_err(EuError::from)?;
+        let key_id = key_id_of(&der)?;
+        let stored = StoredEuKey {
+            sealed: self
+                .vault()?
+                .seal_bytes(ca_secret.as_slice(), &label(&key_id))?,
+            key_id,
+            role: EuRole::Csca,
+            certificate: der,
+            active: true,
+            not_before: now,
+            not_after,
+            created_at: now,
+        };
+        self.in_transaction(|issuer| {
+            issuer.store.insert_eu_key(&stored)?;
+            issuer.audit(now, AuditOp::EuKey, &format!("EU CSCA {}", stored.key_id))?;
+            issuer.new_document_signer(&ca_key, &stored, now)
+        })?;
+        self.eu_keys()
+    }
+
+    /// A new document signer signed by the CA; the active one stops signing (what it signed
+    /// stays valid, its certificate stays published).
+    pub fn eu_rotate(&mut self, now: Timestamp) -> Result<Vec<EuKeyInfo>, IssuerError> {
+        self.vault()?;
+        let ca = self.eu_key(EuRole::Csca)?.ok_or(EuError::NotSetUp)?;
+        let secret = self.vault()?.unseal_bytes(&ca.sealed, &label(&ca.key_id))?;
+        let ca_key = cert::signing_key(
+            secret
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("an EU key of the wrong size"))?,
+        )
+        .ok_or(StoreError::Corrupt("an EU key that is not a P-256 key"))?;
+        self.in_transaction(|issuer| {
+            if let Some(old) = issuer.eu_key(EuRole::Dsc)? {
+                issuer.store.retire_eu_key(&old.key_id)?;
+            }
+            issuer.new_document_signer(&ca_key, &ca, now)
+        })?;
+        self.eu_keys()
+    }
+
+    fn new_document_signer(
+        &mut self,
+        ca_key: &cert::EcKey,
+        ca: &StoredEuKey,
+        now: Timestamp,
+    ) -> Result<(), IssuerError> {
+        let (key, secret) = new_key()?;
+        let not_after = now.plus_seconds(DSC_LIFETIME_S).min(ca.not_after);
+        let der = cert::document_signer(
+            ca_key,
+            &ca.certificate,
+            &key,
+            &[Hc1Type::Vaccination, Hc1Type::Test, Hc1Type::Recovery],
+            serial()?,
+            now.unix(),
+            not_after.unix(),
+        )
+        .map_err(EuError::from)?;
+        let key_id = key_id_of(&der)?;
+        let signer = EuSigner {
+            der: der.clone(),
+            country: self.settings.country.clone(),
+        };
+        self.store.insert_eu_key(&StoredEuKey {
+            sealed: self
+                .vault()?
+                .seal_bytes(secret.as_slice(), &label(&key_id))?,
+            key_id: key_id.clone(),
+            role: EuRole::Dsc,
+            certificate: der,
+            active: true,
+            not_before: now,
+            not_after,
+            created_at: now,
+        })?;
+        // Published with the bundle: Propusk verifiers check twins with the same trust data.
+        self.store.add_eu_signer(&key_id, &signer, now)?;
+        self.audit(now, AuditOp::EuKey, &format!("EU document signer {key_id}"))
+    }
+
+    /// The newest active key of a role.
+    fn eu_key(&self, role: EuRole) -> Result<Option<StoredEuKey>, IssuerError> {
+        Ok(self
+            .store
+            .eu_keys()?
+            .into_iter()
+            .rfind(|k| k.role == role && k.active))
+    }
+
+    /// The issuer's EU keys: the CA, then the document signers by creation.
+    pub fn eu_keys(&self) -> Result<Vec<EuKeyInfo>, IssuerError> {
+        Ok(self
+            .store
+            .eu_keys()?
+            .into_iter()
+            .map(|k| EuKeyInfo {
+                key_id: k.key_id,
+                role: k.role.as_str(),
+                active: k.active,
+                not_before: k.not_before,
+                not_after: k.not_after,
+            })
+            .collect())
+    }
+
+    /// Writes the CA and every document signer certificate, PEM and DER, into `out` (for a
+    /// gateway's onboarding, and for `propusk verify --trust-cert`); returns the files.
+    pub fn eu_export(&self, out: &Path) -> Result<Vec<PathBuf>, IssuerError> {
+        let keys = self.store.eu_keys()?;
+        if keys.is_empty() {
+            return Err(EuError::NotSetUp.into());
+        }
+        std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
+        let mut written = Vec::new();
+        for k in keys {
+            let stem = match k.role {
+                EuRole::Csca => "csca".to_owned(),
+                EuRole::Dsc => format!("dsc-{}", k.key_id),
+            };
+            let pem = cert::to_pem(&k.certificate).map_err(EuError::from)?;
+            for (ext, bytes) in [("pem", pem.as_bytes()), ("der", k.certificate.as_slice())] {
+                let path = out.join(format!("{stem}.{ext}"));
+                std::fs::write(&path, bytes).map_err(|e| IssuerError::io(&path, e))?;
+                written.push(path);
+            }
+        }
+        Ok(written)
+    }
+
+    /// The active document signer, unsealed.
+    pub(crate) fn document_signer(&self) -> Result<(DocumentSigner, String), IssuerError> {
+        let k = self.eu_key(EuRole::Dsc)?.ok_or(EuError::NotSetUp)?;
+        let secret = self.vault()?.unseal_bytes(&k.sealed, &label(&k.key_id))?;
+        let signer = DocumentSigner::new(&secret, &k.certificate).map_err(EuError::from)?;
+        Ok((signer, k.key_id))
+    }
+
+    /// Issues a credential for `request` and its EU DCC twin together: both are stored, or —
+    /// when the record cannot make an EU DCC — neither. For a record issued before, its
+    /// credential and twin (made now if it had none).
+    pub fn issue_with_twin(
+        &mut self,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<(Issued, String), IssuerError> {
+        let (eu, _) = self.document_signer()?;
+        self.in_transaction(|issuer| {
+            let mut signer = issuer.signer(now)?;
+            let (issued, _, twin) = issuer.issue_row(&mut signer, Some(&eu), request, now)?;
+            Ok((issued, twin.unwrap_or_default()))
+        })
+    }
+
+    /// One record of a run (a batch): the credential and, with a document signer, its twin.
+    /// A record that cannot make an EU DCC is refused before anything is issued for it.
+    pub(crate) fn issue_row(
+        &mut self,
+        signer: &mut crate::issuance::Signer,
+        eu: Option<&DocumentSigner>,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<(Issued, bool, Option<String>), IssuerError> {
+        if eu.is_some() {
+            let draft = propusk_spec::Credential {
+                id: CredentialId::from_bytes([0; 12]),
+                issued_at: now,
+                expires_at: now,
+                holder: request.holder.clone(),
+                body: request.body.clone(),
+            };
+            twin::certificate(&draft, &self.settings.name, &self.settings.country)
+                .map_err(EuError::from)?;
+        }
+        let (issued, new) = self.issue_with(signer, request, now)?;
+        let twin = match eu {
+            Some(eu) => Some(self.twin(eu, &issued)?),
+            None => None,
+        };
+        Ok((issued, new, twin))
+    }
+
+    /// The twin of an issued credential: the stored one, or one signed now and stored.
+    pub(crate) fn twin(
+        &mut self,
+        eu: &DocumentSigner,
+        issued: &Issued,
+    ) -> Result<String, IssuerError> {
+        if let Some(existing) = self.store.eu_twin(&issued.id)? {
+            return Ok(existing.text);
+        }
+        let credential = propusk_spec::decode(&issued.credential)
+            .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?
+            .unverified_claims()
+            .clone();
+        let (name, country) = (&self.settings.name, &self.settings.country);
+        let json = twin::certificate(&credential, name, country).map_err(EuError::from)?;
+        let signed = propusk_eudcc::sign(
+            &json,
+            country,
+            issued.issued_at.unix(),
+            issued.expires_at.unix(),
+            eu,
+        )
+        .map_err(EuError::from)?;
+        self.store.insert_eu_twin(&EuTwinRecord {
+            credential_id: issued.id,
+            uci: twin::uvci(country, &issued.id),
+            key_id: propusk_spec::hex::encode(&signed.key_id),
+            signature: signed.signature,
+            text: signed.text.clone(),
+        })?;
+        Ok(signed.text)
+    }
+
+    /// The twin of a credential, when it has one.
+    pub fn eu_twin(&self, id: &CredentialId) -> Result<Option<String>, IssuerError> {
+        Ok(self.store.eu_twin(id)?.map(|t| t.text))
+    }
+
+    /// The EU revocation lists of the revoked twins not yet expired at `now`, as a gateway
+    /// takes them: one batch per document signer and hash form, each entry the first 128 bits
+    /// of the hash, base64.
+    pub(crate) fn eu_revocations(&self, now: Timestamp) -> Result<serde_json::Value, IssuerError> {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        let twins = self.store.revoked_eu_twins(now)?;
+        let country = &self.settings.country;
+        let mut batches = Vec::new();
+        let mut kids: Vec<&str> = twins.iter().map(|(t, _)| t.key_id.as_str()).collect();
+        kids.sort_unstable();
+        kids.dedup();
+        for kid in kids {
+            let ours: Vec<&(EuTwinRecord, Timestamp)> =
+                twins.iter().filter(|(t, _)| t.key_id == kid).collect();
+            let kid_bytes = propusk_spec::KeyId::from_hex(kid)
+                .ok_or(StoreError::Corrupt("a malformed EU key id"))?;
+            let expires = ours.iter().map(|(_, e)| *e).max();
+            for form in RevocationHash::ALL {
+                let entries: Vec<_> = ours
+                    .iter()
+                    .map(|(t, _)| json!({"hash": STANDARD.encode(form.of(&t.uci, country, &t.signature))}))
+                    .collect();
+                batches.push(json!({
+                    "country": country,
+                    "kid": STANDARD.encode(kid_bytes.as_bytes()),
+                    "hashType": form.as_str(),
+                    "expires": expires.map(|e| e.to_string()),
+                    "entries": entries,
+                }));
+            }
+        }
+        Ok(json!({"country": country, "generated": now.to_string(), "batches": batches}))
+    }
+}

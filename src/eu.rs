@@ -1,0 +1,125 @@
+//! `propusk issuer eu ...`: the issuer's own EU DCC keys, and EU signers of other countries.
+
+use std::path::{Path, PathBuf};
+
+use propusk_issuer::{InputError, Issuer, IssuerError};
+use propusk_spec::Timestamp;
+
+use crate::error::CliError;
+use crate::issue::{local, read, unlocked};
+
+/// `propusk issuer eu ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum EuOp {
+    /// Create the country signing CA (self-signed, ECDSA P-256) and a first document signer
+    /// certificate for vaccinations, tests and recoveries, sealed with the passphrase; the
+    /// signer certificate is published with the next bundle.
+    Init,
+    /// A new document signer; the active one stops signing (what it signed stays valid).
+    Rotate,
+    /// Write the CA and every document signer certificate, PEM and DER, into OUT: what a
+    /// gateway is onboarded with, and what `propusk verify --trust-cert` takes.
+    Export {
+        /// The directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The EU keys: key id, role, validity, whether it signs.
+    List {
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import other countries' EU document signer certificates (DER or PEM X.509) to publish
+    /// with the trust bundle, so that verifiers check travellers' EU certificates with it.
+    Import {
+        /// The country that issued them (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: String,
+        /// The certificate files.
+        #[arg(required = true)]
+        certificates: Vec<PathBuf>,
+    },
+}
+
+/// Runs `propusk issuer eu ...`.
+pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
+    match op {
+        EuOp::Init => {
+            let keys = unlocked(dir)?.eu_init(now)?;
+            println!("EU DCC keys ready:");
+            list(&Issuer::open(dir)?, &keys);
+            println!(
+                "the document signer is published with the next bundle; export the certificates \
+                 for a gateway with `propusk issuer eu export`"
+            );
+        }
+        EuOp::Rotate => {
+            let keys = unlocked(dir)?.eu_rotate(now)?;
+            list(&Issuer::open(dir)?, &keys);
+        }
+        EuOp::Export { out } => {
+            for path in Issuer::open(dir)?.eu_export(out)? {
+                println!("{}", path.display());
+            }
+        }
+        EuOp::List { json } => {
+            let issuer = Issuer::open(dir)?;
+            let keys = issuer.eu_keys()?;
+            if *json {
+                println!("{}", crate::json(&keys, true));
+            } else {
+                list(&issuer, &keys);
+            }
+        }
+        EuOp::Import {
+            country,
+            certificates,
+        } => import(dir, country, certificates, now)?,
+    }
+    Ok(())
+}
+
+fn list(issuer: &Issuer, keys: &[propusk_issuer::EuKeyInfo]) {
+    let locale = local(issuer);
+    for k in keys {
+        let role = match k.role {
+            "csca" => "country signing CA",
+            _ => "document signer",
+        };
+        let state = if k.active { "signs" } else { "retired" };
+        println!(
+            "  {}  {role:18}  {state:7}  {} – {}",
+            k.key_id,
+            locale.time(k.not_before),
+            locale.time(k.not_after)
+        );
+    }
+}
+
+/// Imports other countries' EU signer certificates, each file checked so that a bad one is
+/// named.
+pub(crate) fn import(
+    dir: &Path,
+    country: &str,
+    certificates: &[PathBuf],
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let mut files = Vec::with_capacity(certificates.len());
+    for path in certificates {
+        let bytes = read(path)?;
+        propusk_eudcc::SignerCertificate::parse(&bytes).map_err(|_| {
+            IssuerError::Input(InputError::field(
+                path.display().to_string(),
+                "not an X.509 signer certificate (DER, PEM, or base64 of DER)",
+            ))
+        })?;
+        files.push(bytes);
+    }
+    let ids = unlocked(dir)?.import_eu_signers(&files, country, now)?;
+    println!(
+        "EU signers imported: {}; they are published with the next bundle",
+        ids.join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! `propusk issuer issue` and `propusk issuer batch`: credentials (and their EU twins) from
+//! issuance JSON or a registry export.
+
+use std::path::Path;
+
+use propusk_issuer::{BatchOutput, IssuerError, Refusal, Request};
+use propusk_spec::Timestamp;
+
+use crate::error::{CliError, EXIT_DATA};
+use crate::issue::{local, read, unlocked, write};
+use crate::progress_bar;
+
+/// What `issue` writes besides printing the credential.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outputs<'a> {
+    /// The QR code as PNG.
+    pub(crate) png: Option<&'a Path>,
+    /// The QR code as SVG.
+    pub(crate) svg: Option<&'a Path>,
+    /// The link form instead of the credential text.
+    pub(crate) link: bool,
+    /// The EU twin too.
+    pub(crate) eu: bool,
+    /// The EU twin's QR code as PNG.
+    pub(crate) eu_png: Option<&'a Path>,
+}
+
+pub(crate) fn issue(
+    dir: &Path,
+    input: &Path,
+    outputs: Outputs<'_>,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let Outputs {
+        png,
+        svg,
+        link,
+        eu,
+        eu_png,
+    } = outputs;
+    let request =
+        Request::from_json(&String::from_utf8_lossy(&read(input)?)).map_err(IssuerError::from)?;
+    let mut issuer = unlocked(dir)?;
+    let (issued, twin) = if eu {
+        let (issued, twin) = issuer.issue_with_twin(&request, now)?;
+        (issued, Some(twin))
+    } else {
+        (issuer.issue(&request, now)?, None)
+    };
+    if let (Some(path), Some(twin)) = (eu_png, &twin) {
+        write(
+            path,
+            &propusk_qr::render_png(twin, 4).map_err(IssuerError::from)?,
+        )?;
+    }
+    let shown = match (link, &issued.links) {
+        (false, _) => issued.credential.clone(),
+        (true, Some(links)) => links.offline.clone(),
+        (true, None) => return Err(IssuerError::Refused(Refusal::NoPortalUrl).into()),
+    };
+    if let Some(path) = png {
+        write(
+            path,
+            &propusk_qr::render_png(&shown, 4).map_err(IssuerError::from)?,
+        )?;
+    }
+    if let Some(path) = svg {
+        write(
+            path,
+            propusk_qr::render_svg(&shown)
+                .map_err(IssuerError::from)?
+                .as_bytes(),
+        )?;
+    }
+    eprintln!(
+        "issued {} {} (key {}), valid until {}",
+        issued.credential_type.as_str(),
+        issued.id,
+        issued.key_id,
+        local(&issuer).time(issued.expires_at)
+    );
+    println!("{shown}");
+    if let Some(twin) = twin {
+        println!("{twin}");
+    }
+    Ok(())
+}
+
+pub(crate) fn batch(
+    dir: &Path,
+    input: &Path,
+    out: &Path,
+    output: BatchOutput,
+    now: Timestamp,
+) -> Result<u8, CliError> {
+    let jsonl = input
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let rows = propusk_issuer::read_registry(&read(input)?, jsonl).map_err(IssuerError::from)?;
+    let mut issuer = unlocked(dir)?;
+    let bar = progress_bar(
+        rows.len() as u64,
+        "{bar:40} {pos}/{len} records, {rate}, {eta} left",
+    );
+    let report = issuer.issue_batch(&rows, now, out, output, |done| {
+        bar.iter().for_each(|b| b.set_position(done as u64))
+    })?;
+    bar.inspect(indicatif::ProgressBar::finish_and_clear);
+    for (line, why) in &report.bad {
+        eprintln!("line {line}: {why}");
+    }
+    let count = |n: usize, what: &str| match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
+    println!(
+        "issued {} new, {} already issued, {}, {}; {:.0} records per second; {}",
+        report.issued,
+        report.existing,
+        count(report.bad.len(), "bad row"),
+        count(report.images, "QR image"),
+        report.per_second(),
+        out.join("issued.csv").display()
+    );
+    Ok(if report.bad.is_empty() { 0 } else { EXIT_DATA })
+}

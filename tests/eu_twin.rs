@@ -1,0 +1,348 @@
+//! The EU DCC twin end to end through the binary: `issuer eu init`, `issue --eu`, `eu export`,
+//! an EU-style check with only the exported signer certificate, a Propusk verifier that knows
+//! the signer from the trust data, revocation of the credential revoking its twin (and the EU
+//! revocation hashes for a gateway), refusals, and `batch --eu`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Output;
+
+use base64::Engine;
+
+mod common;
+use common::{PASS, json_lines, propusk_with, s};
+
+fn run(args: &[&str]) -> Output {
+    propusk_with(args, "", &[PASS])
+}
+
+fn ok(out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const AT: &str = "2026-06-02T10:00:00Z";
+
+fn issuer(dir: &Path) {
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(dir),
+        "--name",
+        "Минздрав России",
+        "--country",
+        "RU",
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+}
+
+/// `issuer example KIND` at AT with a record id.
+fn example(kind: &str, record: &str) -> String {
+    let json = ok(run(&["issuer", "example", kind, "--at", AT]));
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["record_id"] = record.into();
+    v.to_string()
+}
+
+fn issue_eu(dir: &Path, json: &str, extra: &[&str]) -> Output {
+    let input = dir.join("input.json");
+    std::fs::write(&input, json).unwrap();
+    let mut args = vec![
+        "issuer",
+        "issue",
+        "--dir",
+        s(dir),
+        "--input",
+        s(&input),
+        "--at",
+        AT,
+        "--eu",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn verify_json(args: &[&str]) -> serde_json::Value {
+    json_lines(&propusk_with(args, "", &[])).remove(0)
+}
+
+#[test]
+fn the_twin_is_issued_verified_and_revoked_with_its_credential() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    issuer(&dir);
+    // Before `eu init`, --eu is a configuration mistake, and nothing is issued.
+    let early = issue_eu(&dir, &example("vaccination", "V-0"), &[]);
+    assert_eq!(early.status.code(), Some(78), "{early:?}");
+    assert_eq!(
+        run(&["issuer", "record", "--dir", s(&dir), "V-0"])
+            .status
+            .code(),
+        Some(65)
+    );
+
+    let made = ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
+    assert!(
+        made.contains("country signing CA") && made.contains("document signer"),
+        "{made}"
+    );
+    let again = run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]);
+    assert_eq!(again.status.code(), Some(78));
+
+    let png = tmp.path().join("hc1.png");
+    let out = ok(issue_eu(
+        &dir,
+        &example("vaccination", "V-1"),
+        &["--eu-png", s(&png)],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    let (credential, twin) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+    assert!(credential.starts_with("PR1:"), "{out}");
+    assert!(twin.starts_with("HC1:"), "{out}");
+    // The twin's QR image decodes, from its pixels, to the twin.
+    assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), twin);
+    // Issuing the same record again gives the same credential and twin.
+    let rerun = ok(issue_eu(&dir, &example("vaccination", "V-1"), &[]));
+    assert!(
+        rerun.ends_with(&format!("{credential}\n{twin}\n")),
+        "{rerun}"
+    );
+
+    // An EU verifier has only the exported signer certificate.
+    let gateway = tmp.path().join("gateway");
+    let files = ok(run(&[
+        "issuer",
+        "eu",
+        "export",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&gateway),
+    ]));
+    assert!(
+        files.contains("csca.pem") && files.contains("csca.der"),
+        "{files}"
+    );
+    let dsc = std::fs::read_dir(&gateway)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "pem") && s(p).contains("dsc-"))
+        .unwrap();
+    let eu = verify_json(&[
+        "verify",
+        "--trust-cert",
+        s(&dsc),
+        "--json",
+        "--at",
+        AT,
+        twin,
+    ]);
+    assert_eq!(eu["verdict"], "valid", "{eu}");
+    assert_eq!(eu["issuer"]["country"], "RU");
+    assert_eq!(eu["holder"]["birth_date"], "1980-05-12");
+    // Tampered: one character of the twin changed is not valid.
+    let mut tampered = twin.to_owned();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let bad = verify_json(&[
+        "verify",
+        "--trust-cert",
+        s(&dsc),
+        "--json",
+        "--at",
+        AT,
+        &tampered,
+    ]);
+    assert_ne!(bad["verdict"], "valid", "{bad}");
+
+    // A Propusk verifier knows the signer from the trust data, and the revocation set too.
+    let usb = tmp.path().join("usb");
+    let store = tmp.path().join("verifier");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+    ok(run(&[
+        "verifier",
+        "init",
+        "--store",
+        s(&store),
+        "--root",
+        s(&dir.join("root.pub")),
+    ]));
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&store),
+        "--from",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+    let later = "2026-06-03T10:00:00Z";
+    let both = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            later,
+            credential,
+            twin,
+        ],
+        "",
+        &[],
+    ));
+    assert_eq!(both[0]["verdict"], "valid", "{both:?}");
+    assert_eq!(both[1]["verdict"], "valid", "{both:?}");
+    assert_eq!(
+        both[1]["checks"]["revocation"], "ok",
+        "the twin's revocation is checked"
+    );
+
+    let id = json_lines(&propusk_with(&["decode", "--json", credential], "", &[]))[0]["credential"]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(run(&[
+        "issuer",
+        "revoke",
+        "--dir",
+        s(&dir),
+        &id,
+        "--at",
+        later,
+    ]));
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        later,
+    ]));
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&store),
+        "--at",
+        later,
+    ]));
+    let revoked = verify_json(&[
+        "verify",
+        "--store",
+        s(&store),
+        "--json",
+        "--at",
+        later,
+        twin,
+    ]);
+    assert_eq!(revoked["verdict"], "invalid", "{revoked}");
+    assert_eq!(revoked["reason"], "revoked");
+
+    // The gateway's revocation lists: the twin under each of the three hash forms.
+    let lists: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(usb.join("eu-revocations.json")).unwrap())
+            .unwrap();
+    let batches = lists["batches"].as_array().unwrap();
+    let forms: Vec<&str> = batches
+        .iter()
+        .map(|b| b["hashType"].as_str().unwrap())
+        .collect();
+    assert_eq!(forms, ["SIGNATURE", "UCI", "COUNTRYCODEUCI"]);
+    let hc1 = propusk_eudcc::decode(twin).unwrap();
+    let uci = hc1.certificate["v"][0]["ci"].as_str().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for (batch, form) in batches.iter().zip(propusk_eudcc::RevocationHash::ALL) {
+        let want = b64.encode(form.of(uci, "RU", &hc1.signature));
+        assert_eq!(
+            batch["entries"][0]["hash"],
+            want.as_str(),
+            "{}",
+            form.as_str()
+        );
+        assert_eq!(
+            batch["kid"],
+            b64.encode(hc1.key_id.as_deref().unwrap()).as_str()
+        );
+    }
+}
+
+#[test]
+fn records_without_an_eu_form_are_refused_and_batches_carry_twins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    issuer(&dir);
+    ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
+    for kind in ["exemption", "pass"] {
+        let refused = issue_eu(&dir, &example(kind, &format!("X-{kind}")), &[]);
+        assert_eq!(refused.status.code(), Some(65), "{refused:?}");
+        let why = String::from_utf8_lossy(&refused.stderr);
+        assert!(why.contains("has no EU form"), "{why}");
+        // Nothing was issued for the record.
+        let record = run(&["issuer", "record", "--dir", s(&dir), &format!("X-{kind}")]);
+        assert_eq!(record.status.code(), Some(65));
+    }
+
+    let registry = tmp.path().join("registry.csv");
+    std::fs::write(
+        &registry,
+        ok(run(&["issuer", "example", "registry", "--at", AT])),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let batch = run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&registry),
+        "--out",
+        s(&out),
+        "--at",
+        AT,
+        "--eu",
+    ]);
+    // The exemption and the pass of the example registry have no EU form: bad rows.
+    assert_eq!(batch.status.code(), Some(65), "{batch:?}");
+    let stderr = String::from_utf8_lossy(&batch.stderr);
+    assert_eq!(stderr.matches("has no EU form").count(), 2, "{stderr}");
+    let csv = std::fs::read_to_string(out.join("issued.csv")).unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("record_id,credential_id,hc1"));
+    let rows: Vec<&str> = rows.collect();
+    assert!(rows.len() >= 3, "{csv}");
+    for row in &rows {
+        let hc1 = row.rsplit(',').next().unwrap();
+        assert!(hc1.starts_with("HC1:"), "{row}");
+        assert!(propusk_eudcc::decode(hc1).is_ok(), "{row}");
+    }
+    let images = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".hc1.png"))
+        .count();
+    assert_eq!(images, rows.len());
+}
