@@ -134,10 +134,21 @@ fn line(e: &Entry, locale: &Locale) -> String {
     } else {
         ("issued", "valid until")
     };
+    // The EU twin of a record (for travel) is shown as such, right under its credential.
+    let kind = match (e.twin_of.is_some(), ru) {
+        (false, _) => words::credential_type(e.credential_type, locale.lang).to_owned(),
+        (true, false) => format!(
+            "EU DCC for travel ({})",
+            words::credential_type(e.credential_type, locale.lang)
+        ),
+        (true, true) => format!(
+            "EU DCC для поездок ({})",
+            words::credential_type(e.credential_type, locale.lang)
+        ),
+    };
     format!(
-        "  {}  {}  {issued_word} {issued}  {until_word} {}  {}{reason}{soon}",
+        "  {}  {kind}  {issued_word} {issued}  {until_word} {}  {}{reason}{soon}",
         e.id,
-        words::credential_type(e.credential_type, locale.lang),
         locale.time(e.valid_until),
         words::verdict(e.verdict, locale.lang)
     )

@@ -379,8 +379,9 @@ fn the_wallet_keeps_eu_certificates() {
     );
     let svg = propusk(&["wallet", "--dir", w, "show", "1", "--qr", "svg"], "");
     assert!(String::from_utf8_lossy(&svg.stdout).contains("<svg"));
+    // An EU certificate on its own prints as its travel page (in English).
     let pdf = tmp.path().join("c.pdf");
-    let refused = propusk(
+    let exported = propusk(
         &[
             "wallet",
             "--dir",
@@ -392,5 +393,14 @@ fn the_wallet_keeps_eu_certificates() {
         ],
         "",
     );
-    assert_eq!(refused.status.code(), Some(65));
+    assert_eq!(exported.status.code(), Some(0), "{exported:?}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    if let Ok(text) = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+    {
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("EU Digital COVID Certificate"), "{text}");
+    }
 }

@@ -217,6 +217,8 @@ fn the_twin_is_issued_verified_and_revoked_with_its_credential() {
         "the twin's revocation is checked"
     );
 
+    wallet_keeps_both_forms(tmp.path(), &dir, &usb, credential, twin);
+
     let id = json_lines(&propusk_with(&["decode", "--json", credential], "", &[]))[0]["credential"]
         ["id"]
         .as_str()
@@ -345,4 +347,76 @@ fn records_without_an_eu_form_are_refused_and_batches_carry_twins() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".hc1.png"))
         .count();
     assert_eq!(images, rows.len());
+}
+
+/// The traveller's wallet keeps the credential and its twin as one record, and its PDF has a
+/// travel page in English whose QR code, rasterised, is the twin.
+fn wallet_keeps_both_forms(tmp: &Path, dir: &Path, usb: &Path, credential: &str, twin: &str) {
+    let wallet = tmp.join("wallet");
+    let w = |args: &[&str]| {
+        let mut all = vec!["wallet", "--dir", s(&wallet), "--at", AT];
+        all.extend_from_slice(args);
+        ok(run(&all))
+    };
+    w(&[
+        "trust",
+        "--root",
+        s(&dir.join("root.pub")),
+        "--from",
+        s(usb),
+    ]);
+    w(&["add", twin]);
+    w(&["add", credential]);
+    let list: serde_json::Value = serde_json::from_str(&w(&["list", "--json"])).unwrap();
+    let entries = list.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{list}");
+    // The credential first, its twin right after it, each naming the other.
+    assert_eq!(entries[0]["eu_twin"], entries[1]["id"], "{list}");
+    assert_eq!(entries[1]["twin_of"], entries[0]["id"], "{list}");
+    assert_eq!(entries[1]["verdict"], "valid", "{list}");
+    let words = w(&["list"]);
+    assert!(words.contains("EU DCC for travel"), "{words}");
+
+    let pdf = tmp.join("both.pdf");
+    let id = entries[0]["id"].as_str().unwrap();
+    w(&["export", id, "--pdf", s(&pdf)]);
+    let have = |tool: &str| std::process::Command::new(tool).arg("-v").output().is_ok();
+    if !(have("pdftotext") && have("pdftoppm")) {
+        assert!(
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "PROPUSK_REQUIRE_TOOLS is set but poppler-utils is missing"
+        );
+        eprintln!("no pdftotext/pdftoppm here: the travel page was not checked");
+        return;
+    }
+    let text = std::process::Command::new("pdftotext")
+        .args(["-f", "2", "-l", "2", s(&pdf), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("EU Digital COVID Certificate") && text.contains("URN:UVCI:01:RU:PROPUSK/"),
+        "{text}"
+    );
+    let prefix = tmp.join("travel");
+    let raster = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            "150",
+            "-f",
+            "2",
+            "-l",
+            "2",
+            "-png",
+            "-singlefile",
+            s(&pdf),
+            s(&prefix),
+        ])
+        .status()
+        .unwrap();
+    assert!(raster.success());
+    assert_eq!(
+        propusk_qr::read_qr_file(&tmp.join("travel.png")).unwrap(),
+        twin
+    );
 }

@@ -29,9 +29,6 @@ pub enum WalletError {
     /// There is no wallet in the directory (nothing was added to it).
     #[error("no wallet in {}: add a credential first (propusk wallet --dir … add)", .0.display())]
     NoWallet(std::path::PathBuf),
-    /// The PDF certificate is made for Propusk credentials.
-    #[error("an EU certificate is shown as its QR code (wallet show), not as a PDF certificate")]
-    EuCertificatePdf,
     /// The input is not an EU certificate that decodes.
     #[error("not an EU certificate: {0}")]
     Eu(#[from] propusk_eudcc::Hc1Error),

@@ -140,5 +140,17 @@ pub(crate) fn eu_entry(text: &str, bundle: Option<&Bundle>, at: Timestamp) -> Op
         verdict,
         reason,
         expiring_soon: verdict == Verdict::Valid && until.unix() - at.unix() < EXPIRING_SOON_S,
+        eu_twin: None,
+        twin_of: twin_of(text),
     })
+}
+
+/// The Propusk credential an EU DCC is the twin of, when its UVCI names one.
+pub(crate) fn twin_of(text: &str) -> Option<CredentialId> {
+    let hc1 = propusk_eudcc::decode(text).ok()?;
+    ["v", "t", "r"]
+        .iter()
+        .find_map(|k| hc1.certificate[k].get(0))
+        .and_then(|g| g["ci"].as_str())
+        .and_then(propusk_eudcc::twin::credential_id_of)
 }

@@ -21,6 +21,7 @@ mod error;
 mod eu;
 mod pdf;
 mod pdf_read;
+mod pdf_travel;
 mod store;
 mod trust;
 
@@ -127,6 +128,12 @@ pub struct Entry {
     pub reason: Option<Reason>,
     /// Valid now and ending within [`EXPIRING_SOON_S`].
     pub expiring_soon: bool,
+    /// For a Propusk credential: the id of its EU DCC twin in the wallet, if kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eu_twin: Option<CredentialId>,
+    /// For an EU DCC: the Propusk credential it is the twin of (its UVCI names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twin_of: Option<CredentialId>,
 }
 
 /// The wallet.
@@ -315,22 +322,37 @@ impl Wallet {
         })
     }
 
-    /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR.
+    /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR;
+    /// with a second page in English for travel when the wallet keeps its EU DCC twin. An EU
+    /// DCC on its own gets the travel page alone.
     pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
+        let bundle = self.bundle()?;
+        let tz = bundle
+            .as_ref()
+            .map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
         if text.starts_with(propusk_eudcc::PREFIX) {
-            return Err(WalletError::EuCertificatePdf);
+            return pdf::travel(&text, &tz);
         }
         let unverified = decode_any(&text)?;
-        let bundle = self.bundle()?;
+        let own_id = unverified.unverified_claims().id;
+        let twin = self
+            .texts()?
+            .into_iter()
+            .find(|t| eu::twin_of(t) == Some(own_id));
         // The issuing authority by the key that signed it, when the trust data knows the key.
         let issuer = bundle.as_ref().and_then(|b| {
             b.trust_list()
                 .key(unverified.key_id())
                 .map(|k| (k.issuer.clone(), k.country.clone()))
         });
-        let tz = bundle.map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
-        pdf::certificate(unverified.unverified_claims(), &text, &tz, issuer)
+        pdf::certificate(
+            unverified.unverified_claims(),
+            &text,
+            &tz,
+            issuer,
+            twin.as_deref(),
+        )
     }
 
     /// Every credential's text, oldest first.
@@ -357,7 +379,20 @@ impl Wallet {
             eu.iter()
                 .filter_map(|t| eu::eu_entry(t, bundle.as_ref(), at)),
         );
-        entries.sort_by(|a, b| a.person.cmp(&b.person).then(b.issued_at.cmp(&a.issued_at)));
+        // Both forms of one record together: the credential names its twin.
+        let twins: Vec<(CredentialId, CredentialId)> = entries
+            .iter()
+            .filter_map(|e| Some((e.twin_of?, e.id)))
+            .collect();
+        for e in &mut entries {
+            e.eu_twin = twins.iter().find(|(of, _)| *of == e.id).map(|(_, id)| *id);
+        }
+        entries.sort_by(|a, b| {
+            a.person
+                .cmp(&b.person)
+                .then(b.issued_at.cmp(&a.issued_at))
+                .then(a.twin_of.is_some().cmp(&b.twin_of.is_some()))
+        });
         Ok(entries)
     }
 }
@@ -402,6 +437,8 @@ fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<En
         verdict,
         reason,
         expiring_soon: soon,
+        eu_twin: None,
+        twin_of: None,
     })
 }
 

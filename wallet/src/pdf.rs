@@ -13,17 +13,69 @@ use crate::error::WalletError;
 /// DejaVu Sans (Bitstream Vera licence, see `fonts/LICENSE.txt`): Latin and Cyrillic.
 const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
-const A4: (f32, f32) = (595.0, 842.0);
+pub(crate) const A4: (f32, f32) = (595.0, 842.0);
 
-struct Writer<'f> {
+pub(crate) struct Writer<'f> {
     face: ttf_parser::Face<'f>,
     used: std::collections::BTreeMap<u16, char>,
     content: Content,
+    /// The pages done, each a finished content stream.
+    pages: Vec<Vec<u8>>,
 }
 
 impl Writer<'_> {
+    fn new() -> Result<Self, WalletError> {
+        Ok(Writer {
+            face: ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Font(e.to_string()))?,
+            used: Default::default(),
+            content: Content::new(),
+            pages: Vec::new(),
+        })
+    }
+
+    /// Ends the page being drawn.
+    pub(crate) fn end_page(&mut self) {
+        let page = std::mem::replace(&mut self.content, Content::new()).finish();
+        self.pages.push(page.to_vec());
+    }
+
+    /// The QR code of `text` as filled squares, about 1 mm each (at least 2.8 pt), `width`
+    /// points wide at most, centred, its bottom at `y0`; the side drawn.
+    pub(crate) fn qr(&mut self, text: &str, y0: f32, width: f32) -> Result<f32, WalletError> {
+        let qr = propusk_qr::encode(text)?;
+        let side = qr.size + 2 * propusk_qr::QUIET_ZONE;
+        let module = (width / side as f32).max(2.8);
+        let size = module * side as f32;
+        let x0 = (A4.0 - size) / 2.0;
+        self.content.set_fill_gray(0.0);
+        for my in 0..qr.size {
+            for mx in 0..qr.size {
+                if qr.dark[(my * qr.size + mx) as usize] {
+                    let x = x0 + (mx + propusk_qr::QUIET_ZONE) as f32 * module;
+                    let y = y0 + size - (my + propusk_qr::QUIET_ZONE + 1) as f32 * module;
+                    self.content.rect(x, y, module, module);
+                }
+            }
+        }
+        self.content.fill_nonzero();
+        Ok(size)
+    }
+
+    /// Label and value rows from `y` down; the `y` below them.
+    pub(crate) fn rows(&mut self, left: f32, mut y: f32, rows: &[(String, String)]) -> f32 {
+        for (label, value) in rows {
+            if !label.is_empty() {
+                self.text(left, y, 9.0, label);
+                y -= 14.0;
+            }
+            self.text(left, y, 12.5, value);
+            y -= 22.0;
+        }
+        y
+    }
+
     /// Sets `text` at (`x`, `y`) in `size` points.
-    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+    pub(crate) fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
         let mut glyphs = Vec::with_capacity(text.len() * 2);
         for c in text.chars() {
             let gid = self.face.glyph_index(c).map_or(0, |g| g.0);
@@ -162,21 +214,39 @@ fn title(c: &Credential) -> &'static str {
 
 /// The certificate of `credential` (whose text is `text`) as PDF bytes; times in the zone named
 /// `tz`; the issuing authority (name, country code) when the trust data knows the key.
+/// With `twin` (the credential's EU DCC twin, `HC1:`), a second page in English for travel.
 pub(crate) fn certificate(
     credential: &Credential,
     text: &str,
     tz: &str,
     issuer: Option<(String, String)>,
+    twin: Option<&str>,
 ) -> Result<Vec<u8>, WalletError> {
+    let mut w = Writer::new()?;
+    certificate_page(&mut w, credential, text, tz, issuer)?;
+    if let Some(twin) = twin {
+        crate::pdf_travel::travel_page(&mut w, twin, tz)?;
+    }
+    Ok(document(w))
+}
+
+/// The travel page alone, for an EU DCC (`HC1:`) kept without its Propusk credential.
+pub(crate) fn travel(text: &str, tz: &str) -> Result<Vec<u8>, WalletError> {
+    let mut w = Writer::new()?;
+    crate::pdf_travel::travel_page(&mut w, text, tz)?;
+    Ok(document(w))
+}
+
+fn certificate_page(
+    w: &mut Writer<'_>,
+    credential: &Credential,
+    text: &str,
+    tz: &str,
+    issuer: Option<(String, String)>,
+) -> Result<(), WalletError> {
     let both = Both {
         ru: Locale::named(Lang::Ru, tz),
         en: Locale::named(Lang::En, tz),
-    };
-    let face = ttf_parser::Face::parse(FONT, 0).map_err(|e| WalletError::Font(e.to_string()))?;
-    let mut w = Writer {
-        face,
-        used: Default::default(),
-        content: Content::new(),
     };
     let h = &credential.holder;
     let (left, mut y) = (56.0, A4.1 - 72.0);
@@ -214,58 +284,47 @@ pub(crate) fn certificate(
         rows.push(("Выдан / Issued by".into(), format!("{name}, {country}")));
     }
     rows.push(("Номер / Certificate id".into(), credential.id.to_string()));
-    for (label, value) in &rows {
-        if !label.is_empty() {
-            w.text(left, y, 9.0, label);
-            y -= 14.0;
-        }
-        w.text(left, y, 12.5, value);
-        y -= 22.0;
-    }
-    // The QR: modules as filled squares, about 1 mm each, bottom centre.
-    let qr = propusk_qr::encode(text)?;
-    let side = qr.size + 2 * propusk_qr::QUIET_ZONE;
-    let module = (260.0 / side as f32).max(2.8);
-    let size = module * side as f32;
-    let (x0, y0) = ((A4.0 - size) / 2.0, 80.0);
-    w.content.set_fill_gray(0.0);
-    for my in 0..qr.size {
-        for mx in 0..qr.size {
-            if qr.dark[(my * qr.size + mx) as usize] {
-                let x = x0 + (mx + propusk_qr::QUIET_ZONE) as f32 * module;
-                let y = y0 + size - (my + propusk_qr::QUIET_ZONE + 1) as f32 * module;
-                w.content.rect(x, y, module, module);
-            }
-        }
-    }
-    w.content.fill_nonzero();
+    w.rows(left, y, &rows);
+    // The QR: about 1 mm modules, bottom centre.
+    let size = w.qr(text, 80.0, 260.0)?;
     w.text(
-        x0,
-        y0 - 18.0,
+        (A4.0 - size) / 2.0,
+        62.0,
         9.0,
         "Предъявите QR-код для проверки / Show this QR code to be checked",
     );
+    w.end_page();
+    Ok(())
+}
 
-    let (catalog, pages, page, contents) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
+/// The PDF of the pages drawn, with the font subset to the glyphs they use.
+fn document(w: Writer<'_>) -> Vec<u8> {
+    let (catalog, pages) = (Ref::new(1), Ref::new(2));
     let (type0, cid, descriptor, file, cmap) = (
+        Ref::new(3),
+        Ref::new(4),
         Ref::new(5),
         Ref::new(6),
         Ref::new(7),
-        Ref::new(8),
-        Ref::new(9),
     );
+    let page_refs: Vec<(Ref, Ref)> = (0..w.pages.len() as i32)
+        .map(|i| (Ref::new(8 + 2 * i), Ref::new(9 + 2 * i)))
+        .collect();
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(pages);
-    pdf.pages(pages).kids([page]).count(1);
-    let mut p = pdf.page(page);
-    p.parent(pages)
-        .media_box(Rect::new(0.0, 0.0, A4.0, A4.1))
-        .contents(contents);
-    p.resources().fonts().pair(Name(b"F1"), type0);
-    p.finish();
-    let stream = std::mem::replace(&mut w.content, Content::new()).finish();
-    pdf.stream(contents, &deflate(&stream))
-        .filter(pdf_writer::Filter::FlateDecode);
+    pdf.pages(pages)
+        .kids(page_refs.iter().map(|(page, _)| *page))
+        .count(page_refs.len() as i32);
+    for ((page, contents), stream) in page_refs.iter().zip(&w.pages) {
+        let mut p = pdf.page(*page);
+        p.parent(pages)
+            .media_box(Rect::new(0.0, 0.0, A4.0, A4.1))
+            .contents(*contents);
+        p.resources().fonts().pair(Name(b"F1"), type0);
+        p.finish();
+        pdf.stream(*contents, &deflate(stream))
+            .filter(pdf_writer::Filter::FlateDecode);
+    }
     let base = Name(b"DejaVuSans");
     pdf.type0_font(type0)
         .base_font(base)
@@ -322,7 +381,7 @@ pub(crate) fn certificate(
     }
     let cmap_bytes = unicode.finish();
     pdf.cmap(cmap, &cmap_bytes);
-    Ok(pdf.finish())
+    pdf.finish()
 }
 
 /// zlib-deflated bytes, as a PDF `FlateDecode` stream holds them.
