@@ -347,6 +347,73 @@ fn records_without_an_eu_form_are_refused_and_batches_carry_twins() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".hc1.png"))
         .count();
     assert_eq!(images, rows.len());
+
+    // Rotating the document signer: new twins under the new key id, the old ones still valid
+    // for a verifier (both signer certificates are published).
+    let before = rows[0].rsplit(',').next().unwrap().to_owned();
+    ok(run(&[
+        "issuer",
+        "eu",
+        "rotate",
+        "--dir",
+        s(&dir),
+        "--at",
+        AT,
+    ]));
+    let keys: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "eu",
+        "list",
+        "--dir",
+        s(&dir),
+        "--json",
+    ])))
+    .unwrap();
+    let roles: Vec<(&str, bool)> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["role"].as_str().unwrap(), k["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(roles, [("csca", true), ("dsc", false), ("dsc", true)]);
+    let out = ok(issue_eu(&dir, &example("test", "T-new"), &[]));
+    let after = out.lines().last().unwrap();
+    let kid = |t: &str| propusk_eudcc::decode(t).unwrap().key_id;
+    assert_ne!(kid(&before), kid(after));
+    let usb = tmp.path().join("usb");
+    let store = tmp.path().join("verifier");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+    ok(run(&[
+        "verifier",
+        "init",
+        "--store",
+        s(&store),
+        "--root",
+        s(&dir.join("root.pub")),
+    ]));
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&store),
+        "--from",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+    for twin in [before.as_str(), after] {
+        let v = verify_json(&["verify", "--store", s(&store), "--json", "--at", AT, twin]);
+        assert_eq!(v["verdict"], "valid", "{v}");
+    }
 }
 
 /// The traveller's wallet keeps the credential and its twin as one record, and its PDF has a

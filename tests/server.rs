@@ -331,3 +331,83 @@ fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port() {
     );
     assert_eq!(out.status.code(), Some(64));
 }
+
+#[test]
+fn the_api_issues_the_eu_twin_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    let at = days_ago(7);
+    let run = |args: &[&str]| propusk_with(args, "", &[PASS]);
+    assert_eq!(
+        run(&["issuer", "init", "--dir", s(&dir), "--at", &at])
+            .status
+            .code(),
+        Some(0)
+    );
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let issue =
+        |query: &str, body: &str| post(&format!("{url}/api/v1/credentials{query}"), &token, body);
+    // Before `issuer eu init`: a conflict, and nothing issued.
+    let (status, answer) = issue("?eu=true", &vaccination("EU-0"));
+    assert_eq!((status, answer["error"].as_str()), (409, Some("conflict")));
+    assert!(answer["message"].as_str().unwrap().contains("eu init"));
+
+    assert_eq!(
+        run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", &at])
+            .status
+            .code(),
+        Some(0)
+    );
+    let (status, answer) = issue("?eu=true", &vaccination("EU-1"));
+    assert_eq!(status, 200, "{answer}");
+    let twin = answer["eu"].as_str().unwrap();
+    assert!(twin.starts_with("HC1:"));
+    let hc1 = propusk_eudcc::decode(twin).unwrap();
+    let ci = hc1.certificate["v"][0]["ci"].as_str().unwrap();
+    assert_eq!(
+        propusk_eudcc::twin::credential_id_of(ci).map(|id| id.to_string()),
+        answer["id"].as_str().map(str::to_owned)
+    );
+    // Without the option, no twin.
+    let (_, plain) = issue("", &vaccination("EU-2"));
+    assert!(plain.get("eu").is_none(), "{plain}");
+
+    // A record that cannot make an EU DCC is refused whole: no credential either.
+    let exemption = format!(
+        r#"{{"type": "exemption", "record_id": "EU-3",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "exemption": {{"valid_from": "{}", "valid_until": "{}", "country": "RU"}}}}"#,
+        &days_ago(1)[..10],
+        &days_ago(-30)[..10]
+    );
+    let (status, answer) = issue("?eu=true", &exemption);
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (422, Some("refused")),
+        "{answer}"
+    );
+    let (status, _) = get_json(&format!("{url}/api/v1/issuance/EU-3"), &token);
+    assert_eq!(status, 404);
+    let (status, answer) = issue("?eu=maybe", &vaccination("EU-4"));
+    assert_eq!((status, answer["error"].as_str()), (400, Some("bad_input")));
+}
+
+fn get_json(url: &str, token: &str) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::{AppState, blocking, now};
 use crate::error::{IssuerError, StoreError};
+use crate::eu::EuError;
 use propusk_input::{Request, RotateRequest};
 
 /// An API error: a status, a stable code, and a message that reveals nothing internal.
@@ -58,6 +59,12 @@ impl From<IssuerError> for ApiError {
             IssuerError::Refused(m) => ApiError::Refused(m.to_string()),
             IssuerError::UnknownCredential(id) => ApiError::NotFound(format!("no credential {id}")),
             IssuerError::Key(m) => ApiError::Conflict(m.to_string()),
+            IssuerError::Eu(m @ (EuError::NotSetUp | EuError::AlreadySetUp)) => {
+                ApiError::Conflict(m.to_string())
+            }
+            IssuerError::Eu(m @ (EuError::Twin(_) | EuError::Sign(_))) => {
+                ApiError::Refused(m.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -150,17 +157,41 @@ async fn require_token(
     next.run(request).await
 }
 
-/// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link"}` out.
-async fn issue(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Value>, ApiError> {
+/// `?eu=true` of `POST /api/v1/credentials`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct IssueOptions {
+    #[serde(default)]
+    eu: bool,
+}
+
+/// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link"}` out; with
+/// `?eu=true` also `"eu"`, the EU DCC twin (both issued, or neither).
+async fn issue(
+    State(state): State<Arc<AppState>>,
+    options: Result<Query<IssueOptions>, axum::extract::rejection::QueryRejection>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Query(options) = options.map_err(|e| ApiError::BadInput(e.body_text()))?;
     let request = Request::from_json(&text(body)?).map_err(IssuerError::from)?;
     let logged = state.clone();
-    let issued = blocking(move || Ok(state.issuer()?.issue(&request, now())?)).await?;
+    let (issued, twin) = blocking(move || {
+        let mut issuer = state.issuer()?;
+        Ok(match options.eu {
+            true => issuer
+                .issue_with_twin(&request, now())
+                .map(|(i, t)| (i, Some(t)))?,
+            false => (issuer.issue(&request, now())?, None),
+        })
+    })
+    .await?;
     let kind = issued.credential_type.as_str();
-    tracing::info!(id = %logged.log_id(&issued.id), kind, "issued");
+    tracing::info!(id = %logged.log_id(&issued.id), kind, eu = twin.is_some(), "issued");
     let link = issued.links.as_ref().map(|l| l.short.clone());
-    Ok(Json(
-        json!({"id": issued.id, "credential": issued.credential, "link": link}),
-    ))
+    let mut answer = json!({"id": issued.id, "credential": issued.credential, "link": link});
+    if let Some(twin) = twin {
+        answer["eu"] = twin.into();
+    }
+    Ok(Json(answer))
 }
 
 /// `POST /api/v1/credentials/{id}/revoke`: revoked, and published at once.
