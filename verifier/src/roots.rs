@@ -200,7 +200,14 @@ impl Store {
     pub fn set_source(&self, source: &Source) -> Result<(), VerifierError> {
         let (kind, location) = match source {
             Source::Url(url) => ("url", url.clone()),
-            Source::Dir(dir) => ("dir", dir.to_string_lossy().into_owned()),
+            // Absolute, so that a later sync from another working directory finds it.
+            Source::Dir(dir) => (
+                "dir",
+                std::fs::canonicalize(dir)
+                    .unwrap_or_else(|_| dir.clone())
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
         };
         self.conn.execute(
             "INSERT INTO source (id, kind, location) VALUES (1, ?1, ?2)
