@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batch issuance throughput on one core: N records from a generated registry export, without
-# and with QR images. Prints the batch command's own summary (records per second).
+# and with QR images, and with EU twins (no images). Prints the batch command's own summary (records per second).
 # Usage: scripts/bench-batch.sh [N]   (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +16,15 @@ export PROPUSK_PASSPHRASE="bench passphrase"
     printf 'R-%07d,vaccination,Иванов,Иван,Иванович,1980-05-12,passport,4510 %06d,Sputnik-V,2,2,2021-06-01,RU,ГБУЗ ГП № 2\n' "$i" "$((i % 1000000))"
   done
 } > "$work/registry.csv"
-for mode in --no-images images; do
+for mode in --no-images images eu; do
   rm -rf "$work/issuer" "$work/out"
   "$bin" issuer init --dir "$work/issuer" --at 2021-11-20T08:00:00Z > /dev/null
   extra=()
   [ "$mode" = --no-images ] && extra=(--no-images)
+  if [ "$mode" = eu ]; then
+    "$bin" issuer eu init --dir "$work/issuer" --at 2021-11-20T08:00:00Z > /dev/null
+    extra=(--no-images --eu)
+  fi
   echo "== $n records, ${mode#--}:"
   taskset -c 0 "$bin" issuer batch --dir "$work/issuer" --input "$work/registry.csv" --out "$work/out" \
     --at 2021-11-21T08:00:00Z "${extra[@]}"
