@@ -101,7 +101,9 @@ impl CliError {
             CliError::Issuer(e) => match e {
                 IssuerError::NotInitialised(_)
                 | IssuerError::AlreadyInitialised(_)
+                | IssuerError::DatabaseHoldsIssuer
                 | IssuerError::Eu(EuError::NotSetUp | EuError::AlreadySetUp) => EXIT_CONFIG,
+                IssuerError::Store(StoreError::Unavailable(_)) => EXIT_UNAVAILABLE,
                 IssuerError::Eu(_) => EXIT_DATA,
                 IssuerError::Passphrase(_) => EXIT_NOPERM,
                 IssuerError::WeakPassphrase { .. } => EXIT_USAGE,

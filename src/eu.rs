@@ -48,7 +48,7 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         EuOp::Init => {
             let keys = unlocked(dir)?.eu_init(now)?;
             println!("EU DCC keys ready:");
-            list(&Issuer::open(dir)?, &keys);
+            list(&crate::issue::open(dir)?, &keys);
             println!(
                 "the document signer is published with the next bundle; export the certificates \
                  for a gateway with `propusk issuer eu export`"
@@ -56,15 +56,15 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         }
         EuOp::Rotate => {
             let keys = unlocked(dir)?.eu_rotate(now)?;
-            list(&Issuer::open(dir)?, &keys);
+            list(&crate::issue::open(dir)?, &keys);
         }
         EuOp::Export { out } => {
-            for path in Issuer::open(dir)?.eu_export(out)? {
+            for path in crate::issue::open(dir)?.eu_export(out)? {
                 println!("{}", path.display());
             }
         }
         EuOp::List { json } => {
-            let issuer = Issuer::open(dir)?;
+            let issuer = crate::issue::open(dir)?;
             let keys = issuer.eu_keys()?;
             if *json {
                 println!("{}", crate::json(&keys, true));

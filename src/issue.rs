@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{InputError, Issuer, IssuerError};
+use propusk_issuer::{Database, InputError, Issuer, IssuerError};
 use propusk_spec::{CredentialId, Timestamp};
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
@@ -18,9 +18,46 @@ pub struct IssuerArgs {
     /// The time of the operation (RFC 3339; default now).
     #[arg(long, global = true)]
     pub at: Option<String>,
+    /// The issuer's PostgreSQL database (`postgres://user@host:5432/name`) instead of the SQLite
+    /// file in --dir (default: PROPUSK_DATABASE_URL); --dir still holds root.pub and the token.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: IssuerCommand,
+}
+
+/// The database of this run: `--database`, else `PROPUSK_DATABASE_URL`, else the SQLite file in
+/// the issuer's directory.
+static DATABASE: std::sync::OnceLock<Database> = std::sync::OnceLock::new();
+
+/// Chooses the database of this run (once, before any issuer is opened).
+pub(crate) fn choose_database(flag: Option<&str>) -> Result<(), CliError> {
+    let url = match flag {
+        Some(url) => Some(url.to_owned()),
+        None => std::env::var("PROPUSK_DATABASE_URL").ok(),
+    };
+    let database = Database::from_url(url.as_deref()).map_err(|_| {
+        CliError::Usage(
+            "--database (or PROPUSK_DATABASE_URL) must be a PostgreSQL URL: \
+             postgres://user@host:5432/name"
+                .into(),
+        )
+    })?;
+    let _ = DATABASE.set(database);
+    Ok(())
+}
+
+fn database() -> &'static Database {
+    DATABASE.get_or_init(|| {
+        Database::from_url(std::env::var("PROPUSK_DATABASE_URL").ok().as_deref())
+            .unwrap_or_default()
+    })
+}
+
+/// Opens the issuer of `dir` in this run's database, without its secrets.
+pub(crate) fn open(dir: &Path) -> Result<Issuer, IssuerError> {
+    Issuer::open_in(dir, database())
 }
 
 /// `propusk issuer ...`.
@@ -223,7 +260,7 @@ fn passphrase() -> Result<String, IssuerError> {
 }
 
 pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
-    let mut issuer = Issuer::open(dir)?;
+    let mut issuer = open(dir)?;
     issuer.unlock(&passphrase()?)?;
     Ok(issuer)
 }
@@ -260,6 +297,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         .dir
         .as_deref()
         .ok_or_else(|| CliError::Usage("the issuer's --dir is required".into()))?;
+    choose_database(args.database.as_deref())?;
     let now = parse_at(args.at.as_deref())?;
     match &args.command {
         // Answered above, without a directory.
@@ -270,12 +308,10 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             url,
             time_zone,
         } => {
-            let issuer = Issuer::init(
+            let issuer = Issuer::init_in(
                 dir,
-                name,
-                country,
-                url.as_deref(),
-                time_zone,
+                database(),
+                (name, country, url.as_deref(), time_zone),
                 &new_passphrase()?,
                 now,
             )?;
@@ -326,7 +362,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         }
         IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
         IssuerCommand::Record { record_id } => {
-            let Some(issued) = Issuer::open(dir)?.record(record_id)? else {
+            let Some(issued) = open(dir)?.record(record_id)? else {
                 eprintln!("propusk: record {record_id} was never issued");
                 return Ok(EXIT_DATA);
             };
@@ -350,7 +386,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                     now,
                 )?;
             }
-            let issuer = Issuer::open(dir)?;
+            let issuer = open(dir)?;
             let s = issuer.settings();
             println!("name: {}", s.name);
             println!("country: {}", s.country);
@@ -358,7 +394,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             println!("time zone: {}", s.time_zone);
         }
         IssuerCommand::Audit { json: as_json } => {
-            let issuer = Issuer::open(dir)?;
+            let issuer = open(dir)?;
             let log = issuer.audit_log()?;
             if *as_json {
                 println!("{}", json(&log, true));

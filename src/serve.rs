@@ -14,6 +14,10 @@ pub struct ServeArgs {
     /// Address to listen on: `HOST:PORT` (`localhost:8080`, `0.0.0.0:443`, `[::1]:8080`).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// The issuer's PostgreSQL database, shared by every `serve` of the issuer (default:
+    /// PROPUSK_DATABASE_URL; without either, the SQLite file in --dir).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Portal lookups one client address may make in a burst and per minute (0: no limit, for
     /// load tests only).
     #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
@@ -48,6 +52,7 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
         .with_writer(std::io::stderr)
         .try_init();
     let addr = resolve(&args.addr)?;
+    crate::issue::choose_database(args.database.as_deref())?;
     let issuer = unlocked(&args.dir)?;
     propusk_issuer::server::run(&args.dir, issuer, addr, args.portal_rate)?;
     Ok(0)

@@ -124,6 +124,13 @@ fn records_that_differ_only_outside_ascii_get_their_own_images() {
 
 #[test]
 fn the_same_csv_twice_gives_the_same_credentials() {
+    common::on_every_backend(
+        "the_same_csv_twice_gives_the_same_credentials",
+        the_same_csv_twice_gives_the_same_credentials_on,
+    );
+}
+
+fn the_same_csv_twice_gives_the_same_credentials_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
     init(&dir);
@@ -207,6 +214,13 @@ fn the_same_csv_twice_gives_the_same_credentials() {
 
 #[test]
 fn bad_rows_are_reported_by_line_and_good_rows_go_through() {
+    common::on_every_backend(
+        "bad_rows_are_reported_by_line_and_good_rows_go_through",
+        bad_rows_are_reported_by_line_and_good_rows_go_through_on,
+    );
+}
+
+fn bad_rows_are_reported_by_line_and_good_rows_go_through_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
     init(&dir);
@@ -252,6 +266,13 @@ fn bad_rows_are_reported_by_line_and_good_rows_go_through() {
 
 #[test]
 fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing() {
+    common::on_every_backend(
+        "a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing",
+        a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing_on,
+    );
+}
+
+fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("issuer"), tmp.path().join("out"));
     init(&dir);
@@ -271,7 +292,8 @@ fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing() {
         AT,
     ];
     // Kill the first run with SIGKILL once some images exist (so it is really mid-way).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_propusk"));
+    let mut child = common::backend(&mut command)
         .args(args)
         .env(PASS.0, PASS.1)
         .stdout(Stdio::null())
@@ -310,7 +332,8 @@ fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing() {
     let unique: HashSet<&String> = ids.iter().map(|(_, id)| id).collect();
     assert_eq!(unique.len(), n, "a record got two credentials");
     // The store holds exactly one credential per record: the one issued.csv names.
-    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    let database = propusk_issuer::Database::from_url(common::database().as_deref()).unwrap();
+    let issuer = propusk_issuer::Issuer::open_in(&dir, &database).unwrap();
     let by_record: HashMap<&str, &str> = ids
         .iter()
         .map(|(r, id)| (r.as_str(), id.as_str()))

@@ -76,6 +76,13 @@ fn verify_json(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn the_twin_is_issued_verified_and_revoked_with_its_credential() {
+    common::on_every_backend(
+        "the_twin_is_issued_verified_and_revoked_with_its_credential",
+        the_twin_is_issued_verified_and_revoked_with_its_credential_on,
+    );
+}
+
+fn the_twin_is_issued_verified_and_revoked_with_its_credential_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     issuer(&dir);
@@ -293,6 +300,13 @@ fn the_twin_is_issued_verified_and_revoked_with_its_credential() {
 
 #[test]
 fn records_without_an_eu_form_are_refused_and_batches_carry_twins() {
+    common::on_every_backend(
+        "records_without_an_eu_form_are_refused_and_batches_carry_twins",
+        records_without_an_eu_form_are_refused_and_batches_carry_twins_on,
+    );
+}
+
+fn records_without_an_eu_form_are_refused_and_batches_carry_twins_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     issuer(&dir);

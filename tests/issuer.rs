@@ -33,6 +33,13 @@ fn vaccination(family: &str) -> String {
 
 #[test]
 fn key_lifecycle_revocation_and_publishing() {
+    common::on_every_backend(
+        "key_lifecycle_revocation_and_publishing",
+        key_lifecycle_revocation_and_publishing_on,
+    );
+}
+
+fn key_lifecycle_revocation_and_publishing_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
     let (store, usb) = (tmp.path().join("verifier"), tmp.path().join("usb"));
@@ -53,7 +60,11 @@ fn key_lifecycle_revocation_and_publishing() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for f in ["issuer.sqlite", "operator.token"] {
+        let files: &[&str] = match common::database() {
+            None => &["issuer.sqlite", "operator.token"],
+            Some(_) => &["operator.token"],
+        };
+        for f in files {
             let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{f}");
         }
@@ -212,7 +223,7 @@ fn key_lifecycle_revocation_and_publishing() {
     );
 
     // The audit log kept every key operation.
-    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    let issuer = common::open_issuer(&dir);
     let ops: Vec<String> = issuer
         .audit_log()
         .unwrap()
@@ -233,6 +244,10 @@ fn key_lifecycle_revocation_and_publishing() {
 
 #[test]
 fn refusals_say_why() {
+    common::on_every_backend("refusals_say_why", refusals_say_why_on);
+}
+
+fn refusals_say_why_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
     ok(run(&[
@@ -327,11 +342,7 @@ fn refusals_say_why() {
         .next()
         .unwrap()
         .to_owned();
-    let audit_before = propusk_issuer::Issuer::open(&dir)
-        .unwrap()
-        .audit_log()
-        .unwrap()
-        .len();
+    let audit_before = common::open_issuer(&dir).audit_log().unwrap().len();
     let wrong = [("PROPUSK_PASSPHRASE", "wrong")];
     for args in [
         vec!["issuer", "revoke", "--dir", s(&dir), &id],
@@ -341,7 +352,7 @@ fn refusals_say_why() {
         let out = propusk_with(&args, "", &wrong);
         assert_eq!(out.status.code(), Some(77), "{args:?}");
     }
-    let issuer = propusk_issuer::Issuer::open(&dir).unwrap();
+    let issuer = common::open_issuer(&dir);
     assert_eq!(issuer.audit_log().unwrap().len(), audit_before);
     let found = issuer
         .credential(&id.parse().unwrap())
@@ -352,6 +363,13 @@ fn refusals_say_why() {
 
 #[test]
 fn issue_writes_qr_images_and_links() {
+    common::on_every_backend(
+        "issue_writes_qr_images_and_links",
+        issue_writes_qr_images_and_links_on,
+    );
+}
+
+fn issue_writes_qr_images_and_links_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
     ok(run(&[
@@ -479,6 +497,13 @@ fn init_refuses_a_short_passphrase_and_makes_root_pub_readable() {
 /// shows; a rotation without an announced key warns about verifiers that have not synced.
 #[test]
 fn config_audit_and_the_rotation_warning() {
+    common::on_every_backend(
+        "config_audit_and_the_rotation_warning",
+        config_audit_and_the_rotation_warning_on,
+    );
+}
+
+fn config_audit_and_the_rotation_warning_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     ok(run(&["issuer", "init", "--dir", s(&dir)]));

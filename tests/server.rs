@@ -66,6 +66,13 @@ fn then_publish(dir: &Path, usb: &Path, args: &[&str]) {
 
 #[test]
 fn sync_over_http_and_the_operator_api() {
+    common::on_every_backend(
+        "sync_over_http_and_the_operator_api",
+        sync_over_http_and_the_operator_api_on,
+    );
+}
+
+fn sync_over_http_and_the_operator_api_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, store) = (tmp.path().join("issuer"), tmp.path().join("verifier"));
     let init = propusk_with(
@@ -334,6 +341,13 @@ fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port() {
 
 #[test]
 fn the_api_issues_the_eu_twin_on_request() {
+    common::on_every_backend(
+        "the_api_issues_the_eu_twin_on_request",
+        the_api_issues_the_eu_twin_on_request_on,
+    );
+}
+
+fn the_api_issues_the_eu_twin_on_request_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
     let at = days_ago(7);

@@ -17,6 +17,9 @@ pub enum IssuerError {
     /// `--dir` already holds an issuer.
     #[error("{} already holds an issuer", .0.display())]
     AlreadyInitialised(PathBuf),
+    /// `init` with a PostgreSQL database that already holds an issuer.
+    #[error("the database already holds an issuer; use another database (or --dir alone)")]
+    DatabaseHoldsIssuer,
     /// The passphrase is missing, empty or wrong.
     #[error("passphrase: {0}")]
     Passphrase(&'static str),
@@ -162,6 +165,15 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused a statement, or the connection broke.
+    #[error("{0}")]
+    Postgres(#[from] postgres::Error),
+    /// The database cannot be reached.
+    #[error("the database cannot be reached: {0}")]
+    Unavailable(String),
+    /// The database's schema is not one this program knows.
+    #[error("{0}")]
+    Schema(String),
     /// Something in the store is not what was written.
     #[error("damaged: {0}")]
     Corrupt(&'static str),

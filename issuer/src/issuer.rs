@@ -13,7 +13,61 @@ use crate::error::IssuerError;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::sqlite::STORE_FILE;
-use crate::store::{Settings, SqliteStore, Store};
+use crate::store::{PgStore, Settings, SqliteStore, Store, is_postgres_url};
+
+/// Where an issuer's store is: the SQLite file in its directory (the embedded default), or a
+/// PostgreSQL database that several servers share. `Debug` never shows the URL (it may hold a
+/// password).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Database {
+    /// `issuer.sqlite` in the issuer's directory.
+    #[default]
+    Embedded,
+    /// A PostgreSQL database, by its URL (`postgres://user@host:5432/name`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Embedded => f.write_str("Embedded"),
+            Database::Postgres(_) => f.write_str("Postgres(…)"),
+        }
+    }
+}
+
+impl Database {
+    /// The database a `--database` value (or `PROPUSK_DATABASE_URL`) names: none or empty is
+    /// the embedded default; a `postgres://` URL is PostgreSQL; anything else is refused.
+    pub fn from_url(url: Option<&str>) -> Result<Self, IssuerError> {
+        match url.map(str::trim) {
+            None | Some("") => Ok(Database::Embedded),
+            Some(url) if is_postgres_url(url) => Ok(Database::Postgres(url.to_owned())),
+            Some(_) => Err(InputError::field(
+                "--database",
+                "a PostgreSQL URL (postgres://user@host:5432/name)",
+            )
+            .into()),
+        }
+    }
+
+    /// Opens the store (the SQLite file is created when missing; a PostgreSQL schema is
+    /// brought up to date).
+    pub fn open(&self, dir: &Path) -> Result<Box<dyn Store>, IssuerError> {
+        Ok(match self {
+            Database::Embedded => Box::new(SqliteStore::open(dir)?),
+            Database::Postgres(url) => Box::new(PgStore::connect(url)?),
+        })
+    }
+
+    /// Whether it already holds an issuer.
+    fn holds_issuer(&self, dir: &Path) -> Result<bool, IssuerError> {
+        Ok(match self {
+            Database::Embedded => SqliteStore::exists(dir),
+            Database::Postgres(url) => PgStore::connect(url)?.settings()?.is_some(),
+        })
+    }
+}
 
 /// The root public key file that verifiers pin.
 pub const ROOT_PUB_FILE: &str = "root.pub";
@@ -88,8 +142,30 @@ impl Issuer {
         passphrase: &str,
         now: Timestamp,
     ) -> Result<Self, IssuerError> {
-        if SqliteStore::exists(dir) {
+        let settings = (name, country, url, time_zone);
+        Self::init_in(dir, &Database::Embedded, settings, passphrase, now)
+    }
+
+    /// [`Issuer::init`] with the store in `database` (`dir` still holds `root.pub` and the
+    /// token); a database that holds an issuer already is refused. `settings`: the authority's
+    /// name, country, portal URL and time zone.
+    pub fn init_in(
+        dir: &Path,
+        database: &Database,
+        settings: (&str, &str, Option<&str>, &str),
+        passphrase: &str,
+        now: Timestamp,
+    ) -> Result<Self, IssuerError> {
+        let (name, country, url, time_zone) = settings;
+        // Another issuer's `root.pub` is never overwritten.
+        if dir.join(ROOT_PUB_FILE).exists() {
             return Err(IssuerError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        if database.holds_issuer(dir)? {
+            return Err(match database {
+                Database::Embedded => IssuerError::AlreadyInitialised(dir.to_path_buf()),
+                Database::Postgres(_) => IssuerError::DatabaseHoldsIssuer,
+            });
         }
         country
             .parse::<propusk_spec::Country>()
@@ -115,6 +191,7 @@ impl Issuer {
         restrict(dir, 0o711)?;
         let made = Self::create(
             dir,
+            database,
             settings_of(name, country, url, time_zone, salt, now),
             vault,
             now,
@@ -138,13 +215,14 @@ impl Issuer {
     /// new issuer.
     fn create(
         dir: &Path,
+        database: &Database,
         settings: Settings,
         vault: Vault,
         now: Timestamp,
     ) -> Result<Self, IssuerError> {
         let (name, country) = (settings.name.clone(), settings.country.clone());
         let mut issuer = Issuer {
-            store: Box::new(SqliteStore::open(dir)?),
+            store: database.open(dir)?,
             settings: settings.clone(),
             vault: Some(vault),
         };
@@ -226,10 +304,16 @@ impl Issuer {
 
     /// Opens the issuer in `dir` without its secrets (enough to list keys and look records up).
     pub fn open(dir: &Path) -> Result<Self, IssuerError> {
-        if !SqliteStore::exists(dir) {
+        Self::open_in(dir, &Database::Embedded)
+    }
+
+    /// Opens the issuer whose store is in `database` (its directory `dir` holds `root.pub` and
+    /// the token).
+    pub fn open_in(dir: &Path, database: &Database) -> Result<Self, IssuerError> {
+        if *database == Database::Embedded && !SqliteStore::exists(dir) {
             return Err(IssuerError::NotInitialised(dir.to_path_buf()));
         }
-        Issuer::with_store(dir, Box::new(SqliteStore::open(dir)?))
+        Issuer::with_store(dir, database.open(dir)?)
     }
 
     /// Opens the issuer kept in `store` (its directory `dir` holds `root.pub` and the token).

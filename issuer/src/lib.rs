@@ -46,7 +46,9 @@ pub mod store;
 pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
 pub use error::{IssuerError, KeyError, Refusal, StoreError};
 pub use eu::{CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuError, EuKeyInfo};
-pub use issuer::{Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE};
+pub use issuer::{
+    Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
+};
 pub use propusk_input::{
     CSV_COLUMNS, InputError, Request, RotateRequest, Row, read_csv, read_jsonl, read_registry,
 };

@@ -11,9 +11,103 @@ pub(crate) fn propusk(args: &[&str], stdin: &str) -> Output {
     propusk_with(args, stdin, &[])
 }
 
+thread_local! {
+    /// The PostgreSQL database of the backend a test body runs on (`None`: SQLite).
+    static DATABASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The PostgreSQL database the current test body runs on, if any.
+pub(crate) fn database() -> Option<String> {
+    DATABASE.with(|d| d.borrow().clone())
+}
+
+/// The database environment of a command: `PROPUSK_DATABASE_URL` of the backend, or none.
+pub(crate) fn backend(command: &mut Command) -> &mut Command {
+    match database() {
+        Some(url) => command.env("PROPUSK_DATABASE_URL", url),
+        None => command.env_remove("PROPUSK_DATABASE_URL"),
+    }
+}
+
+/// Runs `test` on every backend: SQLite (the embedded default), then PostgreSQL in a fresh
+/// database of the cluster `PROPUSK_TEST_DATABASE_URL` names (dropped afterwards). Without that
+/// variable the PostgreSQL run is skipped with a message; `PROPUSK_REQUIRE_TOOLS` makes it
+/// mandatory.
+pub(crate) fn on_every_backend(name: &str, test: impl Fn()) {
+    test();
+    let Ok(admin) = std::env::var("PROPUSK_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+            "PROPUSK_REQUIRE_TOOLS is set but PROPUSK_TEST_DATABASE_URL is not"
+        );
+        eprintln!("{name}: no PROPUSK_TEST_DATABASE_URL: the PostgreSQL run was skipped");
+        return;
+    };
+    let db = fresh_database(&admin, name);
+    DATABASE.with(|d| *d.borrow_mut() = Some(db.url.clone()));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&test));
+    DATABASE.with(|d| *d.borrow_mut() = None);
+    drop(db);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// A database of its own for one test, dropped with this value.
+pub(crate) struct FreshDatabase {
+    pub(crate) url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Creates an empty database in the cluster of `admin` (a URL to its `postgres` database).
+pub(crate) fn fresh_database(admin: &str, test: &str) -> FreshDatabase {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let safe: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    let name = format!(
+        "propusk_{safe}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    FreshDatabase {
+        url: format!("{base}/{name}"),
+        admin: admin.to_owned(),
+        name,
+    }
+}
+
 /// Runs `propusk` with `args` and environment variables, feeding `stdin`.
 pub(crate) fn propusk_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_propusk"));
+    backend(&mut command);
+    let mut child = command
         .args(args)
         // Words in English unless a test asks otherwise, whatever the machine's locale.
         .env("LANG", "C.UTF-8")
@@ -60,7 +154,9 @@ pub(crate) fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Running, String
 
 /// [`start_server`] on the address `addr` (a host name is looked up).
 pub(crate) fn start_server_on(dir: &Path, env: &[(&str, &str)], addr: &str) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_propusk"));
+    backend(&mut command);
+    let mut child = command
         .args(["serve", "--dir", dir.to_str().unwrap(), "--addr", addr])
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
@@ -142,4 +238,10 @@ pub(crate) fn issue_json(dir: &Path, json: &str, at: &str, extra: &[&str]) -> St
         .last()
         .unwrap()
         .to_owned()
+}
+
+/// Opens the issuer of `dir` in the current backend's database, without its secrets.
+pub(crate) fn open_issuer(dir: &Path) -> propusk_issuer::Issuer {
+    let database = propusk_issuer::Database::from_url(database().as_deref()).unwrap();
+    propusk_issuer::Issuer::open_in(dir, &database).unwrap()
 }

@@ -12,6 +12,7 @@
 //!   id is never reused ([`Inserted::IdTaken`]), checked by the database itself.
 //! - The audit log is append-only in the database itself: no statement can rewrite it.
 
+pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use ed25519_dalek::VerifyingKey;
 use propusk_spec::{CredentialId, CredentialType, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 
+pub use postgres::{PgStore, is_postgres_url};
 pub use sqlite::SqliteStore;
 
 use crate::error::StoreError;

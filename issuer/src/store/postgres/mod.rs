@@ -1,0 +1,583 @@
+//! The scale-out store: PostgreSQL, shared by several `propusk serve` processes and issuer
+//! commands at once. The same tables as the SQLite store (migrations in [`schema`]), the audit
+//! log append-only by a trigger, publication sequences reserved under an advisory lock, a
+//! registry record issued once by a unique index. A connection that the database closed (a
+//! restart) is opened again at the next statement outside a transaction.
+
+mod lookup;
+mod schema;
+
+use std::cell::{RefCell, RefMut};
+use std::sync::Arc;
+
+use postgres::{Client, NoTls, Row};
+use propusk_spec::{CredentialId, KeyId, Timestamp};
+use propusk_trust_list::{EuSigner, KeyStatus};
+
+use super::{
+    CredentialRecord, EuRole, EuTwinRecord, Inserted, Lookup, Settings, Store, StoredEuKey,
+    StoredKey,
+};
+use crate::error::StoreError;
+use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
+use lookup::PgLookup;
+
+/// The lock a publisher holds while it reserves a sequence ("propusk2").
+const PUBLICATION_LOCK: i64 = 0x7072_6f70_7573_6b32;
+
+/// Whether a `--database` value names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens a connection (no TLS: the database is on the issuer's own network).
+pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
+    let config: postgres::Config = url
+        .parse()
+        .map_err(|e: postgres::Error| StoreError::Unavailable(e.to_string()))?;
+    let mut config = config;
+    config.connect_timeout(std::time::Duration::from_secs(5));
+    config
+        .connect(NoTls)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// The issuer's PostgreSQL store.
+pub struct PgStore {
+    client: RefCell<Client>,
+    url: String,
+    in_transaction: bool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+fn timestamp(secs: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix(secs).ok_or(StoreError::Corrupt("a time out of range"))
+}
+
+fn key_id(hex: &str) -> Result<KeyId, StoreError> {
+    KeyId::from_hex(hex).ok_or(StoreError::Corrupt("a malformed key id"))
+}
+
+fn credential_id(text: &str) -> Result<CredentialId, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt("a malformed credential id"))
+}
+
+const CREDENTIAL_COLUMNS: &str =
+    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text";
+
+pub(super) fn credential_record(r: &Row) -> Result<CredentialRecord, StoreError> {
+    let revoked_at = r.get::<_, Option<i64>>(7).map(timestamp).transpose()?;
+    let status = CredentialStatus::from_parts(r.get(6), revoked_at)
+        .ok_or(StoreError::Corrupt("an unknown credential status"))?;
+    Ok(CredentialRecord {
+        id: credential_id(r.get(0))?,
+        record_id: r.get(1),
+        credential_type: r
+            .get::<_, &str>(2)
+            .parse()
+            .map_err(|_| StoreError::Corrupt("an unknown credential type"))?,
+        key_id: key_id(r.get(3))?,
+        issued_at: timestamp(r.get(4))?,
+        expires_at: timestamp(r.get(5))?,
+        status,
+        text: r.get(8),
+    })
+}
+
+pub(super) fn select_credential(
+    client: &mut Client,
+    column: &str,
+    value: &str,
+) -> Result<Option<CredentialRecord>, StoreError> {
+    let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE {column} = $1");
+    client
+        .query_opt(&sql, &[&value])?
+        .as_ref()
+        .map(credential_record)
+        .transpose()
+}
+
+fn stored_key(r: &Row) -> Result<StoredKey, StoreError> {
+    let public: [u8; 32] = r
+        .get::<_, Vec<u8>>(2)
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a malformed public key"))?;
+    Ok(StoredKey {
+        key_id: key_id(r.get(0))?,
+        role: r
+            .get::<_, &str>(1)
+            .parse()
+            .map_err(|()| StoreError::Corrupt("an unknown key role"))?,
+        public_key: ed25519_dalek::VerifyingKey::from_bytes(&public)
+            .map_err(|_| StoreError::Corrupt("a malformed public key"))?,
+        sealed: r.get(3),
+        status: KeyStatus::from_parts(r.get(4), r.get(5))
+            .ok_or(StoreError::Corrupt("an unknown key status"))?,
+        not_before: timestamp(r.get(6))?,
+        not_after: r.get::<_, Option<i64>>(7).map(timestamp).transpose()?,
+        created_at: timestamp(r.get(8))?,
+    })
+}
+
+fn twin(r: &Row) -> Result<EuTwinRecord, StoreError> {
+    Ok(EuTwinRecord {
+        credential_id: credential_id(r.get(0))?,
+        uci: r.get(1),
+        key_id: r.get(2),
+        signature: r.get(3),
+        text: r.get(4),
+    })
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and brings its schema up to date.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut client = connect(url)?;
+        schema::migrate(&mut client)?;
+        Ok(PgStore {
+            client: RefCell::new(client),
+            url: url.to_owned(),
+            in_transaction: false,
+        })
+    }
+
+    /// The connection; one the database closed is opened again (outside a transaction).
+    fn db(&self) -> Result<RefMut<'_, Client>, StoreError> {
+        let mut client = self.client.borrow_mut();
+        if client.is_closed() && !self.in_transaction {
+            *client = connect(&self.url)?;
+        }
+        Ok(client)
+    }
+}
+
+impl Store for PgStore {
+    fn begin(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            return Err(StoreError::Transaction("a transaction is already open"));
+        }
+        self.db()?.batch_execute("BEGIN")?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.in_transaction {
+            return Err(StoreError::Transaction("commit outside a transaction"));
+        }
+        self.in_transaction = false;
+        self.db()?.batch_execute("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        if !self.in_transaction {
+            return Err(StoreError::Transaction("rollback outside a transaction"));
+        }
+        self.in_transaction = false;
+        let mut client = self.client.borrow_mut();
+        // A connection lost mid-transaction has rolled back by itself.
+        if !client.is_closed() {
+            client.batch_execute("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    fn settings(&self) -> Result<Option<Settings>, StoreError> {
+        let row = self.db()?.query_opt(
+            "SELECT name, country, url, time_zone, salt, created_at FROM config WHERE id = 1",
+            &[],
+        )?;
+        row.map(|r| {
+            Ok(Settings {
+                name: r.get(0),
+                country: r.get(1),
+                url: r.get(2),
+                time_zone: r.get(3),
+                salt: r.get(4),
+                created_at: timestamp(r.get(5))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn create(&mut self, s: &Settings) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "INSERT INTO config (id, name, country, url, time_zone, salt, created_at)
+             VALUES (1, $1, $2, $3, $4, $5, $6)",
+            &[
+                &s.name,
+                &s.country,
+                &s.url,
+                &s.time_zone,
+                &s.salt,
+                &s.created_at.unix(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_settings(&mut self, s: &Settings) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "UPDATE config SET name = $1, url = $2, time_zone = $3 WHERE id = 1",
+            &[&s.name, &s.url, &s.time_zone],
+        )?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, k: &StoredKey) -> Result<bool, StoreError> {
+        let inserted = self.db()?.execute(
+            "INSERT INTO keys
+             (key_id, role, public_key, sealed, status, since, not_before, not_after, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            &[
+                &k.key_id.to_string(),
+                &k.role.as_str(),
+                &k.public_key.as_bytes().as_slice(),
+                &k.sealed,
+                &k.status.as_str(),
+                &k.status.since(),
+                &k.not_before.unix(),
+                &k.not_after.map(Timestamp::unix),
+                &k.created_at.unix(),
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT key_id, role, public_key, sealed, status, since, not_before, not_after,
+                        created_at
+                 FROM keys ORDER BY role = $1, created_at, key_id",
+                &[&KeyRole::Signing.as_str()],
+            )?
+            .iter()
+            .map(stored_key)
+            .collect()
+    }
+
+    fn set_key_status(&mut self, kid: &KeyId, status: KeyStatus) -> Result<bool, StoreError> {
+        let changed = self.db()?.execute(
+            "UPDATE keys SET status = $2, since = $3 WHERE key_id = $1 AND role = $4",
+            &[
+                &kid.to_string(),
+                &status.as_str(),
+                &status.since(),
+                &KeyRole::Signing.as_str(),
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn activate_key(&mut self, kid: &KeyId, from: Timestamp) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "UPDATE keys SET status = $3, since = NULL, not_before = least(not_before, $2)
+             WHERE key_id = $1",
+            &[&kid.to_string(), &from.unix(), &KeyStatus::Active.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_credential(&mut self, c: &CredentialRecord) -> Result<Inserted, StoreError> {
+        let inserted = self.db()?.execute(
+            "INSERT INTO credentials
+             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            &[
+                &c.id.to_string(),
+                &c.record_id,
+                &c.credential_type.as_str(),
+                &c.key_id.to_string(),
+                &c.issued_at.unix(),
+                &c.expires_at.unix(),
+                &c.status.as_str(),
+                &c.status.since().map(Timestamp::unix),
+                &c.text,
+            ],
+        )?;
+        if inserted == 1 {
+            return Ok(Inserted::Inserted);
+        }
+        let record_taken = match &c.record_id {
+            Some(record) => self.credential_for_record(record)?.is_some(),
+            None => false,
+        };
+        Ok(if record_taken {
+            Inserted::RecordTaken
+        } else {
+            Inserted::IdTaken
+        })
+    }
+
+    fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
+        select_credential(&mut *self.db()?, "id", &id.to_string())
+    }
+
+    fn credential_for_record(
+        &self,
+        record_id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        select_credential(&mut *self.db()?, "record_id", record_id)
+    }
+
+    fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self.db()?.execute(
+            "UPDATE credentials SET status = $3, revoked_at = $2 WHERE id = $1 AND status = $4",
+            &[
+                &id.to_string(),
+                &at.unix(),
+                &CredentialStatus::Revoked { at }.as_str(),
+                &CredentialStatus::Issued.as_str(),
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn revoked_unexpired(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError> {
+        // Every row that is not plainly issued is read, so that a damaged status cell is found.
+        let rows = self.db()?.query(
+            "SELECT id, expires_at, status, revoked_at FROM credentials
+             WHERE expires_at > $1 AND (status <> 'issued' OR revoked_at IS NOT NULL)",
+            &[&now.unix()],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let revoked_at = r.get::<_, Option<i64>>(3).map(timestamp).transpose()?;
+                match CredentialStatus::from_parts(r.get(2), revoked_at) {
+                    Some(CredentialStatus::Revoked { .. }) => {}
+                    _ => {
+                        return Err(StoreError::Corrupt(
+                            "a credential whose status and revocation time disagree",
+                        ));
+                    }
+                }
+                Ok((credential_id(r.get(0))?, timestamp(r.get(1))?))
+            })
+            .collect()
+    }
+
+    fn add_eu_signer(
+        &mut self,
+        kid: &str,
+        signer: &EuSigner,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let inserted = self.db()?.execute(
+            "INSERT INTO eu_signers (key_id, der, country, added_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&kid, &signer.der, &signer.country, &at.unix()],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError> {
+        Ok(self
+            .db()?
+            .query("SELECT der, country FROM eu_signers ORDER BY key_id", &[])?
+            .iter()
+            .map(|r| EuSigner {
+                der: r.get(0),
+                country: r.get(1),
+            })
+            .collect())
+    }
+
+    fn insert_eu_key(&mut self, k: &StoredEuKey) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "INSERT INTO eu_keys (key_id, role, certificate, sealed, active, not_before, not_after,
+                 created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &k.key_id,
+                &k.role.as_str(),
+                &k.certificate,
+                &k.sealed,
+                &k.active,
+                &k.not_before.unix(),
+                &k.not_after.unix(),
+                &k.created_at.unix(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn eu_keys(&self) -> Result<Vec<StoredEuKey>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT key_id, role, certificate, sealed, active, not_before, not_after,
+                        created_at
+                 FROM eu_keys ORDER BY created_at, seq",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(StoredEuKey {
+                    key_id: r.get(0),
+                    role: match r.get::<_, &str>(1) {
+                        "csca" => EuRole::Csca,
+                        "dsc" => EuRole::Dsc,
+                        _ => return Err(StoreError::Corrupt("an EU key of no known role")),
+                    },
+                    certificate: r.get(2),
+                    sealed: r.get(3),
+                    active: r.get(4),
+                    not_before: timestamp(r.get(5))?,
+                    not_after: timestamp(r.get(6))?,
+                    created_at: timestamp(r.get(7))?,
+                })
+            })
+            .collect()
+    }
+
+    fn retire_eu_key(&mut self, key_id: &str) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "UPDATE eu_keys SET active = false WHERE key_id = $1",
+            &[&key_id],
+        )?;
+        Ok(())
+    }
+
+    fn insert_eu_twin(&mut self, t: &EuTwinRecord) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "INSERT INTO eu_twins (credential_id, uci, key_id, signature, text)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &t.credential_id.to_string(),
+                &t.uci,
+                &t.key_id,
+                &t.signature,
+                &t.text,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn eu_twin(&self, id: &CredentialId) -> Result<Option<EuTwinRecord>, StoreError> {
+        self.db()?
+            .query_opt(
+                "SELECT credential_id, uci, key_id, signature, text FROM eu_twins
+                 WHERE credential_id = $1",
+                &[&id.to_string()],
+            )?
+            .as_ref()
+            .map(twin)
+            .transpose()
+    }
+
+    fn revoked_eu_twins(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(EuTwinRecord, Timestamp)>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT t.credential_id, t.uci, t.key_id, t.signature, t.text, c.expires_at
+                 FROM eu_twins t JOIN credentials c ON c.id = t.credential_id
+                 WHERE c.status = 'revoked' AND c.expires_at > $1 ORDER BY t.credential_id",
+                &[&now.unix()],
+            )?
+            .iter()
+            .map(|r| Ok((twin(r)?, timestamp(r.get(5))?)))
+            .collect()
+    }
+
+    fn next_publication_sequence(&mut self) -> Result<u64, StoreError> {
+        if !self.in_transaction {
+            return Err(StoreError::Transaction(
+                "a publication sequence is reserved inside a transaction",
+            ));
+        }
+        let mut db = self.db()?;
+        // Held until the transaction ends: the next publisher reads the maximum after this one
+        // committed (each statement of READ COMMITTED sees what was committed before it began).
+        db.execute("SELECT pg_advisory_xact_lock($1)", &[&PUBLICATION_LOCK])?;
+        let last: i64 = db
+            .query_one("SELECT coalesce(max(sequence), 0) FROM publications", &[])?
+            .get(0);
+        u64::try_from(last)
+            .map(|l| l + 1)
+            .map_err(|_| StoreError::Corrupt("a negative publication sequence"))
+    }
+
+    fn insert_publication(
+        &mut self,
+        sequence: u64,
+        issued_at: Timestamp,
+        content: &[u8],
+        files: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let sequence =
+            i64::try_from(sequence).map_err(|_| StoreError::Corrupt("a sequence out of range"))?;
+        let mut db = self.db()?;
+        db.execute(
+            "INSERT INTO publications (sequence, issued_at, content) VALUES ($1, $2, $3)",
+            &[&sequence, &issued_at.unix(), &content],
+        )?;
+        for (name, bytes) in files {
+            db.execute(
+                "INSERT INTO publication_files (sequence, name, bytes) VALUES ($1, $2, $3)",
+                &[&sequence, name, bytes],
+            )?;
+        }
+        db.execute(
+            "DELETE FROM publication_files WHERE sequence < $1",
+            &[&(sequence - 1)],
+        )?;
+        Ok(())
+    }
+
+    fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(self
+            .db()?
+            .query(
+                "SELECT content FROM publications ORDER BY sequence DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn append_audit(&mut self, at: Timestamp, op: AuditOp, detail: &str) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "INSERT INTO audit (at, op, detail) VALUES ($1, $2, $3)",
+            &[&at.unix(), &op.as_str(), &detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.db()?
+            .query("SELECT seq, at, op, detail FROM audit ORDER BY seq", &[])?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: u64::try_from(r.get::<_, i64>(0))
+                        .map_err(|_| StoreError::Corrupt("an audit sequence"))?,
+                    at: timestamp(r.get(1))?,
+                    op: r
+                        .get::<_, &str>(2)
+                        .parse()
+                        .map_err(|()| StoreError::Corrupt("an unknown audit operation"))?,
+                    detail: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    fn lookup(&self) -> Result<Arc<dyn Lookup>, StoreError> {
+        Ok(Arc::new(PgLookup::new(&self.url)))
+    }
+}
