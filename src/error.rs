@@ -104,6 +104,8 @@ impl CliError {
                 | IssuerError::DatabaseHoldsIssuer
                 | IssuerError::Eu(EuError::NotSetUp | EuError::AlreadySetUp) => EXIT_CONFIG,
                 IssuerError::Store(StoreError::Unavailable(_)) => EXIT_UNAVAILABLE,
+                IssuerError::Store(StoreError::TargetHoldsIssuer) => EXIT_CONFIG,
+                IssuerError::Store(StoreError::CopyMismatch(_)) => EXIT_DATA,
                 IssuerError::Eu(_) => EXIT_DATA,
                 IssuerError::Passphrase(_) => EXIT_NOPERM,
                 IssuerError::WeakPassphrase { .. } => EXIT_USAGE,

@@ -213,6 +213,18 @@ pub enum IssuerCommand {
         /// The credential id.
         id: String,
     },
+    /// Copy the whole SQLite issuer of --dir (keys, credentials, revocations, publications, audit
+    /// log, settings, EU keys) into a PostgreSQL database, then read every table back and compare
+    /// row counts and SHA-256 digests; all of it is committed, or nothing. A database that holds
+    /// an issuer already is refused. Afterwards run the issuer with `--database URL`.
+    #[command(
+        after_help = "Examples:\n  propusk issuer migrate --dir ISS --to postgres://propusk@db.internal:5432/propusk"
+    )]
+    Migrate {
+        /// The PostgreSQL database to copy into.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Write the signed trust bundle (trust list, revocation list, rule set), deltas from recent
     /// publications and the signed index as static files.
     #[command(after_help = "Examples:\n  propusk issuer publish --dir ISS --out /media/usb")]
@@ -361,6 +373,24 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             return crate::issuing::batch(dir, input, out, output, now);
         }
         IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
+        IssuerCommand::Migrate { to } => {
+            if !propusk_issuer::store::is_postgres_url(to) {
+                return Err(CliError::Usage(
+                    "--to must be a PostgreSQL URL: postgres://user@host:5432/name".into(),
+                ));
+            }
+            // The passphrase is proved before anything is copied.
+            unlocked(dir)?;
+            let copied = propusk_issuer::store::copy::sqlite_to_postgres(dir, to)
+                .map_err(IssuerError::from)?;
+            for (table, rows, digest) in &copied.tables {
+                println!("  {table:18} {rows:>10} rows  sha256 {}", &digest[..16]);
+            }
+            println!(
+                "copied and checked: every table's rows and digest match; run the issuer with \
+                 --database (or PROPUSK_DATABASE_URL) from now on"
+            );
+        }
         IssuerCommand::Record { record_id } => {
             let Some(issued) = open(dir)?.record(record_id)? else {
                 eprintln!("propusk: record {record_id} was never issued");

@@ -174,6 +174,12 @@ pub enum StoreError {
     /// The database's schema is not one this program knows.
     #[error("{0}")]
     Schema(String),
+    /// `migrate` into a database that holds an issuer already.
+    #[error("the target database already holds an issuer: nothing was copied")]
+    TargetHoldsIssuer,
+    /// A table read back after `migrate` differs from the original: nothing was committed.
+    #[error("the copy of table {0} differs from the original: nothing was committed")]
+    CopyMismatch(&'static str),
     /// Something in the store is not what was written.
     #[error("damaged: {0}")]
     Corrupt(&'static str),

@@ -12,6 +12,7 @@
 //!   id is never reused ([`Inserted::IdTaken`]), checked by the database itself.
 //! - The audit log is append-only in the database itself: no statement can rewrite it.
 
+pub mod copy;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use postgres::Client;
 use propusk_spec::CredentialId;
 
-use super::{connect, select_credential};
+use super::connect;
+use super::rows::select_credential;
 use crate::error::StoreError;
 use crate::store::{CredentialRecord, Lookup};
 

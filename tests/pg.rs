@@ -1,0 +1,535 @@
+//! The scale-out store on a real PostgreSQL (the cluster `PROPUSK_TEST_DATABASE_URL` names; each
+//! test in a fresh database): a whole SQLite issuer migrated and checked, two `serve` processes
+//! on one database, publishers and batches racing on it. Skipped with a message without the
+//! variable; `.ci/run` starts a cluster and requires them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Output;
+
+mod common;
+use common::{PASS, fresh_database, json_lines, propusk_with, s, start_server};
+
+/// The admin URL of the test cluster, or `None` (the test is skipped, unless required).
+fn cluster(test: &str) -> Option<String> {
+    match std::env::var("PROPUSK_TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("PROPUSK_REQUIRE_TOOLS").is_err(),
+                "PROPUSK_REQUIRE_TOOLS is set but PROPUSK_TEST_DATABASE_URL is not"
+            );
+            eprintln!("{test}: no PROPUSK_TEST_DATABASE_URL: skipped");
+            None
+        }
+    }
+}
+
+fn run_in(database: Option<&str>, args: &[&str]) -> Output {
+    match database {
+        Some(url) => propusk_with(args, "", &[PASS, ("PROPUSK_DATABASE_URL", url)]),
+        None => propusk_with(args, "", &[PASS]),
+    }
+}
+
+fn ok(out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const AT: &str = "2026-06-02T10:00:00Z";
+
+fn registry(n: usize) -> String {
+    let mut csv = String::from(
+        "record_id,type,family_name,given_name,birth_date,document_kind,document_number,product,dose,doses,date,country,administered_by\n",
+    );
+    for i in 0..n {
+        csv.push_str(&format!(
+            "R-{i:05},vaccination,Иванов,Иван,1980-05-12,passport,4510 {i:06},Sputnik-V,2,2,2026-06-01,RU,ГБУЗ ГП № 2\n"
+        ));
+    }
+    csv
+}
+
+fn init(dir: &Path, database: Option<&str>) {
+    ok(run_in(
+        database,
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            s(dir),
+            "--name",
+            "Минздрав России",
+            "--country",
+            "RU",
+            "--url",
+            "https://portal.example",
+            "--at",
+            "2026-06-01T08:00:00Z",
+        ],
+    ));
+}
+
+#[test]
+fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
+    let Some(admin) = cluster("migrate") else {
+        return;
+    };
+    let db = fresh_database(&admin, "migrate");
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out, usb) = (
+        tmp.path().join("iss"),
+        tmp.path().join("out"),
+        tmp.path().join("usb"),
+    );
+    init(&dir, None);
+    ok(run_in(
+        None,
+        &["issuer", "eu", "init", "--dir", s(&dir), "--at", AT],
+    ));
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(40)).unwrap();
+    ok(run_in(
+        None,
+        &[
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--out",
+            s(&out),
+            "--at",
+            AT,
+            "--no-images",
+            "--eu",
+        ],
+    ));
+    let csv = std::fs::read_to_string(out.join("issued.csv")).unwrap();
+    let first_id = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    ok(run_in(
+        None,
+        &["issuer", "revoke", "--dir", s(&dir), &first_id, "--at", AT],
+    ));
+    ok(run_in(
+        None,
+        &[
+            "issuer",
+            "publish",
+            "--dir",
+            s(&dir),
+            "--out",
+            s(&usb),
+            "--at",
+            AT,
+        ],
+    ));
+    let audit = |database: Option<&str>| -> serde_json::Value {
+        serde_json::from_str(&ok(run_in(
+            database,
+            &["issuer", "audit", "--dir", s(&dir), "--json"],
+        )))
+        .unwrap()
+    };
+    let audit_before = audit(None);
+
+    let copied = ok(run_in(
+        None,
+        &["issuer", "migrate", "--dir", s(&dir), "--to", &db.url],
+    ));
+    assert!(
+        copied.contains("credentials") && copied.contains("40 rows"),
+        "{copied}"
+    );
+    assert!(copied.contains("digest match"), "{copied}");
+    // Never into a database that holds an issuer.
+    let again = run_in(
+        None,
+        &["issuer", "migrate", "--dir", s(&dir), "--to", &db.url],
+    );
+    assert_eq!(again.status.code(), Some(78));
+
+    // The same issuer, now in PostgreSQL: the audit log, the records, the revocation, the EU
+    // keys; the next publication follows sequence 1 and a verifier takes it as a delta.
+    let pg = Some(db.url.as_str());
+    let audit_after = audit(pg);
+    assert_eq!(audit_after, audit_before);
+    let record = ok(run_in(
+        pg,
+        &["issuer", "record", "--dir", s(&dir), "R-00007"],
+    ));
+    assert!(record.contains("\"status\":\"issued\""), "{record}");
+    let second_id = csv
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let store = tmp.path().join("verifier");
+    ok(run_in(
+        None,
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&dir.join("root.pub")),
+        ],
+    ));
+    ok(run_in(
+        None,
+        &[
+            "verifier",
+            "sync",
+            "--store",
+            s(&store),
+            "--from",
+            s(&usb),
+            "--at",
+            AT,
+        ],
+    ));
+    ok(run_in(
+        pg,
+        &["issuer", "revoke", "--dir", s(&dir), &second_id, "--at", AT],
+    ));
+    let published = ok(run_in(
+        pg,
+        &[
+            "issuer",
+            "publish",
+            "--dir",
+            s(&dir),
+            "--out",
+            s(&usb),
+            "--at",
+            AT,
+        ],
+    ));
+    assert!(published.contains("sequence 2 (2 revoked"), "{published}");
+    let synced = ok(run_in(
+        None,
+        &["verifier", "sync", "--store", s(&store), "--at", AT],
+    ));
+    assert!(synced.contains("sequence 1 → 2"), "{synced}");
+    let twins: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    let revoked = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            AT,
+            twins[1],
+        ],
+        "",
+        &[],
+    ));
+    assert_eq!(
+        revoked[0]["reason"], "revoked",
+        "the twin of the second credential"
+    );
+    // The audit log stays append-only in the database itself.
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    assert!(
+        client
+            .execute("UPDATE audit SET detail = 'x'", &[])
+            .is_err()
+    );
+    assert!(client.execute("DELETE FROM audit", &[]).is_err());
+}
+
+/// `GET url` as text.
+fn get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.get(url).call().unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+fn api(url: &str, token: &str, body: &str) -> serde_json::Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(body)
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+/// Polls `f` for up to 10 s until it holds.
+fn eventually(what: &str, f: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn two_servers_on_one_database_are_one_issuer() {
+    let Some(admin) = cluster("two servers") else {
+        return;
+    };
+    let db = fresh_database(&admin, "two_servers");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
+    init(&dir, Some(&db.url));
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (_a, url_a) = start_server(&dir, &env);
+    let (_b, url_b) = start_server(&dir, &env);
+    let today = &common::days_ago(1)[..10];
+    let body = format!(
+        r#"{{"type": "vaccination", "record_id": "S-1",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{today}",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
+    );
+    // Issued through A: B's portal shows it at once.
+    let issued = api(&format!("{url_a}/api/v1/credentials"), &token, &body);
+    let id = issued["id"].as_str().unwrap();
+    let (status, page) = get(&format!("{url_b}/c/{id}?lang=en"));
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"data-verdict="valid""#), "{page}");
+    // Revoked through B: A's portal shows it at once.
+    api(
+        &format!("{url_b}/api/v1/credentials/{id}/revoke"),
+        &token,
+        "",
+    );
+    let (_, page) = get(&format!("{url_a}/c/{id}?lang=en"));
+    assert!(page.contains(r#"data-verdict="invalid""#), "{page}");
+    // Both serve the newest publication (B's, made by the revocation).
+    let index = |url: &str| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&format!("{url}/bundle/index.cbor"))
+            .call()
+            .unwrap();
+        response.body_mut().read_to_vec().unwrap()
+    };
+    eventually("both servers serve one index", || {
+        let a = index(&url_a);
+        a == index(&url_b) && !a.is_empty()
+    });
+    let store = tmp.path().join("verifier");
+    ok(run_in(
+        None,
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&dir.join("root.pub")),
+        ],
+    ));
+    let synced = ok(run_in(
+        None,
+        &["verifier", "sync", "--store", s(&store), "--url", &url_a],
+    ));
+    assert!(synced.contains("sequence"), "{synced}");
+    let text = issued["credential"].as_str().unwrap();
+    let v = json_lines(&propusk_with(
+        &["verify", "--store", s(&store), "--json", text],
+        "",
+        &[],
+    ));
+    assert_eq!(v[0]["reason"], "revoked");
+}
+
+#[test]
+fn racing_publishers_and_batches_never_fork_or_duplicate() {
+    let Some(admin) = cluster("racing") else {
+        return;
+    };
+    let db = fresh_database(&admin, "racing");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    let pg = Some(db.url.as_str());
+    init(&dir, pg);
+    // Eight publishers at once: eight distinct sequences, 1 to 8.
+    let outs: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let out = tmp.path().join(format!("pub{i}"));
+                let dir = &dir;
+                scope.spawn(move || {
+                    ok(run_in(
+                        pg,
+                        &[
+                            "issuer",
+                            "publish",
+                            "--dir",
+                            s(dir),
+                            "--out",
+                            s(&out),
+                            "--at",
+                            AT,
+                        ],
+                    ))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let sequences: HashSet<u64> = outs
+        .iter()
+        .map(|o| {
+            o.split("published sequence ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(sequences, (1..=8).collect::<HashSet<u64>>(), "{outs:?}");
+    // Each publication verifies against the root (a verifier takes each directory in turn).
+    let store = tmp.path().join("verifier");
+    ok(run_in(
+        None,
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(&store),
+            "--root",
+            s(&dir.join("root.pub")),
+        ],
+    ));
+    let by_sequence: HashMap<u64, usize> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (
+                o.split("published sequence ")
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                i,
+            )
+        })
+        .collect();
+    for sequence in 1..=8u64 {
+        let from = tmp.path().join(format!("pub{}", by_sequence[&sequence]));
+        ok(run_in(
+            None,
+            &[
+                "verifier",
+                "sync",
+                "--store",
+                s(&store),
+                "--from",
+                s(&from),
+                "--at",
+                AT,
+            ],
+        ));
+    }
+
+    // Two batch processes on the same registry: every record issued exactly once.
+    let n = 300;
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(n)).unwrap();
+    let runs: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let out = tmp.path().join(format!("batch{i}"));
+                let (dir, input) = (&dir, &input);
+                scope.spawn(move || {
+                    ok(run_in(
+                        pg,
+                        &[
+                            "issuer",
+                            "batch",
+                            "--dir",
+                            s(dir),
+                            "--input",
+                            s(input),
+                            "--out",
+                            s(&out),
+                            "--at",
+                            AT,
+                            "--no-images",
+                        ],
+                    ))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let read = |i: usize| {
+        std::fs::read_to_string(tmp.path().join(format!("batch{i}/issued.csv"))).unwrap()
+    };
+    assert_eq!(
+        read(0),
+        read(1),
+        "both runs name the same credential for each record"
+    );
+    let issued: usize = runs
+        .iter()
+        .map(|r| {
+            r.split("issued ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(issued, n, "{runs:?}");
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM credentials", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, n as i64);
+}
