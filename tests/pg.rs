@@ -533,3 +533,121 @@ fn racing_publishers_and_batches_never_fork_or_duplicate() {
         .get(0);
     assert_eq!(count, n as i64);
 }
+
+/// `scripts/pg-cluster.sh` on a port of this test's own (so that stopping it stops no other
+/// test's database).
+fn own_cluster(port: &str, mode: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-cluster.sh");
+    let mut command = std::process::Command::new("bash");
+    command.arg(&script).env("PG_PORT", port);
+    if !mode.is_empty() {
+        command.arg(mode);
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stops the cluster when the test ends, however it ends.
+struct Cluster(&'static str);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        own_cluster(self.0, "stop");
+    }
+}
+
+#[test]
+fn a_database_that_goes_away_is_answered_503_and_comes_back() {
+    if cluster("database down").is_none() {
+        return;
+    }
+    let port = "54331";
+    let admin = own_cluster(port, "");
+    let _cleanup = Cluster(port);
+    let db = fresh_database(&admin, "down");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    init(&dir, Some(&db.url));
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
+    let (_server, url) = start_server(&dir, &env);
+    let body = |record: &str| {
+        format!(
+            r#"{{"type": "vaccination", "record_id": "{record}",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
+            &common::days_ago(1)[..10]
+        )
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |record: &str| {
+        let mut r = agent
+            .post(&format!("{url}/api/v1/credentials"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send(body(record))
+            .unwrap();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let json: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap_or_default();
+        (r.status().as_u16(), retry, json)
+    };
+    let (status, _, first) = post("D-1");
+    assert_eq!(status, 200, "{first}");
+    let id = first["id"].as_str().unwrap().to_owned();
+    let bundle = |url: &str| {
+        agent
+            .get(&format!("{url}/bundle/index.cbor"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // Something published, so that there are bundle files to serve.
+    ok(run_in(
+        Some(&db.url),
+        &[
+            "issuer",
+            "publish",
+            "--dir",
+            s(&dir),
+            "--out",
+            s(&tmp.path().join("usb")),
+        ],
+    ));
+    eventually("the server serves the publication", || bundle(&url) == 200);
+
+    own_cluster(port, "down");
+    let (status, retry, answer) = post("D-2");
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"], "unavailable");
+    assert_eq!(retry.as_deref(), Some("5"));
+    let mut page = agent.get(&format!("{url}/c/{id}?lang=en")).call().unwrap();
+    assert_eq!(page.status().as_u16(), 503, "never a wrong \"not found\"");
+    assert!(page.headers().get("retry-after").is_some());
+    let text = page.body_mut().read_to_string().unwrap();
+    assert!(text.contains("Cannot check right now"), "{text}");
+    assert_eq!(bundle(&url), 200, "the bundle files are still served");
+
+    // The database returns: the server reconnects by itself.
+    own_cluster(port, "");
+    eventually("the API answers again", || post("D-3").0 == 200);
+    let page = agent.get(&format!("{url}/c/{id}?lang=en")).call().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    // D-2 was answered 503: not issued; a retry issues it once.
+    let (status, _, retried) = post("D-2");
+    assert_eq!(status, 200, "{retried}");
+    let (_, _, again) = post("D-2");
+    assert_eq!(again["id"], retried["id"], "issued once");
+}

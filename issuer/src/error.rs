@@ -158,6 +158,22 @@ pub enum KeyError {
     },
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, the connection lost), as
+    /// opposed to refusing a statement: the caller may try again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Postgres(e) => {
+                // Connection exceptions (08) and operator intervention (57: shutdown).
+                let class = e.code().map(|c| &c.code()[..2]);
+                e.is_closed() || e.as_db_error().is_none() || matches!(class, Some("08" | "57"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Why the store failed.
 #[non_exhaustive]
 #[derive(Debug, Error)]

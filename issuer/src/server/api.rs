@@ -34,6 +34,8 @@ pub enum ApiError {
     Conflict(String),
     /// The body is larger than the server takes.
     TooLarge,
+    /// The issuer's database cannot be reached (it is restarting, or down): try again.
+    Unavailable,
     /// Anything else: logged, never shown.
     Internal(String),
 }
@@ -43,6 +45,7 @@ impl std::fmt::Display for ApiError {
         match self {
             ApiError::Unauthorized => f.write_str("no valid bearer token"),
             ApiError::TooLarge => f.write_str("the body is too large"),
+            ApiError::Unavailable => f.write_str("the issuer's database cannot be reached"),
             ApiError::BadInput(m)
             | ApiError::Refused(m)
             | ApiError::NotFound(m)
@@ -55,6 +58,7 @@ impl std::fmt::Display for ApiError {
 impl From<IssuerError> for ApiError {
     fn from(e: IssuerError) -> Self {
         match e {
+            IssuerError::Store(ref s) if s.is_unavailable() => ApiError::Unavailable,
             IssuerError::Input(m) => ApiError::BadInput(m.to_string()),
             IssuerError::Refused(m) => ApiError::Refused(m.to_string()),
             IssuerError::UnknownCredential(id) => ApiError::NotFound(format!("no credential {id}")),
@@ -72,9 +76,15 @@ impl From<IssuerError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            return ApiError::Unavailable;
+        }
         ApiError::Internal(e.to_string())
     }
 }
+
+/// Seconds a client is asked to wait when the database is down (`Retry-After`).
+pub(crate) const RETRY_AFTER_S: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -93,6 +103,19 @@ impl IntoResponse for ApiError {
                 "too_large",
                 "the body is larger than the server takes".to_owned(),
             ),
+            ApiError::Unavailable => {
+                tracing::warn!("the database cannot be reached");
+                let body = json!({
+                    "error": "unavailable",
+                    "message": "the issuer's database cannot be reached; try again shortly",
+                });
+                let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from_static(RETRY_AFTER_S),
+                );
+                return response;
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (

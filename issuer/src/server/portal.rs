@@ -15,6 +15,7 @@ use propusk_spec::{CredentialId, decode};
 use propusk_trust_list::{Lang, Reason, Verdict, words};
 use serde::Deserialize;
 
+use super::api::RETRY_AFTER_S;
 use super::{ApiError, AppState, blocking};
 use crate::records::CredentialStatus;
 use crate::store::CredentialRecord;
@@ -50,6 +51,7 @@ struct Chrome {
     match_note: &'static str,
     not_found: (&'static str, &'static str),
     too_many: (&'static str, &'static str),
+    unavailable: (&'static str, &'static str),
     fragment: &'static str,
     other: (&'static str, &'static str),
 }
@@ -64,6 +66,10 @@ fn chrome(lang: Lang) -> Chrome {
                 "Check the link: there is no such certificate, or the address has a typo.",
             ),
             too_many: ("Too many requests", "Wait a minute and try again."),
+            unavailable: (
+                "Cannot check right now",
+                "The issuer's service is briefly unavailable: try again in a few seconds.",
+            ),
             fragment: "This link also carries the signed certificate itself: a verifier app checks it offline.",
             other: ("?lang=ru", "Русский"),
         },
@@ -83,6 +89,10 @@ fn chrome(lang: Lang) -> Chrome {
             too_many: (
                 "Слишком много запросов",
                 "Подождите минуту и попробуйте снова.",
+            ),
+            unavailable: (
+                "Сейчас проверить нельзя",
+                "Служба выдавшего органа ненадолго недоступна: попробуйте через несколько секунд.",
             ),
             fragment: "Эта ссылка содержит сам подписанный сертификат: приложение проверяющего проверит его без сети.",
             other: ("?lang=en", "English"),
@@ -207,6 +217,13 @@ pub(crate) async fn page(
     let record = match state.look_up(id).await {
         Ok(Some(record)) => record,
         Ok(None) => return bare(StatusCode::NOT_FOUND, c.not_found),
+        // The database is down: "try again", never a wrong "not found".
+        Err(ApiError::Unavailable) => {
+            let mut page = bare(StatusCode::SERVICE_UNAVAILABLE, c.unavailable);
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+            return page;
+        }
         Err(e) => return e.into_response(),
     };
     let Ok(decoded) = decode(&record.text) else {
