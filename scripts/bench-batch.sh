@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Batch issuance throughput on one core: N records from a generated registry export, without
 # and with QR images, and with EU twins (no images). Prints the batch command's own summary (records per second).
+# With PROPUSK_BENCH_DATABASE_URL (a PostgreSQL admin URL, e.g. from scripts/pg-cluster.sh) also
+# N records into PostgreSQL (a fresh database `propusk_bench`), no images.
 # Usage: scripts/bench-batch.sh [N]   (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,4 +30,18 @@ for mode in --no-images images eu; do
   echo "== $n records, ${mode#--}:"
   taskset -c 0 "$bin" issuer batch --dir "$work/issuer" --input "$work/registry.csv" --out "$work/out" \
     --at 2021-11-21T08:00:00Z "${extra[@]}"
+  if [ "$mode" = --no-images ]; then
+    bytes=$(cat "$work/issuer"/issuer.sqlite* | wc -c)
+    echo "bytes per credential in SQLite: $((bytes / n)) (the whole file, WAL included)"
+  fi
 done
+if [ -n "${PROPUSK_BENCH_DATABASE_URL:-}" ]; then
+  rm -rf "$work/issuer" "$work/out"
+  psql -q "$PROPUSK_BENCH_DATABASE_URL" -c "DROP DATABASE IF EXISTS propusk_bench" -c "CREATE DATABASE propusk_bench" 2>/dev/null
+  db="${PROPUSK_BENCH_DATABASE_URL%/*}/propusk_bench"
+  "$bin" issuer init --dir "$work/issuer" --database "$db" --at 2021-11-20T08:00:00Z > /dev/null
+  echo "== $n records, PostgreSQL, no-images:"
+  taskset -c 0 "$bin" issuer batch --dir "$work/issuer" --database "$db" --input "$work/registry.csv" \
+    --out "$work/out" --at 2021-11-21T08:00:00Z --no-images
+  psql -At "$db" -c "SELECT 'bytes per credential in PostgreSQL: ' || pg_total_relation_size('credentials') / count(*) FROM credentials"
+fi

@@ -13,6 +13,7 @@ use crate::error::IssuerError;
 use crate::eu::EuError;
 use crate::issuer::{Issuer, private_file, restrict};
 use crate::records::Issued;
+use crate::store::Inserted;
 
 /// What a batch writes besides the store.
 #[derive(Debug, Clone, Copy, Default)]
@@ -154,27 +155,19 @@ impl Issuer {
         for chunk in rows.chunks(CHUNK) {
             // A bad row is reported and the rest of the chunk goes on; a failure of the store
             // (or the random generator) rolls the whole chunk back and stops the run.
-            let results = self.in_transaction(|issuer| {
-                let mut results = Vec::with_capacity(chunk.len());
-                for row in chunk {
-                    let result = match (&row.request, repeated(row)) {
-                        (_, Some(first)) => Err(RowError::Repeats(first)),
-                        (Err(e), None) => Err(RowError::Issue(e.clone().into())),
+            let results = self.in_transaction(|issuer| match eu.as_ref() {
+                // Each record with its twin, one by one.
+                Some(eu) => chunk
+                    .iter()
+                    .map(|row| match (&row.request, repeated(row)) {
+                        (_, Some(first)) => Ok(Err(RowError::Repeats(first))),
+                        (Err(e), None) => Ok(Err(RowError::Issue(e.clone().into()))),
                         (Ok(request), None) => {
-                            match issuer.issue_row(&mut signer, eu.as_ref(), request, now) {
-                                Ok(issued) => Ok(issued),
-                                Err(
-                                    e @ (IssuerError::Input(_)
-                                    | IssuerError::Refused(_)
-                                    | IssuerError::Eu(EuError::Twin(_))),
-                                ) => Err(e.into()),
-                                Err(e) => return Err(e),
-                            }
+                            rowwise(issuer.issue_row(&mut signer, Some(eu), request, now))
                         }
-                    };
-                    results.push(result);
-                }
-                Ok(results)
+                    })
+                    .collect(),
+                None => issuer.issue_chunk(&mut signer, chunk, &repeated, now),
             })?;
             for (row, result) in chunk.iter().zip(results) {
                 match result {
@@ -209,6 +202,85 @@ impl Issuer {
         private_file(&path, &issued_csv(&done, output.eu))?;
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+}
+
+/// What one row came to: issued (or found issued), its twin; or why not. A failure of the store
+/// (or the random generator) is the chunk's, not the row's.
+type RowOutcome = Result<(Issued, bool, Option<String>), RowError>;
+
+fn rowwise(
+    result: Result<(Issued, bool, Option<String>), IssuerError>,
+) -> Result<RowOutcome, IssuerError> {
+    result.map(Ok).or_else(|e| row_error(e).map(Err))
+}
+
+/// A row's own failure (bad input, refused by the rules, no EU form), or the chunk's (`Err`).
+fn row_error(e: IssuerError) -> Result<RowError, IssuerError> {
+    match e {
+        e @ (IssuerError::Input(_)
+        | IssuerError::Refused(_)
+        | IssuerError::Eu(EuError::Twin(_))) => Ok(e.into()),
+        e => Err(e),
+    }
+}
+
+impl Issuer {
+    /// One chunk without twins: the records issued before found in one query, the new ones
+    /// drafted and stored in one statement; a record another writer issued meanwhile (or an id
+    /// drawn twice) goes the one-by-one way.
+    fn issue_chunk(
+        &mut self,
+        signer: &mut crate::issuance::Signer,
+        chunk: &[Row],
+        repeated: &dyn Fn(&Row) -> Option<usize>,
+        now: Timestamp,
+    ) -> Result<Vec<RowOutcome>, IssuerError> {
+        let records: Vec<String> = chunk
+            .iter()
+            .filter_map(|r| r.request.as_ref().ok()?.record_id.clone())
+            .collect();
+        let mut existing: HashMap<String, crate::store::CredentialRecord> = self
+            .store
+            .credentials_for_records(&records)?
+            .into_iter()
+            .filter_map(|c| Some((c.record_id.clone()?, c)))
+            .collect();
+        let mut results: Vec<Option<RowOutcome>> = Vec::with_capacity(chunk.len());
+        let mut drafts = Vec::new();
+        for row in chunk {
+            let outcome = match (&row.request, repeated(row)) {
+                (_, Some(first)) => Err(RowError::Repeats(first)),
+                (Err(e), None) => Err(RowError::Issue(e.clone().into())),
+                (Ok(request), None) => {
+                    let known = request.record_id.as_ref().and_then(|r| existing.remove(r));
+                    match known {
+                        Some(record) => Ok((self.issued(record), false, None)),
+                        None => match self.draft(signer, request, now) {
+                            Ok(draft) => {
+                                drafts.push((results.len(), draft));
+                                results.push(None);
+                                continue;
+                            }
+                            Err(e) => Err(row_error(e)?),
+                        },
+                    }
+                }
+            };
+            results.push(Some(outcome));
+        }
+        let (slots, records): (Vec<usize>, Vec<_>) = drafts.into_iter().unzip();
+        let inserted = self.store.insert_credentials(&records)?;
+        for ((slot, record), outcome) in slots.into_iter().zip(records).zip(inserted) {
+            results[slot] = Some(match outcome {
+                Inserted::Inserted => Ok((self.issued(record), true, None)),
+                Inserted::RecordTaken | Inserted::IdTaken => match &chunk[slot].request {
+                    Ok(request) => rowwise(self.issue_row(signer, None, request, now))?,
+                    Err(e) => Err(RowError::Issue(e.clone().into())),
+                },
+            });
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 }
 

@@ -67,6 +67,30 @@ impl Issuer {
         if let Some(done) = self.existing(request)? {
             return Ok((done, false));
         }
+        loop {
+            let record = self.draft(signer, request, now)?;
+            match self.store.insert_credential(&record)? {
+                Inserted::Inserted => return Ok((self.issued(record), true)),
+                // Another writer issued this record a moment ago: that credential stands.
+                Inserted::RecordTaken => {
+                    if let Some(done) = self.existing(request)? {
+                        return Ok((done, false));
+                    }
+                }
+                // 96 random bits collided: draw another id.
+                Inserted::IdTaken => {}
+            }
+        }
+    }
+
+    /// The credential `request` would be, signed under a fresh random id, not yet stored;
+    /// refused when the rules would not accept it or the key ends first.
+    pub(crate) fn draft(
+        &self,
+        signer: &mut Signer,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<CredentialRecord, IssuerError> {
         let today = now.date().ok_or(Refusal::Clock)?;
         if request.holder.birth_date.is_after(today) {
             return Err(Refusal::BirthDateInFuture(request.holder.birth_date).into());
@@ -97,41 +121,28 @@ impl Issuer {
             .into());
         }
         credential.expires_at = until;
-        loop {
-            let mut id = [0u8; 12];
-            random_bytes(&mut id)?;
-            credential.id = CredentialId::from_bytes(id);
-            let secret = &signer.secret;
-            let text = signer
-                .encoder
-                .encode(&credential, &signer.key_id, |d| secret.sign(d))
-                .map_err(Refusal::Format)?;
-            let record = CredentialRecord {
-                id: credential.id,
-                record_id: request.record_id.clone(),
-                credential_type: credential.credential_type(),
-                key_id: signer.key_id.clone(),
-                issued_at: now,
-                expires_at: until,
-                status: CredentialStatus::Issued,
-                text,
-            };
-            match self.store.insert_credential(&record)? {
-                Inserted::Inserted => return Ok((self.issued(record), true)),
-                // Another writer issued this record a moment ago: that credential stands.
-                Inserted::RecordTaken => {
-                    if let Some(done) = self.existing(request)? {
-                        return Ok((done, false));
-                    }
-                }
-                // 96 random bits collided: draw another id.
-                Inserted::IdTaken => {}
-            }
-        }
+        let mut id = [0u8; 12];
+        random_bytes(&mut id)?;
+        credential.id = CredentialId::from_bytes(id);
+        let secret = &signer.secret;
+        let text = signer
+            .encoder
+            .encode(&credential, &signer.key_id, |d| secret.sign(d))
+            .map_err(Refusal::Format)?;
+        Ok(CredentialRecord {
+            id: credential.id,
+            record_id: request.record_id.clone(),
+            credential_type: credential.credential_type(),
+            key_id: signer.key_id.clone(),
+            issued_at: now,
+            expires_at: until,
+            status: CredentialStatus::Issued,
+            text,
+        })
     }
 
     /// A stored credential with its links.
-    fn issued(&self, record: CredentialRecord) -> Issued {
+    pub(crate) fn issued(&self, record: CredentialRecord) -> Issued {
         Issued {
             links: self.links(&record.id, &record.text),
             id: record.id,

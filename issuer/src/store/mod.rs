@@ -202,6 +202,25 @@ pub trait Store: Send {
     fn insert_credential(&mut self, record: &CredentialRecord) -> Result<Inserted, StoreError>;
     /// The credential with this id.
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Stores many credentials at once (a batch's chunk), each unless its id or record id is
+    /// taken; one outcome per record, in order. The default stores them one by one.
+    fn insert_credentials(
+        &mut self,
+        records: &[CredentialRecord],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        records.iter().map(|r| self.insert_credential(r)).collect()
+    }
+    /// The credentials issued for these registry records (those issued: any order).
+    fn credentials_for_records(
+        &self,
+        record_ids: &[String],
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let mut found = Vec::new();
+        for record in record_ids {
+            found.extend(self.credential_for_record(record)?);
+        }
+        Ok(found)
+    }
     /// The credential issued for a registry record.
     fn credential_for_record(
         &self,

@@ -3,17 +3,17 @@
 
 use std::sync::Mutex;
 
-use postgres::Client;
 use propusk_spec::CredentialId;
 
+use super::conn::Conn;
 use super::connect;
-use super::rows::select_credential;
+use super::rows::{CredentialKey, select_credential};
 use crate::error::StoreError;
 use crate::store::{CredentialRecord, Lookup};
 
 pub(super) struct PgLookup {
     url: String,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl PgLookup {
@@ -27,14 +27,11 @@ impl PgLookup {
         }
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let mut client = match pooled {
             Some(c) if !c.is_closed() => c,
-            _ => connect(&self.url)?,
+            _ => Conn::new(connect(&self.url)?),
         };
         let result = f(&mut client);
         if result.is_ok()
@@ -49,7 +46,7 @@ impl PgLookup {
 
 impl Lookup for PgLookup {
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
-        self.with(|c| select_credential(c, "id", &id.to_string()))
+        self.with(|c| select_credential(c, CredentialKey::Id, &id.to_string()))
     }
 
     fn latest_publication(&self) -> Result<Option<u64>, StoreError> {

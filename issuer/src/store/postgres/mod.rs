@@ -4,6 +4,9 @@
 //! registry record issued once by a unique index. A connection that the database closed (a
 //! restart) is opened again at the next statement outside a transaction.
 
+mod bulk;
+mod conn;
+mod eu;
 mod lookup;
 mod rows;
 mod schema;
@@ -12,6 +15,8 @@ use std::cell::{RefCell, RefMut};
 use std::sync::Arc;
 
 use postgres::{Client, NoTls};
+
+use conn::Conn;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 
@@ -21,7 +26,7 @@ use super::{
 use crate::error::StoreError;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use lookup::PgLookup;
-use rows::{credential_id, select_credential, stored_key, timestamp, twin};
+use rows::{CredentialKey, credential_id, select_credential, stored_key, timestamp};
 
 /// The lock a publisher holds while it reserves a sequence ("propusk2").
 const PUBLICATION_LOCK: i64 = 0x7072_6f70_7573_6b32;
@@ -45,7 +50,7 @@ pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
 
 /// The issuer's PostgreSQL store.
 pub struct PgStore {
-    client: RefCell<Client>,
+    client: RefCell<Conn>,
     url: String,
     in_transaction: bool,
 }
@@ -63,17 +68,17 @@ impl PgStore {
         let mut client = connect(url)?;
         schema::migrate(&mut client)?;
         Ok(PgStore {
-            client: RefCell::new(client),
+            client: RefCell::new(Conn::new(client)),
             url: url.to_owned(),
             in_transaction: false,
         })
     }
 
     /// The connection; one the database closed is opened again (outside a transaction).
-    fn db(&self) -> Result<RefMut<'_, Client>, StoreError> {
+    fn db(&self) -> Result<RefMut<'_, Conn>, StoreError> {
         let mut client = self.client.borrow_mut();
         if client.is_closed() && !self.in_transaction {
-            *client = connect(&self.url)?;
+            *client = Conn::new(connect(&self.url)?);
         }
         Ok(client)
     }
@@ -239,15 +244,55 @@ impl Store for PgStore {
         })
     }
 
+    fn insert_credentials(
+        &mut self,
+        records: &[CredentialRecord],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        let inserted = bulk::insert(&mut *self.db()?, records)?;
+        records
+            .iter()
+            .map(|c| {
+                if inserted.contains(&c.id.to_string()) {
+                    return Ok(Inserted::Inserted);
+                }
+                // Not inserted: a taken record id, or (96 random bits) a taken credential id.
+                let record_taken = match &c.record_id {
+                    Some(record) => self.credential_for_record(record)?.is_some(),
+                    None => false,
+                };
+                Ok(if record_taken {
+                    Inserted::RecordTaken
+                } else {
+                    Inserted::IdTaken
+                })
+            })
+            .collect()
+    }
+
+    fn credentials_for_records(
+        &self,
+        record_ids: &[String],
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
+                 FROM credentials WHERE record_id = ANY($1)",
+                &[&record_ids],
+            )?
+            .iter()
+            .map(rows::credential_record)
+            .collect()
+    }
+
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError> {
-        select_credential(&mut *self.db()?, "id", &id.to_string())
+        select_credential(&mut *self.db()?, CredentialKey::Id, &id.to_string())
     }
 
     fn credential_for_record(
         &self,
         record_id: &str,
     ) -> Result<Option<CredentialRecord>, StoreError> {
-        select_credential(&mut *self.db()?, "record_id", record_id)
+        select_credential(&mut *self.db()?, CredentialKey::Record, record_id)
     }
 
     fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
@@ -315,87 +360,31 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn insert_eu_key(&mut self, k: &StoredEuKey) -> Result<(), StoreError> {
-        self.db()?.execute(
-            "INSERT INTO eu_keys (key_id, role, certificate, sealed, active, not_before, not_after,
-                 created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &k.key_id,
-                &k.role.as_str(),
-                &k.certificate,
-                &k.sealed,
-                &k.active,
-                &k.not_before.unix(),
-                &k.not_after.unix(),
-                &k.created_at.unix(),
-            ],
-        )?;
-        Ok(())
+    fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {
+        eu::insert_key(&mut *self.db()?, key)
     }
 
     fn eu_keys(&self) -> Result<Vec<StoredEuKey>, StoreError> {
-        self.db()?
-            .query(
-                "SELECT key_id, role, certificate, sealed, active, not_before, not_after,
-                        created_at
-                 FROM eu_keys ORDER BY created_at, seq",
-                &[],
-            )?
-            .iter()
-            .map(rows::eu_key)
-            .collect()
+        eu::keys(&mut *self.db()?)
     }
 
     fn retire_eu_key(&mut self, key_id: &str) -> Result<(), StoreError> {
-        self.db()?.execute(
-            "UPDATE eu_keys SET active = false WHERE key_id = $1",
-            &[&key_id],
-        )?;
-        Ok(())
+        eu::retire(&mut *self.db()?, key_id)
     }
 
-    fn insert_eu_twin(&mut self, t: &EuTwinRecord) -> Result<(), StoreError> {
-        self.db()?.execute(
-            "INSERT INTO eu_twins (credential_id, uci, key_id, signature, text)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &t.credential_id.to_string(),
-                &t.uci,
-                &t.key_id,
-                &t.signature,
-                &t.text,
-            ],
-        )?;
-        Ok(())
+    fn insert_eu_twin(&mut self, twin: &EuTwinRecord) -> Result<(), StoreError> {
+        eu::insert_twin(&mut *self.db()?, twin)
     }
 
     fn eu_twin(&self, id: &CredentialId) -> Result<Option<EuTwinRecord>, StoreError> {
-        self.db()?
-            .query_opt(
-                "SELECT credential_id, uci, key_id, signature, text FROM eu_twins
-                 WHERE credential_id = $1",
-                &[&id.to_string()],
-            )?
-            .as_ref()
-            .map(twin)
-            .transpose()
+        eu::twin(&mut *self.db()?, id)
     }
 
     fn revoked_eu_twins(
         &self,
         now: Timestamp,
     ) -> Result<Vec<(EuTwinRecord, Timestamp)>, StoreError> {
-        self.db()?
-            .query(
-                "SELECT t.credential_id, t.uci, t.key_id, t.signature, t.text, c.expires_at
-                 FROM eu_twins t JOIN credentials c ON c.id = t.credential_id
-                 WHERE c.status = 'revoked' AND c.expires_at > $1 ORDER BY t.credential_id",
-                &[&now.unix()],
-            )?
-            .iter()
-            .map(|r| Ok((twin(r)?, timestamp(r.get(5))?)))
-            .collect()
+        eu::revoked_twins(&mut *self.db()?, now)
     }
 
     fn next_publication_sequence(&mut self) -> Result<u64, StoreError> {

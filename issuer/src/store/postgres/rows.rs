@@ -1,6 +1,8 @@
 //! PostgreSQL rows to the issuer's typed records: nothing here trusts what it reads.
 
-use postgres::{Client, Row};
+use postgres::Row;
+
+use super::conn::Conn;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::KeyStatus;
 
@@ -21,9 +23,6 @@ pub(super) fn credential_id(text: &str) -> Result<CredentialId, StoreError> {
         .map_err(|_| StoreError::Corrupt("a malformed credential id"))
 }
 
-pub(super) const CREDENTIAL_COLUMNS: &str =
-    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text";
-
 pub(super) fn credential_record(r: &Row) -> Result<CredentialRecord, StoreError> {
     let revoked_at = r.get::<_, Option<i64>>(7).map(timestamp).transpose()?;
     let status = CredentialStatus::from_parts(r.get(6), revoked_at)
@@ -43,14 +42,36 @@ pub(super) fn credential_record(r: &Row) -> Result<CredentialRecord, StoreError>
     })
 }
 
+/// The column a credential is looked up by.
+#[derive(Clone, Copy)]
+pub(super) enum CredentialKey {
+    /// Its id.
+    Id,
+    /// Its registry record id.
+    Record,
+}
+
+macro_rules! select_credential_by {
+    ($column:literal) => {
+        concat!(
+            "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text ",
+            "FROM credentials WHERE ",
+            $column,
+            " = $1"
+        )
+    };
+}
+
 pub(super) fn select_credential(
-    client: &mut Client,
-    column: &str,
+    conn: &mut Conn,
+    key: CredentialKey,
     value: &str,
 ) -> Result<Option<CredentialRecord>, StoreError> {
-    let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE {column} = $1");
-    client
-        .query_opt(&sql, &[&value])?
+    let sql = match key {
+        CredentialKey::Id => select_credential_by!("id"),
+        CredentialKey::Record => select_credential_by!("record_id"),
+    };
+    conn.query_opt(sql, &[&value])?
         .as_ref()
         .map(credential_record)
         .transpose()
