@@ -1,45 +1,90 @@
-//! The portal's concurrent reads on PostgreSQL: a small pool of connections, each opened when
-//! needed; one that failed is dropped, so that the pool heals when the database returns.
+//! The portal's concurrent reads on PostgreSQL: a bounded pool of connections, each opened when
+//! needed. At most [`PgLookup::MAX`] are open at once (more would only make the database's
+//! processes fight over the cores); a lookup waits for a free one. A connection that failed is
+//! dropped, so that the pool heals when the database returns.
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use propusk_spec::CredentialId;
 
-use super::conn::Conn;
 use super::connect;
+use super::conn::Conn;
 use super::rows::{CredentialKey, select_credential};
 use crate::error::StoreError;
 use crate::store::{CredentialRecord, Lookup};
 
+/// Idle connections, and how many are open in all (idle or in use).
+struct Pool {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
 pub(super) struct PgLookup {
     url: String,
-    idle: Mutex<Vec<Conn>>,
+    pool: Mutex<Pool>,
+    freed: Condvar,
 }
 
 impl PgLookup {
-    /// Connections kept idle at most.
-    const IDLE: usize = 32;
+    /// Connections open at most, per server.
+    const MAX: usize = 8;
 
     pub(super) fn new(url: &str) -> Self {
         PgLookup {
             url: url.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut client = match pooled {
-            Some(c) if !c.is_closed() => c,
-            _ => Conn::new(connect(&self.url)?),
-        };
-        let result = f(&mut client);
-        if result.is_ok()
-            && let Ok(mut idle) = self.idle.lock()
-            && idle.len() < Self::IDLE
-        {
-            idle.push(client);
+    fn poisoned() -> StoreError {
+        StoreError::Unavailable("the connection pool's lock is poisoned".into())
+    }
+
+    /// A connection: an idle one, a new one while fewer than `MAX` are open, else the next one
+    /// freed.
+    fn take(&self) -> Result<Conn, StoreError> {
+        let mut pool = self.pool.lock().map_err(|_| Self::poisoned())?;
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                if !conn.is_closed() {
+                    return Ok(conn);
+                }
+                pool.open -= 1;
+                continue;
+            }
+            if pool.open < Self::MAX {
+                pool.open += 1;
+                drop(pool);
+                return connect(&self.url).map(Conn::new).inspect_err(|_| {
+                    if let Ok(mut pool) = self.pool.lock() {
+                        pool.open -= 1;
+                    }
+                    self.freed.notify_one();
+                });
+            }
+            pool = self.freed.wait(pool).map_err(|_| Self::poisoned())?;
         }
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.take()?;
+        let result = f(&mut conn);
+        if let Ok(mut pool) = self.pool.lock() {
+            if result.is_ok() {
+                pool.idle.push(conn);
+            } else {
+                // It may be broken: opened anew next time.
+                pool.open -= 1;
+            }
+        }
+        self.freed.notify_one();
         result
     }
 }

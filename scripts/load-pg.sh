@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Scale-out load test: N credentials (default 1,000,000) issued by batch into PostgreSQL (a fresh
+# database `propusk_load` of the cluster PROPUSK_BENCH_DATABASE_URL names, e.g. from
+# scripts/pg-cluster.sh), two `propusk serve` processes on it, wrk against both portals at once
+# (random ids among 10,000; the requests per second of the two add up); then every credential
+# revoked (by SQL: the measurement is of publishing, not of revoking) and `issuer publish` timed.
+# Needs wrk and psql. Usage: scripts/load-pg.sh [N] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+secs=${2:-15}
+admin=${PROPUSK_BENCH_DATABASE_URL:?set PROPUSK_BENCH_DATABASE_URL (scripts/pg-cluster.sh prints one)}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+cargo build -q --release
+bin=$PWD/target/release/propusk
+work=$(mktemp -d)
+servers=()
+cleanup() { for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+export PROPUSK_PASSPHRASE="load test passphrase"
+psql -q "$admin" -c "DROP DATABASE IF EXISTS propusk_load" -c "CREATE DATABASE propusk_load" 2>/dev/null
+export PROPUSK_DATABASE_URL="${admin%/*}/propusk_load"
+day=$(date -u -d '2 days ago' +%F)
+"$bin" issuer init --dir "$work/issuer" --at "$(date -u -d '7 days ago' +%FT%TZ)" > /dev/null
+awk -v n="$n" -v day="$day" 'BEGIN {
+  print "record_id,type,family_name,given_name,patronymic,birth_date,document_kind,document_number,product,dose,doses,date,country,administered_by"
+  for (i = 0; i < n; i++) printf "R-%08d,vaccination,Иванов,Иван,Иванович,1980-05-12,passport,4510 %06d,Sputnik-V,2,2,%s,RU,ГБУЗ ГП № 2\n", i, i % 1000000, day
+}' > "$work/registry.csv"
+echo "== issuing $n credentials into PostgreSQL (batch, no images)"
+"$bin" issuer batch --dir "$work/issuer" --input "$work/registry.csv" --out "$work/out" --no-images
+psql -At "$PROPUSK_DATABASE_URL" -c "SELECT 'bytes per credential: ' || pg_total_relation_size('credentials') / count(*) FROM credentials"
+bases=()
+for i in 1 2; do
+  port=$((20000 + RANDOM % 20000))
+  "$bin" serve --dir "$work/issuer" --addr "127.0.0.1:$port" --portal-rate 0 > "$work/serve$i.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 50); do grep -q listening "$work/serve$i.log" && break; sleep 0.2; done
+  bases+=("http://127.0.0.1:$port")
+done
+tail -n +2 "$work/out/issued.csv" | shuf -n 10000 --random-source=<(yes) | cut -d, -f2 > "$work/ids"
+{
+  echo 'local ids = {}'
+  echo 'for line in io.lines("'"$work/ids"'") do ids[#ids + 1] = "/c/" .. line .. "?lang=ru" end'
+  echo 'request = function() return wrk.format("GET", ids[math.random(#ids)]) end'
+} > "$work/portal.lua"
+echo "== portal pages of two servers on one database, $secs s, 32 connections each"
+wrk -t1 -c32 -d"${secs}s" --latency -s "$work/portal.lua" "${bases[0]}" > "$work/wrk1" &
+wrk -t1 -c32 -d"${secs}s" --latency -s "$work/portal.lua" "${bases[1]}" > "$work/wrk2"
+wait %%2 2>/dev/null || true
+sleep 1
+for f in "$work/wrk1" "$work/wrk2"; do grep -E "Requests/sec|99%|Non-2xx|Socket errors" "$f" || true; done
+awk '/Requests\/sec/ {s += $2} END {printf "together: %.0f requests/s\n", s}' "$work/wrk1" "$work/wrk2"
+echo "== publish with $n revoked credentials"
+psql -q "$PROPUSK_DATABASE_URL" -c "UPDATE credentials SET status = 'revoked', revoked_at = extract(epoch FROM now())::bigint"
+start=$(date +%s.%N)
+"$bin" issuer publish --dir "$work/issuer" --out "$work/usb"
+end=$(date +%s.%N)
+awk -v a="$start" -v b="$end" 'BEGIN {printf "publish took %.1f s\n", b - a}'
+ls -l "$work/usb"/bundle-*.cbor | awk '{print "bundle bytes: " $5}'
