@@ -651,3 +651,102 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     let (_, _, again) = post("D-2");
     assert_eq!(again["id"], retried["id"], "issued once");
 }
+
+#[test]
+fn a_server_killed_mid_burst_loses_and_duplicates_nothing() {
+    let Some(admin) = cluster("killed mid burst") else {
+        return;
+    };
+    let db = fresh_database(&admin, "burst");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    init(&dir, Some(&db.url));
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
+    let day = common::days_ago(1)[..10].to_owned();
+    let body = |record: &str| {
+        format!(
+            r#"{{"type": "vaccination", "record_id": "{record}",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{day}",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
+        )
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into();
+    // What each request was answered: the credential id, when it was answered as issued.
+    let post = |url: &str, record: &str| -> Option<String> {
+        let mut response = agent
+            .post(&format!("{url}/api/v1/credentials"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send(body(record))
+            .ok()?;
+        if response.status().as_u16() != 200 {
+            return None;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()?;
+        v["id"].as_str().map(str::to_owned)
+    };
+    let records: Vec<String> = (0..400).map(|i| format!("K-{i:03}")).collect();
+    let answers = std::sync::atomic::AtomicUsize::new(0);
+    let (mut server, url) = start_server(&dir, &env);
+    let answered: Vec<(String, Option<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = records
+            .chunks(100)
+            .map(|mine| {
+                let (url, post, answers) = (&url, &post, &answers);
+                scope.spawn(move || {
+                    mine.iter()
+                        .map(|r| {
+                            let id = post(url, r);
+                            answers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            (r.clone(), id)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // SIGKILL once some have been answered: mid-burst.
+        while answers.load(std::sync::atomic::Ordering::Relaxed) < 40 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        server.0.kill().unwrap();
+        let _ = server.0.wait();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let done: HashMap<&str, &str> = answered
+        .iter()
+        .filter_map(|(r, id)| Some((r.as_str(), id.as_deref()?)))
+        .collect();
+    assert!(
+        !done.is_empty() && done.len() < records.len(),
+        "killed mid-burst: {} of {} answered",
+        done.len(),
+        records.len()
+    );
+    // Another server on the same database; every record again: what was answered stands.
+    let (_again, url) = start_server(&dir, &env);
+    for record in &records {
+        let id = post(&url, record).unwrap();
+        if let Some(before) = done.get(record.as_str()) {
+            assert_eq!(&id, before, "{record}: answered as issued, then lost");
+        }
+    }
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM credentials", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, records.len() as i64, "one credential per record");
+}

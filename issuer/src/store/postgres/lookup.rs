@@ -7,8 +7,8 @@ use std::sync::{Condvar, Mutex};
 
 use propusk_spec::CredentialId;
 
-use super::connect;
 use super::conn::Conn;
+use super::connect;
 use super::rows::{CredentialKey, select_credential};
 use crate::error::StoreError;
 use crate::store::{CredentialRecord, Lookup};
@@ -70,10 +70,7 @@ impl PgLookup {
         }
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = self.take()?;
         let result = f(&mut conn);
         if let Ok(mut pool) = self.pool.lock() {
