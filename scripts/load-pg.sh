@@ -30,7 +30,7 @@ echo "== issuing $n credentials into PostgreSQL (batch, no images)"
 "$bin" issuer batch --dir "$work/issuer" --input "$work/registry.csv" --out "$work/out" --no-images
 psql -At "$PROPUSK_DATABASE_URL" -c "SELECT 'bytes per credential: ' || pg_total_relation_size('credentials') / count(*) FROM credentials"
 bases=()
-for i in 1 2; do
+for i in $(seq "${SERVERS:-2}"); do
   port=$((20000 + RANDOM % 20000))
   "$bin" serve --dir "$work/issuer" --addr "127.0.0.1:$port" --portal-rate 0 > "$work/serve$i.log" 2>&1 &
   servers+=($!)
@@ -43,13 +43,15 @@ tail -n +2 "$work/out/issued.csv" | shuf -n 10000 --random-source=<(yes) | cut -
   echo 'for line in io.lines("'"$work/ids"'") do ids[#ids + 1] = "/c/" .. line .. "?lang=ru" end'
   echo 'request = function() return wrk.format("GET", ids[math.random(#ids)]) end'
 } > "$work/portal.lua"
-echo "== portal pages of two servers on one database, $secs s, 32 connections each"
-wrk -t1 -c32 -d"${secs}s" --latency -s "$work/portal.lua" "${bases[0]}" > "$work/wrk1" &
-wrk -t1 -c32 -d"${secs}s" --latency -s "$work/portal.lua" "${bases[1]}" > "$work/wrk2"
-wait %%2 2>/dev/null || true
-sleep 1
-for f in "$work/wrk1" "$work/wrk2"; do grep -E "Requests/sec|99%|Non-2xx|Socket errors" "$f" || true; done
-awk '/Requests\/sec/ {s += $2} END {printf "together: %.0f requests/s\n", s}' "$work/wrk1" "$work/wrk2"
+echo "== portal pages of ${#bases[@]} server(s) on one database, $secs s, 64 connections in all"
+i=0
+for base in "${bases[@]}"; do
+  i=$((i + 1))
+  wrk -t1 -c$((64 / ${#bases[@]})) -d"${secs}s" --latency -s "$work/portal.lua" "$base" > "$work/wrk$i" &
+done
+wait $(jobs -p | grep -v -E "$(IFS='|'; echo "${servers[*]}")") 2>/dev/null || true
+for f in "$work"/wrk*; do grep -E "Requests/sec|99%|Non-2xx|Socket errors" "$f" || true; done
+awk '/Requests\/sec/ {s += $2} END {printf "together: %.0f requests/s\n", s}' "$work"/wrk*
 echo "== publish with $n revoked credentials"
 psql -q "$PROPUSK_DATABASE_URL" -c "UPDATE credentials SET status = 'revoked', revoked_at = extract(epoch FROM now())::bigint"
 start=$(date +%s.%N)
