@@ -5,16 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{PASS, propusk_with, s};
+use common::{PASS, run, s};
 
 const AT: &str = "2021-11-21T08:00:00Z";
-fn run(args: &[&str]) -> Output {
-    propusk_with(args, "", &[PASS])
-}
 
 fn init(dir: &Path) {
     let out = run(&[

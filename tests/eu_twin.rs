@@ -11,21 +11,7 @@ use std::process::Output;
 use base64::Engine;
 
 mod common;
-use common::{PASS, json_lines, propusk_with, s};
-
-fn run(args: &[&str]) -> Output {
-    propusk_with(args, "", &[PASS])
-}
-
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{json_lines, ok, propusk_with, run, s};
 
 const AT: &str = "2026-06-02T10:00:00Z";
 
@@ -174,34 +160,7 @@ fn the_twin_is_issued_verified_and_revoked_with_its_credential_on() {
     // A Propusk verifier knows the signer from the trust data, and the revocation set too.
     let usb = tmp.path().join("usb");
     let store = tmp.path().join("verifier");
-    ok(run(&[
-        "issuer",
-        "publish",
-        "--dir",
-        s(&dir),
-        "--out",
-        s(&usb),
-        "--at",
-        AT,
-    ]));
-    ok(run(&[
-        "verifier",
-        "init",
-        "--store",
-        s(&store),
-        "--root",
-        s(&dir.join("root.pub")),
-    ]));
-    ok(run(&[
-        "verifier",
-        "sync",
-        "--store",
-        s(&store),
-        "--from",
-        s(&usb),
-        "--at",
-        AT,
-    ]));
+    common::publish_and_sync(&dir, &usb, &store, AT);
     let later = "2026-06-03T10:00:00Z";
     let both = json_lines(&propusk_with(
         &[
@@ -396,34 +355,7 @@ fn records_without_an_eu_form_are_refused_and_batches_carry_twins_on() {
     assert_ne!(kid(&before), kid(after));
     let usb = tmp.path().join("usb");
     let store = tmp.path().join("verifier");
-    ok(run(&[
-        "issuer",
-        "publish",
-        "--dir",
-        s(&dir),
-        "--out",
-        s(&usb),
-        "--at",
-        AT,
-    ]));
-    ok(run(&[
-        "verifier",
-        "init",
-        "--store",
-        s(&store),
-        "--root",
-        s(&dir.join("root.pub")),
-    ]));
-    ok(run(&[
-        "verifier",
-        "sync",
-        "--store",
-        s(&store),
-        "--from",
-        s(&usb),
-        "--at",
-        AT,
-    ]));
+    common::publish_and_sync(&dir, &usb, &store, AT);
     for twin in [before.as_str(), after] {
         let v = verify_json(&["verify", "--store", s(&store), "--json", "--at", AT, twin]);
         assert_eq!(v["verdict"], "valid", "{v}");

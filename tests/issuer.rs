@@ -3,24 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
-
 mod common;
-use common::{PASS, issue_json, json_lines, propusk_with, s, verdict};
+use common::{PASS, issue_json, json_lines, ok, propusk_with, run, s, verdict};
 
-fn run(args: &[&str]) -> Output {
-    propusk_with(args, "", &[PASS])
-}
-
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 fn vaccination(family: &str) -> String {
     format!(
         r#"{{"type": "vaccination",

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{PASS, fresh_database, json_lines, propusk_with, s, start_server};
+use common::{PASS, fresh_database, json_lines, ok, propusk_with, s, start_server};
 
 /// The admin URL of the test cluster, or `None` (the test is skipped, unless required).
 fn cluster(test: &str) -> Option<String> {
@@ -32,16 +32,6 @@ fn run_in(database: Option<&str>, args: &[&str]) -> Output {
         Some(url) => propusk_with(args, "", &[PASS, ("PROPUSK_DATABASE_URL", url)]),
         None => propusk_with(args, "", &[PASS]),
     }
-}
-
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 const AT: &str = "2026-06-02T10:00:00Z";
@@ -184,17 +174,7 @@ fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
         .unwrap()
         .to_owned();
     let store = tmp.path().join("verifier");
-    ok(run_in(
-        None,
-        &[
-            "verifier",
-            "init",
-            "--store",
-            s(&store),
-            "--root",
-            s(&dir.join("root.pub")),
-        ],
-    ));
+    common::verifier_init(&store, &dir);
     ok(run_in(
         None,
         &[
@@ -265,20 +245,14 @@ fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
 
 /// `GET url` as text.
 fn get(url: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = common::http();
     let mut response = agent.get(url).call().unwrap();
     let status = response.status().as_u16();
     (status, response.body_mut().read_to_string().unwrap())
 }
 
 fn api(url: &str, token: &str, body: &str) -> serde_json::Value {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = common::http();
     let mut response = agent
         .post(url)
         .header("Authorization", &format!("Bearer {token}"))
@@ -307,20 +281,10 @@ fn two_servers_on_one_database_are_one_issuer() {
     let dir = tmp.path().join("iss");
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
     init(&dir, Some(&db.url));
-    let token = std::fs::read_to_string(dir.join("operator.token"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = token(&dir);
     let (_a, url_a) = start_server(&dir, &env);
     let (_b, url_b) = start_server(&dir, &env);
-    let today = &common::days_ago(1)[..10];
-    let body = format!(
-        r#"{{"type": "vaccination", "record_id": "S-1",
- "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
-            "document": {{"kind": "passport", "number": "4510 123789"}}}},
- "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{today}",
-                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
-    );
+    let body = vaccination("S-1");
     // Issued through A: B's portal shows it at once.
     let issued = api(&format!("{url_a}/api/v1/credentials"), &token, &body);
     let id = issued["id"].as_str().unwrap();
@@ -337,10 +301,7 @@ fn two_servers_on_one_database_are_one_issuer() {
     assert!(page.contains(r#"data-verdict="invalid""#), "{page}");
     // Both serve the newest publication (B's, made by the revocation).
     let index = |url: &str| {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = common::http();
         let mut response = agent
             .get(&format!("{url}/bundle/index.cbor"))
             .call()
@@ -352,17 +313,7 @@ fn two_servers_on_one_database_are_one_issuer() {
         a == index(&url_b) && !a.is_empty()
     });
     let store = tmp.path().join("verifier");
-    ok(run_in(
-        None,
-        &[
-            "verifier",
-            "init",
-            "--store",
-            s(&store),
-            "--root",
-            s(&dir.join("root.pub")),
-        ],
-    ));
+    common::verifier_init(&store, &dir);
     let synced = ok(run_in(
         None,
         &["verifier", "sync", "--store", s(&store), "--url", &url_a],
@@ -428,17 +379,7 @@ fn racing_publishers_and_batches_never_fork_or_duplicate() {
     assert_eq!(sequences, (1..=8).collect::<HashSet<u64>>(), "{outs:?}");
     // Each publication verifies against the root (a verifier takes each directory in turn).
     let store = tmp.path().join("verifier");
-    ok(run_in(
-        None,
-        &[
-            "verifier",
-            "init",
-            "--store",
-            s(&store),
-            "--root",
-            s(&dir.join("root.pub")),
-        ],
-    ));
+    common::verifier_init(&store, &dir);
     let by_sequence: HashMap<u64, usize> = outs
         .iter()
         .enumerate()
@@ -569,26 +510,11 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     init(&dir, Some(&db.url));
-    let token = std::fs::read_to_string(dir.join("operator.token"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = token(&dir);
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
     let (_server, url) = start_server(&dir, &env);
-    let body = |record: &str| {
-        format!(
-            r#"{{"type": "vaccination", "record_id": "{record}",
- "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
-            "document": {{"kind": "passport", "number": "4510 123789"}}}},
- "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}",
-                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
-            &common::days_ago(1)[..10]
-        )
-    };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let body = vaccination;
+    let agent = common::http();
     let post = |record: &str| {
         let mut r = agent
             .post(&format!("{url}/api/v1/credentials"))
@@ -661,21 +587,9 @@ fn a_server_killed_mid_burst_loses_and_duplicates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     init(&dir, Some(&db.url));
-    let token = std::fs::read_to_string(dir.join("operator.token"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = token(&dir);
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
-    let day = common::days_ago(1)[..10].to_owned();
-    let body = |record: &str| {
-        format!(
-            r#"{{"type": "vaccination", "record_id": "{record}",
- "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
-            "document": {{"kind": "passport", "number": "4510 123789"}}}},
- "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{day}",
-                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#
-        )
-    };
+    let body = vaccination;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(10)))
@@ -749,4 +663,24 @@ fn a_server_killed_mid_burst_loses_and_duplicates_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(count, records.len() as i64, "one credential per record");
+}
+
+/// The operator token of the issuer in `dir`.
+fn token(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// An issuance JSON of a vaccination yesterday for `record`.
+fn vaccination(record: &str) -> String {
+    format!(
+        r#"{{"type": "vaccination", "record_id": "{record}",
+ "holder": {{"family_name": "Иванов", "given_name": "Иван", "birth_date": "1980-05-12",
+            "document": {{"kind": "passport", "number": "4510 123789"}}}},
+ "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}",
+                 "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
+        &common::days_ago(1)[..10]
+    )
 }

@@ -5,24 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Output;
 
 mod common;
-use common::{PASS, issue_json, json_lines, propusk_with, s};
-
-fn run(args: &[&str]) -> Output {
-    propusk_with(args, "", &[PASS])
-}
-
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{issue_json, json_lines, ok, propusk_with, run, s};
 
 fn vaccination(family: &str, country: &str) -> String {
     format!(

@@ -245,3 +245,70 @@ pub(crate) fn open_issuer(dir: &Path) -> propusk_issuer::Issuer {
     let database = propusk_issuer::Database::from_url(database().as_deref()).unwrap();
     propusk_issuer::Issuer::open_in(dir, &database).unwrap()
 }
+
+/// `propusk` with the issuer's passphrase, no input.
+pub(crate) fn run(args: &[&str]) -> Output {
+    propusk_with(args, "", &[PASS])
+}
+
+/// Standard output of a command that must succeed (its standard error shown when it did not).
+pub(crate) fn ok(out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An HTTP client that reads every status as an answer.
+pub(crate) fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// `issuer publish` of `dir` into `usb` at `at`, then a verifier store in `store` pinned to the
+/// issuer's root and synced from `usb` (the issuer in the current backend; the verifier has no
+/// database).
+pub(crate) fn publish_and_sync(dir: &Path, usb: &Path, store: &Path, at: &str) {
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(dir),
+        "--out",
+        s(usb),
+        "--at",
+        at,
+    ]));
+    verifier_init(store, dir);
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(store),
+        "--from",
+        s(usb),
+        "--at",
+        at,
+    ]));
+}
+
+/// A verifier store in `store` pinned to the root of the issuer in `dir`.
+pub(crate) fn verifier_init(store: &Path, dir: &Path) {
+    ok(propusk_with(
+        &[
+            "verifier",
+            "init",
+            "--store",
+            s(store),
+            "--root",
+            s(&dir.join("root.pub")),
+        ],
+        "",
+        &[],
+    ));
+}
