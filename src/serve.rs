@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// PROPUSK_DATABASE_URL; without either, the SQLite file in --dir).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// A read-only replica of the PostgreSQL database for the portal's lookups (default:
+    /// PROPUSK_READ_DATABASE_URL); issuing, revoking and publishing stay on --database.
+    #[arg(long, value_name = "URL")]
+    pub read_database: Option<String>,
     /// Portal lookups one client address may make in a burst and per minute (0: no limit, for
     /// load tests only).
     #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
@@ -53,7 +57,19 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
         .try_init();
     let addr = resolve(&args.addr)?;
     crate::issue::choose_database(args.database.as_deref())?;
-    let issuer = unlocked(&args.dir)?;
+    let mut issuer = unlocked(&args.dir)?;
+    let replica = args
+        .read_database
+        .clone()
+        .or_else(|| std::env::var("PROPUSK_READ_DATABASE_URL").ok())
+        .filter(|u| !u.is_empty());
+    if let Some(url) = replica {
+        issuer.read_from(&url).map_err(|_| {
+            CliError::Usage(
+                "--read-database (or PROPUSK_READ_DATABASE_URL) must be a PostgreSQL URL".into(),
+            )
+        })?;
+    }
     propusk_issuer::server::run(&args.dir, issuer, addr, args.portal_rate)?;
     Ok(0)
 }

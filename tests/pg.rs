@@ -684,3 +684,67 @@ fn vaccination(record: &str) -> String {
         &common::days_ago(1)[..10]
     )
 }
+
+#[test]
+fn the_portal_reads_from_a_replica() {
+    if cluster("replica").is_none() {
+        return;
+    }
+    let (primary_port, replica_port) = ("54333", "54334");
+    let admin = own_cluster(primary_port, "");
+    let _primary = Cluster(primary_port);
+    let db = fresh_database(&admin, "replica");
+    // A streaming replica of the primary (the database above comes along).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-cluster.sh");
+    let made = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["replica-of", primary_port])
+        .env("PG_PORT", replica_port)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let _replica = Cluster(replica_port);
+    let replica_url = db.url.replace(primary_port, replica_port);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    init(&dir, Some(&db.url));
+    let env = [
+        PASS,
+        ("PROPUSK_DATABASE_URL", db.url.as_str()),
+        ("PROPUSK_READ_DATABASE_URL", replica_url.as_str()),
+    ];
+    let (_server, url) = start_server(&dir, &env);
+    let issued = api(
+        &format!("{url}/api/v1/credentials"),
+        &token(&dir),
+        &vaccination("REP-1"),
+    );
+    let id = issued["id"].as_str().unwrap().to_owned();
+    // The replica answers the portal once the issuance has reached it.
+    eventually("the replica serves the new credential", || {
+        get(&format!("{url}/c/{id}?lang=en"))
+            .1
+            .contains(r#"data-verdict="valid""#)
+    });
+    // The replica is read-only: the lookups really are there, and it refuses a write.
+    let mut replica = postgres::Client::connect(&replica_url, postgres::NoTls).unwrap();
+    let seen: i64 = replica
+        .query_one("SELECT count(*) FROM credentials", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 1);
+    assert!(replica.execute("DELETE FROM credentials", &[]).is_err());
+    api(
+        &format!("{url}/api/v1/credentials/{id}/revoke"),
+        &token(&dir),
+        "",
+    );
+    eventually(
+        "the revocation reaches the portal through the replica",
+        || {
+            get(&format!("{url}/c/{id}?lang=en"))
+                .1
+                .contains(r#"data-verdict="invalid""#)
+        },
+    );
+}

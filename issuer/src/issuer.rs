@@ -81,6 +81,8 @@ pub struct Issuer {
     pub(crate) store: Box<dyn Store>,
     pub(crate) settings: Settings,
     pub(crate) vault: Option<Vault>,
+    /// A read-only replica for the portal's lookups, when one is given.
+    pub(crate) read_database: Option<String>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -225,6 +227,7 @@ impl Issuer {
             store: database.open(dir)?,
             settings: settings.clone(),
             vault: Some(vault),
+            read_database: None,
         };
         let root = issuer.in_transaction(|issuer| {
             issuer.store.create(&settings)?;
@@ -325,6 +328,31 @@ impl Issuer {
             store,
             settings,
             vault: None,
+            read_database: None,
+        })
+    }
+
+    /// Portal lookups from a read-only replica of the issuer's PostgreSQL database (`--read-
+    /// database`), so that they take no capacity from the primary. A replica lags the primary
+    /// by its replication delay (milliseconds on a healthy one): a revocation shows on a portal
+    /// reading it that much later.
+    pub fn read_from(&mut self, url: &str) -> Result<(), IssuerError> {
+        match Database::from_url(Some(url))? {
+            Database::Postgres(url) => {
+                self.read_database = Some(url);
+                Ok(())
+            }
+            Database::Embedded => {
+                Err(InputError::field("--read-database", "a PostgreSQL URL").into())
+            }
+        }
+    }
+
+    /// The portal's reads: the replica's when one is given, else the store's own.
+    pub(crate) fn lookup(&self) -> Result<std::sync::Arc<dyn crate::store::Lookup>, IssuerError> {
+        Ok(match &self.read_database {
+            Some(url) => crate::store::postgres::read_only(url),
+            None => self.store.lookup()?,
         })
     }
 

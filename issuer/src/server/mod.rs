@@ -81,7 +81,7 @@ impl AppState {
             jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
         let root = issuer.root_key()?.public_key;
         let state = Arc::new(AppState {
-            lookup: issuer.store.lookup()?,
+            lookup: issuer.lookup()?,
             time_zone,
             issuer: Mutex::new(issuer),
             token,

@@ -36,6 +36,11 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Lookups for a portal from the database at `url` (a read-only replica will do).
+pub(crate) fn read_only(url: &str) -> Arc<dyn Lookup> {
+    Arc::new(PgLookup::new(url))
+}
+
 /// Opens a connection (no TLS: the database is on the issuer's own network).
 pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
     let config: postgres::Config = url
