@@ -433,3 +433,65 @@ fn wallet_keeps_both_forms(tmp: &Path, dir: &Path, usb: &Path, credential: &str,
         twin
     );
 }
+
+#[test]
+fn a_signed_eu_certificate_with_any_uci_is_answered_not_a_panic() {
+    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    issuer(&dir);
+    // A document signer of the issuer's own country, imported into its trust data.
+    let (ca_key, key) = (
+        cert::signing_key(&[7; 32]).unwrap(),
+        cert::signing_key(&[9; 32]).unwrap(),
+    );
+    let (start, end) = (1_767_225_600 - 400 * 86_400, 1_767_225_600 + 400 * 86_400);
+    let ca = cert::country_signing_ca(&ca_key, "RU", "Test", 1, start, end).unwrap();
+    let dsc = cert::document_signer(&ca_key, &ca, &key, &[Hc1Type::Test], 2, start, end).unwrap();
+    let file = tmp.path().join("dsc.der");
+    std::fs::write(&file, &dsc).unwrap();
+    ok(run(&[
+        "issuer",
+        "eu",
+        "import",
+        "--dir",
+        s(&dir),
+        "--country",
+        "RU",
+        s(&file),
+        "--at",
+        AT,
+    ]));
+    let (usb, store) = (tmp.path().join("usb"), tmp.path().join("verifier"));
+    common::publish_and_sync(&dir, &usb, &store, AT);
+    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
+    for ci in [
+        "URN:UVCI:01:€€/X#1",
+        "URN:UVCI:01:R",
+        "URN:UVCI:01:",
+        "",
+        "URN:UVCI:01:RU:PROPUSK/€#Q",
+    ] {
+        let json = serde_json::json!({
+            "ver": "1.3.0", "nam": {"fnt": "IVANOV"}, "dob": "1980",
+            "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": "2026-06-01T08:00:00Z",
+                   "tr": "260415000", "tc": "Lab", "co": "RU", "is": "Test", "ci": ci}],
+        });
+        let signed =
+            propusk_eudcc::sign(&json, "RU", 1_780_300_000, 1_780_400_000, &signer).unwrap();
+        let v = verify_json(&[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            AT,
+            &signed.text,
+        ]);
+        assert_eq!(v["checks"]["signature"], "ok", "{ci:?}: {v}");
+        assert_eq!(
+            v["checks"]["revocation"], "skipped",
+            "{ci:?}: not a Propusk twin"
+        );
+    }
+}

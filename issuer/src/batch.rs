@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
 
-use crate::error::IssuerError;
+use crate::error::{IssuerError, StoreError};
 use crate::eu::EuError;
 use crate::issuer::{Issuer, private_file, restrict};
 use crate::records::Issued;
@@ -280,7 +280,12 @@ impl Issuer {
                 },
             });
         }
-        Ok(results.into_iter().flatten().collect())
+        // Every row answered, in order (a store that answered fewer outcomes than records would
+        // otherwise shift the rows' answers).
+        results
+            .into_iter()
+            .map(|r| r.ok_or(StoreError::Corrupt("a chunk's rows left unanswered").into()))
+            .collect()
     }
 }
 

@@ -281,9 +281,10 @@ impl Session {
             .iter()
             .find_map(|k| hc1.certificate[k].get(0))
             .and_then(|g| g["ci"].as_str());
+        // `get`, not slicing: the text is the certificate's, and may hold any character.
         let uci_country = uci
             .and_then(|u| u.strip_prefix("URN:UVCI:01:"))
-            .map(|u| &u[..2.min(u.len())]);
+            .and_then(|u| u.get(..2));
         let id = uci.and_then(propusk_eudcc::twin::credential_id_of);
         let (Some(id), Some(exp), Some(kid), true) = (
             id,
