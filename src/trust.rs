@@ -110,7 +110,7 @@ pub fn run_trust(cmd: &TrustCommand) -> Result<u8, CliError> {
                 &mut |s, source| {
                     let outcome = sync_with_bar(s, source, now)?;
                     if name.is_none() {
-                        named = issuer_name(s);
+                        named = s.issuer_name();
                     }
                     Ok(outcome)
                 },
@@ -177,16 +177,6 @@ pub fn source_of(from: Option<&PathBuf>, url: Option<&String>) -> Option<Source>
         (_, Some(url)) => Some(Source::Url(url.clone())),
         _ => None,
     }
-}
-
-/// The issuer's name as its trust data gives it (its first key's).
-fn issuer_name(store: &Store) -> String {
-    store
-        .bundle()
-        .ok()
-        .flatten()
-        .and_then(|(b, _)| b.content().keys.first().map(|k| k.issuer.clone()))
-        .unwrap_or_default()
 }
 
 /// Syncs one store, with a progress bar only for a large download (over a megabyte).

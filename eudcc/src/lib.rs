@@ -103,6 +103,24 @@ pub struct Hc1 {
     pub kind: Hc1Type,
 }
 
+impl Hc1 {
+    /// The certificate's one entry: its vaccination, test or recovery (`v[0]`, `t[0]`, `r[0]`
+    /// by its kind), whose fields name the issuer (`is`, `co`) and the UCI (`ci`).
+    pub fn entry(&self) -> &serde_json::Value {
+        let group = match self.kind {
+            Hc1Type::Vaccination => "v",
+            Hc1Type::Test => "t",
+            Hc1Type::Recovery => "r",
+        };
+        &self.certificate[group][0]
+    }
+
+    /// The unique certificate identifier (`ci`), when it is text.
+    pub fn uci(&self) -> Option<&str> {
+        self.entry()["ci"].as_str()
+    }
+}
+
 fn cbor(bytes: &[u8], what: &str) -> Result<Value, Hc1Error> {
     let mut reader = bytes;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, 16)

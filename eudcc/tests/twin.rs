@@ -104,11 +104,7 @@ fn twins_verify_and_carry_the_credential() {
         );
         assert_eq!(hc1.algorithm, Some(propusk_eudcc::ES256));
         verify(&hc1, &trusted).unwrap();
-        let group = ["v", "t", "r"]
-            .iter()
-            .find_map(|k| hc1.certificate[k].get(0))
-            .unwrap();
-        let ci = group["ci"].as_str().unwrap();
+        let ci = hc1.uci().unwrap();
         assert_eq!(credential_id_of(ci), Some(c.id));
         // The three revocation hashes differ and are 128 bits each.
         let hashes: Vec<[u8; 16]> = RevocationHash::ALL

@@ -53,7 +53,7 @@ pub fn verify_eu(
         }
     };
     report.checks.signature = CheckOutcome::Ok;
-    report.issuer = issuer_of(&hc1.certificate);
+    report.issuer = issuer_of(hc1.entry());
     report.summary = propusk_eudcc::valuesets::summary_in(&hc1.certificate, lang == Lang::Ru);
     let name = |key: &str| {
         hc1.certificate["nam"][key]
@@ -125,8 +125,7 @@ pub fn verify_eu(
 }
 
 /// The issuer an EU certificate names: its entry's `is` (the authority) and `co` (the country).
-fn issuer_of(certificate: &serde_json::Value) -> Option<IssuerView> {
-    let entry = ["v", "t", "r"].iter().find_map(|k| certificate[k].get(0))?;
+fn issuer_of(entry: &serde_json::Value) -> Option<IssuerView> {
     Some(IssuerView {
         name: entry["is"].as_str()?.to_owned(),
         country: entry["co"].as_str()?.to_owned(),

@@ -133,6 +133,16 @@ impl Store {
         Ok(outcome)
     }
 
+    /// The issuer's name as its trust data in force gives it (its first key's); empty without
+    /// trust data.
+    pub fn issuer_name(&self) -> String {
+        self.bundle()
+            .ok()
+            .flatten()
+            .and_then(|(b, _)| b.content().keys.first().map(|k| k.issuer.clone()))
+            .unwrap_or_default()
+    }
+
     /// Names an added root.
     pub fn rename_root(&self, key: &VerifyingKey, name: &str) -> Result<(), VerifierError> {
         self.conn.execute(

@@ -277,10 +277,7 @@ impl Session {
             return report;
         };
         let own = vouched.country == bundle.content().jurisdiction;
-        let uci = ["v", "t", "r"]
-            .iter()
-            .find_map(|k| hc1.certificate[k].get(0))
-            .and_then(|g| g["ci"].as_str());
+        let uci = hc1.uci();
         // `get`, not slicing: the text is the certificate's, and may hold any character.
         let uci_country = uci
             .and_then(|u| u.strip_prefix("URN:UVCI:01:"))

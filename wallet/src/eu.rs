@@ -148,9 +148,5 @@ pub(crate) fn eu_entry(text: &str, bundle: Option<&Bundle>, at: Timestamp) -> Op
 /// The Propusk credential an EU DCC is the twin of, when its UVCI names one.
 pub(crate) fn twin_of(text: &str) -> Option<CredentialId> {
     let hc1 = propusk_eudcc::decode(text).ok()?;
-    ["v", "t", "r"]
-        .iter()
-        .find_map(|k| hc1.certificate[k].get(0))
-        .and_then(|g| g["ci"].as_str())
-        .and_then(propusk_eudcc::twin::credential_id_of)
+    hc1.uci().and_then(propusk_eudcc::twin::credential_id_of)
 }

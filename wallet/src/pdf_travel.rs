@@ -56,10 +56,7 @@ fn lines(hc1: &propusk_eudcc::Hc1, en: &Locale) -> Vec<(String, String)> {
         s.parse::<propusk_spec::Date>()
             .map_or(s.clone(), |d| en.date(d))
     };
-    let group = ["v", "t", "r"]
-        .iter()
-        .find_map(|k| c[k].get(0))
-        .unwrap_or(&Value::Null);
+    let group = hc1.entry();
     match hc1.kind {
         propusk_eudcc::Hc1Type::Vaccination => {
             let product = field(group, "mp");
