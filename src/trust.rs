@@ -101,25 +101,11 @@ pub fn run_trust(cmd: &TrustCommand) -> Result<u8, CliError> {
             let source = source_of(from.as_ref(), url.as_ref())
                 .ok_or_else(|| CliError::Usage("give --url or --from".into()))?;
             let mut home = Store::open(store)?;
-            let mut named = String::new();
-            let outcome = home.add_root(
-                key,
-                name.as_deref().unwrap_or_default(),
-                &source,
-                now,
-                &mut |s, source| {
-                    let outcome = sync_with_bar(s, source, now)?;
-                    if name.is_none() {
-                        named = s.issuer_name();
-                    }
-                    Ok(outcome)
-                },
-            )?;
-            if name.is_none() {
-                home.rename_root(&key, &named)?;
-            }
+            let (outcome, shown) =
+                home.add_root(key, name.as_deref(), &source, now, &mut |s, source| {
+                    sync_with_bar(s, source, now)
+                })?;
             let kid = propusk_trust_list::key_id_of(&key);
-            let shown = name.as_deref().unwrap_or(&named);
             match lang {
                 Lang::En => println!("trusting root key {kid} ({shown}) besides the store's own"),
                 Lang::Ru => println!("добавлен доверенный корневой ключ {kid} ({shown})"),

@@ -4,7 +4,7 @@
 //! source — so that one root's data never mixes with another's, and a sync of one is atomic
 //! and independent of the others.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::{Timestamp, hex};
@@ -54,11 +54,6 @@ impl TrustedRoot {
 }
 
 impl Store {
-    /// Where the store lives.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn root_dir(&self, key: &VerifyingKey) -> PathBuf {
         self.dir.join(ROOTS_DIR).join(hex::encode(key.as_bytes()))
     }
@@ -100,26 +95,32 @@ impl Store {
         Ok(store)
     }
 
-    /// Trusts another issuer's root besides the store's own: its trust data is synced from
+    /// Trusts another issuer's root besides the store's own, under `name` (else the issuer's
+    /// own name from its trust data), returned with the sync's outcome: its trust data is synced from
     /// `source` by `sync` first (which should remember the source, as [`Store::sync_from`]
     /// does), and the root is trusted only once that succeeded (else nothing
     /// is left behind). Refused for a root trusted already.
     pub fn add_root(
         &mut self,
         key: VerifyingKey,
-        name: &str,
+        name: Option<&str>,
         source: &Source,
         now: Timestamp,
         sync: &mut dyn FnMut(&mut Store, &Source) -> Result<SyncOutcome, VerifierError>,
-    ) -> Result<SyncOutcome, VerifierError> {
+    ) -> Result<(SyncOutcome, String), VerifierError> {
         if &key == self.root() || self.trusted()?.iter().any(|r| r.key == key) {
             return Err(VerifierError::AlreadyTrusted(key_id_of(&key).to_string()));
         }
         let dir = self.root_dir(&key);
         // Left over from an add that was interrupted: it was never trusted.
         let _ = std::fs::remove_dir_all(&dir);
-        let added = Store::init(&dir, key, now).and_then(|mut store| sync(&mut store, source));
-        let outcome = match added {
+        let added = Store::init(&dir, key, now).and_then(|mut store| {
+            let outcome = sync(&mut store, source)?;
+            // Without a name given, the issuer's own from its trust data.
+            let name = name.map_or_else(|| store.issuer_name(), str::to_owned);
+            Ok((outcome, name))
+        });
+        let (outcome, name) = match added {
             Ok(outcome) => outcome,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -130,7 +131,7 @@ impl Store {
             "INSERT INTO trusted (root_key, name, added_at) VALUES (?1, ?2, ?3)",
             params![key.as_bytes().to_vec(), name, now.unix()],
         )?;
-        Ok(outcome)
+        Ok((outcome, name))
     }
 
     /// The issuer's name as its trust data in force gives it (its first key's); empty without
@@ -141,15 +142,6 @@ impl Store {
             .flatten()
             .and_then(|(b, _)| b.content().keys.first().map(|k| k.issuer.clone()))
             .unwrap_or_default()
-    }
-
-    /// Names an added root.
-    pub fn rename_root(&self, key: &VerifyingKey, name: &str) -> Result<(), VerifierError> {
-        self.conn.execute(
-            "UPDATE trusted SET name = ?2 WHERE root_key = ?1",
-            params![key.as_bytes().to_vec(), name],
-        )?;
-        Ok(())
     }
 
     /// Stops trusting the added root with this key id; its store is deleted. The store's own
