@@ -245,7 +245,11 @@ fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
 
 /// `GET url` as text.
 fn get(url: &str) -> (u16, String) {
-    let agent = common::http();
+    get_with(&common::http(), url)
+}
+
+/// `GET url` as text, through `agent` (its connections kept alive).
+fn get_with(agent: &ureq::Agent, url: &str) -> (u16, String) {
     let mut response = agent.get(url).call().unwrap();
     let status = response.status().as_u16();
     (status, response.body_mut().read_to_string().unwrap())
@@ -326,6 +330,89 @@ fn two_servers_on_one_database_are_one_issuer() {
         &[],
     ));
     assert_eq!(v[0]["reason"], "revoked");
+}
+
+/// The portal's lookups are gathered into one query per batch under load: each of many
+/// concurrent requests gets its own credential, an unknown id gets "not found", a revoked one
+/// its verdict.
+#[test]
+fn many_concurrent_portal_lookups_each_get_their_own_answer() {
+    let Some(admin) = cluster("concurrent lookups") else {
+        return;
+    };
+    let db = fresh_database(&admin, "concurrent_lookups");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    init(&dir, Some(&db.url));
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(150)).unwrap();
+    let out = tmp.path().join("out");
+    ok(run_in(
+        Some(&db.url),
+        &[
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--out",
+            s(&out),
+        ]
+        .into_iter()
+        .chain(["--at", AT, "--no-images"])
+        .collect::<Vec<_>>(),
+    ));
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let texts: Vec<(String, String)> = client
+        .query("SELECT id, text FROM credentials", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(texts.len(), 150);
+    let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
+    let (_server, url) =
+        common::start_server_with(&dir, &env, &["--addr", "127.0.0.1:0", "--portal-rate", "0"]);
+    let revoked: HashSet<&str> = texts
+        .iter()
+        .step_by(10)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    for id in &revoked {
+        api(
+            &format!("{url}/api/v1/credentials/{id}/revoke"),
+            &token(&dir),
+            "",
+        );
+    }
+    std::thread::scope(|scope| {
+        for t in 0..24 {
+            let (texts, revoked, url) = (&texts, &revoked, &url);
+            scope.spawn(move || {
+                let agent = common::http();
+                let get = |url: &str| get_with(&agent, url);
+                for (n, (id, text)) in texts.iter().enumerate().skip(t % 7) {
+                    let (status, body) = get(&format!("{url}/c/{id}/credential"));
+                    assert_eq!((status, body.as_str()), (200, text.as_str()), "{id}");
+                    if n % 11 == t % 11 {
+                        let (_, page) = get(&format!("{url}/c/{id}?lang=en"));
+                        let verdict = if revoked.contains(id.as_str()) {
+                            "invalid"
+                        } else {
+                            "valid"
+                        };
+                        assert!(
+                            page.contains(&format!(r#"data-verdict="{verdict}""#)),
+                            "{id}"
+                        );
+                    }
+                    let unknown = propusk_spec::CredentialId::from_bytes([(t * 7 + n) as u8; 12]);
+                    assert_eq!(get(&format!("{url}/c/{unknown}/credential")).0, 404);
+                }
+            });
+        }
+    });
 }
 
 #[test]
@@ -503,7 +590,7 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     if cluster("database down").is_none() {
         return;
     }
-    let port = "54331";
+    let port = "31331"; // below the ephemeral ports (32768+), which clients may hold
     let admin = own_cluster(port, "");
     let _cleanup = Cluster(port);
     let db = fresh_database(&admin, "down");
@@ -690,7 +777,7 @@ fn the_portal_reads_from_a_replica() {
     if cluster("replica").is_none() {
         return;
     }
-    let (primary_port, replica_port) = ("54333", "54334");
+    let (primary_port, replica_port) = ("31333", "31334"); // below the ephemeral ports
     let admin = own_cluster(primary_port, "");
     let _primary = Cluster(primary_port);
     let db = fresh_database(&admin, "replica");

@@ -187,6 +187,9 @@ pub enum StoreError {
     /// The database cannot be reached.
     #[error("the database cannot be reached: {0}")]
     Unavailable(String),
+    /// A query failed, as another thread saw it (the portal's gathered lookups).
+    #[error("{0}")]
+    Query(String),
     /// The database's schema is not one this program knows.
     #[error("{0}")]
     Schema(String),

@@ -154,10 +154,20 @@ pub(crate) fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Running, String
 
 /// [`start_server`] on the address `addr` (a host name is looked up).
 pub(crate) fn start_server_on(dir: &Path, env: &[(&str, &str)], addr: &str) -> (Running, String) {
+    start_server_with(dir, env, &["--addr", addr])
+}
+
+/// [`start_server`] with these arguments after `serve --dir DIR` (`--addr` among them).
+pub(crate) fn start_server_with(
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Running, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_propusk"));
     backend(&mut command);
     let mut child = command
-        .args(["serve", "--dir", dir.to_str().unwrap(), "--addr", addr])
+        .args(["serve", "--dir", dir.to_str().unwrap()])
+        .args(args)
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -97,6 +97,7 @@ pub enum VerifierError {
     #[error("the verifier store is damaged: {0}")]
     Corrupt(&'static str),
     /// SQLite failed.
+    #[cfg(feature = "store")]
     #[error("verifier store: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -51,26 +51,43 @@
 //! ```
 #![deny(missing_docs)]
 
+mod accept;
 mod error;
 mod eu;
 mod present;
+#[cfg(feature = "store")]
 mod queue;
+#[cfg(feature = "store")]
 mod roots;
 mod session;
+#[cfg(feature = "store")]
 mod status;
+#[cfg(feature = "store")]
 mod store;
+#[cfg(feature = "store")]
 mod sync;
 
+pub use accept::{
+    CLOCK_SKEW_S, DeltaTaken, InForce, Offered, clock_guard, delta_from, not_from_the_future,
+    offered_bundle, offered_delta, rebuild,
+};
 pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{
-    TrustView, describe, detail_lines, freshness_warning, printable, render, summary, sync_words,
-    to_json, to_text, verdict_line,
+    SyncOutcome, TrustView, describe, detail_lines, freshness_warning, printable, render, summary,
+    sync_words, to_json, to_text, verdict_line,
 };
 pub use propusk_trust_list::{Lang, Locale};
+#[cfg(feature = "store")]
 pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
+#[cfg(feature = "store")]
 pub use roots::{ROOTS_DIR, RootView, Source, TrustedRoot};
-pub use session::{Input, Session, verify_all};
+#[cfg(feature = "store")]
+pub use session::verify_all;
+pub use session::{Input, Session};
+#[cfg(feature = "store")]
 pub use status::{Changes, Status, changes};
-pub use store::{BundleMeta, CLOCK_SKEW_S, STORE_FILE, Store, SyncOutcome};
+#[cfg(feature = "store")]
+pub use store::{BundleMeta, STORE_FILE, Store};
+#[cfg(feature = "store")]
 pub use sync::agent as trust_data_agent;

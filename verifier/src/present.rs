@@ -3,7 +3,6 @@
 
 use propusk_trust_list::{CheckOutcome, Lang, Locale, Report, TrustState, Verdict, words};
 
-use crate::store::SyncOutcome;
 use serde_json::{Value, json};
 
 /// The trust data's state and age at the validation time, as shown with each verdict.
@@ -43,6 +42,20 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         },
         "trust_data": {"state": trust.state.as_str(), "age_s": trust.age_s},
     })
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// A newer bundle is now in force.
+    Updated {
+        /// The sequence before, if any.
+        from: Option<u64>,
+        /// The sequence now in force.
+        to: u64,
+    },
+    /// The offered bundle is the one already in force.
+    UpToDate(u64),
 }
 
 impl std::fmt::Display for SyncOutcome {

@@ -12,7 +12,8 @@ use propusk_trust_list::{Lang, Locale, TrustState, key_id_of, words};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::VerifierError;
-use crate::store::{Store, SyncOutcome};
+use crate::present::SyncOutcome;
+use crate::store::Store;
 
 /// The directory of the added roots' stores, inside `--store`.
 pub const ROOTS_DIR: &str = "roots";

@@ -12,9 +12,11 @@ use propusk_trust_list::{
     check_among,
 };
 
+#[cfg(feature = "store")]
 use crate::error::VerifierError;
 use crate::eu::verify_eu;
 use crate::present::{TrustView, summary};
+#[cfg(feature = "store")]
 use crate::store::Store;
 
 /// One thing a verifier is shown: the text a scanner typed (or a link), or an image of a QR
@@ -53,6 +55,7 @@ pub struct Session {
 impl Session {
     /// Loads the store's trust data for verifications at `at`. Refuses a validation time before
     /// the newest signed trust data seen (the clock guard).
+    #[cfg(feature = "store")]
     pub fn load(store: &Store, at: Timestamp) -> Result<Self, VerifierError> {
         store.check_clock(at)?;
         let loaded = store.bundle()?;
@@ -64,6 +67,18 @@ impl Session {
             other.check_clock(at)?;
             others.extend(other.bundle()?.map(|(b, _)| b));
         }
+        Ok(Session::of(bundle, others, made_at, at))
+    }
+
+    /// A session over trust data already opened (each bundle verified against its pinned
+    /// root): the own root's `bundle`, made at `made_at` (Unix seconds), and the `others`' (the
+    /// browser's engine keeps them itself). The caller keeps the clock guard.
+    pub fn of(
+        bundle: Option<Bundle>,
+        others: Vec<Bundle>,
+        made_at: Option<i64>,
+        at: Timestamp,
+    ) -> Self {
         let locale = Locale {
             lang: Lang::En,
             tz: bundle
@@ -77,7 +92,7 @@ impl Session {
             .flat_map(|(b, i)| b.content().eu_signers.iter().map(move |s| (s, i)))
             .filter_map(|(s, i)| Some((SignerCertificate::from_der(&s.der).ok()?, i, s.clone())))
             .collect();
-        Ok(Session {
+        Session {
             bundle,
             others,
             eu_signers,
@@ -86,7 +101,7 @@ impl Session {
             at,
             live: false,
             locale,
-        })
+        }
     }
 
     /// A session without any trust data of Propusk's own (a verifier that only has EU signer
@@ -344,6 +359,7 @@ impl Session {
 }
 
 /// Verifies credentials shown together at `at` (see [`Session::verify`]).
+#[cfg(feature = "store")]
 pub fn verify_all(
     store: &Store,
     inputs: &[String],

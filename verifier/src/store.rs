@@ -4,31 +4,12 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::Timestamp;
-use propusk_trust_list::{
-    Bundle, BundleContent, Delta, Index, TrustError, content_digest, read_index, read_named,
-    sha256_hex,
-};
+use propusk_trust_list::{Bundle, BundleContent, Index, read_index, read_named, sha256_hex};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::accept;
 use crate::error::VerifierError;
-
-/// The clock skew allowed between an issuer and a verifier, in seconds: trust data signed up to
-/// this far in the verifier's future is taken, and a validation time up to this far before the
-/// newest signed data is not taken for a clock set back.
-pub const CLOCK_SKEW_S: i64 = 10 * 60;
-
-/// Refuses trust data signed further in the future than the allowed skew (the issuer's clock, or
-/// this device's, is wrong): once taken, it would stop every check until the clock catches up.
-fn not_from_the_future(issued_at: i64, now: Timestamp) -> Result<(), VerifierError> {
-    if issued_at > now.unix() + CLOCK_SKEW_S {
-        return Err(VerifierError::FromTheFuture {
-            issued_at,
-            now: now.unix(),
-            skew_s: CLOCK_SKEW_S,
-        });
-    }
-    Ok(())
-}
+use crate::present::SyncOutcome;
 
 /// The store's file inside `--store`.
 pub const STORE_FILE: &str = "verifier.sqlite";
@@ -84,20 +65,6 @@ pub struct BundleMeta {
     pub issued_at: i64,
     /// When this verifier took it into force (Unix seconds).
     pub synced_at: i64,
-}
-
-/// What a sync did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SyncOutcome {
-    /// A newer bundle is now in force.
-    Updated {
-        /// The sequence before, if any.
-        from: Option<u64>,
-        /// The sequence now in force.
-        to: u64,
-    },
-    /// The offered bundle is the one already in force.
-    UpToDate(u64),
 }
 
 /// The verifier's store.
@@ -209,34 +176,26 @@ impl Store {
     }
 
     fn content(&self) -> Result<BundleContent, VerifierError> {
-        let corrupt = |_| VerifierError::Corrupt("the stored bundle");
         let (bytes, sequence, digest): (Vec<u8>, i64, String) = self.conn.query_row(
             "SELECT bytes, sequence, content_sha256 FROM bundle WHERE id = 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let mut content = Bundle::open(&bytes, &self.root)
-            .map_err(corrupt)?
-            .content()
-            .clone();
         let mut stmt = self
             .conn
             .prepare("SELECT bytes FROM delta ORDER BY sequence")?;
-        let deltas = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
-        for delta in deltas {
-            let delta = Delta::open(&delta?, &self.root).map_err(corrupt)?;
-            content = delta.apply(&content).map_err(corrupt)?;
-        }
-        // What was rebuilt must be what was taken into force: a delta row lost or deleted would
-        // otherwise roll revocations back while the store still says "fresh".
-        if u64::try_from(sequence).ok() != Some(content.sequence)
-            || content_digest(&content)? != digest
-        {
-            return Err(VerifierError::Corrupt(
-                "the stored deltas do not rebuild the trust data in force",
-            ));
-        }
-        Ok(content)
+        let deltas = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let sequence =
+            u64::try_from(sequence).map_err(|_| VerifierError::Corrupt("the stored bundle"))?;
+        accept::rebuild(
+            &bytes,
+            deltas.iter().map(Vec::as_slice),
+            &self.root,
+            sequence,
+            &digest,
+        )
     }
 
     /// The newest signed time this verifier has seen (Unix seconds).
@@ -252,13 +211,7 @@ impl Store {
     /// Refuses a validation time earlier than the signed trust data in force (beyond the allowed
     /// skew): someone set the device clock back.
     pub fn check_clock(&self, at: Timestamp) -> Result<(), VerifierError> {
-        match self.newest_signed()? {
-            Some(newest) if at.unix() + CLOCK_SKEW_S < newest => Err(VerifierError::ClockBehind {
-                at: at.unix(),
-                newest,
-            }),
-            _ => Ok(()),
-        }
+        accept::clock_guard(self.newest_signed()?, at)
     }
 
     /// Takes the bundle that `dir` (a published directory, a USB stick) names in its index into
@@ -286,10 +239,7 @@ impl Store {
         fetch: &mut dyn FnMut(&str) -> Result<Vec<u8>, VerifierError>,
     ) -> Result<SyncOutcome, VerifierError> {
         let current = self.meta()?;
-        let delta = current
-            .as_ref()
-            .and_then(|c| index.deltas.iter().find(|d| d.from == c.sequence));
-        if let Some(entry) = delta {
+        if let Some(entry) = accept::delta_from(&index, current.map(|c| c.sequence)) {
             let taken = fetch(&entry.file).and_then(|bytes| {
                 if sha256_hex(&bytes) != entry.sha256 {
                     return Err(VerifierError::IndexMismatch);
@@ -342,14 +292,9 @@ impl Store {
         index: &Index,
         now: Timestamp,
     ) -> Result<SyncOutcome, VerifierError> {
-        let delta = Delta::open(bytes, &self.root)?;
-        if delta.to != index.sequence || delta.jurisdiction != index.jurisdiction {
-            return Err(VerifierError::IndexMismatch);
-        }
-        not_from_the_future(index.issued_at.max(delta.issued_at), now)?;
         let current = self.content()?;
-        let content = delta.apply(&current)?;
-        Bundle::from_content(content.clone())?;
+        let taken = accept::offered_delta(bytes, index, &self.root, &current, now)?;
+        let (delta, content) = (taken.delta, taken.content);
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO delta (sequence, bytes) VALUES (?1, ?2)",
@@ -359,7 +304,7 @@ impl Store {
             "UPDATE bundle SET sequence = ?1, issued_at = ?2, synced_at = ?3, content_sha256 = ?4 WHERE id = 1",
             params![delta.to as i64, delta.issued_at, now.unix(), delta.result_sha256],
         )?;
-        Self::saw(&tx, index.issued_at.max(delta.issued_at))?;
+        Self::saw(&tx, taken.newest)?;
         tx.commit()?;
         Ok(SyncOutcome::Updated {
             from: Some(current.sequence),
@@ -387,44 +332,33 @@ impl Store {
         index: Option<&Index>,
         now: Timestamp,
     ) -> Result<SyncOutcome, VerifierError> {
-        if index.is_some_and(|i| i.full_sha256 != sha256_hex(bytes)) {
-            return Err(VerifierError::IndexMismatch);
-        }
-        let bundle = Bundle::open(bytes, &self.root)?;
-        let content = bundle.content();
-        if index.is_some_and(|i| {
-            i.sequence != content.sequence || i.jurisdiction != content.jurisdiction
-        }) {
-            return Err(VerifierError::IndexMismatch);
-        }
-        let digest = content_digest(content)?;
         let current = self.meta()?;
-        if let Some(current) = &current {
-            if current.jurisdiction != content.jurisdiction {
-                return Err(TrustError::Jurisdiction {
-                    expected: current.jurisdiction.clone(),
-                    found: content.jurisdiction.clone(),
-                }
-                .into());
-            }
-            let current_digest: String =
-                self.conn
-                    .query_row("SELECT content_sha256 FROM bundle WHERE id = 1", [], |r| {
-                        r.get(0)
-                    })?;
-            if current.sequence == content.sequence && current_digest == digest {
-                return Ok(SyncOutcome::UpToDate(current.sequence));
-            }
-            if content.sequence <= current.sequence {
-                return Err(TrustError::Rollback {
-                    current: current.sequence,
-                    found: content.sequence,
-                }
-                .into());
-            }
-        }
-        let newest = index.map_or(content.issued_at, |i| i.issued_at.max(content.issued_at));
-        not_from_the_future(newest, now)?;
+        let digest_in_force: Option<String> = match &current {
+            Some(_) => Some(self.conn.query_row(
+                "SELECT content_sha256 FROM bundle WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?),
+            None => None,
+        };
+        let in_force = current
+            .as_ref()
+            .zip(digest_in_force.as_deref())
+            .map(|(c, digest)| accept::InForce {
+                sequence: c.sequence,
+                jurisdiction: &c.jurisdiction,
+                digest,
+            });
+        let (bundle, digest, newest) =
+            match accept::offered_bundle(bytes, index, &self.root, in_force, now)? {
+                accept::Offered::UpToDate(sequence) => return Ok(SyncOutcome::UpToDate(sequence)),
+                accept::Offered::Newer {
+                    bundle,
+                    digest,
+                    newest,
+                } => (bundle, digest, newest),
+            };
+        let content = bundle.content();
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO bundle (id, sequence, jurisdiction, issued_at, synced_at, content_sha256, bytes)

@@ -5,7 +5,8 @@ use propusk_spec::Timestamp;
 use propusk_trust_list::{INDEX_FILE, Index, MAX_BUNDLE_LEN};
 
 use crate::error::VerifierError;
-use crate::store::{Store, SyncOutcome};
+use crate::present::SyncOutcome;
+use crate::store::Store;
 
 impl Store {
     /// Fetches trust data from the issuer's server at `base` (its `/bundle/` files) and takes it

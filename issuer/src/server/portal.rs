@@ -158,8 +158,20 @@ impl AppState {
         self: &Arc<Self>,
         id: CredentialId,
     ) -> Result<Option<CredentialRecord>, ApiError> {
-        let lookup = self.lookup.clone();
-        blocking(move || Ok(lookup.credential(&id)?)).await
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        let reply = Box::new(move |a| {
+            // The request may have gone (its connection closed): nothing to do then.
+            let _ = sender.send(a);
+        });
+        match self.lookup.gather(&id, reply) {
+            Ok(()) => Ok(answer
+                .await
+                .map_err(|_| ApiError::Internal("a lookup went unanswered".into()))??),
+            Err(_) => {
+                let lookup = self.lookup.clone();
+                blocking(move || Ok(lookup.credential(&id)?)).await
+            }
+        }
     }
 }
 

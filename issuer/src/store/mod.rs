@@ -284,10 +284,20 @@ pub trait Store: Send {
     fn lookup(&self) -> Result<Arc<dyn Lookup>, StoreError>;
 }
 
+/// Where the answer to a gathered lookup goes (called once, on another thread).
+pub type Reply = Box<dyn FnOnce(Result<Option<CredentialRecord>, StoreError>) + Send>;
+
 /// Reads that many threads make at once, without waiting for the issuer's writes.
 pub trait Lookup: Send + Sync {
     /// The credential with this id.
     fn credential(&self, id: &CredentialId) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Asks for the credential with this id without waiting: the answer goes to `reply` when it
+    /// comes (a server's task awaits it instead of holding a thread). A lookup that does not
+    /// gather gives `reply` back: call [`Lookup::credential`] on a thread that may block.
+    fn gather(&self, id: &CredentialId, reply: Reply) -> Result<(), Reply> {
+        let _ = id;
+        Err(reply)
+    }
     /// The newest publication's sequence, when there is one.
     fn latest_publication(&self) -> Result<Option<u64>, StoreError>;
     /// The signed files of a publication (empty when they are no longer kept).

@@ -53,13 +53,22 @@ pub(super) enum CredentialKey {
 
 macro_rules! select_credential_by {
     ($column:literal) => {
+        select_credential_by!($column, "$1")
+    };
+    ($column:literal, $value:literal) => {
         concat!(
             "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text ",
             "FROM credentials WHERE ",
             $column,
-            " = $1"
+            " = ",
+            $value
         )
     };
+}
+
+/// The credentials with any of these ids, in no order (one round trip for many lookups).
+pub(super) fn select_credentials(conn: &mut Conn, ids: &[String]) -> Result<Vec<Row>, StoreError> {
+    Ok(conn.query(select_credential_by!("id", "ANY($1)"), &[&ids])?)
 }
 
 pub(super) fn select_credential(
