@@ -30,6 +30,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod app;
 mod audit;
 mod batch;
 mod error;

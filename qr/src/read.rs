@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -170,10 +171,25 @@ fn rqrr_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
 /// be too few pixels.
 const MIN_HALVED_SIDE: u32 = 200;
 
+/// rxing's QR reader, as its `detect_in_luma_slice` runs it for a QR code (hybrid
+/// binarizer, finder patterns searched hard, the grid decoded), taken a level lower: its
+/// result type reads the system clock, which the browser's WebAssembly has not.
 fn rxing_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
-    rxing::helpers::detect_in_luma_slice(luma, width, height, Some(rxing::BarcodeFormat::QR_CODE))
+    use rxing::common::{DetectorRXingResult, HybridBinarizer};
+    use rxing::qrcode::decoder::qrcode_decoder::decode_bitmatrix_with_hints;
+    use rxing::qrcode::detector::Detector;
+    let source = rxing::Luma8Source::new_with_slice(luma, width, height).ok()?;
+    let bitmap = rxing::BinaryBitmap::new(HybridBinarizer::new(source));
+    let hints = rxing::DecodeHints {
+        TryHarder: Some(true),
+        ..Default::default()
+    };
+    let found = Detector::new(bitmap.get_black_matrix())
+        .detect_with_hints(&hints)
+        .ok()?;
+    decode_bitmatrix_with_hints(found.getBits(), &hints)
         .ok()
-        .map(|found| found.getText().to_owned())
+        .map(|decoded| decoded.getText().to_owned())
 }
 
 /// The frame scaled down by a whole factor (each pixel the mean of its block) so that neither

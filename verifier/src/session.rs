@@ -132,6 +132,13 @@ impl Session {
         self
     }
 
+    /// Sets the validation time and the language of what follows (a long-lived session in the
+    /// browser, asked again and again).
+    pub fn reset(&mut self, at: Timestamp, lang: Lang) {
+        self.at = at;
+        self.locale.lang = lang;
+    }
+
     /// The language and the jurisdiction's time zone (UTC without trust data).
     pub fn locale(&self) -> &Locale {
         &self.locale

@@ -10,6 +10,7 @@ mod bundle;
 mod judged;
 pub mod limiter;
 mod portal;
+mod webapp;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,8 @@ pub struct AppState {
     root: ed25519_dalek::VerifyingKey,
     /// The portal's judgements, kept while they hold.
     judged: judged::Judgements,
+    /// The web app's files, with this server as its source of trust data.
+    app: Vec<crate::app::AppFile>,
     limiter: Mutex<Limiter>,
 }
 
@@ -80,6 +83,7 @@ impl AppState {
         let time_zone =
             jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
         let root = issuer.root_key()?.public_key;
+        let app = crate::app::files(crate::app::config(&issuer, "")?);
         let state = Arc::new(AppState {
             lookup: issuer.lookup()?,
             time_zone,
@@ -91,6 +95,7 @@ impl AppState {
             bundle: RwLock::new(None),
             root,
             judged: judged::Judgements::default(),
+            app,
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
         });
         state.republish()?;
@@ -129,6 +134,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/c/{id}/credential", get(portal::credential))
         .route("/C/{id}", get(portal::page))
         .route("/static/{file}", get(portal::asset))
+        .route("/app", get(webapp::bare))
+        .route("/app/", get(webapp::index))
+        .route("/app/{file}", get(webapp::file))
         .merge(api::routes(state.clone()))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -151,7 +159,9 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+            "default-src 'none'; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+             img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
+             manifest-src 'self'; media-src 'self' blob: mediastream:; \
              frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         ),
     );

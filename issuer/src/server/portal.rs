@@ -53,6 +53,8 @@ struct Chrome {
     too_many: (&'static str, &'static str),
     unavailable: (&'static str, &'static str),
     fragment: &'static str,
+    /// The in-browser check of the signed certificate in the link: while it runs, its label.
+    offline: (&'static str, &'static str),
     other: (&'static str, &'static str),
 }
 
@@ -71,6 +73,10 @@ fn chrome(lang: Lang) -> Chrome {
                 "The issuer's service is briefly unavailable: try again in a few seconds.",
             ),
             fragment: "This link also carries the signed certificate itself: a verifier app checks it offline.",
+            offline: (
+                "Checking the signed certificate in this browser…",
+                "The signed certificate, checked in this browser",
+            ),
             other: ("?lang=ru", "Русский"),
         },
         Lang::Ru => Chrome {
@@ -95,6 +101,10 @@ fn chrome(lang: Lang) -> Chrome {
                 "Служба выдавшего органа ненадолго недоступна: попробуйте через несколько секунд.",
             ),
             fragment: "Эта ссылка содержит сам подписанный сертификат: приложение проверяющего проверит его без сети.",
+            offline: (
+                "Подписанный сертификат проверяется в этом браузере…",
+                "Подписанный сертификат, проверенный в этом браузере",
+            ),
             other: ("?lang=en", "English"),
         },
     }
@@ -124,7 +134,9 @@ fn render(p: &Page<'_>) -> Response {
 <link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body>\
 <div class=\"status {verdict}\" id=\"status\" data-verdict=\"{verdict}\" data-reason=\"{reason}\">{title}</div>\
 <table>{rows}</table><p id=\"note\" data-fragment=\"{fragment}\">{note}</p>\
-<p><a id=\"lang\" href=\"{href}\">{label}</a></p><script src=\"/static/portal.js\"></script>\
+<div class=\"offline\" id=\"offline\" data-offline-verdict=\"\" data-reason=\"\" data-lang=\"{lang}\" \
+data-checking=\"{checking}\" data-label=\"{checked}\" hidden></div>\
+<p><a id=\"lang\" href=\"{href}\">{label}</a></p><script type=\"module\" src=\"/static/portal.js\"></script>\
 </body></html>",
         lang = p.lang.tag(),
         reason = p.reason.map_or("", |r| r.code()),
@@ -133,6 +145,8 @@ fn render(p: &Page<'_>) -> Response {
         href = c.other.0,
         label = c.other.1,
         fragment = escape(c.fragment),
+        checking = escape(c.offline.0),
+        checked = escape(c.offline.1),
     );
     let mut response = (p.status, Html(html)).into_response();
     response

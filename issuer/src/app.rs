@@ -1,0 +1,111 @@
+//! The web app (verifier and wallet, `web/app/`): its files as `propusk serve` serves them under
+//! `/app/` and as `propusk app export` writes them for any web server or CDN, with the issuer's
+//! `config.json` (the roots it pins, where its trust data is) and a service worker whose cache
+//! name is the digest of everything it caches (so a new build or a new config replaces the old).
+
+use serde_json::json;
+
+use crate::{Issuer, IssuerError};
+
+/// One file of the app.
+#[derive(Clone, Debug)]
+pub struct AppFile {
+    /// Its name under `/app/`.
+    pub name: &'static str,
+    /// Its content.
+    pub bytes: Vec<u8>,
+    /// Its media type.
+    pub kind: &'static str,
+}
+
+const FILES: [(&str, &[u8], &str); 8] = [
+    (
+        "index.html",
+        include_bytes!("../../web/app/index.html"),
+        "text/html; charset=utf-8",
+    ),
+    (
+        "app.js",
+        include_bytes!("../../web/app/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "engine.js",
+        include_bytes!("../../web/app/engine.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "app.css",
+        include_bytes!("../../web/app/app.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "engine.wasm",
+        include_bytes!("../../web/app/engine.wasm"),
+        "application/wasm",
+    ),
+    (
+        "manifest.webmanifest",
+        include_bytes!("../../web/app/manifest.webmanifest"),
+        "application/manifest+json",
+    ),
+    (
+        "icon.svg",
+        include_bytes!("../../web/app/icon.svg"),
+        "image/svg+xml",
+    ),
+    (
+        "sw.js",
+        include_bytes!("../../web/app/sw.js"),
+        "text/javascript; charset=utf-8",
+    ),
+];
+
+/// The app's configuration for this issuer: its root (pinned, as `verifier init --root`
+/// pins it), its name, and where its trust data is (`trust_url`: a base URL whose `/bundle/`
+/// holds the published files; empty for the server that serves the app).
+pub fn config(issuer: &Issuer, trust_url: &str) -> Result<Vec<u8>, IssuerError> {
+    let root = issuer.root_key()?.public_key;
+    let settings = issuer.settings();
+    Ok(json!({
+        "roots": [{
+            "key": propusk_spec::hex::encode(root.as_bytes()),
+            "name": settings.name,
+            "country": settings.country,
+            "url": trust_url.trim_end_matches('/'),
+        }],
+    })
+    .to_string()
+    .into_bytes())
+}
+
+/// Every file of the app with `config` (see [`config`]) among them.
+pub fn files(config: Vec<u8>) -> Vec<AppFile> {
+    let mut files: Vec<AppFile> = FILES
+        .iter()
+        .map(|&(name, bytes, kind)| AppFile {
+            name,
+            bytes: bytes.to_vec(),
+            kind,
+        })
+        .collect();
+    files.push(AppFile {
+        name: "config.json",
+        bytes: config,
+        kind: "application/json",
+    });
+    // The service worker's cache is named by the digest of all it caches.
+    let version = {
+        let mut all = Vec::new();
+        for f in files.iter().filter(|f| f.name != "sw.js") {
+            all.extend_from_slice(f.name.as_bytes());
+            all.extend_from_slice(&f.bytes);
+        }
+        propusk_trust_list::sha256_hex(&all)[..16].to_owned()
+    };
+    for f in files.iter_mut().filter(|f| f.name == "sw.js") {
+        let text = String::from_utf8_lossy(&f.bytes).replace("__VERSION__", &version);
+        f.bytes = text.into_bytes();
+    }
+    files
+}

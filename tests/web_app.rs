@@ -1,0 +1,288 @@
+//! The web app on a phone, as far as a machine can be one: headless Chromium with its fake
+//! camera playing a video made from a real QR PNG, the app served by the real server on
+//! loopback. The verifier scans and shows the masked holder; a revocation through the API and a
+//! sync turn the verdict; with the server gone, a reload still scans and verifies (service
+//! worker, IndexedDB); the portal page checks its fragment itself; the wallet's full-screen QR,
+//! taken as a screenshot, decodes to the stored credential. `.ci/run` installs chromium and
+//! chromium-driver and requires these tests; elsewhere they say what they skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+mod browser;
+mod common;
+use browser::{Browser, available, y4m};
+use common::{PASS, days_ago, ok, propusk_with, s, start_server};
+use serde_json::json;
+
+const HOLDER: &str = r#""holder": {"family_name": "Иванов", "given_name": "Иван", "patronymic": "Иванович", "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}}"#;
+
+/// An issuer (SQLite) with one vaccination issued yesterday: its directory, the credential
+/// text and its QR as a PNG.
+fn issuer(tmp: &Path) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let dir = tmp.join("issuer");
+    ok(propusk_with(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            s(&dir),
+            "--url",
+            "http://127.0.0.1:1",
+            "--at",
+            &days_ago(7),
+        ],
+        "",
+        &[PASS],
+    ));
+    let input = tmp.join("in.json");
+    let json = format!(
+        r#"{{"type": "vaccination", {HOLDER}, "vaccination": {{"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "{}", "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}}}"#,
+        &days_ago(1)[..10]
+    );
+    std::fs::write(&input, json).unwrap();
+    let png = tmp.join("qr.png");
+    let out = ok(propusk_with(
+        &[
+            "issuer",
+            "issue",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--png",
+            s(&png),
+        ],
+        "",
+        &[PASS],
+    ));
+    let text = out.lines().next().unwrap().trim().to_owned();
+    (dir, text, png)
+}
+
+/// A fake camera showing the QR of `png`.
+fn camera(tmp: &Path, png: &Path) -> Vec<String> {
+    let image = image::open(png).unwrap().into_luma8();
+    let (w, h) = image.dimensions();
+    let video = tmp.join("camera.y4m");
+    std::fs::write(&video, y4m(image.as_raw(), w as usize, h as usize)).unwrap();
+    vec![
+        "--use-fake-device-for-media-stream".into(),
+        "--use-fake-ui-for-media-stream".into(),
+        format!("--use-file-for-fake-video-capture={}", video.display()),
+    ]
+}
+
+fn verdict(b: &Browser) -> (String, String, String) {
+    let v = b.eval(
+        "const v = document.getElementById('verdict'); return [v.dataset.verdict, v.dataset.reason, v.innerText];",
+    );
+    (
+        v[0].as_str().unwrap().to_owned(),
+        v[1].as_str().unwrap().to_owned(),
+        v[2].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn the_verifier_scans_with_the_camera_syncs_and_works_offline() {
+    if !available("web app verifier") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, png) = issuer(tmp.path());
+    let (server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&camera(tmp.path(), &png));
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    assert_eq!(
+        b.eval("return document.getElementById('trust').dataset.state"),
+        json!("fresh")
+    );
+    b.click("[data-action=scan]");
+    b.wait(
+        "document.getElementById('verdict').dataset.verdict",
+        "a verdict from the camera",
+    );
+    let (v, reason, words) = verdict(&b);
+    assert_eq!((v.as_str(), reason.as_str()), ("valid", ""), "{words}");
+    assert!(words.contains("VALID"), "{words}");
+    assert!(
+        words.contains("45** ***789") && words.contains("И. И. И."),
+        "{words}"
+    );
+    assert!(
+        !words.contains("Иванов") && !words.contains("4510 123789"),
+        "{words}"
+    );
+    std::fs::write(tmp.path().join("valid.png"), b.screenshot()).unwrap();
+
+    // Revoked through the API, published by the server, synced by the app: the next scan says so.
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let credential_id = text_id(&b, &text);
+    let revoked = common::http()
+        .post(&format!("{url}/api/v1/credentials/{credential_id}/revoke"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .send("")
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let before = b.eval("return document.getElementById('trust').dataset.sequence");
+    b.click("[data-action=sync]");
+    b.wait(
+        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
+        "a newer sequence",
+    );
+    b.eval("document.getElementById('verdict').dataset.verdict = ''; return true;");
+    b.wait(
+        "document.getElementById('verdict').dataset.reason === 'revoked'",
+        "the revoked verdict (3 s after the same code was shown)",
+    );
+
+    // The network gone: the reloaded app (service worker, IndexedDB) still scans and judges.
+    drop(server);
+    b.eval("location.reload(); return true;");
+    b.wait(
+        "document.body.dataset.ready === 'true'",
+        "the app started offline",
+    );
+    b.click("[data-action=scan]");
+    b.wait(
+        "document.getElementById('verdict').dataset.verdict",
+        "an offline verdict",
+    );
+    let (v, reason, words) = verdict(&b);
+    assert_eq!(
+        (v.as_str(), reason.as_str()),
+        ("invalid", "revoked"),
+        "{words}"
+    );
+
+    // In Russian.
+    b.click("[data-action=lang]");
+    b.eval("document.getElementById('verdict').dataset.verdict = ''; window.propusk.stats.frames = []; return true;");
+    b.wait(
+        "document.getElementById('verdict').dataset.verdict",
+        "a verdict in Russian",
+    );
+    let (_, _, words) = verdict(&b);
+    assert!(
+        words.contains("НЕДЕЙСТВИТЕЛЕН") && words.contains("отозван"),
+        "{words}"
+    );
+    std::fs::write(tmp.path().join("revoked-ru.png"), b.screenshot()).unwrap();
+    if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
+        for name in ["valid.png", "revoked-ru.png"] {
+            std::fs::copy(tmp.path().join(name), Path::new(&keep).join(name)).unwrap();
+        }
+    }
+}
+
+/// The credential id of `text`, as the engine reads it.
+fn text_id(b: &Browser, text: &str) -> String {
+    b.eval(&format!(
+        "return window.propusk.engine.call('verify', {{texts: [{text:?}], now: Math.floor(Date.now() / 1000)}})[0].id"
+    ))
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+#[test]
+fn the_portal_page_verifies_the_link_it_was_opened_with() {
+    if !available("portal in-browser verdict") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, _) = issuer(tmp.path());
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    let id = {
+        b.wait("window.propusk && window.propusk.engine", "the engine");
+        text_id(&b, &text)
+    };
+    // As links are made (spec::offline_link): `%` and space percent-encoded.
+    let fragment = |t: &str| t.replace('%', "%25").replace(' ', "%20");
+    b.goto(&format!("{url}/c/{id}?lang=en#{}", fragment(&text)));
+    let offline = b.wait(
+        "document.querySelector('[data-offline-verdict]').dataset.offlineVerdict",
+        "the in-browser verdict",
+    );
+    let said = b.eval("return document.getElementById('offline').innerText");
+    assert_eq!(offline, json!("valid"), "{said}");
+    assert_eq!(
+        b.eval("return document.getElementById('status').dataset.verdict"),
+        json!("valid")
+    );
+    let shown = b.eval("return document.body.innerText");
+    let shown = shown.as_str().unwrap();
+    assert!(
+        shown.contains("checked in this browser") && shown.contains("VALID — vaccination"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("45** ***789") && !shown.contains("4510 123789"),
+        "{shown}"
+    );
+    // One character of the signed text changed: not genuine.
+    let mut tampered = text.clone().into_bytes();
+    let i = tampered.len() / 2;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    b.goto(&format!("{url}/c/{id}?lang=ru#{}", fragment(&tampered)));
+    let offline = b.wait(
+        "document.querySelector('[data-offline-verdict]').dataset.offlineVerdict",
+        "the in-browser verdict on a tampered link",
+    );
+    assert_eq!(offline, json!("invalid"));
+    let shown = b.eval("return document.querySelector('[data-offline-verdict]').innerText");
+    assert!(
+        shown.as_str().unwrap().contains("НЕДЕЙСТВИТЕЛЕН"),
+        "{shown}"
+    );
+    if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
+        std::fs::write(Path::new(&keep).join("portal-tampered.png"), b.screenshot()).unwrap();
+    }
+}
+
+#[test]
+fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
+    if !available("web app wallet") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, _) = issuer(tmp.path());
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=ru&mode=wallet"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    b.eval(&format!(
+        "document.getElementById('wallet-text').value = {text:?}; return true;"
+    ));
+    b.click("[data-action=add]");
+    let id = b.wait(
+        "document.querySelector('#entries [data-credential-id]').dataset.credentialId",
+        "a wallet entry",
+    );
+    assert_eq!(id.as_str().unwrap(), text_id(&b, &text));
+    let entry = b.eval("return document.querySelector('#entries li').innerText");
+    assert!(entry.as_str().unwrap().contains("ДЕЙСТВИТЕЛЕН"), "{entry}");
+    // Kept across a reload (IndexedDB).
+    b.eval("location.reload(); return true;");
+    b.wait(
+        "document.querySelector('#entries [data-credential-id]')",
+        "the entry after a reload",
+    );
+    b.click("#entries [data-action=show]");
+    b.wait(
+        "!document.getElementById('show').hidden",
+        "the full-screen QR",
+    );
+    let png = b.screenshot();
+    if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
+        std::fs::write(Path::new(&keep).join("wallet-qr.png"), &png).unwrap();
+    }
+    let read = propusk_qr::read_qr(&png).unwrap();
+    assert_eq!(read, text);
+}

@@ -1,0 +1,391 @@
+// The Propusk web app: verifier and wallet. Everything that judges, decodes or reads a QR code
+// is the engine (Rust in WebAssembly, engine.wasm); this file drives the camera, IndexedDB, the
+// network and the page. DOM contract: ../shared/INTERFACE.md, "In the browser".
+import { Engine, frames, framed } from './engine.js';
+
+const WORDS = {
+  en: {
+    verifier: 'Verifier', wallet: 'Wallet', ready: 'Scan a certificate', scan: 'Scan',
+    stop: 'Stop', open_image: 'Open image', check: 'Check text', sync: 'Update',
+    lang: 'Русский', wallet_empty: 'No certificates yet: add one with the camera, an image or its text.',
+    add_camera: 'Add with camera', add_image: 'Add image', add: 'Add text', close: 'Close',
+    show: 'Show QR', remove: 'Remove', best: 'To show now', added: 'Added', not_added: 'Not added',
+    no_camera: 'No camera: open an image or paste the text instead.',
+    trust_none: 'No trust data yet: connect to the network once.',
+    trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago`,
+    offline: 'offline', syncing: 'Updating…', save_link: 'Save to wallet',
+    clock: 'The device clock is behind the trust data: set the clock right.',
+  },
+  ru: {
+    verifier: 'Проверка', wallet: 'Кошелёк', ready: 'Отсканируйте сертификат', scan: 'Сканировать',
+    stop: 'Стоп', open_image: 'Открыть изображение', check: 'Проверить текст', sync: 'Обновить',
+    lang: 'English', wallet_empty: 'Сертификатов пока нет: добавьте камерой, из изображения или текстом.',
+    add_camera: 'Добавить камерой', add_image: 'Добавить изображение', add: 'Добавить текст',
+    close: 'Закрыть', show: 'Показать QR', remove: 'Удалить', best: 'Показывать сейчас',
+    added: 'Добавлен', not_added: 'Не добавлен',
+    no_camera: 'Камеры нет: откройте изображение или вставьте текст.',
+    trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
+    trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад`,
+    offline: 'нет сети', syncing: 'Обновление…', save_link: 'Сохранить в кошелёк',
+    clock: 'Часы устройства отстают от данных проверки: поставьте верное время.',
+  },
+};
+
+const $ = (selector) => document.querySelector(selector);
+const now = () => Math.floor(Date.now() / 1000);
+const app = { engine: null, config: null, db: null, lang: 'ru', stats: { frames: [] } };
+window.propusk = app;
+
+function t(key) {
+  return WORDS[app.lang][key];
+}
+
+// ---- storage: IndexedDB, one transaction per change (the old data stays until the new is in)
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('propusk', 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore('trust');
+      request.result.createObjectStore('wallet');
+      request.result.createObjectStore('settings');
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function store(name, mode, act) {
+  return new Promise((resolve, reject) => {
+    const tx = app.db.transaction(name, mode);
+    const result = act(tx.objectStore(name));
+    tx.oncomplete = () => resolve(result.result);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+const dbGet = (name, key) => store(name, 'readonly', (s) => s.get(key));
+const dbPut = (name, key, value) => store(name, 'readwrite', (s) => s.put(value, key));
+const dbDelete = (name, key) => store(name, 'readwrite', (s) => s.delete(key));
+const dbAll = (name) => store(name, 'readonly', (s) => s.getAll());
+
+// ---- trust data
+async function restoreTrust() {
+  for (const [i, root] of app.config.roots.entries()) {
+    const kept = await dbGet('trust', root.key);
+    if (!kept) continue;
+    const answer = app.engine.call('restore', { ...kept.meta, root: i }, kept.files);
+    if (answer.error) await dbDelete('trust', root.key); // damaged: synced afresh
+  }
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// index → delta (or the full bundle) → checked by the engine → kept in one transaction.
+async function syncRoot(i, root) {
+  const base = `${root.url}/bundle/`;
+  const plan = app.engine.call('index', { root: i }, await fetchBytes(base + 'index.cbor'));
+  if (plan.error) throw new Error(plan.error);
+  if (plan.up_to_date !== undefined) return null;
+  const take = async (file, delta) => app.engine.call('take',
+    { root: i, now: now(), lang: app.lang, delta }, await fetchBytes(base + file));
+  let taken = await take(plan.fetch, plan.delta);
+  if (taken.error && plan.delta) taken = await take(plan.full, false);
+  if (taken.error) throw new Error(taken.error);
+  const parts = frames(app.engine.raw('kept', { root: i }));
+  const meta = JSON.parse(new TextDecoder().decode(parts[0]));
+  await dbPut('trust', root.key, { meta, files: framed(parts.slice(1)) });
+  return taken;
+}
+
+async function sync() {
+  const line = $('#trust');
+  if (!navigator.onLine) return showStatus();
+  line.textContent = t('syncing');
+  const said = [];
+  for (const [i, root] of app.config.roots.entries()) {
+    try {
+      const taken = await syncRoot(i, root);
+      if (taken) said.push(taken.words);
+    } catch (e) {
+      said.push(`${root.name}: ${e.message}`);
+    }
+  }
+  showStatus(said.join(' '));
+  if (!$('#wallet').hidden) await showWallet();
+}
+
+function showStatus(extra = '') {
+  const [home] = app.engine.call('status', { now: now(), lang: app.lang });
+  const line = $('#trust');
+  line.dataset.state = home.state;
+  line.dataset.sequence = home.sequence ?? '';
+  const words = home.sequence === undefined ? t('trust_none') : t('trust_line')(home);
+  line.textContent = [words, home.warning, navigator.onLine ? '' : `(${t('offline')})`, extra]
+    .filter(Boolean).join(' ');
+}
+
+// ---- verifying
+function verify(texts) {
+  const answer = app.engine.call('verify', { texts, now: now(), lang: app.lang });
+  if (answer.error) {
+    show({ verdict: 'unknown', reason: answer.code, words: { verdict: answer.code === 'clock_behind' ? t('clock') : answer.error, details: [] } });
+    return null;
+  }
+  show(answer[0]);
+  return answer[0];
+}
+
+function show(report) {
+  const box = $('#verdict');
+  box.dataset.verdict = report.verdict;
+  box.dataset.reason = report.reason || '';
+  box.querySelector('.line').textContent = report.words.verdict;
+  const list = box.querySelector('.details');
+  list.replaceChildren(...report.words.details.map((d) => {
+    const li = document.createElement('li');
+    li.textContent = d;
+    return li;
+  }));
+}
+
+// ---- the camera: frames read by the engine (BarcodeDetector first where the browser has it)
+class Scanner {
+  constructor(video, onText) {
+    this.video = video;
+    this.onText = onText;
+    this.canvas = document.createElement('canvas');
+    this.running = false;
+    this.detector = 'BarcodeDetector' in window ? new window.BarcodeDetector({ formats: ['qr_code'] }) : null;
+  }
+
+  async start() {
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'environment', width: { ideal: 640 }, height: { ideal: 480 } }, audio: false,
+    });
+    this.video.srcObject = this.stream;
+    this.video.hidden = false;
+    await this.video.play();
+    this.running = true;
+    this.tick();
+  }
+
+  stop() {
+    this.running = false;
+    this.stream?.getTracks().forEach((track) => track.stop());
+    this.video.hidden = true;
+  }
+
+  async read() {
+    if (this.detector) {
+      try {
+        const found = await this.detector.detect(this.video);
+        if (found.length) return found[0].rawValue;
+      } catch { this.detector = null; }
+    }
+    const { videoWidth: w, videoHeight: h } = this.video;
+    if (!w || !h) return null;
+    const scale = Math.min(1, 640 / Math.max(w, h));
+    const [cw, ch] = [Math.round(w * scale), Math.round(h * scale)];
+    this.canvas.width = cw;
+    this.canvas.height = ch;
+    const context = this.canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(this.video, 0, 0, cw, ch);
+    const rgba = context.getImageData(0, 0, cw, ch).data;
+    const luma = new Uint8Array(cw * ch);
+    for (let i = 0, j = 0; j < luma.length; i += 4, j += 1) {
+      luma[j] = (rgba[i] * 77 + rgba[i + 1] * 150 + rgba[i + 2] * 29) >> 8;
+    }
+    const started = performance.now();
+    const answer = app.engine.call('scan', { width: cw, height: ch }, luma);
+    app.stats.frames.push({ ms: performance.now() - started, width: cw, height: ch, found: !!answer.text });
+    return answer.text || null;
+  }
+
+  async tick() {
+    if (!this.running) return;
+    const text = await this.read();
+    if (text) this.onText(text);
+    setTimeout(() => this.tick(), 30);
+  }
+}
+
+// A queue of people: each new code is judged as it comes; the same code held up again within
+// three seconds is not judged twice.
+let last = { text: '', at: 0 };
+function scanned(text) {
+  if (text === last.text && Date.now() - last.at < 3000) return;
+  last = { text, at: Date.now() };
+  verify([text]);
+}
+
+async function startScan(scanner, buttons) {
+  try {
+    await scanner.start();
+    buttons.start.hidden = true;
+    buttons.stop.hidden = false;
+  } catch {
+    show({ verdict: 'unknown', reason: 'no_camera', words: { verdict: t('no_camera'), details: [] } });
+  }
+}
+
+function stopScan(scanner, buttons) {
+  scanner.stop();
+  buttons.start.hidden = false;
+  buttons.stop.hidden = true;
+}
+
+async function imageText(file) {
+  const answer = app.engine.call('image', {}, new Uint8Array(await file.arrayBuffer()));
+  return answer;
+}
+
+// ---- the wallet: credentials kept on this device only
+async function addToWallet(text) {
+  const note = $('#wallet-note');
+  const report = app.engine.call('verify', { texts: [text.trim()], now: now(), lang: app.lang, queue: true })[0];
+  if (!report || !report.id || report.checks.decode !== 'ok') {
+    note.textContent = `${t('not_added')}: ${report ? report.words.verdict : ''}`;
+    return false;
+  }
+  await dbPut('wallet', report.id, { text: text.trim(), added_at: now() });
+  note.textContent = `${t('added')}: ${report.words.verdict}`;
+  await showWallet();
+  return true;
+}
+
+async function showWallet() {
+  const kept = await dbAll('wallet');
+  const texts = kept.map((k) => k.text);
+  const reports = texts.length ? app.engine.call('verify', { texts, now: now(), lang: app.lang, queue: true }) : [];
+  const list = $('#entries');
+  $('#wallet-empty').hidden = texts.length > 0;
+  const items = reports.map((r, i) => {
+    const li = document.createElement('li');
+    li.dataset.credentialId = r.id || '';
+    li.dataset.verdict = r.verdict;
+    const who = document.createElement('div');
+    who.className = 'who';
+    who.textContent = r.words.verdict;
+    const details = document.createElement('div');
+    details.textContent = r.words.details.slice(0, -1).join(' · ');
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    const showButton = document.createElement('button');
+    showButton.textContent = t('show');
+    showButton.dataset.action = 'show';
+    showButton.onclick = () => showQr(texts[i], r.words.details[0] || '');
+    const remove = document.createElement('button');
+    remove.textContent = t('remove');
+    remove.onclick = async () => { await dbDelete('wallet', r.id); await showWallet(); };
+    actions.append(showButton, remove);
+    li.append(who, details, actions);
+    return li;
+  });
+  list.replaceChildren(...items);
+}
+
+function showQr(text, caption) {
+  const answer = app.engine.call('qr', { text });
+  if (answer.error) return;
+  const { size, modules } = answer;
+  const quiet = 4;
+  const scale = Math.max(4, Math.floor(Math.min(window.innerWidth, window.innerHeight) * 2 / (size + 2 * quiet)));
+  const canvas = $('#qr');
+  canvas.width = canvas.height = (size + 2 * quiet) * scale;
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = '#000';
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      if (modules[y * size + x] === '1') context.fillRect((x + quiet) * scale, (y + quiet) * scale, scale, scale);
+    }
+  }
+  $('#show-caption').textContent = caption;
+  $('#show').hidden = false;
+}
+
+// ---- the page
+function translate() {
+  document.documentElement.lang = app.lang;
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $('#lang').textContent = t('lang');
+}
+
+function mode(name) {
+  document.querySelectorAll('[data-mode]').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.mode === name)));
+  $('#verify').hidden = name !== 'verify';
+  $('#wallet').hidden = name !== 'wallet';
+  if (name === 'wallet') showWallet();
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  app.lang = params.get('lang') || localStorage.getItem('propusk-lang')
+    || (navigator.language.startsWith('ru') ? 'ru' : 'en');
+  translate();
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
+  app.db = await openDb();
+  app.config = await (await fetch('config.json')).json();
+  app.config.roots.forEach((r) => { if (!r.url) r.url = location.origin; });
+  app.engine = await Engine.load('engine.wasm');
+  app.engine.call('pin', { roots: app.config.roots.map((r) => r.key) });
+  await restoreTrust();
+  showStatus();
+
+  const verifier = new Scanner($('#video'), scanned);
+  const vButtons = { start: $('[data-action=scan]'), stop: $('[data-action=stop]') };
+  vButtons.start.onclick = () => startScan(verifier, vButtons);
+  vButtons.stop.onclick = () => stopScan(verifier, vButtons);
+  $('#image').onchange = async (e) => {
+    const read = await imageText(e.target.files[0]);
+    if (read.text) verify([read.text]);
+    else show({ verdict: 'invalid', reason: read.reason, words: { verdict: read.error, details: [] } });
+    e.target.value = '';
+  };
+  $('#paste').onsubmit = (e) => { e.preventDefault(); verify([$('#text').value.trim()]); };
+  $('[data-action=sync]').onclick = () => sync();
+
+  const collector = new Scanner($('#wallet-video'), async (text) => {
+    if (await addToWallet(text)) stopScan(collector, wButtons);
+  });
+  const wButtons = { start: $('[data-action=wallet-scan]'), stop: $('[data-action=wallet-stop]') };
+  wButtons.start.onclick = () => startScan(collector, wButtons);
+  wButtons.stop.onclick = () => stopScan(collector, wButtons);
+  $('#wallet-image').onchange = async (e) => {
+    const read = await imageText(e.target.files[0]);
+    if (read.text) await addToWallet(read.text);
+    else $('#wallet-note').textContent = `${t('not_added')}: ${read.error}`;
+    e.target.value = '';
+  };
+  $('#wallet-paste').onsubmit = async (e) => { e.preventDefault(); await addToWallet($('#wallet-text').value); };
+  $('[data-action=close]').onclick = () => { $('#show').hidden = true; };
+  document.querySelectorAll('[data-mode]').forEach((b) => { b.onclick = () => mode(b.dataset.mode); });
+  $('#lang').onclick = () => {
+    app.lang = app.lang === 'ru' ? 'en' : 'ru';
+    localStorage.setItem('propusk-lang', app.lang);
+    translate();
+    showStatus();
+    if (!$('#wallet').hidden) showWallet();
+  };
+  window.addEventListener('online', () => sync());
+  window.addEventListener('offline', () => showStatus());
+
+  // An offline link opened here (`#add=…`, from the portal page): offered to the wallet.
+  const hash = location.hash.slice(1);
+  if (hash.startsWith('add=')) {
+    mode('wallet');
+    $('#wallet-text').value = hash.slice(4).replaceAll('%20', ' ').replaceAll('%25', '%');
+  } else if (params.get('mode') === 'wallet') {
+    mode('wallet');
+  }
+  document.body.dataset.ready = 'true';
+  await sync();
+  document.body.dataset.synced = 'true';
+}
+
+main();
