@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
-use crate::{demo, inspect, issue, serve, verify, wallet};
+use crate::{demo, inspect, issue, serve, verify, wallet, webapp};
 
 /// Offline-first signed health credentials: issue, carry, verify.
 #[derive(Debug, Parser)]
@@ -47,6 +47,10 @@ pub enum Command {
         after_help = "Examples:\n  propusk serve --dir ISS --addr localhost:8080\n  curl http://localhost:8080/healthz"
     )]
     Serve(serve::ServeArgs),
+    /// The web app (verifier and wallet, offline after the first visit; `serve` also serves it
+    /// at /app/).
+    #[command(subcommand)]
+    App(webapp::AppCommand),
     /// The holder's wallet.
     #[command(
         after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W best\n  propusk wallet --dir W export ID --pdf certificate.pdf"
@@ -110,6 +114,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Issuer(cmd) => issue::run(&cmd),
         Command::Serve(args) => serve::run_serve(&args),
         Command::Wallet(args) => wallet::run(&args),
+        Command::App(cmd) => webapp::run(&cmd),
         Command::Verifier(cmd) => verify::run_verifier(&cmd),
         Command::Completions { shell } => completions(&shell),
         Command::Man { out } => man(out.as_deref()),

@@ -15,6 +15,7 @@ pub mod serve;
 pub mod trust;
 pub mod verify;
 pub mod wallet;
+pub mod webapp;
 
 /// A value as JSON in its fields' own order, pretty (indented) or on one line. The values
 /// printed are plain data, which always serialize.

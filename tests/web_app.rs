@@ -21,6 +21,16 @@ const HOLDER: &str = r#""holder": {"family_name": "Иванов", "given_name": 
 /// An issuer (SQLite) with one vaccination issued yesterday: its directory, the credential
 /// text and its QR as a PNG.
 fn issuer(tmp: &Path) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    issuer_of(tmp, "RU", "Минздрав России")
+}
+
+/// [`issuer`] of `country` named `name`, in its own directory under `tmp`.
+fn issuer_of(
+    tmp: &Path,
+    country: &str,
+    name: &str,
+) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let tmp = &tmp.join(country);
     let dir = tmp.join("issuer");
     ok(propusk_with(
         &[
@@ -32,6 +42,10 @@ fn issuer(tmp: &Path) -> (std::path::PathBuf, String, std::path::PathBuf) {
             "http://127.0.0.1:1",
             "--at",
             &days_ago(7),
+            "--country",
+            country,
+            "--name",
+            name,
         ],
         "",
         &[PASS],
@@ -266,14 +280,30 @@ fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
         "a wallet entry",
     );
     assert_eq!(id.as_str().unwrap(), text_id(&b, &text));
-    let entry = b.eval("return document.querySelector('#entries li').innerText");
-    assert!(entry.as_str().unwrap().contains("ДЕЙСТВИТЕЛЕН"), "{entry}");
+    let entry = b.eval("return document.getElementById('entries').innerText");
+    let entry = entry.as_str().unwrap();
+    // The holder's own wallet shows the whole name; the one to show now is chosen by the engine.
+    assert!(
+        entry.contains("ДЕЙСТВИТЕЛЕН") && entry.contains("Иванов Иван Иванович"),
+        "{entry}"
+    );
+    assert!(entry.contains("показывать сейчас"), "{entry}");
+    if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
+        std::fs::write(Path::new(&keep).join("wallet.png"), b.screenshot()).unwrap();
+    }
     // Kept across a reload (IndexedDB).
     b.eval("location.reload(); return true;");
     b.wait(
         "document.querySelector('#entries [data-credential-id]')",
         "the entry after a reload",
     );
+    // The printable PDF, made in the browser by the wallet's own code.
+    let pdf = b.eval(&format!(
+        "const b = window.propusk.engine.raw('pdf', {{text: {text:?}, texts: []}}); \
+         return [String.fromCharCode(...b.slice(0, 5)), b.length];"
+    ));
+    assert_eq!(pdf[0], json!("%PDF-"), "{pdf}");
+    assert!(pdf[1].as_u64().unwrap() > 10_000, "{pdf}");
     b.click("#entries [data-action=show]");
     b.wait(
         "!document.getElementById('show').hidden",
@@ -285,4 +315,106 @@ fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
     }
     let read = propusk_qr::read_qr(&png).unwrap();
     assert_eq!(read, text);
+}
+
+/// A plain static file server for `dir` on another origin than the issuers' (a CDN, as far as
+/// the browser can tell): one thread, GET only.
+fn static_server(dir: std::path::PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let path = line
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/")
+                .split('?')
+                .next()
+                .unwrap_or("/");
+            let name = match path.trim_start_matches('/') {
+                "" => "index.html",
+                other => other,
+            };
+            let kind = match name.rsplit('.').next() {
+                Some("html") => "text/html; charset=utf-8",
+                Some("js") => "text/javascript",
+                Some("css") => "text/css",
+                Some("wasm") => "application/wasm",
+                Some("json" | "webmanifest") => "application/json",
+                Some("svg") => "image/svg+xml",
+                _ => "application/octet-stream",
+            };
+            let mut stream = stream;
+            let _ = match std::fs::read(dir.join(name)) {
+                Ok(body) => stream
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                    .and_then(|_| stream.write_all(&body)),
+                Err(_) => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            };
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
+    if !available("exported web app") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (ru, ru_text, _) = issuer_of(tmp.path(), "RU", "Минздрав России");
+    let (by, by_text, _) = issuer_of(tmp.path(), "BY", "Минздрав Беларуси");
+    let (_ru_server, ru_url) = start_server(&ru, &[PASS]);
+    let (_by_server, by_url) = start_server(&by, &[PASS]);
+    let site = tmp.path().join("site");
+    let trust = format!("{}={by_url}", by.join("root.pub").display());
+    ok(propusk_with(
+        &[
+            "app",
+            "export",
+            "--dir",
+            s(&ru),
+            "--out",
+            s(&site),
+            "--url",
+            &ru_url,
+            "--trust",
+            &trust,
+        ],
+        "",
+        &[PASS],
+    ));
+    let cdn = static_server(site);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{cdn}/index.html?lang=en"));
+    b.wait(
+        "document.body.dataset.synced === 'true'",
+        "the first sync of both roots",
+    );
+    let status = b.eval("return window.propusk.engine.call('status', {now: Math.floor(Date.now() / 1000), lang: 'en'}).map((s) => s.state)");
+    assert_eq!(status, json!(["fresh", "fresh"]));
+    for (text, issuer) in [
+        (&ru_text, "Минздрав России"),
+        (&by_text, "Минздрав Беларуси"),
+    ] {
+        b.eval(&format!(
+            "document.getElementById('text').value = {text:?}; return true;"
+        ));
+        b.click("[data-action=check]");
+        let (v, _, words) = verdict(&b);
+        assert_eq!(v, "valid", "{words}");
+        assert!(words.contains(issuer), "{words}");
+    }
 }

@@ -61,22 +61,41 @@ const FILES: [(&str, &[u8], &str); 8] = [
     ),
 ];
 
+/// Another issuer's root the app trusts besides its own (a neighbouring country's), as
+/// `verifier trust add` trusts one.
+#[derive(Clone, Debug)]
+pub struct OtherRoot {
+    /// Its root public key.
+    pub key: ed25519_dalek::VerifyingKey,
+    /// A base URL whose `/bundle/` holds its published trust data.
+    pub url: String,
+}
+
 /// The app's configuration for this issuer: its root (pinned, as `verifier init --root`
-/// pins it), its name, and where its trust data is (`trust_url`: a base URL whose `/bundle/`
-/// holds the published files; empty for the server that serves the app).
-pub fn config(issuer: &Issuer, trust_url: &str) -> Result<Vec<u8>, IssuerError> {
+/// pins it; its rules decide), its name, and where its trust data is (`trust_url`: a base URL
+/// whose `/bundle/` holds the published files; empty for the server that serves the app); then
+/// the `others` it trusts too.
+pub fn config(
+    issuer: &Issuer,
+    trust_url: &str,
+    others: &[OtherRoot],
+) -> Result<Vec<u8>, IssuerError> {
     let root = issuer.root_key()?.public_key;
     let settings = issuer.settings();
-    Ok(json!({
-        "roots": [{
-            "key": propusk_spec::hex::encode(root.as_bytes()),
-            "name": settings.name,
-            "country": settings.country,
-            "url": trust_url.trim_end_matches('/'),
-        }],
-    })
-    .to_string()
-    .into_bytes())
+    let mut roots = vec![json!({
+        "key": propusk_spec::hex::encode(root.as_bytes()),
+        "name": settings.name,
+        "country": settings.country,
+        "url": trust_url.trim_end_matches('/'),
+    })];
+    roots.extend(others.iter().map(|o| {
+        json!({
+            "key": propusk_spec::hex::encode(o.key.as_bytes()),
+            "name": propusk_trust_list::key_id_of(&o.key).to_string(),
+            "url": o.url.trim_end_matches('/'),
+        })
+    }));
+    Ok(json!({ "roots": roots }).to_string().into_bytes())
 }
 
 /// Every file of the app with `config` (see [`config`]) among them.
@@ -108,4 +127,13 @@ pub fn files(config: Vec<u8>) -> Vec<AppFile> {
         f.bytes = text.into_bytes();
     }
     files
+}
+
+/// `bytes` gzipped (best compression: done once, when the server starts).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
 }

@@ -11,6 +11,10 @@ if (location.hash.length > 5) {
   note.textContent += ' ' + note.getAttribute('data-fragment');
   const lang = document.getElementById('lang');
   lang.href = lang.getAttribute('href') + location.hash;
+  // The web app's wallet on this phone offers to keep it.
+  const save = document.getElementById('save');
+  save.href = `/app/?mode=wallet&lang=${document.documentElement.lang}#add=${location.hash.slice(1)}`;
+  save.hidden = false;
   // Without the query (`?lang=`): the link as it was made.
   check(document.getElementById('offline'), location.origin + location.pathname + location.hash);
 }

@@ -1,12 +1,16 @@
 //! Which credential a person means: the best to show now (for one person of a family, too),
 //! a number from `list`, an id or its beginning.
 
-use propusk_spec::{CredentialId, Timestamp};
+#[cfg(feature = "store")]
+use propusk_spec::CredentialId;
+use propusk_spec::Timestamp;
 use propusk_trust_list::{Reason, Verdict};
 
-use crate::error::WalletError;
-use crate::{Entry, Wallet};
+use crate::Entry;
+#[cfg(feature = "store")]
+use crate::{Wallet, error::WalletError};
 
+#[cfg(feature = "store")]
 impl Wallet {
     /// The credential a person means: `best` (the one to show now), a number from `list` (1 is
     /// the first), a whole id, or the beginning of one id (at least 4 characters, any case).
@@ -59,37 +63,49 @@ impl Wallet {
     /// [`Wallet::best`] among one person's credentials: those whose holder's name contains
     /// `person` (any case), when given.
     pub fn best_of(&self, at: Timestamp, person: Option<&str>) -> Result<Best, WalletError> {
-        let wanted = person.map(str::to_lowercase);
-        let entries: Vec<Entry> = self
-            .list(at)?
-            .into_iter()
-            .filter(|e| {
-                wanted
-                    .as_ref()
-                    .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
-            })
-            .collect();
-        let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
-            entries
-                .iter()
-                .filter(|e| verdicts.contains(&e.verdict) && reasons.contains(&e.reason))
-                .filter(|e| e.valid_until > at && e.issued_at <= at)
-                .max_by_key(|e| (e.valid_until, e.issued_at))
-                .cloned()
-        };
-        if let Some(best) = longest(&[Verdict::Valid], &[None]) {
-            return Ok(Best::Valid(best));
-        }
-        let untold = [
-            Some(Reason::TrustDataExpired),
-            Some(Reason::TrustDataMissing),
-        ];
-        if let Some(best) = longest(&[Verdict::Unknown], &untold) {
-            let trust_age_s = self.bundle()?.map(|b| at.unix() - b.content().issued_at);
-            return Ok(Best::ByOwnDates { best, trust_age_s });
-        }
-        Ok(Best::None(entries))
+        let made_at = self.bundle()?.map(|b| b.content().issued_at);
+        Ok(choose(self.list(at)?, at, person, made_at))
     }
+}
+
+/// The credential a verifier would accept at `at` among `entries` (see [`Wallet::best`] and
+/// [`crate::entries`]), of the person whose name contains `person` (any case) when given;
+/// `trust_made_at` is when the trust data they were judged with was made (Unix seconds).
+pub fn choose(
+    entries: Vec<Entry>,
+    at: Timestamp,
+    person: Option<&str>,
+    trust_made_at: Option<i64>,
+) -> Best {
+    let wanted = person.map(str::to_lowercase);
+    let entries: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+        })
+        .collect();
+    let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
+        entries
+            .iter()
+            .filter(|e| verdicts.contains(&e.verdict) && reasons.contains(&e.reason))
+            .filter(|e| e.valid_until > at && e.issued_at <= at)
+            .max_by_key(|e| (e.valid_until, e.issued_at))
+            .cloned()
+    };
+    if let Some(best) = longest(&[Verdict::Valid], &[None]) {
+        return Best::Valid(best);
+    }
+    let untold = [
+        Some(Reason::TrustDataExpired),
+        Some(Reason::TrustDataMissing),
+    ];
+    if let Some(best) = longest(&[Verdict::Unknown], &untold) {
+        let trust_age_s = trust_made_at.map(|m| at.unix() - m);
+        return Best::ByOwnDates { best, trust_age_s };
+    }
+    Best::None(entries)
 }
 
 /// What `best` found.

@@ -82,5 +82,6 @@ pub enum WalletError {
     Corrupt(&'static str),
     /// SQLite failed.
     #[error("wallet store: {0}")]
+    #[cfg(feature = "store")]
     Sqlite(#[from] rusqlite::Error),
 }

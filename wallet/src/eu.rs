@@ -4,9 +4,11 @@
 use propusk_spec::{CredentialId, CredentialType, Timestamp};
 use propusk_trust_list::{Bundle, Reason, Verdict};
 
-use crate::error::WalletError;
-use crate::{Added, EXPIRING_SOON_S, Entry, SignatureCheck, Wallet, fold_name, store};
+#[cfg(feature = "store")]
+use crate::{Added, SignatureCheck, Wallet, error::WalletError, store};
+use crate::{EXPIRING_SOON_S, Entry, fold_name};
 
+#[cfg(feature = "store")]
 impl Wallet {
     /// Adds an EU Digital COVID Certificate (`HC1:`): kept with the holder's other credentials
     /// (grouped by the same person key), its signature checked against the EU signers of the
@@ -93,6 +95,12 @@ impl EuView {
             expires_at: time(hc1.expires_at),
         })
     }
+}
+
+/// The id the wallet keeps an EU certificate under (made from its text).
+pub(crate) fn eu_id(text: &str) -> Option<CredentialId> {
+    let hc1 = propusk_eudcc::decode(text).ok()?;
+    Some(EuView::of(&hc1, text)?.id)
 }
 
 /// The EU signers the trust data vouches for.

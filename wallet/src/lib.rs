@@ -19,28 +19,31 @@
 mod choose;
 mod error;
 mod eu;
+#[cfg(feature = "store")]
+mod kept;
 mod pdf;
+#[cfg(feature = "store")]
 mod pdf_read;
 mod pdf_travel;
+#[cfg(feature = "store")]
 mod store;
+#[cfg(feature = "store")]
 mod trust;
 
 use std::fmt;
-use std::path::Path;
 
-use propusk_spec::{
-    Credential, CredentialId, CredentialType, Link, LinkError, Timestamp, UnverifiedCredential,
-    decode_any,
-};
-use propusk_trust_list::{Reason, Report, Verdict, check_many};
+use propusk_spec::{Credential, CredentialId, CredentialType, Timestamp, decode_any};
+use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_many};
 use serde::{Serialize, Serializer};
 
 pub use error::WalletError;
 
-pub use choose::Best;
+pub use choose::{Best, choose};
+#[cfg(feature = "store")]
+pub use kept::Wallet;
+pub use pdf::certificate_of;
+#[cfg(feature = "store")]
 pub use store::STORE_FILE;
-
-use crate::store::WalletStore;
 
 /// A credential that is valid now and ends within this many seconds is "expiring soon".
 pub const EXPIRING_SOON_S: i64 = 14 * 86_400;
@@ -136,17 +139,6 @@ pub struct Entry {
     pub twin_of: Option<CredentialId>,
 }
 
-/// The wallet.
-pub struct Wallet {
-    store: WalletStore,
-}
-
-impl fmt::Debug for Wallet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wallet").finish_non_exhaustive()
-    }
-}
-
 /// Latin names folded so that two transliterations of one name meet: upper case, letters
 /// only, and the common variants (YA/IA, YU/IU, YE/IE/E, YO/E, KS/X, J and Y as I) made one.
 pub fn fold_name(latin: &str) -> String {
@@ -187,214 +179,46 @@ pub fn person_key(c: &Credential) -> String {
     )
 }
 
-impl Wallet {
-    /// Opens (creating if needed) the wallet in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, WalletError> {
-        Ok(Wallet {
-            store: WalletStore::open(dir, true)?,
-        })
+/// The id the wallet keeps a credential under: its own, or for an EU certificate one made
+/// from its text; `None` for what is not a credential.
+pub fn id_of(text: &str) -> Option<CredentialId> {
+    if text.starts_with(propusk_eudcc::PREFIX) {
+        eu::eu_id(text)
+    } else {
+        decode_any(text).ok().map(|u| u.unverified_claims().id)
     }
+}
 
-    /// Opens the wallet in `dir` to read it: [`WalletError::NoWallet`] when there is none.
-    pub fn open_existing(dir: &Path) -> Result<Self, WalletError> {
-        Ok(Wallet {
-            store: WalletStore::open(dir, false)?,
-        })
+/// Credentials judged at `at` with the verifier's engine against `bundle` (without one: by
+/// their own expiry only), grouped by person (sorted by person, then newest first), each
+/// credential with its EU twin. What [`Wallet::list`] shows; the web app's wallet the same.
+pub fn entries(texts: &[String], bundle: Option<&Bundle>, at: Timestamp) -> Vec<Entry> {
+    let (eu, texts): (Vec<&String>, Vec<&String>) = texts
+        .iter()
+        .partition(|t| t.starts_with(propusk_eudcc::PREFIX));
+    let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
+    let reports = check_many(bundle, &refs, at);
+    let mut entries: Vec<Entry> = texts
+        .iter()
+        .zip(&reports)
+        .filter_map(|(t, r)| entry(t, r, at, bundle.is_some()))
+        .collect();
+    entries.extend(eu.iter().filter_map(|t| eu::eu_entry(t, bundle, at)));
+    // Both forms of one record together: the credential names its twin.
+    let twins: Vec<(CredentialId, CredentialId)> = entries
+        .iter()
+        .filter_map(|e| Some((e.twin_of?, e.id)))
+        .collect();
+    for e in &mut entries {
+        e.eu_twin = twins.iter().find(|(of, _)| *of == e.id).map(|(_, id)| *id);
     }
-
-    fn store(
-        &mut self,
-        unverified: &UnverifiedCredential,
-        text: &str,
-    ) -> Result<Added, WalletError> {
-        let c = unverified.unverified_claims();
-        let signature = match self.bundle()? {
-            None => SignatureCheck::NotChecked,
-            Some(bundle) => match unverified.verify(bundle.trust_list()) {
-                Ok(_) => SignatureCheck::Verified,
-                Err(e) => SignatureCheck::Failed(e.to_string()),
-            },
-        };
-        let now = Timestamp::from_system(std::time::SystemTime::now());
-        let new = self.store.insert(unverified, text, &person_key(c), now)?;
-        Ok(Added {
-            id: c.id,
-            credential_type: c.credential_type(),
-            new,
-            signature,
-        })
-    }
-
-    /// Adds credential text or an offline-verifiable link. The same credential twice is kept
-    /// once.
-    pub fn add_text(&mut self, input: &str) -> Result<Added, WalletError> {
-        let input = input.trim();
-        if input.starts_with(propusk_eudcc::PREFIX) {
-            return self.add_eu(input);
-        }
-        let unverified = decode_any(input)?;
-        let text = match Link::parse(input) {
-            Ok(link) => link.credential.unwrap_or_else(|| input.to_owned()),
-            Err(_) => input.to_owned(),
-        };
-        self.store(&unverified, &text)
-    }
-
-    /// Adds the credential whose QR code a PDF carries: a certificate this wallet exported, or a
-    /// scanned document with the code in a JPEG image.
-    pub fn add_pdf(&mut self, path: &Path) -> Result<Added, WalletError> {
-        let io = |source| WalletError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        // Bounded by the bytes read, whatever the file is (a device has no length).
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(
-                std::fs::File::open(path).map_err(io)?,
-                pdf_read::MAX_PDF_LEN as u64 + 1,
-            ),
-            &mut bytes,
-        )
-        .map_err(io)?;
-        let text = pdf_read::qr_text(&bytes)?;
-        self.add_text(&text)
-    }
-
-    /// Adds the credential in a QR image (PNG or JPEG: a photo, a screenshot).
-    pub fn add_image(&mut self, path: &Path) -> Result<Added, WalletError> {
-        let text = propusk_qr::read_qr_file(path)?;
-        self.add_text(&text)
-    }
-
-    /// Adds the credential behind a portal link: an offline-verifiable link needs no network; a
-    /// short link is fetched from the portal (`{link}/credential`).
-    pub fn add_link(&mut self, url: &str) -> Result<Added, WalletError> {
-        let link = Link::parse(url.trim()).map_err(propusk_spec::Error::Link)?;
-        if link.credential.is_some() {
-            return self.add_text(url);
-        }
-        let fetch = format!("{}/c/{}/credential", link.base, link.id);
-        let network = |message: String| WalletError::Network {
-            url: fetch.clone(),
-            message,
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(30)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
-            .get(&fetch)
-            .call()
-            .map_err(|e| network(e.to_string()))?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            return Err(network(format!("answered {status}")));
-        }
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(propusk_spec::MAX_TEXT_LEN as u64)
-            .read_to_string()
-            .map_err(|e| network(e.to_string()))?;
-        let unverified = propusk_spec::decode(text.trim())?;
-        if unverified.unverified_claims().id != link.id {
-            return Err(propusk_spec::Error::Link(LinkError::IdMismatch).into());
-        }
-        self.store(&unverified, text.trim())
-    }
-
-    /// The credential text of an id.
-    pub fn text(&self, id: &str) -> Result<String, WalletError> {
-        let not_found = || WalletError::NotFound(id.to_owned());
-        let id: CredentialId = id.parse().map_err(|_| not_found())?;
-        self.store.text(&id)?.ok_or_else(not_found)
-    }
-
-    /// The credential's QR code, drawn as `format`.
-    pub fn qr(&self, id: &str, format: QrFormat) -> Result<Vec<u8>, WalletError> {
-        let text = self.text(id)?;
-        Ok(match format {
-            QrFormat::Png => propusk_qr::render_png(&text, 6)?,
-            QrFormat::Svg => propusk_qr::render_svg(&text)?.into_bytes(),
-            QrFormat::Terminal { light } => propusk_qr::render_terminal(&text, light)?.into_bytes(),
-        })
-    }
-
-    /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR;
-    /// with a second page in English for travel when the wallet keeps its EU DCC twin. An EU
-    /// DCC on its own gets the travel page alone.
-    pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
-        let text = self.text(id)?;
-        let bundle = self.bundle()?;
-        let tz = bundle
-            .as_ref()
-            .map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
-        if text.starts_with(propusk_eudcc::PREFIX) {
-            return pdf::travel(&text, &tz);
-        }
-        let unverified = decode_any(&text)?;
-        let own_id = unverified.unverified_claims().id;
-        let twin = self
-            .texts()?
-            .into_iter()
-            .find(|t| eu::twin_of(t) == Some(own_id));
-        // The issuing authority by the key that signed it, when the trust data knows the key.
-        let issuer = bundle.as_ref().and_then(|b| {
-            b.trust_list()
-                .key(unverified.key_id())
-                .map(|k| (k.issuer.clone(), k.country.clone()))
-        });
-        pdf::certificate(
-            unverified.unverified_claims(),
-            &text,
-            &tz,
-            issuer,
-            twin.as_deref(),
-        )
-    }
-
-    /// Every credential's text, oldest first.
-    pub fn texts(&self) -> Result<Vec<String>, WalletError> {
-        self.store.texts()
-    }
-
-    /// Every credential judged at `at` with the verifier's engine, grouped by person (sorted by
-    /// person, then newest first).
-    pub fn list(&self, at: Timestamp) -> Result<Vec<Entry>, WalletError> {
-        let (eu, texts): (Vec<String>, Vec<String>) = self
-            .texts()?
-            .into_iter()
-            .partition(|t| t.starts_with(propusk_eudcc::PREFIX));
-        let bundle = self.bundle()?;
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let reports = check_many(bundle.as_ref(), &refs, at);
-        let mut entries: Vec<Entry> = texts
-            .iter()
-            .zip(&reports)
-            .filter_map(|(t, r)| entry(t, r, at, bundle.is_some()))
-            .collect();
-        entries.extend(
-            eu.iter()
-                .filter_map(|t| eu::eu_entry(t, bundle.as_ref(), at)),
-        );
-        // Both forms of one record together: the credential names its twin.
-        let twins: Vec<(CredentialId, CredentialId)> = entries
-            .iter()
-            .filter_map(|e| Some((e.twin_of?, e.id)))
-            .collect();
-        for e in &mut entries {
-            e.eu_twin = twins.iter().find(|(of, _)| *of == e.id).map(|(_, id)| *id);
-        }
-        entries.sort_by(|a, b| {
-            a.person
-                .cmp(&b.person)
-                .then(b.issued_at.cmp(&a.issued_at))
-                .then(a.twin_of.is_some().cmp(&b.twin_of.is_some()))
-        });
-        Ok(entries)
-    }
+    entries.sort_by(|a, b| {
+        a.person
+            .cmp(&b.person)
+            .then(b.issued_at.cmp(&a.issued_at))
+            .then(a.twin_of.is_some().cmp(&b.twin_of.is_some()))
+    });
+    entries
 }
 
 /// The holder's names as written natively: family name, given name, patronymic.

@@ -215,6 +215,37 @@ fn title(c: &Credential) -> &'static str {
 /// The certificate of `credential` (whose text is `text`) as PDF bytes; times in the zone named
 /// `tz`; the issuing authority (name, country code) when the trust data knows the key.
 /// With `twin` (the credential's EU DCC twin, `HC1:`), a second page in English for travel.
+/// A printable A4 certificate (PDF) of the credential `text`, in Russian and English, with its
+/// QR; with a second page in English for travel when `kept` (the wallet's other texts) holds its
+/// EU DCC twin. An EU DCC on its own gets the travel page alone. Times in the jurisdiction of
+/// `bundle` (UTC without one); the issuing authority by the key that signed it, when `bundle`
+/// knows the key.
+pub fn certificate_of(
+    text: &str,
+    kept: &[String],
+    bundle: Option<&propusk_trust_list::Bundle>,
+) -> Result<Vec<u8>, WalletError> {
+    let tz = bundle.map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
+    if text.starts_with(propusk_eudcc::PREFIX) {
+        return travel(text, &tz);
+    }
+    let unverified = propusk_spec::decode_any(text)?;
+    let own_id = unverified.unverified_claims().id;
+    let twin = kept.iter().find(|t| crate::eu::twin_of(t) == Some(own_id));
+    let issuer = bundle.and_then(|b| {
+        b.trust_list()
+            .key(unverified.key_id())
+            .map(|k| (k.issuer.clone(), k.country.clone()))
+    });
+    certificate(
+        unverified.unverified_claims(),
+        text,
+        &tz,
+        issuer,
+        twin.map(String::as_str),
+    )
+}
+
 pub(crate) fn certificate(
     credential: &Credential,
     text: &str,

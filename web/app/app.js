@@ -9,7 +9,7 @@ const WORDS = {
     stop: 'Stop', open_image: 'Open image', check: 'Check text', sync: 'Update',
     lang: 'Русский', wallet_empty: 'No certificates yet: add one with the camera, an image or its text.',
     add_camera: 'Add with camera', add_image: 'Add image', add: 'Add text', close: 'Close',
-    show: 'Show QR', remove: 'Remove', best: 'To show now', added: 'Added', not_added: 'Not added',
+    show: 'Show QR', remove: 'Remove', best: 'to show now', added: 'Added', not_added: 'Not added', until: 'until',
     no_camera: 'No camera: open an image or paste the text instead.',
     trust_none: 'No trust data yet: connect to the network once.',
     trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago`,
@@ -21,7 +21,7 @@ const WORDS = {
     stop: 'Стоп', open_image: 'Открыть изображение', check: 'Проверить текст', sync: 'Обновить',
     lang: 'English', wallet_empty: 'Сертификатов пока нет: добавьте камерой, из изображения или текстом.',
     add_camera: 'Добавить камерой', add_image: 'Добавить изображение', add: 'Добавить текст',
-    close: 'Закрыть', show: 'Показать QR', remove: 'Удалить', best: 'Показывать сейчас',
+    close: 'Закрыть', show: 'Показать QR', remove: 'Удалить', best: 'показывать сейчас', until: 'до',
     added: 'Добавлен', not_added: 'Не добавлен',
     no_camera: 'Камеры нет: откройте изображение или вставьте текст.',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
@@ -243,49 +243,81 @@ async function imageText(file) {
   return answer;
 }
 
-// ---- the wallet: credentials kept on this device only
+// ---- the wallet: credentials kept on this device only, listed and chosen by the engine
 async function addToWallet(text) {
   const note = $('#wallet-note');
-  const report = app.engine.call('verify', { texts: [text.trim()], now: now(), lang: app.lang, queue: true })[0];
-  if (!report || !report.id || report.checks.decode !== 'ok') {
+  const clean = text.trim();
+  const { id } = app.engine.call('identify', { text: clean });
+  if (!id) {
+    const [report] = app.engine.call('verify', { texts: [clean], now: now(), lang: app.lang, queue: true });
     note.textContent = `${t('not_added')}: ${report ? report.words.verdict : ''}`;
     return false;
   }
-  await dbPut('wallet', report.id, { text: text.trim(), added_at: now() });
-  note.textContent = `${t('added')}: ${report.words.verdict}`;
+  await dbPut('wallet', id, { text: clean, added_at: now() });
   await showWallet();
+  const added = document.querySelector(`#entries [data-credential-id="${id}"] .what`);
+  note.textContent = `${t('added')}: ${added ? added.textContent : id}`;
   return true;
+}
+
+function button(label, action, onclick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.dataset.action = action;
+  b.onclick = onclick;
+  return b;
 }
 
 async function showWallet() {
   const kept = await dbAll('wallet');
   const texts = kept.map((k) => k.text);
-  const reports = texts.length ? app.engine.call('verify', { texts, now: now(), lang: app.lang, queue: true }) : [];
-  const list = $('#entries');
-  $('#wallet-empty').hidden = texts.length > 0;
-  const items = reports.map((r, i) => {
+  const { entries, best } = app.engine.call('wallet', { texts, now: now(), lang: app.lang });
+  $('#wallet-empty').hidden = entries.length > 0;
+  $('#best').textContent = '';
+  const items = [];
+  let person = null;
+  for (const e of entries) {
+    if (e.person !== person) {
+      person = e.person;
+      const head = document.createElement('li');
+      head.className = 'person';
+      head.textContent = `${e.name} · ${e.birth_date}`;
+      items.push(head);
+    }
     const li = document.createElement('li');
-    li.dataset.credentialId = r.id || '';
-    li.dataset.verdict = r.verdict;
-    const who = document.createElement('div');
-    who.className = 'who';
-    who.textContent = r.words.verdict;
-    const details = document.createElement('div');
-    details.textContent = r.words.details.slice(0, -1).join(' · ');
+    li.dataset.credentialId = e.id;
+    li.dataset.verdict = e.verdict;
+    if (best && best.id === e.id) li.classList.add('best');
+    const what = document.createElement('div');
+    what.className = 'what';
+    what.textContent = e.type_words + (best && best.id === e.id ? ` — ${t('best')}` : '');
+    const state = document.createElement('div');
+    state.textContent = `${e.verdict_words} · ${t('until')} ${e.valid_until}`;
     const actions = document.createElement('div');
     actions.className = 'actions';
-    const showButton = document.createElement('button');
-    showButton.textContent = t('show');
-    showButton.dataset.action = 'show';
-    showButton.onclick = () => showQr(texts[i], r.words.details[0] || '');
-    const remove = document.createElement('button');
-    remove.textContent = t('remove');
-    remove.onclick = async () => { await dbDelete('wallet', r.id); await showWallet(); };
-    actions.append(showButton, remove);
-    li.append(who, details, actions);
-    return li;
-  });
-  list.replaceChildren(...items);
+    actions.append(
+      button(t('show'), 'show', () => showQr(e.text, `${e.name} · ${e.type_words}`)),
+      button('PDF', 'pdf', () => savePdf(e, texts)),
+      button(t('remove'), 'remove', async () => { await dbDelete('wallet', e.id); await showWallet(); }),
+    );
+    li.append(what, state, actions);
+    items.push(li);
+  }
+  $('#entries').replaceChildren(...items);
+}
+
+function savePdf(entry, texts) {
+  const bytes = app.engine.raw('pdf', { text: entry.text, texts });
+  if (bytes[0] === 0x7b) { // `{`: an error in JSON, not a PDF
+    $('#wallet-note').textContent = JSON.parse(new TextDecoder().decode(bytes)).error;
+    return;
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+  link.download = `certificate-${entry.id}.pdf`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
 function showQr(text, caption) {
@@ -362,7 +394,10 @@ async function main() {
     else $('#wallet-note').textContent = `${t('not_added')}: ${read.error}`;
     e.target.value = '';
   };
-  $('#wallet-paste').onsubmit = async (e) => { e.preventDefault(); await addToWallet($('#wallet-text').value); };
+  $('#wallet-paste').onsubmit = async (e) => {
+    e.preventDefault();
+    if (await addToWallet($('#wallet-text').value)) $('#wallet-text').value = '';
+  };
   $('[data-action=close]').onclick = () => { $('#show').hidden = true; };
   document.querySelectorAll('[data-mode]').forEach((b) => { b.onclick = () => mode(b.dataset.mode); });
   $('#lang').onclick = () => {

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 pub mod exports;
 mod judge;
 mod trust;
+mod wallet;
 
 use trust::Root;
 
@@ -26,6 +27,8 @@ pub enum EngineError {
     Request(&'static str),
     /// The verifier refused (trust data that does not verify, a clock set back, …).
     Verifier(VerifierError),
+    /// The wallet refused (a credential it cannot print, …), in words.
+    Refused(String),
 }
 
 impl From<VerifierError> for EngineError {
@@ -41,6 +44,7 @@ impl EngineError {
                 json!({"error": format!("bad request: {what}"), "code": "request"})
             }
             EngineError::Verifier(e) => json!({"error": e.to_string(), "code": verifier_code(e)}),
+            EngineError::Refused(why) => json!({"error": why, "code": "refused"}),
         }
     }
 }
@@ -166,6 +170,25 @@ impl Engine {
             "scan" => judge::scan(r).map(json),
             "image" => Ok(json(judge::image(r.payload))),
             "qr" => judge::qr(&r.header).map(json),
+            "wallet" => {
+                let (now, lang) = (r.now()?, r.lang());
+                let texts = texts(&r.header)?;
+                Ok(json(wallet::list(&texts, self.home(), now, lang)))
+            }
+            "identify" => {
+                let text = r.header["text"]
+                    .as_str()
+                    .ok_or(EngineError::Request("text"))?;
+                Ok(json(
+                    json!({"id": propusk_wallet::id_of(text.trim()).map(|id| id.to_string())}),
+                ))
+            }
+            "pdf" => {
+                let text = r.header["text"]
+                    .as_str()
+                    .ok_or(EngineError::Request("text"))?;
+                wallet::pdf(text, &texts(&r.header)?, self.home()).map(Answer::Bytes)
+            }
             _ => Err(EngineError::Request("no such operation")),
         }
     }
@@ -234,14 +257,14 @@ impl Engine {
         ))
     }
 
+    /// The trust data of the app's own root, if synced.
+    fn home(&self) -> Option<&propusk_trust_list::Bundle> {
+        self.roots.first()?.kept.as_ref().map(|k| &k.opened)
+    }
+
     fn verify(&mut self, r: &Request<'_>) -> Result<Value, EngineError> {
         let (now, lang) = (r.now()?, r.lang());
-        let texts: Vec<String> = r.header["texts"]
-            .as_array()
-            .ok_or(EngineError::Request("texts: a list"))?
-            .iter()
-            .map(|t| t.as_str().unwrap_or_default().to_owned())
-            .collect();
+        let texts = texts(&r.header)?;
         // The clock guard: the newest signed trust data of any root.
         let newest = self
             .roots
@@ -272,6 +295,16 @@ impl Engine {
         let others = bundles.flatten().map(|(b, _)| b).collect();
         Session::of(home, others, made_at, now)
     }
+}
+
+/// The header's `texts`.
+fn texts(header: &Value) -> Result<Vec<String>, EngineError> {
+    Ok(header["texts"]
+        .as_array()
+        .ok_or(EngineError::Request("texts: a list"))?
+        .iter()
+        .map(|t| t.as_str().unwrap_or_default().to_owned())
+        .collect())
 }
 
 /// An operation's answer.

@@ -85,6 +85,11 @@ pub(crate) async fn file(
     };
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // Public, signed data: a web app exported to another origin (a CDN) may read it.
+    out.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if let Ok(etag) = HeaderValue::from_str(&file.etag) {
         out.insert(header::ETAG, etag);
     }

@@ -54,8 +54,8 @@ pub struct AppState {
     root: ed25519_dalek::VerifyingKey,
     /// The portal's judgements, kept while they hold.
     judged: judged::Judgements,
-    /// The web app's files, with this server as its source of trust data.
-    app: Vec<crate::app::AppFile>,
+    /// The web app's files, with this server as its source of trust data, each also gzipped.
+    app: Vec<(crate::app::AppFile, Vec<u8>)>,
     limiter: Mutex<Limiter>,
 }
 
@@ -83,7 +83,13 @@ impl AppState {
         let time_zone =
             jiff::tz::TimeZone::get(issuer.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC);
         let root = issuer.root_key()?.public_key;
-        let app = crate::app::files(crate::app::config(&issuer, "")?);
+        let app = crate::app::files(crate::app::config(&issuer, "", &[])?)
+            .into_iter()
+            .map(|f| {
+                let gzipped = crate::app::gzip(&f.bytes);
+                (f, gzipped)
+            })
+            .collect();
         let state = Arc::new(AppState {
             lookup: issuer.lookup()?,
             time_zone,

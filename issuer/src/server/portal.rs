@@ -55,6 +55,8 @@ struct Chrome {
     fragment: &'static str,
     /// The in-browser check of the signed certificate in the link: while it runs, its label.
     offline: (&'static str, &'static str),
+    /// The offer to keep the certificate in the web app's wallet on this phone.
+    save: &'static str,
     other: (&'static str, &'static str),
 }
 
@@ -77,6 +79,7 @@ fn chrome(lang: Lang) -> Chrome {
                 "Checking the signed certificate in this browser…",
                 "The signed certificate, checked in this browser",
             ),
+            save: "Keep it in the wallet on this phone",
             other: ("?lang=ru", "Русский"),
         },
         Lang::Ru => Chrome {
@@ -105,6 +108,7 @@ fn chrome(lang: Lang) -> Chrome {
                 "Подписанный сертификат проверяется в этом браузере…",
                 "Подписанный сертификат, проверенный в этом браузере",
             ),
+            save: "Сохранить в кошелёк на этом телефоне",
             other: ("?lang=en", "English"),
         },
     }
@@ -136,6 +140,7 @@ fn render(p: &Page<'_>) -> Response {
 <table>{rows}</table><p id=\"note\" data-fragment=\"{fragment}\">{note}</p>\
 <div class=\"offline\" id=\"offline\" data-offline-verdict=\"\" data-reason=\"\" data-lang=\"{lang}\" \
 data-checking=\"{checking}\" data-label=\"{checked}\" hidden></div>\
+<p><a id=\"save\" href=\"/app/?mode=wallet\" hidden>{save}</a></p>\
 <p><a id=\"lang\" href=\"{href}\">{label}</a></p><script type=\"module\" src=\"/static/portal.js\"></script>\
 </body></html>",
         lang = p.lang.tag(),
@@ -147,6 +152,7 @@ data-checking=\"{checking}\" data-label=\"{checked}\" hidden></div>\
         fragment = escape(c.fragment),
         checking = escape(c.offline.0),
         checked = escape(c.offline.1),
+        save = escape(c.save),
     );
     let mut response = (p.status, Html(html)).into_response();
     response

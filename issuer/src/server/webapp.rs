@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
@@ -15,25 +15,36 @@ pub(crate) async fn bare() -> Redirect {
 }
 
 /// `GET /app/`: the app's page.
-pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Response {
-    serve(&state, "index.html")
+pub(crate) async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    serve(&state, "index.html", &headers)
 }
 
 /// `GET /app/{file}`.
 pub(crate) async fn file(
     State(state): State<Arc<AppState>>,
     UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
 ) -> Response {
-    serve(&state, &name)
+    serve(&state, &name, &headers)
 }
 
-fn serve(state: &AppState, name: &str) -> Response {
-    let Some(file) = state.app.iter().find(|f| f.name == name) else {
+/// A file, gzipped for a client that takes it (the engine is a third of its size so).
+fn serve(state: &AppState, name: &str, request: &HeaderMap) -> Response {
+    let Some((file, gzipped)) = state.app.iter().find(|(f, _)| f.name == name) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
-    let mut response = (StatusCode::OK, file.bytes.clone()).into_response();
+    let takes_gzip = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = if takes_gzip { gzipped } else { &file.bytes };
+    let mut response = (StatusCode::OK, body.clone()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.kind));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if takes_gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     // Always revalidated: the service worker holds the offline copy, and a new build must reach
     // it; the worker script itself may never be cached by HTTP.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -1,0 +1,177 @@
+//! The wallet on disk: its SQLite store, adding from text, images, links and PDFs, and what is
+//! read back from it.
+
+use std::fmt;
+use std::path::Path;
+
+use propusk_spec::{CredentialId, Link, LinkError, Timestamp, UnverifiedCredential, decode_any};
+
+use crate::error::WalletError;
+use crate::store::WalletStore;
+use crate::{Added, Entry, QrFormat, SignatureCheck, entries, pdf, pdf_read, person_key};
+
+/// The wallet.
+pub struct Wallet {
+    pub(crate) store: WalletStore,
+}
+
+impl fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wallet").finish_non_exhaustive()
+    }
+}
+
+impl Wallet {
+    /// Opens (creating if needed) the wallet in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, WalletError> {
+        Ok(Wallet {
+            store: WalletStore::open(dir, true)?,
+        })
+    }
+
+    /// Opens the wallet in `dir` to read it: [`WalletError::NoWallet`] when there is none.
+    pub fn open_existing(dir: &Path) -> Result<Self, WalletError> {
+        Ok(Wallet {
+            store: WalletStore::open(dir, false)?,
+        })
+    }
+
+    fn store(
+        &mut self,
+        unverified: &UnverifiedCredential,
+        text: &str,
+    ) -> Result<Added, WalletError> {
+        let c = unverified.unverified_claims();
+        let signature = match self.bundle()? {
+            None => SignatureCheck::NotChecked,
+            Some(bundle) => match unverified.verify(bundle.trust_list()) {
+                Ok(_) => SignatureCheck::Verified,
+                Err(e) => SignatureCheck::Failed(e.to_string()),
+            },
+        };
+        let now = Timestamp::from_system(std::time::SystemTime::now());
+        let new = self.store.insert(unverified, text, &person_key(c), now)?;
+        Ok(Added {
+            id: c.id,
+            credential_type: c.credential_type(),
+            new,
+            signature,
+        })
+    }
+
+    /// Adds credential text or an offline-verifiable link. The same credential twice is kept
+    /// once.
+    pub fn add_text(&mut self, input: &str) -> Result<Added, WalletError> {
+        let input = input.trim();
+        if input.starts_with(propusk_eudcc::PREFIX) {
+            return self.add_eu(input);
+        }
+        let unverified = decode_any(input)?;
+        let text = match Link::parse(input) {
+            Ok(link) => link.credential.unwrap_or_else(|| input.to_owned()),
+            Err(_) => input.to_owned(),
+        };
+        self.store(&unverified, &text)
+    }
+
+    /// Adds the credential whose QR code a PDF carries: a certificate this wallet exported, or a
+    /// scanned document with the code in a JPEG image.
+    pub fn add_pdf(&mut self, path: &Path) -> Result<Added, WalletError> {
+        let io = |source| WalletError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Bounded by the bytes read, whatever the file is (a device has no length).
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(path).map_err(io)?,
+                pdf_read::MAX_PDF_LEN as u64 + 1,
+            ),
+            &mut bytes,
+        )
+        .map_err(io)?;
+        let text = pdf_read::qr_text(&bytes)?;
+        self.add_text(&text)
+    }
+
+    /// Adds the credential in a QR image (PNG or JPEG: a photo, a screenshot).
+    pub fn add_image(&mut self, path: &Path) -> Result<Added, WalletError> {
+        let text = propusk_qr::read_qr_file(path)?;
+        self.add_text(&text)
+    }
+
+    /// Adds the credential behind a portal link: an offline-verifiable link needs no network; a
+    /// short link is fetched from the portal (`{link}/credential`).
+    pub fn add_link(&mut self, url: &str) -> Result<Added, WalletError> {
+        let link = Link::parse(url.trim()).map_err(propusk_spec::Error::Link)?;
+        if link.credential.is_some() {
+            return self.add_text(url);
+        }
+        let fetch = format!("{}/c/{}/credential", link.base, link.id);
+        let network = |message: String| WalletError::Network {
+            url: fetch.clone(),
+            message,
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&fetch)
+            .call()
+            .map_err(|e| network(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(network(format!("answered {status}")));
+        }
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(propusk_spec::MAX_TEXT_LEN as u64)
+            .read_to_string()
+            .map_err(|e| network(e.to_string()))?;
+        let unverified = propusk_spec::decode(text.trim())?;
+        if unverified.unverified_claims().id != link.id {
+            return Err(propusk_spec::Error::Link(LinkError::IdMismatch).into());
+        }
+        self.store(&unverified, text.trim())
+    }
+
+    /// The credential text of an id.
+    pub fn text(&self, id: &str) -> Result<String, WalletError> {
+        let not_found = || WalletError::NotFound(id.to_owned());
+        let id: CredentialId = id.parse().map_err(|_| not_found())?;
+        self.store.text(&id)?.ok_or_else(not_found)
+    }
+
+    /// The credential's QR code, drawn as `format`.
+    pub fn qr(&self, id: &str, format: QrFormat) -> Result<Vec<u8>, WalletError> {
+        let text = self.text(id)?;
+        Ok(match format {
+            QrFormat::Png => propusk_qr::render_png(&text, 6)?,
+            QrFormat::Svg => propusk_qr::render_svg(&text)?.into_bytes(),
+            QrFormat::Terminal { light } => propusk_qr::render_terminal(&text, light)?.into_bytes(),
+        })
+    }
+
+    /// A printable A4 certificate (PDF) of one credential, in Russian and English, with its QR;
+    /// with a second page in English for travel when the wallet keeps its EU DCC twin. An EU
+    /// DCC on its own gets the travel page alone.
+    pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
+        let text = self.text(id)?;
+        pdf::certificate_of(&text, &self.texts()?, self.bundle()?.as_ref())
+    }
+
+    /// Every credential's text, oldest first.
+    pub fn texts(&self) -> Result<Vec<String>, WalletError> {
+        self.store.texts()
+    }
+
+    /// Every credential judged at `at` with the verifier's engine, grouped by person (sorted by
+    /// person, then newest first).
+    pub fn list(&self, at: Timestamp) -> Result<Vec<Entry>, WalletError> {
+        Ok(entries(&self.texts()?, self.bundle()?.as_ref(), at))
+    }
+}

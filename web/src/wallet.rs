@@ -1,0 +1,76 @@
+//! The traveller's wallet in the browser: the credentials kept on the device judged and chosen
+//! by the wallet's own code (`propusk_wallet::entries` and `choose`, as `propusk wallet list`
+//! and `best` do), and the printable PDF.
+
+use propusk_spec::{BirthDate, Timestamp};
+use propusk_trust_list::{Bundle, Lang, Locale, words};
+use propusk_wallet::{Best, Entry, certificate_of, choose, entries, id_of};
+use serde_json::{Value, json};
+
+use crate::EngineError;
+
+/// Every credential in `texts` as the wallet lists it (grouped by person, newest first), with
+/// words in `lang` and the jurisdiction's time, and which one to show now.
+pub(crate) fn list(texts: &[String], bundle: Option<&Bundle>, at: Timestamp, lang: Lang) -> Value {
+    let locale = Locale {
+        lang,
+        tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
+    };
+    let all = entries(texts, bundle, at);
+    let best = match choose(all.clone(), at, None, bundle.map(|b| b.content().issued_at)) {
+        Best::Valid(e) => json!({"id": e.id.to_string(), "by_own_dates": false}),
+        Best::ByOwnDates { best, .. } => json!({"id": best.id.to_string(), "by_own_dates": true}),
+        Best::None(_) => Value::Null,
+    };
+    let ids: Vec<_> = texts.iter().map(|t| id_of(t)).collect();
+    let shown: Vec<Value> = all
+        .iter()
+        .map(|e| {
+            let text = ids
+                .iter()
+                .position(|id| *id == Some(e.id))
+                .map(|i| texts[i].clone())
+                .unwrap_or_default();
+            entry(e, &locale, text)
+        })
+        .collect();
+    json!({"entries": shown, "best": best})
+}
+
+fn entry(e: &Entry, locale: &Locale, text: String) -> Value {
+    let lang = locale.lang;
+    let birth = e
+        .birth_date
+        .parse::<BirthDate>()
+        .map_or_else(|_| e.birth_date.clone(), |b| locale.birth_date(&b));
+    let mut verdict = String::from(words::verdict(e.verdict, lang));
+    if let Some(reason) = e.reason {
+        verdict.push_str(": ");
+        verdict.push_str(words::reason(reason, lang));
+    }
+    json!({
+        "id": e.id.to_string(),
+        "text": text,
+        "type": e.credential_type.as_str(),
+        "type_words": words::credential_type_title(e.credential_type, lang),
+        "name": e.name,
+        "birth_date": birth,
+        "person": e.person,
+        "verdict": e.verdict,
+        "reason": e.reason,
+        "verdict_words": verdict,
+        "valid_until": locale.time(e.valid_until),
+        "expiring_soon": e.expiring_soon,
+        "eu_twin": e.eu_twin.map(|id| id.to_string()),
+        "twin_of": e.twin_of.map(|id| id.to_string()),
+    })
+}
+
+/// The printable certificate of `text` (with its twin's travel page when `kept` holds it).
+pub(crate) fn pdf(
+    text: &str,
+    kept: &[String],
+    bundle: Option<&Bundle>,
+) -> Result<Vec<u8>, EngineError> {
+    certificate_of(text, kept, bundle).map_err(|e| EngineError::Refused(e.to_string()))
+}
