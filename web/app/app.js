@@ -140,6 +140,7 @@ function verify(texts) {
 }
 
 function show(report) {
+  if (app.stats.firstVerdict === undefined && report.id) app.stats.firstVerdict = performance.now();
   const box = $('#verdict');
   box.dataset.verdict = report.verdict;
   box.dataset.reason = report.reason || '';
@@ -247,13 +248,13 @@ async function imageText(file) {
 async function addToWallet(text) {
   const note = $('#wallet-note');
   const clean = text.trim();
-  const { id } = app.engine.call('identify', { text: clean });
+  const { id, text: kept } = app.engine.call('identify', { text: clean });
   if (!id) {
     const [report] = app.engine.call('verify', { texts: [clean], now: now(), lang: app.lang, queue: true });
     note.textContent = `${t('not_added')}: ${report ? report.words.verdict : ''}`;
     return false;
   }
-  await dbPut('wallet', id, { text: clean, added_at: now() });
+  await dbPut('wallet', id, { text: kept, added_at: now() });
   await showWallet();
   const added = document.querySelector(`#entries [data-credential-id="${id}"] .what`);
   note.textContent = `${t('added')}: ${added ? added.textContent : id}`;
@@ -367,6 +368,7 @@ async function main() {
   app.engine = await Engine.load('engine.wasm');
   app.engine.call('pin', { roots: app.config.roots.map((r) => r.key) });
   await restoreTrust();
+  app.stats.restored = performance.now();
   showStatus();
 
   const verifier = new Scanner($('#video'), scanned);
@@ -420,6 +422,7 @@ async function main() {
   }
   document.body.dataset.ready = 'true';
   await sync();
+  app.stats.synced = performance.now();
   document.body.dataset.synced = 'true';
 }
 

@@ -179,9 +179,7 @@ impl Engine {
                 let text = r.header["text"]
                     .as_str()
                     .ok_or(EngineError::Request("text"))?;
-                Ok(json(
-                    json!({"id": propusk_wallet::id_of(text.trim()).map(|id| id.to_string())}),
-                ))
+                Ok(json(identify(text.trim())))
             }
             "pdf" => {
                 let text = r.header["text"]
@@ -294,6 +292,19 @@ impl Engine {
         let (home, made_at) = bundles.next().flatten().unzip();
         let others = bundles.flatten().map(|(b, _)| b).collect();
         Session::of(home, others, made_at, now)
+    }
+}
+
+/// The id the wallet keeps `text` under, and the text to keep: an offline link's certificate
+/// (its fragment), else the text itself.
+fn identify(text: &str) -> Value {
+    let kept = propusk_spec::Link::parse(text)
+        .ok()
+        .and_then(|l| l.credential)
+        .unwrap_or_else(|| text.to_owned());
+    match propusk_wallet::id_of(&kept) {
+        Some(id) => json!({"id": id.to_string(), "text": kept}),
+        None => json!({"id": null}),
     }
 }
 

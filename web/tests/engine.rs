@@ -297,3 +297,31 @@ fn frames(mut bytes: &[u8]) -> Vec<&[u8]> {
     }
     out
 }
+
+#[test]
+fn the_wallet_keeps_a_links_certificate_and_refuses_what_is_not_one() {
+    let mut engine = Engine::default();
+    let signer = SigningKey::from_bytes(&[2; 32]);
+    let kid = key_id_of(&signer.verifying_key());
+    let c = examples::credential(CredentialType::Test, CredentialId::from_bytes([5; 12]));
+    let text = encode(&c, &kid, |d| signer.sign(d).to_bytes()).unwrap();
+    let link = propusk_spec::offline_link("https://portal.example", &c.id, &text).unwrap();
+    let kept = ask(&mut engine, "identify", json!({"text": link}), &[]);
+    assert_eq!(kept["id"], c.id.to_string());
+    assert_eq!(kept["text"], text, "the certificate, not the link");
+    let not = ask(&mut engine, "identify", json!({"text": "hello"}), &[]);
+    assert_eq!(not["id"], Value::Null);
+    // Listed without trust data: by its own dates, and chosen so.
+    let at = c.issued_at.plus_seconds(3600);
+    let listed = ask(
+        &mut engine,
+        "wallet",
+        json!({"texts": [text], "now": at.unix(), "lang": "en"}),
+        &[],
+    );
+    assert_eq!(
+        listed["entries"][0]["reason"], "trust_data_missing",
+        "{listed}"
+    );
+    assert_eq!(listed["best"]["by_own_dates"], true, "{listed}");
+}
