@@ -86,6 +86,20 @@ pub(crate) fn issue(
     Ok(())
 }
 
+/// The lines of a file (for the progress bar's length), read in blocks.
+fn count_lines(path: &Path) -> Result<u64, CliError> {
+    let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
+    let mut block = vec![0u8; 1 << 16];
+    let mut lines = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut block).map_err(|e| CliError::io(path, e))?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += block[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}
+
 pub(crate) fn batch(
     dir: &Path,
     input: &Path,
@@ -96,13 +110,19 @@ pub(crate) fn batch(
     let jsonl = input
         .extension()
         .is_some_and(|e| e == "jsonl" || e == "ndjson");
-    let rows = propusk_issuer::read_registry(&read(input)?, jsonl).map_err(IssuerError::from)?;
+    // Read row by row: a national export of millions of rows is never held whole.
+    let (source, lines): (Box<dyn std::io::Read>, u64) = if input == Path::new("-") {
+        (Box::new(std::io::stdin().lock()), 0)
+    } else {
+        let file = std::fs::File::open(input).map_err(|e| CliError::io(input, e))?;
+        let lines = count_lines(input)?;
+        (Box::new(file), lines.saturating_sub(u64::from(!jsonl)))
+    };
+    let rows = propusk_issuer::registry(std::io::BufReader::new(source), jsonl)
+        .map_err(IssuerError::from)?;
     let mut issuer = unlocked(dir)?;
-    let bar = progress_bar(
-        rows.len() as u64,
-        "{bar:40} {pos}/{len} records, {rate}, {eta} left",
-    );
-    let report = issuer.issue_batch(&rows, now, out, output, |done| {
+    let bar = progress_bar(lines, "{bar:40} {pos}/{len} records, {rate}, {eta} left");
+    let report = issuer.issue_batch(rows, now, out, output, |done| {
         bar.iter().for_each(|b| b.set_position(done as u64))
     })?;
     bar.inspect(indicatif::ProgressBar::finish_and_clear);

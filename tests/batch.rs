@@ -103,8 +103,8 @@ fn records_that_differ_only_outside_ascii_get_their_own_images() {
         let decoded = propusk_spec::decode(&text).unwrap();
         assert_eq!(&decoded.unverified_claims().id.to_string(), id, "{record}");
     }
-    // Two ids that only a case-insensitive file system confuses: refused before anything is
-    // issued or written, naming both.
+    // Two ids that only a case-insensitive file system confuses: the second is a bad row, not
+    // issued, naming both; the first is issued with its image.
     let clash = tmp.path().join("clash.csv");
     std::fs::write(
         &clash,
@@ -115,8 +115,17 @@ fn records_that_differ_only_outside_ascii_get_their_own_images() {
     .unwrap();
     let refused = batch(&clash);
     assert_eq!(refused.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("`A-1` and `a-1`"));
-    assert!(!out.join("A-1.png").exists() && !out.join("a-1.png").exists());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("line 3: ") && said.contains("`A-1` and `a-1`"),
+        "{said}"
+    );
+    assert!(out.join("A-1.png").exists() && !out.join("a-1.png").exists());
+    let issued = std::fs::read_to_string(out.join("issued.csv")).unwrap();
+    assert!(
+        issued.contains("\nA-1,") && !issued.contains("\na-1,"),
+        "{issued}"
+    );
 }
 
 #[test]

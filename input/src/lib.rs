@@ -27,5 +27,5 @@ mod request;
 
 pub use api::RotateRequest;
 pub use error::InputError;
-pub use registry::{CSV_COLUMNS, Row, read_csv, read_jsonl, read_registry};
+pub use registry::{CSV_COLUMNS, Registry, Row, read_csv, read_jsonl, read_registry, registry};
 pub use request::Request;

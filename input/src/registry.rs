@@ -2,6 +2,8 @@
 //! cell an absent field) or JSON Lines; every row read into the same typed input as the JSON
 //! of one issuance, and a bad row named by its line.
 
+use std::io::{BufRead, BufReader, Read};
+
 use serde::Deserialize;
 
 use crate::error::InputError;
@@ -214,20 +216,69 @@ const BODY_FIELDS: [(&str, &[&str]); 5] = [
     ("pass", &["purpose", "valid_from", "valid_until"]),
 ];
 
-/// Reads a CSV registry export (header row required, columns as [`CSV_COLUMNS`], in any order;
-/// empty cells are absent fields).
-pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
+/// How much of a CSV export is looked at before the first row, for the two mistakes
+/// spreadsheets make (not UTF-8, `;` separators), said plainly.
+const PREFIX: usize = 64 << 10;
+
+/// A registry export read row by row: a national export of millions of rows is never held
+/// whole. Rows come in file order; a row that cannot be read is a [`Row`] with its reason.
+pub struct Registry<R: Read> {
+    inner: Inner<R>,
+    /// The file could not be read further: said once, as a bad row, then the end.
+    broken: bool,
+}
+
+enum Inner<R: Read> {
+    Csv {
+        reader: csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>,
+        headers: csv::StringRecord,
+        line: usize,
+    },
+    Jsonl {
+        reader: BufReader<R>,
+        line: usize,
+    },
+}
+
+impl<R: Read> std::fmt::Debug for Registry<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").finish_non_exhaustive()
+    }
+}
+
+/// Opens a registry export for reading row by row: JSON Lines when `jsonl`, else CSV (header
+/// row required, columns as [`CSV_COLUMNS`], in any order; empty cells are absent fields). A
+/// CSV header that is wrong, or a file that is not UTF-8 or separated by `;`, is refused here.
+pub fn registry<R: Read>(reader: R, jsonl: bool) -> Result<Registry<R>, InputError> {
+    if jsonl {
+        return Ok(Registry {
+            inner: Inner::Jsonl {
+                reader: BufReader::new(reader),
+                line: 0,
+            },
+            broken: false,
+        });
+    }
+    let mut reader = reader;
+    let mut prefix = Vec::with_capacity(PREFIX);
+    (&mut reader)
+        .take(PREFIX as u64)
+        .read_to_end(&mut prefix)
+        .map_err(|e| InputError::Csv(e.to_string()))?;
     // Spreadsheets' "CSV UTF-8" starts with a byte order mark.
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    // Two ways spreadsheets save what is not this format, said plainly.
-    if std::str::from_utf8(bytes).is_err() {
+    if prefix.starts_with(b"\xef\xbb\xbf") {
+        prefix.drain(..3);
+    }
+    // Two ways spreadsheets save what is not this format, said plainly. (A character cut at the
+    // end of the prefix is not an error.)
+    if std::str::from_utf8(&prefix).is_err_and(|e| e.error_len().is_some()) {
         return Err(InputError::Csv(
             "the file is not UTF-8 (a spreadsheet saved it in Windows-1251?): save it as \
              \"CSV UTF-8\", or convert it: iconv -f cp1251 -t utf-8 IN > OUT"
                 .into(),
         ));
     }
-    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let header = prefix.split(|&b| b == b'\n').next().unwrap_or_default();
     if header.contains(&b';') && !header.contains(&b',') {
         return Err(InputError::Csv(
             "the columns are separated by `;` (a spreadsheet's regional setting): save the \
@@ -238,7 +289,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(bytes);
+        .from_reader(std::io::Cursor::new(prefix).chain(reader));
     let headers = reader
         .headers()
         .map_err(|e| InputError::Csv(format!("header: {e}")))?
@@ -262,56 +313,123 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
             )));
         }
     }
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let parsed = record
-            .and_then(|r| r.deserialize::<CsvRow>(Some(&headers)))
-            .map_err(|e| InputError::Csv(e.to_string()));
-        let record_id = parsed.as_ref().ok().and_then(|r| r.record_id.clone());
-        let request = parsed
-            .and_then(CsvRow::into_input)
-            .and_then(Request::from_input)
-            .and_then(|r| match r.record_id {
-                Some(_) => Ok(r),
-                None => Err(InputError::Missing("record_id".into())),
-            });
-        rows.push(Row {
-            line,
-            record_id,
-            request,
-        });
-    }
-    Ok(rows)
+    Ok(Registry {
+        inner: Inner::Csv {
+            reader,
+            headers,
+            line: 1,
+        },
+        broken: false,
+    })
 }
 
-/// Reads a registry export: JSON Lines when `jsonl`, else CSV.
-pub fn read_registry(bytes: &[u8], jsonl: bool) -> Result<Vec<Row>, InputError> {
-    if jsonl {
-        Ok(read_jsonl(&String::from_utf8_lossy(bytes)))
-    } else {
-        read_csv(bytes)
+impl<R: Read> Iterator for Registry<R> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        if self.broken {
+            return None;
+        }
+        // A file that cannot be read further is a bad row where it stopped (never a silent end:
+        // the rows after it would go unissued unreported).
+        let broken = |line: usize, e: String| Row {
+            line,
+            record_id: None,
+            request: Err(InputError::Csv(format!(
+                "the file could not be read from here on: {e}"
+            ))),
+        };
+        match &mut self.inner {
+            Inner::Csv {
+                reader,
+                headers,
+                line,
+            } => {
+                let mut record = csv::StringRecord::new();
+                let read = match reader.read_record(&mut record) {
+                    Ok(false) => return None,
+                    Ok(true) => Ok(record),
+                    Err(e) if e.is_io_error() => {
+                        self.broken = true;
+                        return Some(broken(*line + 1, e.to_string()));
+                    }
+                    Err(e) => Err(e),
+                };
+                *line += 1;
+                Some(csv_row(read, headers, *line))
+            }
+            Inner::Jsonl { reader, line } => loop {
+                let mut bytes = Vec::new();
+                match reader.read_until(b'\n', &mut bytes) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.broken = true;
+                        return Some(broken(*line + 1, e.to_string()));
+                    }
+                }
+                *line += 1;
+                let text = String::from_utf8_lossy(&bytes);
+                if !text.trim().is_empty() {
+                    return Some(jsonl_row(&text, *line));
+                }
+            },
+        }
     }
+}
+
+fn csv_row(
+    record: Result<csv::StringRecord, csv::Error>,
+    headers: &csv::StringRecord,
+    line: usize,
+) -> Row {
+    let parsed = record
+        .and_then(|r| r.deserialize::<CsvRow>(Some(headers)))
+        .map_err(|e| InputError::Csv(e.to_string()));
+    let record_id = parsed.as_ref().ok().and_then(|r| r.record_id.clone());
+    let request = parsed
+        .and_then(CsvRow::into_input)
+        .and_then(Request::from_input)
+        .and_then(|r| match r.record_id {
+            Some(_) => Ok(r),
+            None => Err(InputError::Missing("record_id".into())),
+        });
+    Row {
+        line,
+        record_id,
+        request,
+    }
+}
+
+fn jsonl_row(text: &str, line: usize) -> Row {
+    let request =
+        Request::from_json(text.trim_end_matches(['\n', '\r'])).and_then(|r| match r.record_id {
+            Some(_) => Ok(r),
+            None => Err(InputError::Missing("record_id".into())),
+        });
+    let record_id = request.as_ref().ok().and_then(|r| r.record_id.clone());
+    Row {
+        line,
+        record_id,
+        request,
+    }
+}
+
+/// Reads a whole CSV registry export (see [`registry`]).
+pub fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, InputError> {
+    Ok(registry(bytes, false)?.collect())
+}
+
+/// Reads a whole registry export: JSON Lines when `jsonl`, else CSV (see [`registry`]).
+pub fn read_registry(bytes: &[u8], jsonl: bool) -> Result<Vec<Row>, InputError> {
+    Ok(registry(bytes, jsonl)?.collect())
 }
 
 /// Reads JSON Lines: one issuance JSON object with a `record_id` per line; blank lines skipped.
 pub fn read_jsonl(text: &str) -> Vec<Row> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let request = Request::from_json(l).and_then(|r| match r.record_id {
-                Some(_) => Ok(r),
-                None => Err(InputError::Missing("record_id".into())),
-            });
-            let record_id = request.as_ref().ok().and_then(|r| r.record_id.clone());
-            Row {
-                line: i + 1,
-                record_id,
-                request,
-            }
-        })
-        .collect()
+    registry(text.as_bytes(), true)
+        .map(Iterator::collect)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use propusk_spec::Timestamp;
 
 use crate::error::{IssuerError, StoreError};
 use crate::eu::EuError;
-use crate::issuer::{Issuer, private_file, restrict};
+use crate::issuer::{Issuer, restrict};
 use crate::records::Issued;
 use crate::store::Inserted;
 
@@ -91,35 +91,101 @@ pub fn image_name(record_id: &str) -> String {
     format!("{safe}~{}.png", &digest[..10])
 }
 
-/// Refuses a batch in which two records would write one image file (names compared without
-/// case, as some file systems do), naming both.
-fn distinct_image_names(rows: &[Row]) -> Result<(), IssuerError> {
-    let mut seen: HashMap<String, &str> = HashMap::new();
-    for record in rows.iter().filter_map(|r| r.record_id.as_deref()) {
+/// The image files the run has written so far, by name without case (as some file systems
+/// compare them): the record and line of each. A record whose file another record of the run
+/// already has is a bad row, naming both.
+#[derive(Default)]
+struct ImageNames(HashMap<String, (String, usize)>);
+
+impl ImageNames {
+    fn claim(&mut self, record: &str, line: usize) -> Option<RowError> {
         let name = image_name(record);
-        match seen.insert(name.to_lowercase(), record) {
-            Some(other) if other != record => {
-                return Err(InputError::field(
+        match self.0.get(&name.to_lowercase()) {
+            Some((other, first)) if other != record => Some(RowError::Issue(
+                InputError::field(
                     "record_id",
-                    format!("`{other}` and `{record}` would share the QR image file {name}"),
+                    format!(
+                        "`{other}` and `{record}` would share the QR image file {name} \
+                         (`{other}` is on line {first})"
+                    ),
                 )
-                .into());
+                .into(),
+            )),
+            Some(_) => None,
+            None => {
+                self.0
+                    .insert(name.to_lowercase(), (record.to_owned(), line));
+                None
             }
-            _ => {}
         }
     }
-    Ok(())
+}
+
+/// `issued.csv` written as the run goes, row by row in input order, into a temporary file that
+/// takes its place whole at the end (owner-only: it names every record's credential).
+struct IssuedCsv {
+    writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+    eu: bool,
+}
+
+impl IssuedCsv {
+    fn create(out: &Path, eu: bool) -> Result<Self, IssuerError> {
+        let path = out.join("issued.csv");
+        let tmp = out.join("issued.csv.tmp");
+        let file = std::fs::File::create(&tmp).map_err(|e| IssuerError::io(&tmp, e))?;
+        restrict(&tmp, 0o600)?;
+        let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut header = vec!["record_id", "credential_id"];
+        if eu {
+            header.push("hc1");
+        }
+        writer
+            .write_record(&header)
+            .map_err(|e| IssuerError::io(&tmp, e.into()))?;
+        Ok(IssuedCsv {
+            writer,
+            tmp,
+            path,
+            eu,
+        })
+    }
+
+    fn row(&mut self, issued: &Issued, twin: Option<&str>) -> Result<(), IssuerError> {
+        let id = issued.id.to_string();
+        let mut row = vec![issued.record_id.as_deref().unwrap_or_default(), id.as_str()];
+        if self.eu {
+            row.push(twin.unwrap_or_default());
+        }
+        self.writer
+            .write_record(&row)
+            .map_err(|e| IssuerError::io(&self.tmp, e.into()))
+    }
+
+    fn finish(self) -> Result<(), IssuerError> {
+        let tmp = self.tmp;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| IssuerError::io(&tmp, e.into_error()))?
+            .into_inner()
+            .map_err(|e| IssuerError::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| IssuerError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| IssuerError::io(&self.path, e))
+    }
 }
 
 impl Issuer {
-    /// Issues every good row at `now`: chunk by chunk, each chunk in one transaction; then,
-    /// with `images`, a QR PNG per record into `out` (written whole or not at all, and written
-    /// again by a rerun when missing); then `issued.csv` (`record_id,credential_id`, one row per
-    /// record in input order, rewritten whole). Images and `issued.csv` are owner-only.
-    /// `progress` hears the rows done so far.
+    /// Issues every good row at `now`, as the rows come (a registry read row by row: memory
+    /// stays that of a chunk, however long the export): chunk by chunk, each chunk in one
+    /// transaction; then, with `images`, a QR PNG per record into `out` (written whole or not at
+    /// all, and written again by a rerun when missing); and `issued.csv`
+    /// (`record_id,credential_id`, one row per record in input order, replaced whole at the end).
+    /// Images and `issued.csv` are owner-only. `progress` hears the rows done so far.
     pub fn issue_batch(
         &mut self,
-        rows: &[Row],
+        rows: impl IntoIterator<Item = Row>,
         now: Timestamp,
         out: &Path,
         output: BatchOutput,
@@ -131,28 +197,48 @@ impl Issuer {
             true => Some(self.document_signer()?.0),
             false => None,
         };
-        if images {
-            distinct_image_names(rows)?;
-        }
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer(now)?;
         let mut report = BatchReport::default();
-        let mut done: Vec<(Issued, Option<String>)> = Vec::with_capacity(rows.len());
-        // The first line of each record id; a later line with the same id is a bad row.
-        let mut first_line = HashMap::new();
-        for row in rows {
-            if let Some(record) = &row.record_id {
-                first_line.entry(record.clone()).or_insert(row.line);
+        let mut csv = IssuedCsv::create(out, output.eu)?;
+        let mut names = ImageNames::default();
+        // The first line of each record id seen so far; a later line with the same id is a bad
+        // row. (The ids alone are kept: tens of bytes a record.)
+        let mut first_line: HashMap<String, usize> = HashMap::new();
+        let mut rows = rows.into_iter();
+        loop {
+            let mut chunk: Vec<Row> = rows.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
-        }
-        let repeated = |row: &Row| {
-            row.record_id
-                .as_ref()
-                .and_then(|r| first_line.get(r))
-                .filter(|&&first| first != row.line)
-                .copied()
-        };
-        for chunk in rows.chunks(CHUNK) {
+            if images {
+                // A record whose image file another record has is a bad row, not issued.
+                let mut kept = Vec::with_capacity(chunk.len());
+                for row in chunk {
+                    let clash = row
+                        .record_id
+                        .as_deref()
+                        .and_then(|record| names.claim(record, row.line));
+                    match clash {
+                        Some(why) => report.bad.push((row.line, why)),
+                        None => kept.push(row),
+                    }
+                }
+                chunk = kept;
+            }
+            for row in &chunk {
+                if let Some(record) = &row.record_id {
+                    first_line.entry(record.clone()).or_insert(row.line);
+                }
+            }
+            let repeated = |row: &Row| {
+                row.record_id
+                    .as_ref()
+                    .and_then(|r| first_line.get(r))
+                    .filter(|&&first| first != row.line)
+                    .copied()
+            };
+            let chunk = &chunk;
             // A bad row is reported and the rest of the chunk goes on; a failure of the store
             // (or the random generator) rolls the whole chunk back and stops the run.
             let results = self.in_transaction(|issuer| match eu.as_ref() {
@@ -192,14 +278,14 @@ impl Issuer {
                                 report.images += 1;
                             }
                         }
-                        done.push((issued, twin));
+                        csv.row(&issued, twin.as_deref())?;
                     }
                 }
             }
             progress(report.issued + report.existing + report.bad.len());
         }
-        let path: PathBuf = out.join("issued.csv");
-        private_file(&path, &issued_csv(&done, output.eu))?;
+        csv.finish()?;
+        report.bad.sort_by_key(|(line, _)| *line);
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -289,32 +375,6 @@ impl Issuer {
     }
 }
 
-/// `issued.csv`: `record_id,credential_id` (and `hc1`, the EU twin, with `eu`), one row per
-/// record in input order.
-fn issued_csv(done: &[(Issued, Option<String>)], eu: bool) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["record_id".to_owned(), "credential_id".to_owned()];
-    if eu {
-        header.push("hc1".to_owned());
-    }
-    let mut rows = vec![header];
-    rows.extend(done.iter().map(|(issued, twin)| {
-        let mut row = vec![
-            issued.record_id.clone().unwrap_or_default(),
-            issued.id.to_string(),
-        ];
-        if eu {
-            row.push(twin.clone().unwrap_or_default());
-        }
-        row
-    }));
-    for row in rows {
-        // Writing to memory cannot fail.
-        let _ = writer.write_record(&row);
-    }
-    writer.into_inner().unwrap_or_default()
-}
-
 /// Writes an image through a temporary file and a rename, so no reader ever sees half an image,
 /// but without waiting for the disk: a rerun after a crash rewrites any image that is missing,
 /// and the images are derived from the store, which is durable.
@@ -346,14 +406,21 @@ mod tests {
                 "{odd:?} → {name}"
             );
         }
-        let row = |id: &str| Row {
-            line: 2,
-            record_id: Some(id.into()),
-            request: Err(InputError::Missing("x".into())),
-        };
-        assert!(distinct_image_names(&[row("R-1"), row("R-2"), row("R-1")]).is_ok());
-        let clash = distinct_image_names(&[row("R-1"), row("r-1")]);
-        assert!(clash.is_err_and(|e| e.to_string().contains("`R-1` and `r-1`")));
+        let mut names = ImageNames::default();
+        assert!(names.claim("R-1", 2).is_none());
+        assert!(names.claim("R-2", 3).is_none());
+        assert!(
+            names.claim("R-1", 4).is_none(),
+            "the same record: its own file"
+        );
+        let clash = names
+            .claim("r-1", 5)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            clash.contains("`R-1` and `r-1`") && clash.contains("line 2"),
+            "{clash}"
+        );
     }
 
     #[test]
@@ -369,11 +436,16 @@ mod tests {
             expires_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
             status: crate::records::CredentialStatus::Issued,
         };
-        let text = String::from_utf8(issued_csv(
-            &[(record("R-1"), None), (record("a,\"b\""), None)],
-            false,
-        ))
-        .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("propusk-issued-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let written = IssuedCsv::create(&dir, false).and_then(|mut csv| {
+            csv.row(&record("R-1"), None)?;
+            csv.row(&record("a,\"b\""), None)?;
+            csv.finish()
+        });
+        assert!(written.is_ok(), "{written:?}");
+        let text = std::fs::read_to_string(dir.join("issued.csv")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
         let id = propusk_spec::CredentialId::from_bytes([1; 12]);
         assert_eq!(
             text,

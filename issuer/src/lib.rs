@@ -51,7 +51,8 @@ pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };
 pub use propusk_input::{
-    CSV_COLUMNS, InputError, Request, RotateRequest, Row, read_csv, read_jsonl, read_registry,
+    CSV_COLUMNS, InputError, Registry, Request, RotateRequest, Row, read_csv, read_jsonl,
+    read_registry, registry,
 };
 pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
 pub use records::{
