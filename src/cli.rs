@@ -50,6 +50,9 @@ pub enum Command {
     /// The web app (verifier and wallet, offline after the first visit; `serve` also serves it
     /// at /app/).
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  propusk app export --dir ISS --out site/app\n  propusk serve --dir ISS   # then open http://127.0.0.1:8080/app/"
+    )]
     App(webapp::AppCommand),
     /// The holder's wallet.
     #[command(

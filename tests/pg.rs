@@ -68,6 +68,19 @@ fn init(dir: &Path, database: Option<&str>) {
     ));
 }
 
+/// An issuer initialised in a fresh database `name` of the cluster `admin`: the database, the
+/// temporary directory, and the issuer's directory in it.
+fn pg_issuer(
+    admin: &str,
+    name: &str,
+) -> (common::FreshDatabase, tempfile::TempDir, std::path::PathBuf) {
+    let db = fresh_database(admin, name);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    init(&dir, Some(&db.url));
+    (db, tmp, dir)
+}
+
 #[test]
 fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
     let Some(admin) = cluster("migrate") else {
@@ -280,11 +293,8 @@ fn two_servers_on_one_database_are_one_issuer() {
     let Some(admin) = cluster("two servers") else {
         return;
     };
-    let db = fresh_database(&admin, "two_servers");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
+    let (db, tmp, dir) = pg_issuer(&admin, "two_servers");
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
-    init(&dir, Some(&db.url));
     let token = token(&dir);
     let (_a, url_a) = start_server(&dir, &env);
     let (_b, url_b) = start_server(&dir, &env);
@@ -340,10 +350,7 @@ fn many_concurrent_portal_lookups_each_get_their_own_answer() {
     let Some(admin) = cluster("concurrent lookups") else {
         return;
     };
-    let db = fresh_database(&admin, "concurrent_lookups");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
-    init(&dir, Some(&db.url));
+    let (db, tmp, dir) = pg_issuer(&admin, "concurrent_lookups");
     let input = tmp.path().join("registry.csv");
     std::fs::write(&input, registry(150)).unwrap();
     let out = tmp.path().join("out");
@@ -420,11 +427,8 @@ fn racing_publishers_and_batches_never_fork_or_duplicate() {
     let Some(admin) = cluster("racing") else {
         return;
     };
-    let db = fresh_database(&admin, "racing");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
+    let (db, tmp, dir) = pg_issuer(&admin, "racing");
     let pg = Some(db.url.as_str());
-    init(&dir, pg);
     // Eight publishers at once: eight distinct sequences, 1 to 8.
     let outs: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -593,10 +597,7 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     let port = "31331"; // below the ephemeral ports (32768+), which clients may hold
     let admin = own_cluster(port, "");
     let _cleanup = Cluster(port);
-    let db = fresh_database(&admin, "down");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
-    init(&dir, Some(&db.url));
+    let (db, tmp, dir) = pg_issuer(&admin, "down");
     let token = token(&dir);
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
     let (_server, url) = start_server(&dir, &env);
@@ -670,10 +671,7 @@ fn a_server_killed_mid_burst_loses_and_duplicates_nothing() {
     let Some(admin) = cluster("killed mid burst") else {
         return;
     };
-    let db = fresh_database(&admin, "burst");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
-    init(&dir, Some(&db.url));
+    let (db, _tmp, dir) = pg_issuer(&admin, "burst");
     let token = token(&dir);
     let env = [PASS, ("PROPUSK_DATABASE_URL", db.url.as_str())];
     let body = vaccination;

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod browser;
 mod common;
 use common::{PASS, days_ago, propusk_with, start_server};
 
@@ -25,17 +26,7 @@ fn browser() -> Option<PathBuf> {
 
 fn chromium(browser: &Path, profile: &Path, args: &[&str]) -> String {
     let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
+        .args(browser::HEADLESS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .output()

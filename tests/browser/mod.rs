@@ -9,6 +9,20 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+/// Chromium's flags for a headless run on a machine with no network beyond loopback (without
+/// the background-networking ones, it tries Google's hosts at every start).
+pub(crate) const HEADLESS: [&str; 9] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+];
+
 /// The browser and its driver, or `None` (with a message) where they are not installed; with
 /// `PROPUSK_REQUIRE_TOOLS` set, their absence fails the test.
 pub(crate) fn available(test: &str) -> bool {
@@ -61,21 +75,8 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().unwrap();
-        let mut all: Vec<String> = [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=480,900",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut all: Vec<String> = HEADLESS.iter().map(|s| s.to_string()).collect();
+        all.push("--window-size=480,900".into());
         all.push(format!("--user-data-dir={}", profile.path().display()));
         all.extend(args.iter().cloned());
         let mut browser = Browser {

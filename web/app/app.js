@@ -78,10 +78,17 @@ async function restoreTrust() {
   }
 }
 
+// Trust data files are bounded (the engine refuses a bundle over 64 MiB anyway): a larger
+// answer is not read into memory.
+const MAX_FILE = 64 << 20;
+
 async function fetchBytes(url) {
   const response = await fetch(url, { cache: 'no-store' });
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+  if (Number(response.headers.get('content-length') || 0) > MAX_FILE) throw new Error(`${url}: too large`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > MAX_FILE) throw new Error(`${url}: too large`);
+  return bytes;
 }
 
 // index → delta (or the full bundle) → checked by the engine → kept in one transaction.
@@ -132,11 +139,21 @@ function showStatus(extra = '') {
 function verify(texts) {
   const answer = app.engine.call('verify', { texts, now: now(), lang: app.lang });
   if (answer.error) {
-    show({ verdict: 'unknown', reason: answer.code, words: { verdict: answer.code === 'clock_behind' ? t('clock') : answer.error, details: [] } });
+    // Not a verdict (a clock set back): said, with no verdict shown.
+    notice(answer.code === 'clock_behind' ? t('clock') : answer.error);
     return null;
   }
   show(answer[0]);
   return answer[0];
+}
+
+// A message in the verdict's place that is not a verdict (no camera, a clock set back).
+function notice(message) {
+  const box = $('#verdict');
+  box.dataset.verdict = '';
+  box.dataset.reason = '';
+  box.querySelector('.line').textContent = message;
+  box.querySelector('.details').replaceChildren();
 }
 
 function show(report) {
@@ -229,7 +246,7 @@ async function startScan(scanner, buttons) {
     buttons.start.hidden = true;
     buttons.stop.hidden = false;
   } catch {
-    show({ verdict: 'unknown', reason: 'no_camera', words: { verdict: t('no_camera'), details: [] } });
+    notice(t('no_camera'));
   }
 }
 
@@ -250,8 +267,8 @@ async function addToWallet(text) {
   const clean = text.trim();
   const { id, text: kept } = app.engine.call('identify', { text: clean });
   if (!id) {
-    const [report] = app.engine.call('verify', { texts: [clean], now: now(), lang: app.lang, queue: true });
-    note.textContent = `${t('not_added')}: ${report ? report.words.verdict : ''}`;
+    const answer = app.engine.call('verify', { texts: [clean], now: now(), lang: app.lang, queue: true });
+    note.textContent = `${t('not_added')}: ${answer.error || (answer[0] ? answer[0].words.verdict : '')}`;
     return false;
   }
   await dbPut('wallet', id, { text: kept, added_at: now() });

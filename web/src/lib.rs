@@ -100,8 +100,8 @@ fn parse(request: &[u8]) -> Result<Request<'_>, EngineError> {
 /// The first frame of `bytes` and the rest.
 fn frame(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let body = bytes.get(4..4 + len)?;
-    Some((body, &bytes[4 + len..]))
+    let end = len.checked_add(4)?;
+    Some((bytes.get(4..end)?, bytes.get(end..)?))
 }
 
 /// Every frame of `bytes`.
