@@ -246,6 +246,7 @@ impl Engine {
             "digest": kept.digest,
             "seen": kept.seen,
             "synced_at": kept.synced_at,
+            "full_sha256": kept.full_sha256,
         })
         .to_string();
         Ok(framed(

@@ -25,6 +25,11 @@ pub(crate) struct Kept {
     pub(crate) seen: i64,
     /// When it was last synced (Unix seconds).
     pub(crate) synced_at: i64,
+    /// The index's hash of the full bundle for the sequence in force, when it was taken: an
+    /// index naming the same sequence with another bundle is looked into, not taken as news of
+    /// nothing (an issuer that signed two bundles with one sequence is found out, as
+    /// `verifier sync` finds it).
+    pub(crate) full_sha256: Option<String>,
 }
 
 /// A pinned root and its trust data.
@@ -77,6 +82,7 @@ impl Root {
             digest: digest.to_owned(),
             seen: number("seen")?,
             synced_at: number("synced_at")?,
+            full_sha256: meta["full_sha256"].as_str().map(str::to_owned),
         });
         Ok(())
     }
@@ -85,7 +91,11 @@ impl Root {
     pub(crate) fn index(&mut self, bytes: &[u8]) -> Result<Value, EngineError> {
         let index = Index::open(bytes, &self.key).map_err(VerifierError::from)?;
         let current = self.kept.as_ref().map(|k| k.opened.sequence());
-        let answer = if current == Some(index.sequence) {
+        let same_bundle = self
+            .kept
+            .as_ref()
+            .is_some_and(|k| k.full_sha256.as_deref() == Some(index.full_sha256.as_str()));
+        let answer = if current == Some(index.sequence) && same_bundle {
             json!({"up_to_date": index.sequence})
         } else if let Some(delta) = delta_from(&index, current) {
             json!({"fetch": delta.file, "delta": true, "full": index.full})
@@ -124,6 +134,7 @@ impl Root {
                     opened: open(taken.content)?,
                     seen: taken.newest,
                     synced_at: now.unix(),
+                    full_sha256: Some(index.full_sha256.clone()),
                 }
             }
             (true, None) => {
@@ -136,7 +147,13 @@ impl Root {
                     digest: &k.digest,
                 });
                 match offered_bundle(&bytes, Some(index), &self.key, in_force, now)? {
-                    Offered::UpToDate(sequence) => return Ok(SyncOutcome::UpToDate(sequence)),
+                    Offered::UpToDate(sequence) => {
+                        if let Some(kept) = self.kept.as_mut() {
+                            kept.full_sha256 = Some(index.full_sha256.clone());
+                        }
+                        self.index = None;
+                        return Ok(SyncOutcome::UpToDate(sequence));
+                    }
                     Offered::Newer {
                         bundle,
                         digest,
@@ -148,6 +165,7 @@ impl Root {
                         digest,
                         seen: newest,
                         synced_at: now.unix(),
+                        full_sha256: Some(index.full_sha256.clone()),
                     },
                 }
             }

@@ -162,6 +162,44 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     );
     assert_eq!(v[0]["reason"], "revoked");
 
+    // The same index again: nothing to fetch.
+    let plan = ask(
+        &mut engine,
+        "index",
+        json!({"root": 0}),
+        &issuer.file(INDEX_FILE),
+    );
+    assert_eq!(plan["up_to_date"], 2, "{plan}");
+    // A second bundle signed with the same sequence (without the revocation): looked into,
+    // and refused as the command line refuses it; the revocation holds.
+    let forked = Issuer {
+        root: SigningKey::from_bytes(&[1; 32]),
+        signer: SigningKey::from_bytes(&[2; 32]),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    forked.publish(&forked.content(2, &[], at), &[]);
+    let plan = ask(
+        &mut engine,
+        "index",
+        json!({"root": 0}),
+        &forked.file(INDEX_FILE),
+    );
+    assert_eq!(plan["delta"], false, "{plan}");
+    let refused = ask(
+        &mut engine,
+        "take",
+        json!({"root": 0, "now": at.unix(), "delta": false}),
+        &forked.file(plan["fetch"].as_str().unwrap()),
+    );
+    assert_eq!(refused["code"], "rollback", "{refused}");
+    let v = ask(
+        &mut engine,
+        "verify",
+        json!({"texts": [revoked], "now": at.unix()}),
+        &[],
+    );
+    assert_eq!(v[0]["reason"], "revoked");
+
     // Kept and restored in a new engine (a reload): the same answers.
     let kept = engine.handle("kept", &request(json!({"root": 0})));
     let parts = frames(&kept);
