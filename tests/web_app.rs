@@ -114,6 +114,21 @@ fn the_verifier_scans_with_the_camera_syncs_and_works_offline() {
         b.eval("return document.getElementById('trust').dataset.state"),
         json!("fresh")
     );
+    // Installable: Chromium finds nothing missing (manifest, icons, service worker).
+    b.wait(
+        "navigator.serviceWorker.controller !== null || (location.reload(), false)",
+        "the service worker in control",
+    );
+    b.wait(
+        "document.body.dataset.synced === 'true'",
+        "the sync after the reload",
+    );
+    let installable = b.cdp("Page.getInstallabilityErrors", json!({}));
+    assert_eq!(
+        installable["installabilityErrors"],
+        json!([]),
+        "{installable}"
+    );
     b.click("[data-action=scan]");
     b.wait(
         "document.getElementById('verdict').dataset.verdict",
@@ -297,13 +312,16 @@ fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
         "document.querySelector('#entries [data-credential-id]')",
         "the entry after a reload",
     );
-    // The printable PDF, made in the browser by the wallet's own code.
+    // The printable PDF, made in the browser by the wallet's own code (its module fetched now),
+    // with the issuing authority the engine's trust data names.
     let pdf = b.eval(&format!(
-        "const b = window.propusk.engine.raw('pdf', {{text: {text:?}, texts: []}}); \
-         return [String.fromCharCode(...b.slice(0, 5)), b.length];"
+        "return window.propusk.makePdf({text:?}, []).then((b) => \
+           [String.fromCharCode(...b.slice(0, 5)), b.length, \
+            new TextDecoder('latin1').decode(b).includes('/Type /Page')]);"
     ));
     assert_eq!(pdf[0], json!("%PDF-"), "{pdf}");
     assert!(pdf[1].as_u64().unwrap() > 10_000, "{pdf}");
+    assert_eq!(pdf[2], json!(true), "{pdf}");
     b.click("#entries [data-action=show]");
     b.wait(
         "!document.getElementById('show').hidden",
@@ -531,8 +549,35 @@ fn bench_the_web_app() {
                  revocations: window.propusk.engine.call('status', {now: Math.floor(Date.now() / 1000), lang: 'en'})[0].revocations};",
     );
     println!(
-        "first load: {} bytes transferred in {} files (app, engine, config; compressed)",
+        "first load: {} bytes transferred in {} files (page, script, style, engine, config; compressed)",
         first["bytes"], first["files"]
+    );
+    // What the service worker fetches besides, in the background, to work offline: the PDF
+    // module (its font is half a megabyte) and the icons.
+    let background: usize = [
+        "pdf.wasm",
+        "icon-192.png",
+        "icon-512.png",
+        "icon.svg",
+        "manifest.webmanifest",
+    ]
+    .iter()
+    .map(|f| {
+        let mut r = common::http()
+            .get(&format!("{url}/app/{f}"))
+            .header("Accept-Encoding", "gzip")
+            .call()
+            .unwrap();
+        r.body_mut()
+            .with_config()
+            .limit(16 << 20)
+            .read_to_vec()
+            .unwrap()
+            .len()
+    })
+    .sum();
+    println!(
+        "then, in the background for offline use (PDF module, icons, manifest): {background} bytes compressed"
     );
     println!(
         "first visit to synced trust data with {} revocations: {:.0} ms; WebAssembly memory {:.1} MB",

@@ -18,7 +18,7 @@ pub struct AppFile {
     pub kind: &'static str,
 }
 
-const FILES: [(&str, &[u8], &str); 8] = [
+const FILES: [(&str, &[u8], &str); 11] = [
     (
         "index.html",
         include_bytes!("../../web/app/index.html"),
@@ -45,6 +45,11 @@ const FILES: [(&str, &[u8], &str); 8] = [
         "application/wasm",
     ),
     (
+        "pdf.wasm",
+        include_bytes!("../../web/app/pdf.wasm"),
+        "application/wasm",
+    ),
+    (
         "manifest.webmanifest",
         include_bytes!("../../web/app/manifest.webmanifest"),
         "application/manifest+json",
@@ -53,6 +58,16 @@ const FILES: [(&str, &[u8], &str); 8] = [
         "icon.svg",
         include_bytes!("../../web/app/icon.svg"),
         "image/svg+xml",
+    ),
+    (
+        "icon-192.png",
+        include_bytes!("../../web/app/icon-192.png"),
+        "image/png",
+    ),
+    (
+        "icon-512.png",
+        include_bytes!("../../web/app/icon-512.png"),
+        "image/png",
     ),
     (
         "sw.js",

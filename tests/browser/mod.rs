@@ -157,6 +157,15 @@ impl Browser {
         assert_eq!(clicked, json!(true), "nothing to click at {selector}");
     }
 
+    /// A Chrome DevTools Protocol command on the page (chromedriver's `goog/cdp/execute`).
+    pub(crate) fn cdp(&self, command: &str, params: Value) -> Value {
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": command, "params": params}),
+        )
+    }
+
     /// The page as a PNG.
     pub(crate) fn screenshot(&self) -> Vec<u8> {
         let png = self.command("GET", "/screenshot", json!({}));

@@ -41,7 +41,7 @@ pub use error::WalletError;
 pub use choose::{Best, choose};
 #[cfg(feature = "store")]
 pub use kept::Wallet;
-pub use pdf::certificate_of;
+pub use pdf::{PrintContext, certificate_in, certificate_of};
 #[cfg(feature = "store")]
 pub use store::STORE_FILE;
 

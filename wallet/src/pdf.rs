@@ -225,23 +225,54 @@ pub fn certificate_of(
     kept: &[String],
     bundle: Option<&propusk_trust_list::Bundle>,
 ) -> Result<Vec<u8>, WalletError> {
-    let tz = bundle.map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
+    let context = PrintContext::of(text, bundle);
+    certificate_in(text, kept, &context)
+}
+
+/// What printing a credential takes from the trust data: the jurisdiction's time zone and the
+/// issuing authority of the key that signed it (when the trust data knows the key). Taken by
+/// the engine that holds the trust data, handed to the one that prints (the browser keeps the
+/// PDF's code and font in a module of its own, fetched when first needed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrintContext {
+    /// The IANA time zone times are printed in.
+    pub tz: String,
+    /// The authority's name and country.
+    pub issuer: Option<(String, String)>,
+}
+
+impl PrintContext {
+    /// The context of `text` in `bundle` (UTC and no authority without one).
+    pub fn of(text: &str, bundle: Option<&propusk_trust_list::Bundle>) -> Self {
+        let tz = bundle.map_or_else(|| "UTC".to_owned(), |b| b.content().rules.time_zone.clone());
+        let issuer = propusk_spec::decode_any(text).ok().and_then(|unverified| {
+            bundle.and_then(|b| {
+                b.trust_list()
+                    .key(unverified.key_id())
+                    .map(|k| (k.issuer.clone(), k.country.clone()))
+            })
+        });
+        PrintContext { tz, issuer }
+    }
+}
+
+/// [`certificate_of`] with the trust data's part already taken ([`PrintContext`]).
+pub fn certificate_in(
+    text: &str,
+    kept: &[String],
+    context: &PrintContext,
+) -> Result<Vec<u8>, WalletError> {
     if text.starts_with(propusk_eudcc::PREFIX) {
-        return travel(text, &tz);
+        return travel(text, &context.tz);
     }
     let unverified = propusk_spec::decode_any(text)?;
     let own_id = unverified.unverified_claims().id;
     let twin = kept.iter().find(|t| crate::eu::twin_of(t) == Some(own_id));
-    let issuer = bundle.and_then(|b| {
-        b.trust_list()
-            .key(unverified.key_id())
-            .map(|k| (k.issuer.clone(), k.country.clone()))
-    });
     certificate(
         unverified.unverified_claims(),
         text,
-        &tz,
-        issuer,
+        &context.tz,
+        context.issuer.clone(),
         twin.map(String::as_str),
     )
 }

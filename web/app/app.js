@@ -325,8 +325,17 @@ async function showWallet() {
   $('#entries').replaceChildren(...items);
 }
 
-function savePdf(entry, texts) {
-  const bytes = app.engine.raw('pdf', { text: entry.text, texts });
+// The PDF: what it takes from the trust data from the engine, the printing from a module of its
+// own (its font is half a megabyte), fetched the first time (the service worker keeps it).
+async function makePdf(text, texts) {
+  const context = app.engine.call('pdf_context', { text });
+  if (!app.printer) app.printer = await Engine.load('pdf.wasm');
+  return app.printer.raw('pdf', { text, texts, context });
+}
+app.makePdf = makePdf;
+
+async function savePdf(entry, texts) {
+  const bytes = await makePdf(entry.text, texts);
   if (bytes[0] === 0x7b) { // `{`: an error in JSON, not a PDF
     $('#wallet-note').textContent = JSON.parse(new TextDecoder().decode(bytes)).error;
     return;

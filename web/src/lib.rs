@@ -8,6 +8,13 @@
 //! frames (`[u32 LE length][bytes]`…: a JSON header, the bundle, then each delta). The same
 //! [`Engine::handle`] runs natively in this crate's tests.
 
+// Each WebAssembly module is built with one of the two features (scripts/build-web.sh); what
+// the other needs goes unused there.
+#![cfg_attr(
+    not(all(feature = "engine", feature = "pdf")),
+    allow(dead_code, unused_imports)
+)]
+
 use ed25519_dalek::VerifyingKey;
 use propusk_spec::Timestamp;
 use propusk_verifier::{Lang, Session, VerifierError};
@@ -137,6 +144,24 @@ impl Engine {
     }
 
     fn run(&mut self, op: &str, r: &Request<'_>) -> Result<Answer, EngineError> {
+        match op {
+            #[cfg(feature = "pdf")]
+            "pdf" => {
+                let text = r.header["text"]
+                    .as_str()
+                    .ok_or(EngineError::Request("text"))?;
+                let context = wallet::context_from(&r.header["context"])?;
+                wallet::pdf(text, &texts(&r.header)?, &context).map(Answer::Bytes)
+            }
+            #[cfg(feature = "engine")]
+            op => self.run_engine(op, r),
+            #[cfg(not(feature = "engine"))]
+            _ => Err(EngineError::Request("no such operation")),
+        }
+    }
+
+    #[cfg(feature = "engine")]
+    fn run_engine(&mut self, op: &str, r: &Request<'_>) -> Result<Answer, EngineError> {
         let json = Answer::Json;
         match op {
             "pin" => self.pin(&r.header).map(json),
@@ -181,11 +206,11 @@ impl Engine {
                     .ok_or(EngineError::Request("text"))?;
                 Ok(json(identify(text.trim())))
             }
-            "pdf" => {
+            "pdf_context" => {
                 let text = r.header["text"]
                     .as_str()
                     .ok_or(EngineError::Request("text"))?;
-                wallet::pdf(text, &texts(&r.header)?, self.home()).map(Answer::Bytes)
+                Ok(json(wallet::context(text, self.home())))
             }
             _ => Err(EngineError::Request("no such operation")),
         }

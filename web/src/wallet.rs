@@ -4,7 +4,7 @@
 
 use propusk_spec::{BirthDate, Timestamp};
 use propusk_trust_list::{Bundle, Lang, Locale, words};
-use propusk_wallet::{Best, Entry, certificate_of, choose, entries, id_of};
+use propusk_wallet::{Best, Entry, PrintContext, certificate_in, choose, entries, id_of};
 use serde_json::{Value, json};
 
 use crate::EngineError;
@@ -66,11 +66,31 @@ fn entry(e: &Entry, locale: &Locale, text: String) -> Value {
     })
 }
 
+/// What printing `text` takes from the trust data, for the PDF module: the time zone and the
+/// issuing authority.
+pub(crate) fn context(text: &str, bundle: Option<&Bundle>) -> Value {
+    let c = PrintContext::of(text, bundle);
+    json!({"tz": c.tz, "issuer": c.issuer})
+}
+
+/// A [`context`] read back.
+pub(crate) fn context_from(v: &Value) -> Result<PrintContext, EngineError> {
+    let tz = v["tz"]
+        .as_str()
+        .ok_or(EngineError::Request("context: tz"))?
+        .to_owned();
+    let issuer = match (v["issuer"][0].as_str(), v["issuer"][1].as_str()) {
+        (Some(name), Some(country)) => Some((name.to_owned(), country.to_owned())),
+        _ => None,
+    };
+    Ok(PrintContext { tz, issuer })
+}
+
 /// The printable certificate of `text` (with its twin's travel page when `kept` holds it).
 pub(crate) fn pdf(
     text: &str,
     kept: &[String],
-    bundle: Option<&Bundle>,
+    context: &PrintContext,
 ) -> Result<Vec<u8>, EngineError> {
-    certificate_of(text, kept, bundle).map_err(|e| EngineError::Refused(e.to_string()))
+    certificate_in(text, kept, context).map_err(|e| EngineError::Refused(e.to_string()))
 }

@@ -263,6 +263,27 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     );
     assert_eq!(v[0]["reason"], "revoked");
 
+    // The PDF: the engine gives what printing takes from the trust data, the printer prints.
+    let context = ask(&mut again, "pdf_context", json!({"text": good}), &[]);
+    assert_eq!(context["tz"], "Europe/Moscow", "{context}");
+    assert_eq!(context["issuer"][0], "Минздрав России", "{context}");
+    let pdf = again.handle(
+        "pdf",
+        &request(json!({"text": good, "texts": [], "context": context})),
+    );
+    assert!(
+        pdf.starts_with(b"%PDF-"),
+        "{}",
+        String::from_utf8_lossy(&pdf[..pdf.len().min(200)])
+    );
+    let refused = ask(
+        &mut again,
+        "pdf",
+        json!({"text": "PR1:NOPE", "texts": [], "context": context}),
+        &[],
+    );
+    assert_eq!(refused["code"], "refused", "{refused}");
+
     // A tampered credential is not genuine.
     let mut tampered = good.clone().into_bytes();
     let i = tampered.len() - 5;
