@@ -396,8 +396,11 @@ fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
     let (by, by_text, _) = issuer_of(tmp.path(), "BY", "Минздрав Беларуси");
     let (_ru_server, ru_url) = start_server(&ru, &[PASS]);
     let (_by_server, by_url) = start_server(&by, &[PASS]);
+    // A third root whose address serves another issuer's files: refused, the others go on.
+    let (kz, _, _) = issuer_of(tmp.path(), "KZ", "Минздрав Казахстана");
     let site = tmp.path().join("site");
     let trust = format!("{}={by_url}", by.join("root.pub").display());
+    let wrong = format!("{}={ru_url}", kz.join("root.pub").display());
     ok(propusk_with(
         &[
             "app",
@@ -410,6 +413,8 @@ fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
             &ru_url,
             "--trust",
             &trust,
+            "--trust",
+            &wrong,
         ],
         "",
         &[PASS],
@@ -422,7 +427,14 @@ fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
         "the first sync of both roots",
     );
     let status = b.eval("return window.propusk.engine.call('status', {now: Math.floor(Date.now() / 1000), lang: 'en'}).map((s) => s.state)");
-    assert_eq!(status, json!(["fresh", "fresh"]));
+    assert_eq!(status, json!(["fresh", "fresh", "missing"]));
+    let said = b.eval("return document.getElementById('trust').textContent");
+    assert!(
+        said.as_str()
+            .unwrap()
+            .contains("not updated, the trust data is not signed by the pinned root key"),
+        "{said}"
+    );
     for (text, issuer) in [
         (&ru_text, "Минздрав России"),
         (&by_text, "Минздрав Беларуси"),

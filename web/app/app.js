@@ -15,6 +15,15 @@ const WORDS = {
     trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago`,
     offline: 'offline', syncing: 'Updating…', save_link: 'Save to wallet',
     clock: 'The device clock is behind the trust data: set the clock right.',
+    sync_failed: 'not updated', unreachable: 'the server cannot be reached',
+    refused: {
+      wrong_root: 'the trust data is not signed by the pinned root key',
+      bad_signature: 'the trust data\'s signature does not verify',
+      rollback: 'the server offers older trust data than the data in force',
+      index_mismatch: 'the files do not match their index',
+      from_the_future: 'the trust data is dated in the future: check the device clock',
+      corrupt: 'the trust data is damaged',
+    },
   },
   ru: {
     verifier: 'Проверка', wallet: 'Кошелёк', ready: 'Отсканируйте сертификат', scan: 'Сканировать',
@@ -28,6 +37,15 @@ const WORDS = {
     trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад`,
     offline: 'нет сети', syncing: 'Обновление…', save_link: 'Сохранить в кошелёк',
     clock: 'Часы устройства отстают от данных проверки: поставьте верное время.',
+    sync_failed: 'не обновлены', unreachable: 'сервер недоступен',
+    refused: {
+      wrong_root: 'данные проверки подписаны не закреплённым корневым ключом',
+      bad_signature: 'подпись данных проверки недействительна',
+      rollback: 'сервер предлагает более старые данные, чем действующие',
+      index_mismatch: 'файлы не совпадают со своим индексом',
+      from_the_future: 'данные проверки датированы будущим: проверьте часы устройства',
+      corrupt: 'данные проверки повреждены',
+    },
   },
 };
 
@@ -82,12 +100,25 @@ async function restoreTrust() {
 // answer is not read into memory.
 const MAX_FILE = 64 << 20;
 
+// A sync that failed, with the engine's code (or `unreachable`) for words in the page's language.
+class SyncError extends Error {
+  constructor(code, detail) {
+    super(detail);
+    this.code = code;
+  }
+}
+
 async function fetchBytes(url) {
-  const response = await fetch(url, { cache: 'no-store' });
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  if (Number(response.headers.get('content-length') || 0) > MAX_FILE) throw new Error(`${url}: too large`);
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-store' });
+  } catch (e) {
+    throw new SyncError('unreachable', e.message);
+  }
+  if (!response.ok) throw new SyncError('unreachable', `${url}: ${response.status}`);
+  if (Number(response.headers.get('content-length') || 0) > MAX_FILE) throw new SyncError('corrupt', `${url}: too large`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_FILE) throw new Error(`${url}: too large`);
+  if (bytes.length > MAX_FILE) throw new SyncError('corrupt', `${url}: too large`);
   return bytes;
 }
 
@@ -95,13 +126,13 @@ async function fetchBytes(url) {
 async function syncRoot(i, root) {
   const base = `${root.url}/bundle/`;
   const plan = app.engine.call('index', { root: i }, await fetchBytes(base + 'index.cbor'));
-  if (plan.error) throw new Error(plan.error);
+  if (plan.error) throw new SyncError(plan.code, plan.error);
   if (plan.up_to_date !== undefined) return null;
   const take = async (file, delta) => app.engine.call('take',
     { root: i, now: now(), lang: app.lang, delta }, await fetchBytes(base + file));
   let taken = await take(plan.fetch, plan.delta);
   if (taken.error && plan.delta) taken = await take(plan.full, false);
-  if (taken.error) throw new Error(taken.error);
+  if (taken.error) throw new SyncError(taken.code, taken.error);
   const parts = frames(app.engine.raw('kept', { root: i }));
   const meta = JSON.parse(new TextDecoder().decode(parts[0]));
   await dbPut('trust', root.key, { meta, files: framed(parts.slice(1)) });
@@ -118,7 +149,8 @@ async function sync() {
       const taken = await syncRoot(i, root);
       if (taken) said.push(taken.words);
     } catch (e) {
-      said.push(`${root.name}: ${e.message}`);
+      const why = e.code === 'unreachable' ? t('unreachable') : (t('refused')[e.code] || e.message);
+      said.push(`${root.name}: ${t('sync_failed')}, ${why}`);
     }
   }
   showStatus(said.join(' '));

@@ -25,6 +25,15 @@ struct Issuer {
 }
 
 impl Issuer {
+    /// An issuer whose root key is made from `root` (its signing key is the same for all).
+    fn new(root: u8) -> Self {
+        Issuer {
+            root: SigningKey::from_bytes(&[root; 32]),
+            signer: SigningKey::from_bytes(&[2; 32]),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     fn content(&self, sequence: u64, revoked: &[CredentialId], at: Timestamp) -> BundleContent {
         let kid = key_id_of(&self.signer.verifying_key());
         BundleContent {
@@ -92,11 +101,7 @@ fn sync(engine: &mut Engine, issuer: &Issuer, now: Timestamp) -> Value {
 #[test]
 fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     let at: Timestamp = "2021-09-01T10:00:00Z".parse().unwrap();
-    let issuer = Issuer {
-        root: SigningKey::from_bytes(&[1; 32]),
-        signer: SigningKey::from_bytes(&[2; 32]),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let issuer = Issuer::new(1);
     let kid = key_id_of(&issuer.signer.verifying_key());
     let credential = |n: u8| {
         let c = examples::credential(
@@ -172,11 +177,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     assert_eq!(plan["up_to_date"], 2, "{plan}");
     // A second bundle signed with the same sequence (without the revocation): looked into,
     // and refused as the command line refuses it; the revocation holds.
-    let forked = Issuer {
-        root: SigningKey::from_bytes(&[1; 32]),
-        signer: SigningKey::from_bytes(&[2; 32]),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let forked = Issuer::new(1);
     forked.publish(&forked.content(2, &[], at), &[]);
     let plan = ask(
         &mut engine,
@@ -242,11 +243,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     assert_eq!(v["code"], "clock_behind", "{v}");
 
     // A bundle signed by another root: refused, the data in force stays.
-    let other = Issuer {
-        root: SigningKey::from_bytes(&[7; 32]),
-        signer: SigningKey::from_bytes(&[2; 32]),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let other = Issuer::new(7);
     other.publish(&other.content(3, &[], at), &[]);
     let refused = ask(
         &mut again,
