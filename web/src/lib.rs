@@ -4,8 +4,8 @@
 //! the page: it sends an operation and bytes, and reads JSON back.
 //!
 //! A request is `[u32 LE length of a JSON header][the header][payload bytes]`; the answer is
-//! JSON (`{"error": …, "code": …}` when the operation failed), except `kept`, which answers
-//! frames (`[u32 LE length][bytes]`…: a JSON header, the bundle, then each delta). The same
+//! JSON (`{"error": …, "code": …}` when it failed), except `kept` (frames, `[u32 LE length]
+//! [bytes]`…: a JSON header, the bundle, each delta) and `pdf` (the PDF's bytes). The same
 //! [`Engine::handle`] runs natively in this crate's tests.
 
 // Each WebAssembly module is built with one of the two features (scripts/build-web.sh); what
