@@ -68,6 +68,26 @@ fn init(dir: &Path, database: Option<&str>) {
     ));
 }
 
+/// `issuer batch` of `input` into `out` at [`AT`], without images, with `extra` flags; its
+/// output.
+fn batch(database: Option<&str>, dir: &Path, input: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "issuer",
+        "batch",
+        "--dir",
+        s(dir),
+        "--input",
+        s(input),
+        "--out",
+        s(out),
+        "--at",
+        AT,
+        "--no-images",
+    ];
+    args.extend_from_slice(extra);
+    ok(run_in(database, &args))
+}
+
 /// An issuer initialised in a fresh database `name` of the cluster `admin`: the database, the
 /// temporary directory, and the issuer's directory in it.
 fn pg_issuer(
@@ -100,23 +120,7 @@ fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
     ));
     let input = tmp.path().join("registry.csv");
     std::fs::write(&input, registry(40)).unwrap();
-    ok(run_in(
-        None,
-        &[
-            "issuer",
-            "batch",
-            "--dir",
-            s(&dir),
-            "--input",
-            s(&input),
-            "--out",
-            s(&out),
-            "--at",
-            AT,
-            "--no-images",
-            "--eu",
-        ],
-    ));
+    batch(None, &dir, &input, &out, &["--eu"]);
     let csv = std::fs::read_to_string(out.join("issued.csv")).unwrap();
     let first_id = csv
         .lines()
@@ -354,22 +358,7 @@ fn many_concurrent_portal_lookups_each_get_their_own_answer() {
     let input = tmp.path().join("registry.csv");
     std::fs::write(&input, registry(150)).unwrap();
     let out = tmp.path().join("out");
-    ok(run_in(
-        Some(&db.url),
-        &[
-            "issuer",
-            "batch",
-            "--dir",
-            s(&dir),
-            "--input",
-            s(&input),
-            "--out",
-            s(&out),
-        ]
-        .into_iter()
-        .chain(["--at", AT, "--no-images"])
-        .collect::<Vec<_>>(),
-    ));
+    batch(Some(&db.url), &dir, &input, &out, &[]);
     let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let texts: Vec<(String, String)> = client
         .query("SELECT id, text FROM credentials", &[])
@@ -514,24 +503,7 @@ fn racing_publishers_and_batches_never_fork_or_duplicate() {
             .map(|i| {
                 let out = tmp.path().join(format!("batch{i}"));
                 let (dir, input) = (&dir, &input);
-                scope.spawn(move || {
-                    ok(run_in(
-                        pg,
-                        &[
-                            "issuer",
-                            "batch",
-                            "--dir",
-                            s(dir),
-                            "--input",
-                            s(input),
-                            "--out",
-                            s(&out),
-                            "--at",
-                            AT,
-                            "--no-images",
-                        ],
-                    ))
-                })
+                scope.spawn(move || batch(pg, dir, input, &out, &[]))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

@@ -130,12 +130,13 @@ pub fn files(config: Vec<u8>) -> Vec<AppFile> {
     });
     // The service worker's cache is named by the digest of all it caches.
     let version = {
-        let mut all = Vec::new();
+        use sha2::Digest;
+        let mut digest = sha2::Sha256::new();
         for f in files.iter().filter(|f| f.name != "sw.js") {
-            all.extend_from_slice(f.name.as_bytes());
-            all.extend_from_slice(&f.bytes);
+            digest.update(f.name.as_bytes());
+            digest.update(&f.bytes);
         }
-        propusk_trust_list::sha256_hex(&all)[..16].to_owned()
+        propusk_spec::hex::encode(&digest.finalize()[..8])
     };
     for f in files.iter_mut().filter(|f| f.name == "sw.js") {
         let text = String::from_utf8_lossy(&f.bytes).replace("__VERSION__", &version);

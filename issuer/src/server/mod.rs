@@ -55,7 +55,7 @@ pub struct AppState {
     /// The portal's judgements, kept while they hold.
     judged: judged::Judgements,
     /// The web app's files, with this server as its source of trust data, each also gzipped.
-    app: Vec<(crate::app::AppFile, Vec<u8>)>,
+    app: Vec<webapp::Served>,
     limiter: Mutex<Limiter>,
 }
 
@@ -85,10 +85,7 @@ impl AppState {
         let root = issuer.root_key()?.public_key;
         let app = crate::app::files(crate::app::config(&issuer, "", &[])?)
             .into_iter()
-            .map(|f| {
-                let gzipped = crate::app::gzip(&f.bytes);
-                (f, gzipped)
-            })
+            .map(webapp::Served::from)
             .collect();
         let state = Arc::new(AppState {
             lookup: issuer.lookup()?,

@@ -8,6 +8,27 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
+use crate::app::AppFile;
+
+/// A file of the app as the server keeps it: as it is and gzipped (made once, at start), each
+/// shared by every answer without a copy.
+pub(crate) struct Served {
+    name: &'static str,
+    kind: &'static str,
+    plain: axum::body::Bytes,
+    gzipped: axum::body::Bytes,
+}
+
+impl From<AppFile> for Served {
+    fn from(f: AppFile) -> Self {
+        Served {
+            name: f.name,
+            kind: f.kind,
+            gzipped: crate::app::gzip(&f.bytes).into(),
+            plain: f.bytes.into(),
+        }
+    }
+}
 
 /// `GET /app`: to `/app/` (relative URLs in the app resolve against it).
 pub(crate) async fn bare() -> Redirect {
@@ -30,15 +51,19 @@ pub(crate) async fn file(
 
 /// A file, gzipped for a client that takes it (the engine is a third of its size so).
 fn serve(state: &AppState, name: &str, request: &HeaderMap) -> Response {
-    let Some((file, gzipped)) = state.app.iter().find(|(f, _)| f.name == name) else {
+    let Some(file) = state.app.iter().find(|f| f.name == name) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
     let takes_gzip = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let body = if takes_gzip { gzipped } else { &file.bytes };
-    let mut response = (StatusCode::OK, body.clone()).into_response();
+    let body = if takes_gzip {
+        file.gzipped.clone()
+    } else {
+        file.plain.clone()
+    };
+    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.kind));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));

@@ -11,7 +11,7 @@
 //! database's processes fight over the cores). A connection that failed is dropped, so that
 //! both heal when the database returns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -36,7 +36,8 @@ struct Waiting {
 /// The queue of lookups and whether the workers should stop.
 #[derive(Default)]
 struct Queue {
-    waiting: Vec<Waiting>,
+    /// Oldest first: a batch takes from the front, so no lookup waits behind newer ones.
+    waiting: VecDeque<Waiting>,
     closed: bool,
 }
 
@@ -67,7 +68,7 @@ impl Gathered {
     /// Queues a lookup; `reply` hears the answer from a worker.
     fn ask(&self, id: &CredentialId, reply: Reply) {
         match self.queue.lock() {
-            Ok(mut queue) => queue.waiting.push(Waiting {
+            Ok(mut queue) => queue.waiting.push_back(Waiting {
                 id: id.to_string(),
                 reply,
             }),
@@ -99,8 +100,8 @@ impl Gathered {
         if queue.closed {
             return None;
         }
-        let rest = queue.waiting.len().saturating_sub(Self::BATCH);
-        let batch = queue.waiting.split_off(rest);
+        let take = queue.waiting.len().min(Self::BATCH);
+        let batch: Vec<Waiting> = queue.waiting.drain(..take).collect();
         if !queue.waiting.is_empty() {
             // More than one batch waits: another worker takes the rest.
             self.arrived.notify_one();
