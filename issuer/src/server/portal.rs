@@ -264,13 +264,17 @@ pub(crate) async fn page(
     };
     let claims = decoded.unverified_claims();
     // The verifiers' engine and trust data (the publication served) judge it; a revocation the
-    // issuer has recorded but not yet published shows at once.
-    let judged = state.judge(&record.id, &record.text);
-    let (verdict, reason) = match record.status {
-        CredentialStatus::Revoked { .. } => (Verdict::Invalid, Some(Reason::Revoked)),
-        CredentialStatus::Issued => (judged.verdict, judged.reason),
+    // issuer has recorded, published or not, shows at once (and needs no signature checked).
+    let (verdict, reason, valid_until) = match record.status {
+        CredentialStatus::Revoked { .. } => {
+            (Verdict::Invalid, Some(Reason::Revoked), claims.expires_at)
+        }
+        CredentialStatus::Issued => {
+            let judged = state.judge(&record.id, &record.text);
+            let until = judged.valid_until.unwrap_or(claims.expires_at);
+            (judged.verdict, judged.reason, until)
+        }
     };
-    let valid_until = judged.valid_until.unwrap_or(claims.expires_at);
     // The jurisdiction's local time, as people there read their clocks.
     let locale = propusk_trust_list::Locale {
         lang,

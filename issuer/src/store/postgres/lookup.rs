@@ -115,7 +115,7 @@ impl Gathered {
             let ids: Vec<String> = batch.iter().map(|w| w.id.clone()).collect();
             let rows = match conn.take().filter(|c| !c.is_closed()) {
                 Some(c) => Ok(c),
-                None => connect(url).map(Conn::new),
+                None => open(url),
             }
             .and_then(|mut c| {
                 let rows = select_credentials(&mut c, &ids)?;
@@ -132,6 +132,15 @@ impl Gathered {
         }
         self.arrived.notify_all();
     }
+}
+
+/// A worker's connection. Its one statement, `id = ANY($1)`, has one good plan whatever the ids:
+/// planned once, not at every batch (the database would otherwise plan each of the first
+/// executions afresh and keep weighing a custom plan).
+fn open(url: &str) -> Result<Conn, StoreError> {
+    let mut conn = Conn::new(connect(url)?);
+    conn.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+    Ok(conn)
 }
 
 /// Each waiting lookup's row (or none), or the query's failure for all of them.
