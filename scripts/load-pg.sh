@@ -2,8 +2,9 @@
 # Scale-out load test: N credentials (default 1,000,000) issued by batch into PostgreSQL (a fresh
 # database `propusk_load` of the cluster PROPUSK_BENCH_DATABASE_URL names, e.g. from
 # scripts/pg-cluster.sh), two `propusk serve` processes on it (SERVERS=n for another number), wrk
-# against both portals at once (random ids among IDS of them, default 100,000; the requests per
-# second add up); then
+# against both portals at once (random ids among IDS of them, default 100,000, at most
+# 1,000,000; the requests per second add up), from the servers' start (each page of an id not
+# seen before is judged afresh, its signature checked); then
 # 1,000,000 credentials (or all, if fewer) revoked by SQL (the measurement is of publishing, not
 # of revoking) and `issuer publish` timed.
 # With LOAD_DIR=DIR the issuer and its ids are kept there: a second run with the same DIR and N
@@ -44,7 +45,7 @@ if [ "$(cat "$work/issued" 2>/dev/null)" != "$n" ]; then
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" -v n="$n" 'BEGIN {printf "issued in %.0f s: %.0f records/s\n", b - a, n / (b - a)}'
   rm "$work/registry.csv"
-  tail -n +2 "$work/out/issued.csv" | shuf -n 100000 --random-source=<(yes) | cut -d, -f2 > "$work/ids"
+  tail -n +2 "$work/out/issued.csv" | shuf -n 1000000 --random-source=<(yes) | cut -d, -f2 > "$work/ids"
   rm "$work/out/issued.csv"
   psql -q "$PROPUSK_DATABASE_URL" -c "VACUUM ANALYZE credentials"
   echo "$n" > "$work/issued"
@@ -59,6 +60,7 @@ for i in $(seq "${SERVERS:-2}"); do
   bases+=("http://127.0.0.1:$port")
 done
 head -n "${IDS:-100000}" "$work/ids" > "$work/ids.run"
+rm -f "$work"/wrk*
 {
   echo 'local ids = {}'
   echo 'for line in io.lines("'"$work/ids.run"'") do ids[#ids + 1] = "/c/" .. line .. "?lang=ru" end'
