@@ -20,6 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use postgres::Row;
 use propusk_spec::CredentialId;
@@ -36,6 +37,7 @@ type Answer = Result<Option<CredentialRecord>, StoreError>;
 struct Waiting {
     id: String,
     reply: Reply,
+    since: Instant,
 }
 
 /// The queue of lookups and whether the workers should stop.
@@ -53,11 +55,17 @@ struct Queue {
 }
 
 impl Queue {
-    /// Whether a sleeping worker should be woken for what waits: none is awake to take it, or
-    /// more waits than the ones awake take in a batch each.
-    fn wants_another(&self) -> bool {
-        let awake = self.alive - self.sleeping + self.woken;
-        self.sleeping > self.woken && (awake == 0 || self.waiting.len() >= Gathered::BATCH * awake)
+    /// Whether a sleeping worker should be woken for what waits: none is awake to take it, more
+    /// waits than the ones awake take in a batch each, or the oldest has waited so long that the
+    /// ones awake are not taking it (a slow or stuck query).
+    fn wants_another(&self, now: Instant) -> bool {
+        let awake = self.alive.saturating_sub(self.sleeping) + self.woken;
+        let stalled = self
+            .waiting
+            .front()
+            .is_some_and(|w| now.duration_since(w.since) >= Gathered::STALLED);
+        self.sleeping > self.woken
+            && (awake == 0 || stalled || self.waiting.len() >= Gathered::BATCH * awake)
     }
 }
 
@@ -72,6 +80,8 @@ impl Gathered {
     const WORKERS: usize = 4;
     /// Ids answered by one query at most.
     const BATCH: usize = 256;
+    /// A lookup waiting this long wakes another worker.
+    const STALLED: Duration = Duration::from_millis(100);
 
     fn start(url: &str) -> Arc<Self> {
         let gathered = Arc::new(Gathered {
@@ -92,11 +102,13 @@ impl Gathered {
     fn ask(&self, id: &CredentialId, reply: Reply) {
         let wake = match self.queue.lock() {
             Ok(mut queue) => {
+                let now = Instant::now();
                 queue.waiting.push_back(Waiting {
                     id: id.to_string(),
                     reply,
+                    since: now,
                 });
-                let wake = queue.wants_another();
+                let wake = queue.wants_another(now);
                 if wake {
                     queue.woken += 1;
                 }
@@ -128,7 +140,11 @@ impl Gathered {
         let mut queue = self.queue.lock().ok()?;
         while queue.waiting.is_empty() && !queue.closed {
             queue.sleeping += 1;
-            queue = self.arrived.wait(queue).ok()?;
+            // A poisoned lock still guards consistent counts (nothing panics holding it).
+            queue = self
+                .arrived
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             queue.sleeping -= 1;
             // Woken by `ask`, or spuriously: either way awake now.
             queue.woken = queue.woken.saturating_sub(1);
@@ -177,8 +193,8 @@ impl Drop for Alive<'_> {
             Ok(queue) => queue,
             Err(poisoned) => poisoned.into_inner(),
         };
-        queue.alive -= 1;
-        if queue.wants_another() {
+        queue.alive = queue.alive.saturating_sub(1);
+        if queue.wants_another(Instant::now()) {
             queue.woken += 1;
             self.0.arrived.notify_one();
         }
@@ -349,26 +365,43 @@ mod tests {
             queue.waiting.push_back(Waiting {
                 id: String::new(),
                 reply: Box::new(|_| {}),
+                since: Instant::now(),
             });
         }
         queue
     }
 
+    /// `queue(…).wants_another` now.
+    fn wants(q: Queue) -> bool {
+        q.wants_another(Instant::now())
+    }
+
     #[test]
     fn a_worker_is_woken_only_when_none_awake_would_take_what_waits() {
         // All asleep: the first lookup wakes one.
-        assert!(queue(4, 4, 0, 1).wants_another());
+        assert!(wants(queue(4, 4, 0, 1)));
         // One already woken for it: the next lookups gather for its batch.
-        assert!(!queue(4, 4, 1, 2).wants_another());
+        assert!(!wants(queue(4, 4, 1, 2)));
         // One at work: lookups gather for its next batch, up to a whole batch.
-        assert!(!queue(4, 3, 0, Gathered::BATCH - 1).wants_another());
-        assert!(queue(4, 3, 0, Gathered::BATCH).wants_another());
+        assert!(!wants(queue(4, 3, 0, Gathered::BATCH - 1)));
+        assert!(wants(queue(4, 3, 0, Gathered::BATCH)));
         // Two awake take two batches.
-        assert!(!queue(4, 2, 0, 2 * Gathered::BATCH - 1).wants_another());
+        assert!(!wants(queue(4, 2, 0, 2 * Gathered::BATCH - 1)));
         // Nobody left asleep to wake, however much waits.
-        assert!(!queue(4, 0, 0, 10 * Gathered::BATCH).wants_another());
-        assert!(!queue(4, 1, 1, 10 * Gathered::BATCH).wants_another());
+        assert!(!wants(queue(4, 0, 0, 10 * Gathered::BATCH)));
+        assert!(!wants(queue(4, 1, 1, 10 * Gathered::BATCH)));
         // A worker that died is not counted awake: the sleeping one is woken.
-        assert!(queue(3, 3, 0, 1).wants_another());
+        assert!(wants(queue(3, 3, 0, 1)));
+    }
+
+    #[test]
+    fn a_lookup_left_waiting_by_a_stuck_worker_wakes_another() {
+        let q = queue(4, 3, 0, 1);
+        let later = q.waiting[0].since + Gathered::STALLED;
+        assert!(!q.wants_another(later - Duration::from_millis(1)));
+        assert!(q.wants_another(later));
+        // Still only while someone sleeps.
+        let q = queue(4, 0, 0, 1);
+        assert!(!q.wants_another(q.waiting[0].since + Gathered::STALLED));
     }
 }
