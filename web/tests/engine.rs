@@ -18,6 +18,11 @@ fn ask(engine: &mut Engine, op: &str, header: Value, payload: &[u8]) -> Value {
     serde_json::from_slice(&engine.handle(op, &request)).unwrap()
 }
 
+/// The engine's `verify` on what `header` names (no payload).
+fn verify(engine: &mut Engine, header: Value) -> Value {
+    ask(engine, "verify", header, &[])
+}
+
 struct Issuer {
     root: SigningKey,
     signer: SigningKey,
@@ -119,11 +124,9 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     );
 
     // Without trust data: unknown, said so.
-    let v = ask(
+    let v = verify(
         &mut engine,
-        "verify",
         json!({"texts": [good], "now": at.unix(), "lang": "en"}),
-        &[],
     );
     assert_eq!(v[0]["reason"], "trust_data_missing");
 
@@ -131,11 +134,9 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     issuer.publish(&first, &[]);
     let synced = sync(&mut engine, &issuer, at);
     assert_eq!(synced["to"], 1, "{synced}");
-    let v = ask(
+    let v = verify(
         &mut engine,
-        "verify",
         json!({"texts": [good, revoked], "now": at.unix(), "lang": "ru", "queue": true}),
-        &[],
     );
     assert_eq!(v[0]["verdict"], "valid", "{v}");
     assert_eq!(v[0]["holder"]["document"], "45** ***789");
@@ -159,12 +160,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     );
     assert_eq!(plan["delta"], true, "{plan}");
     assert_eq!(sync(&mut engine, &issuer, at)["to"], 2);
-    let v = ask(
-        &mut engine,
-        "verify",
-        json!({"texts": [revoked], "now": at.unix()}),
-        &[],
-    );
+    let v = verify(&mut engine, json!({"texts": [revoked], "now": at.unix()}));
     assert_eq!(v[0]["reason"], "revoked");
 
     // The same index again: nothing to fetch.
@@ -193,12 +189,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
         &forked.file(plan["fetch"].as_str().unwrap()),
     );
     assert_eq!(refused["code"], "rollback", "{refused}");
-    let v = ask(
-        &mut engine,
-        "verify",
-        json!({"texts": [revoked], "now": at.unix()}),
-        &[],
-    );
+    let v = verify(&mut engine, json!({"texts": [revoked], "now": at.unix()}));
     assert_eq!(v[0]["reason"], "revoked");
 
     // Kept and restored in a new engine (a reload): the same answers.
@@ -216,11 +207,9 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
         &framed(parts[1..].iter().copied()),
     );
     assert_eq!(restored["restored"], true, "{restored}");
-    let v = ask(
+    let v = verify(
         &mut again,
-        "verify",
         json!({"texts": [revoked, good], "now": at.unix(), "queue": true}),
-        &[],
     );
     assert_eq!(
         (v[0]["reason"].clone(), v[1]["verdict"].clone()),
@@ -234,11 +223,9 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     assert_eq!(refused["code"], "corrupt", "{refused}");
 
     // A clock set back before the trust data: refused, not judged.
-    let v = ask(
+    let v = verify(
         &mut again,
-        "verify",
         json!({"texts": [good], "now": at.unix() - 86_400}),
-        &[],
     );
     assert_eq!(v["code"], "clock_behind", "{v}");
 
@@ -252,12 +239,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
         &other.file(INDEX_FILE),
     );
     assert_eq!(refused["code"], "wrong_root", "{refused}");
-    let v = ask(
-        &mut again,
-        "verify",
-        json!({"texts": [revoked], "now": at.unix()}),
-        &[],
-    );
+    let v = verify(&mut again, json!({"texts": [revoked], "now": at.unix()}));
     assert_eq!(v[0]["reason"], "revoked");
 
     // The PDF: the engine gives what printing takes from the trust data, the printer prints.
@@ -285,11 +267,9 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     let mut tampered = good.clone().into_bytes();
     let i = tampered.len() - 5;
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
-    let v = ask(
+    let v = verify(
         &mut again,
-        "verify",
         json!({"texts": [String::from_utf8(tampered).unwrap()], "now": at.unix()}),
-        &[],
     );
     assert_eq!(v[0]["verdict"], "invalid", "{v}");
 }

@@ -67,6 +67,15 @@ impl Queue {
         self.sleeping > self.woken
             && (awake == 0 || stalled || self.waiting.len() >= Gathered::BATCH * awake)
     }
+
+    /// Counts a sleeping worker woken if one is wanted; the caller then notifies it.
+    fn wake_one(&mut self, now: Instant) -> bool {
+        let wake = self.wants_another(now);
+        if wake {
+            self.woken += 1;
+        }
+        wake
+    }
 }
 
 /// Credential lookups gathered into batches by worker threads.
@@ -108,11 +117,7 @@ impl Gathered {
                     reply,
                     since: now,
                 });
-                let wake = queue.wants_another(now);
-                if wake {
-                    queue.woken += 1;
-                }
-                wake
+                queue.wake_one(now)
             }
             Err(_) => return reply(Err(PgLookup::poisoned())),
         };
@@ -194,8 +199,7 @@ impl Drop for Alive<'_> {
             Err(poisoned) => poisoned.into_inner(),
         };
         queue.alive = queue.alive.saturating_sub(1);
-        if queue.wants_another(Instant::now()) {
-            queue.woken += 1;
+        if queue.wake_one(Instant::now()) {
             self.0.arrived.notify_one();
         }
     }
