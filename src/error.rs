@@ -114,7 +114,8 @@ impl CliError {
                 | IssuerError::UnknownCredential(_)
                 | IssuerError::Key(_)
                 | IssuerError::Store(StoreError::Corrupt(_))
-                | IssuerError::Store(StoreError::RevocationsLost { .. }) => EXIT_DATA,
+                | IssuerError::Store(StoreError::RevocationsLost { .. })
+                | IssuerError::Store(StoreError::Unproven(_)) => EXIT_DATA,
                 _ => EXIT_IO,
             },
             CliError::Verifier(e) => verifier_exit(e),

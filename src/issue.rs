@@ -101,6 +101,18 @@ pub enum IssuerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the rows that publishing would refuse because nothing proves this issuer wrote
+    /// them (keys, EU signers, settings, revocations written into the database by other
+    /// means, or kept from a store made before proofs existed); with --yes, prove those the
+    /// passphrase can (after you have checked they are yours). Exit 65 while any remain.
+    #[command(
+        after_help = "Examples:\n  propusk issuer vouch --dir ISS\n  propusk issuer vouch --dir ISS --yes"
+    )]
+    Vouch {
+        /// Prove the rows listed (recorded in the audit log).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Create an issuer: a root key (signs trust bundles only), a first signing key,
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
     /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
@@ -451,6 +463,27 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                         detail.join(" ")
                     );
                 }
+            }
+        }
+        IssuerCommand::Vouch { yes } => {
+            let v = unlocked(dir)?.vouch(*yes, now)?;
+            if v.unproven.is_empty() && v.foreign.is_empty() {
+                println!("every row a publication vouches for is proven");
+                return Ok(0);
+            }
+            for row in &v.unproven {
+                println!("unproven: {row}");
+            }
+            for row in &v.foreign {
+                println!("not this issuer's: {row}: remove it from the database");
+            }
+            if v.proven {
+                println!("proven now: {} row(s) (in the audit log)", v.unproven.len());
+            } else if !v.unproven.is_empty() {
+                println!("check that these are yours, then run again with --yes to prove them");
+            }
+            if !v.foreign.is_empty() || !v.proven {
+                return Ok(EXIT_DATA);
             }
         }
         IssuerCommand::Revoke { id } => {

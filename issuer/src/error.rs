@@ -215,6 +215,17 @@ pub enum StoreError {
         /// The publication that holds them.
         sequence: u64,
     },
+    /// Rows that a publication would vouch for (keys, EU signers, settings, revocations) carry
+    /// no proof that someone holding the passphrase wrote them: written into the database by
+    /// other means. Nothing was published.
+    #[error(
+        "the store holds rows this issuer did not write (no proof they were written with its \
+         passphrase): {}; nothing was published. Remove rows that are not yours from the \
+         database; for a store made before proofs existed, `propusk issuer vouch` lists them \
+         and proves those you confirm",
+        .0.join("; ")
+    )]
+    Unproven(Vec<String>),
     /// A transaction was begun inside another, or ended outside one.
     #[error("transaction misuse: {0}")]
     Transaction(&'static str),

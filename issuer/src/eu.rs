@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
+use crate::proof::Row;
 use crate::records::{AuditOp, Issued};
 use crate::secret::random_bytes;
 use crate::store::{EuRole, EuTwinRecord, StoredEuKey};
@@ -188,6 +189,7 @@ impl Issuer {
         })?;
         // Published with the bundle: Propusk verifiers check twins with the same trust data.
         self.store.add_eu_signer(&key_id, &signer, now)?;
+        self.prove(Row::EuSigner(key_id.clone()))?;
         self.audit(now, AuditOp::EuKey, &format!("EU document signer {key_id}"))
     }
 

@@ -7,6 +7,7 @@ use propusk_trust_list::{RuleFailure, Rules};
 use crate::error::{IssuerError, KeyError, Refusal, StoreError};
 use crate::issuer::Issuer;
 use crate::keys::is_active;
+use crate::proof::Row;
 use crate::records::{AuditOp, CredentialStatus, Issued, Links};
 use crate::secret::{SecretKey, random_bytes};
 use crate::store::{CredentialRecord, Inserted};
@@ -189,6 +190,7 @@ impl Issuer {
         self.vault()?;
         self.in_transaction(|issuer| {
             if issuer.store.revoke(id, now)? {
+                issuer.prove(Row::Revocation(*id))?;
                 issuer.audit(now, AuditOp::Revoke, &format!("credential {id}"))?;
             }
             issuer

@@ -10,6 +10,7 @@ use propusk_spec::{CredentialId, Timestamp, short_link};
 use propusk_trust_list::{KeyStatus, RuleSet, Rules, write_atomically};
 
 use crate::error::IssuerError;
+use crate::proof::Row;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::sqlite::STORE_FILE;
@@ -231,6 +232,7 @@ impl Issuer {
         };
         let root = issuer.in_transaction(|issuer| {
             issuer.store.create(&settings)?;
+            issuer.prove(Row::Settings)?;
             let root = issuer.add_key(KeyRole::Root, KeyStatus::Active, now, now, None)?;
             let end = now.plus_seconds(SIGNING_KEY_LIFETIME_S);
             issuer.add_key(KeyRole::Signing, KeyStatus::Active, now, now, Some(end))?;
@@ -299,6 +301,7 @@ impl Issuer {
         }
         self.in_transaction(|issuer| {
             issuer.store.update_settings(&settings)?;
+            issuer.prove(Row::Settings)?;
             issuer.audit(now, AuditOp::Config, &changed.join(", "))
         })?;
         self.settings = settings;

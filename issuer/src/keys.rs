@@ -6,6 +6,7 @@ use propusk_trust_list::{KeyStatus, format_public_key, key_id_of};
 
 use crate::error::{IssuerError, KeyError, StoreError};
 use crate::issuer::{Issuer, SIGNING_KEY_LIFETIME_S};
+use crate::proof::Row;
 use crate::records::{AuditOp, KeyInfo, KeyRole};
 use crate::secret::SecretKey;
 use crate::store::StoredKey;
@@ -58,6 +59,7 @@ impl Issuer {
                 created_at: now,
             };
             if self.store.insert_key(&key)? {
+                self.prove(Row::Key(key.key_id.clone()))?;
                 self.audit(
                     now,
                     AuditOp::KeyCreate,
@@ -128,6 +130,7 @@ impl Issuer {
             let new = match next {
                 Some(next) => {
                     issuer.store.activate_key(&next.key_id, now)?;
+                    issuer.prove(Row::Key(next.key_id.clone()))?;
                     issuer.audit(
                         now,
                         AuditOp::KeyActivate,
@@ -160,6 +163,7 @@ impl Issuer {
         if !self.store.set_key_status(kid, status)? {
             return Err(KeyError::NoSuchKey(kid.to_string()).into());
         }
+        self.prove(Row::Key(kid.clone()))?;
         let (op, since) = match status {
             KeyStatus::Compromised { since } => (AuditOp::KeyCompromise, since),
             KeyStatus::Retired { since } => (AuditOp::KeyRetire, since),

@@ -38,6 +38,7 @@ mod eu;
 mod issuance;
 mod issuer;
 mod keys;
+mod proof;
 mod publish;
 mod records;
 mod secret;
@@ -50,6 +51,7 @@ pub use eu::{CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuError, EuKe
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };
+pub use proof::Vouching;
 pub use propusk_input::{
     CSV_COLUMNS, InputError, Registry, Request, RotateRequest, Row, read_csv, read_jsonl,
     read_registry, registry,

@@ -40,7 +40,10 @@ impl Issuer {
                 .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
                 .map_or(now, |d| d.start());
             let revoked = issuer.store.revoked_unexpired(month_start)?;
+            // Nothing is vouched for that someone without the passphrase wrote.
+            issuer.check_proofs(&revoked)?;
             let count = revoked.len() as u64;
+            let revoked: Vec<_> = revoked.into_iter().map(|r| (r.id, r.expires_at)).collect();
             let content = BundleContent {
                 jurisdiction: issuer.settings.country.clone(),
                 sequence,
@@ -133,6 +136,10 @@ impl Issuer {
                     country: country.to_owned(),
                 };
                 issuer.store.add_eu_signer(&kid, &signer, now)?;
+                // What the operator imported is proven, whatever the row holds: imported again,
+                // a signer of a store from before proofs is proven; a row someone else wrote
+                // for this certificate with another country stays unproven.
+                issuer.prove_eu_signer(&kid, &signer)?;
                 issuer.audit(
                     now,
                     AuditOp::EuImport,

@@ -220,11 +220,13 @@ pub enum AuditOp {
     Config,
     /// An EU DCC key (country signing CA, document signer) was made.
     EuKey,
+    /// The operator vouched for rows without a proof (a store from before proofs existed).
+    Vouch,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 10] = [
+    pub const ALL: [AuditOp; 11] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -235,6 +237,7 @@ impl AuditOp {
         AuditOp::EuImport,
         AuditOp::Config,
         AuditOp::EuKey,
+        AuditOp::Vouch,
     ];
 
     /// The name kept in the log.
@@ -250,6 +253,7 @@ impl AuditOp {
             AuditOp::EuImport => "eu-import",
             AuditOp::Config => "config",
             AuditOp::EuKey => "eu-key",
+            AuditOp::Vouch => "vouch",
         }
     }
 }

@@ -18,16 +18,35 @@ pub const KDF_MEMORY_KIB: u32 = 19 * 1024;
 /// Argon2id passes.
 pub const KDF_PASSES: u32 = 2;
 
+/// What the key that proves rows is derived with (HMAC-SHA-256 under the vault key).
+const PROOF_KEY_LABEL: &[u8] = b"propusk: proof of rows, v1";
+
+/// HMAC-SHA-256 under `key` over `parts`, each prefixed by its length (4 bytes, big-endian), so
+/// that no two lists of parts give the same input.
+fn mac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    // safe: HMAC takes a key of any length.
+    #[allow(clippy::expect_used)]
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    for part in parts {
+        let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+        mac.update(&len.to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// Fills `out` from the operating system's CSPRNG.
 pub(crate) fn random_bytes(out: &mut [u8]) -> Result<(), IssuerError> {
     getrandom::fill(out).map_err(|_| IssuerError::Random)
 }
 
-/// The key that seals secret keys, derived from the passphrase. Zeroized on drop; its `Debug`
-/// shows nothing.
+/// The key that seals secret keys, derived from the passphrase, and the key that proves rows
+/// (derived from it: [`Vault::prove`]). Zeroized on drop; its `Debug` shows nothing.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Vault {
     key: [u8; 32],
+    proof: [u8; 32],
 }
 
 impl std::fmt::Debug for Vault {
@@ -48,7 +67,20 @@ impl Vault {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password_into(passphrase.as_bytes(), salt, &mut key)
             .map_err(|_| IssuerError::Passphrase("the key derivation failed"))?;
-        Ok(Vault { key })
+        let proof = mac(&key, &[PROOF_KEY_LABEL]);
+        Ok(Vault { key, proof })
+    }
+
+    /// The proof of a row's content: HMAC-SHA-256 under a key derived from the vault key, over
+    /// `parts` each prefixed by its length. Only someone holding the passphrase makes it.
+    pub fn prove(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.proof, parts)
+    }
+
+    /// Whether `proof` is the proof of `parts` (compared in constant time).
+    pub fn proves(&self, proof: &[u8], parts: &[&[u8]]) -> bool {
+        use subtle::ConstantTimeEq;
+        proof.ct_eq(self.prove(parts).as_slice()).into()
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -159,6 +191,13 @@ mod tests {
             "{shown}"
         );
         assert!(Vault::open("", b"0123456789abcdef").is_err());
+        // Proofs: bound to the passphrase and to every part, and to where parts end.
+        let proof = vault.prove(&[b"key", b"ab"]);
+        assert!(vault.proves(&proof, &[b"key", b"ab"]));
+        assert!(!vault.proves(&proof, &[b"key", b"ac"]));
+        assert!(!vault.proves(&proof, &[b"keya", b"b"]));
+        assert!(!other.proves(&proof, &[b"key", b"ab"]));
+        assert!(!vault.proves(&[], &[b"key", b"ab"]));
         Ok(())
     }
 }

@@ -18,8 +18,8 @@ mod read;
 mod render;
 
 pub use read::{
-    MAX_DIMENSION, MAX_FILE_LEN, MAX_SCAN_SIDE, READ_BUDGET, ScanError, decode_luma, read_qr,
-    read_qr_file, read_qr_luma,
+    Deadline, MAX_DECODED, MAX_DIMENSION, MAX_FILE_LEN, MAX_SCAN_SIDE, READ_BUDGET, ScanError,
+    decode_luma, read_qr, read_qr_file, read_qr_luma, read_qr_until,
 };
 pub use render::{
     Modules, QUIET_ZONE, RenderError, encode, render, render_png, render_svg, render_terminal,

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 #[cfg(not(target_arch = "wasm32"))]
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use image::{ImageReader, Limits};
@@ -49,6 +51,41 @@ pub enum ScanError {
     Budget,
 }
 
+/// The end of the time that reads may take: one image's [`READ_BUDGET`], or one budget shared
+/// by every image a command reads (the images of a PDF), so that many images cannot multiply
+/// it. In the browser there is no clock here: its page bounds the engine from outside (a
+/// worker it ends).
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    #[cfg(not(target_arch = "wasm32"))]
+    at: std::time::Instant,
+}
+
+impl Deadline {
+    /// `budget` from now.
+    pub fn after(budget: Duration) -> Self {
+        #[cfg(target_arch = "wasm32")]
+        let _ = budget;
+        Deadline {
+            #[cfg(not(target_arch = "wasm32"))]
+            at: std::time::Instant::now() + budget,
+        }
+    }
+
+    /// Whether it has passed.
+    pub fn passed(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    /// The time left (none once passed; unbounded in the browser).
+    pub fn remaining(&self) -> Duration {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.at.saturating_duration_since(std::time::Instant::now());
+        #[cfg(target_arch = "wasm32")]
+        Duration::MAX
+    }
+}
+
 /// Reads the QR code in an image file.
 pub fn read_qr_file(path: &Path) -> Result<String, ScanError> {
     let io = |source| ScanError::Io {
@@ -67,12 +104,22 @@ pub fn read_qr_file(path: &Path) -> Result<String, ScanError> {
 
 /// Reads the QR code in PNG or JPEG bytes.
 pub fn read_qr(bytes: &[u8]) -> Result<String, ScanError> {
+    read_qr_until(bytes, Deadline::after(READ_BUDGET))
+}
+
+/// Reads the QR code in PNG or JPEG bytes by `deadline` (shared with other reads).
+pub fn read_qr_until(bytes: &[u8], deadline: Deadline) -> Result<String, ScanError> {
     if bytes.len() as u64 > MAX_FILE_LEN {
         return Err(ScanError::TooLarge);
     }
     let (luma, width, height) = decode_luma(bytes)?;
-    read_qr_luma(luma, width, height)
+    read_luma_until(luma, width, height, deadline)
 }
+
+/// The most memory an image may take decoded, in bytes: a 48-megapixel phone photo in 8-bit RGB
+/// fits; a 16-bit RGBA image of 8192² pixels (512 MiB from a 522 KB file) does not. With its
+/// greyscale copy, a read stays under 200 MB.
+pub const MAX_DECODED: u64 = 144 << 20;
 
 /// Decodes an image to 8-bit greyscale within the limits.
 pub fn decode_luma(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), ScanError> {
@@ -82,7 +129,7 @@ pub fn decode_luma(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), ScanError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(512 << 20);
+    limits.max_alloc = Some(MAX_DECODED);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => ScanError::TooLarge,
@@ -96,66 +143,108 @@ pub fn decode_luma(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), ScanError> {
 /// Reads the QR code in a greyscale frame (a camera's luma plane): rxing first, rqrr after,
 /// on the frame scaled down to [`MAX_SCAN_SIDE`], within [`READ_BUDGET`].
 pub fn read_qr_luma(luma: Vec<u8>, width: u32, height: u32) -> Result<String, ScanError> {
-    if width == 0 || height == 0 || luma.len() != width as usize * height as usize {
+    read_luma_until(luma, width, height, Deadline::after(READ_BUDGET))
+}
+
+/// The smallest side, in pixels, that can hold a QR code (version 1 is 21 modules).
+const MIN_SIDE: u32 = 21;
+
+fn read_luma_until(
+    luma: Vec<u8>,
+    width: u32,
+    height: u32,
+    deadline: Deadline,
+) -> Result<String, ScanError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 || luma.len() as u64 != pixels {
         return Err(ScanError::NotAnImage(
             "the frame's size does not match its pixels".into(),
         ));
     }
+    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(ScanError::TooLarge);
+    }
+    if width.min(height) < MIN_SIDE {
+        return Err(ScanError::NoCode);
+    }
+    if deadline.passed() {
+        return Err(ScanError::Budget);
+    }
     let (luma, width, height) = scale_down(luma, width, height, MAX_SCAN_SIDE);
-    within_budget(move || search(&luma, width, height))
+    if width.min(height) < MIN_SIDE {
+        return Err(ScanError::NoCode);
+    }
+    within_budget(deadline, move |stop| search(&luma, width, height, stop))
 }
 
-/// Runs `read` on a thread of its own and waits at most [`READ_BUDGET`] for it. A reader past
-/// the budget is left to finish on its own (its answer is dropped); the caller has its answer.
+/// Whether a read should stop (its budget is over): checked between its steps.
+type Stop<'a> = &'a dyn Fn() -> bool;
+
+/// Runs `read` on a thread of its own and waits for it until `deadline`. A reader past it is
+/// told to stop, which it does at the end of the step it is in (its answer is dropped); the
+/// caller has its answer at once.
 #[cfg(not(target_arch = "wasm32"))]
 fn within_budget(
-    read: impl FnOnce() -> Result<String, ScanError> + Send + 'static,
+    deadline: Deadline,
+    read: impl FnOnce(Stop<'_>) -> Result<String, ScanError> + Send + 'static,
 ) -> Result<String, ScanError> {
     let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
     std::thread::Builder::new()
         .name("qr-read".into())
         .spawn(move || {
-            let _ = tx.send(read());
+            let _ = tx.send(read(&|| stopped.load(Ordering::Relaxed)));
         })
         .map_err(|e| ScanError::NotAnImage(format!("cannot start the reader: {e}")))?;
-    rx.recv_timeout(READ_BUDGET)
-        .unwrap_or(Err(ScanError::Budget))
+    rx.recv_timeout(deadline.remaining()).unwrap_or_else(|_| {
+        stop.store(true, Ordering::Relaxed);
+        Err(ScanError::Budget)
+    })
 }
 
-/// In the browser there are no threads: the frame is read in place (the page's worker holds
-/// the budget).
+/// In the browser there are no threads: the frame is read in place (the page bounds the
+/// engine that reads from outside: a worker it ends past the budget).
 #[cfg(target_arch = "wasm32")]
 fn within_budget(
-    read: impl FnOnce() -> Result<String, ScanError> + Send + 'static,
+    _deadline: Deadline,
+    read: impl FnOnce(Stop<'_>) -> Result<String, ScanError> + Send + 'static,
 ) -> Result<String, ScanError> {
-    read()
+    read(&|| false)
 }
 
 /// Looks for a code as it is, then inverted (light modules on dark, as phones in dark mode show
 /// them), then at half size (a heavily blurred code sharpens relative to the reader's
 /// binarisation blocks), then with rqrr, as it is and inverted. Each step runs only when those
-/// before found nothing.
-fn search(luma: &[u8], width: u32, height: u32) -> Result<String, ScanError> {
-    if let Some(text) = rxing_read(luma, width, height) {
-        return Ok(text);
+/// before found nothing, and none once `stop` says the budget is over.
+fn search(luma: &[u8], width: u32, height: u32, stop: Stop<'_>) -> Result<String, ScanError> {
+    let step = |read: &dyn Fn() -> Option<String>| {
+        if stop() {
+            return Some(Err(ScanError::Budget));
+        }
+        read().map(Ok)
+    };
+    if let Some(found) = step(&|| rxing_read(luma, width, height)) {
+        return found;
     }
     let inverted: Vec<u8> = luma.iter().map(|&p| 255 - p).collect();
-    if let Some(text) = rxing_read(&inverted, width, height) {
-        return Ok(text);
+    if let Some(found) = step(&|| rxing_read(&inverted, width, height)) {
+        return found;
     }
     if width.min(height) >= 2 * MIN_HALVED_SIDE {
         let (half, w, h) = scale_down(luma.to_vec(), width, height, width.max(height) / 2);
-        if let Some(text) = rxing_read(&half, w, h) {
-            return Ok(text);
+        if let Some(found) = step(&|| rxing_read(&half, w, h)) {
+            return found;
         }
         let inverted: Vec<u8> = half.iter().map(|&p| 255 - p).collect();
-        if let Some(text) = rxing_read(&inverted, w, h) {
-            return Ok(text);
+        if let Some(found) = step(&|| rxing_read(&inverted, w, h)) {
+            return found;
         }
     }
-    rqrr_read(luma, width, height)
-        .or_else(|| rqrr_read(&inverted, width, height))
-        .ok_or(ScanError::NoCode)
+    if let Some(found) = step(&|| rqrr_read(luma, width, height)) {
+        return found;
+    }
+    step(&|| rqrr_read(&inverted, width, height)).unwrap_or(Err(ScanError::NoCode))
 }
 
 fn rqrr_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
@@ -193,7 +282,8 @@ fn rxing_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
 }
 
 /// The frame scaled down by a whole factor (each pixel the mean of its block) so that neither
-/// side exceeds `max`; a frame within it is returned as it is.
+/// side exceeds `max`; a frame within it is returned as it is. A side shorter than the factor
+/// keeps one pixel, the mean of what there is.
 fn scale_down(luma: Vec<u8>, width: u32, height: u32, max: u32) -> (Vec<u8>, u32, u32) {
     let factor = width.max(height).div_ceil(max.max(1));
     if factor <= 1 {
@@ -201,15 +291,19 @@ fn scale_down(luma: Vec<u8>, width: u32, height: u32, max: u32) -> (Vec<u8>, u32
     }
     let (w, h) = ((width / factor).max(1), (height / factor).max(1));
     let (f, stride) = (factor as usize, width as usize);
+    let (rows, columns) = (height as usize, width as usize);
     let mut out = Vec::with_capacity(w as usize * h as usize);
     for by in 0..h as usize {
+        let ys = by * f..((by + 1) * f).min(rows);
         for bx in 0..w as usize {
-            let mut sum = 0u32;
-            for y in by * f..(by + 1) * f {
-                let row = &luma[y * stride + bx * f..y * stride + (bx + 1) * f];
-                sum += row.iter().map(|&p| u32::from(p)).sum::<u32>();
+            let xs = bx * f..((bx + 1) * f).min(columns);
+            let mut sum = 0u64;
+            for y in ys.clone() {
+                let row = &luma[y * stride + xs.start..y * stride + xs.end];
+                sum += row.iter().map(|&p| u64::from(p)).sum::<u64>();
             }
-            out.push((sum / (factor * factor)) as u8);
+            let count = (ys.len() * xs.len()).max(1) as u64;
+            out.push((sum / count) as u8);
         }
     }
     (out, w, h)
@@ -229,6 +323,12 @@ mod tests {
         assert_eq!((sw, sh), (1666, 1000));
         assert_eq!(out.len(), (sw * sh) as usize);
         assert_eq!((out[0], out[sw as usize - 1]), (0, 200));
+        // A side shorter than the factor (an 8192×1 strip): the mean of what there is.
+        let (strip, sw, sh) = scale_down(vec![9u8; 8192], 8192, 1, MAX_SCAN_SIDE);
+        assert_eq!((sw, sh, strip.len()), (2048, 1, 2048));
+        assert!(strip.iter().all(|&p| p == 9));
+        let (strip, sw, sh) = scale_down(vec![9u8; 4097 * 3], 4097, 3, MAX_SCAN_SIDE);
+        assert_eq!((sw, sh, strip.len()), (1365, 1, 1365));
         let small = vec![7u8; 100];
         assert_eq!(
             scale_down(small.clone(), 10, 10, MAX_SCAN_SIDE),

@@ -218,3 +218,65 @@ fn inverted_and_blurred_codes() {
         }
     }
 }
+
+/// Strips thinner than the scale factor (an 89-byte 8192×1 PNG) and frames whose sides multiply
+/// past 32 bits are answered, never a panic (review 3, F4).
+#[test]
+fn thin_and_oversized_frames_are_answered() {
+    for (w, h) in [
+        (8192, 1),
+        (8192, 2),
+        (8192, 3),
+        (4097, 1),
+        (2049, 1),
+        (1, 8192),
+        (8192, 21),
+        (8192, 90),
+        (21, 8192),
+        (3000, 25),
+    ] {
+        let strip = GrayImage::from_pixel(w, h, Luma([255]));
+        let answer = read_qr(&encode(&strip, ImageFormat::Png));
+        assert!(
+            matches!(answer, Err(ScanError::NoCode)),
+            "{w}×{h}: {answer:?}"
+        );
+        let frame = propusk_qr::read_qr_luma(vec![255; (w * h) as usize], w, h);
+        assert!(
+            matches!(frame, Err(ScanError::NoCode)),
+            "{w}×{h}: {frame:?}"
+        );
+    }
+    // 100000 × 42950 wraps to 0 in 32 bits: refused by its size, not read.
+    let wrapped = propusk_qr::read_qr_luma(Vec::new(), 100_000, 42_950);
+    assert!(
+        matches!(wrapped, Err(ScanError::NotAnImage(_))),
+        "{wrapped:?}"
+    );
+    let long = propusk_qr::read_qr_luma(vec![0; 100_000], 100_000, 1);
+    assert!(matches!(long, Err(ScanError::TooLarge)), "{long:?}");
+}
+
+/// A 16-bit RGBA image whose decoded pixels would take more than the reader allows (the
+/// review's 522 KB PNG of 8192² pixels decodes to 512 MiB) is refused before it is decoded.
+#[test]
+fn images_too_large_decoded_are_refused_before_decoding() {
+    let (w, h) = (5000u32, 4000u32);
+    let mut png = Vec::new();
+    {
+        let mut encoder = ::png::Encoder::new(&mut png, w, h);
+        encoder.set_color(::png::ColorType::Rgba);
+        encoder.set_depth(::png::BitDepth::Sixteen);
+        encoder.set_compression(::png::Compression::Fast);
+        let mut writer = encoder.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0xffu8; w as usize * 8];
+        for _ in 0..h {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    assert!(png.len() < 1 << 20, "{} bytes", png.len());
+    let refused = read_qr(&png);
+    assert!(matches!(refused, Err(ScanError::TooLarge)), "{refused:?}");
+}

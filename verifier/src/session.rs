@@ -278,8 +278,10 @@ impl Session {
     }
 
     /// An EU twin of a Propusk credential, signed by its issuer's own document signer (one
-    /// its bundle publishes for its own country): revoked with the credential. Checked against
-    /// that issuer's revocation set; other EU certificates have no revocation list here.
+    /// its bundle publishes for its own country): revoked with the credential. Judged by that
+    /// issuer's revocation set wherever the verifier holds it, whichever bundle (another
+    /// issuer's that imported the signer, or one trusted earlier) also lists the signer; other
+    /// EU certificates have no revocation list here.
     fn twin_revocation(
         &self,
         mut report: Report,
@@ -289,47 +291,49 @@ impl Session {
         let Ok(hc1) = propusk_eudcc::decode(text) else {
             return report;
         };
-        let signer = usable
-            .iter()
-            .find(|(s, _, _)| Some(s.key_id().as_slice()) == hc1.key_id.as_deref());
-        let Some((_, index, vouched)) = signer else {
-            return report;
-        };
-        let Some(bundle) = self.issuer_bundle(*index) else {
-            return report;
-        };
-        let own = vouched.country == bundle.content().jurisdiction;
         let uci = hc1.uci();
         // `get`, not slicing: the text is the certificate's, and may hold any character.
         let uci_country = uci
             .and_then(|u| u.strip_prefix("URN:UVCI:01:"))
             .and_then(|u| u.get(..2));
         let id = uci.and_then(propusk_eudcc::twin::credential_id_of);
-        let (Some(id), Some(exp), Some(kid), true) = (
+        let (Some(id), Some(exp), Some(kid), Some(uci_country)) = (
             id,
             hc1.expires_at.and_then(Timestamp::from_unix),
             hc1.key_id.as_deref().and_then(propusk_spec::KeyId::new),
-            own && uci_country == Some(vouched.country.as_str()),
+            uci_country,
         ) else {
             return report;
         };
         let issued = hc1.issued_at.and_then(Timestamp::from_unix).unwrap_or(exp);
-        report.checks.revocation = match bundle.content().revocations.check(&id, exp, &kid, issued)
-        {
-            Ok(None) => CheckOutcome::Ok,
-            Ok(Some(_)) => {
-                report = report.fail(
-                    Verdict::Invalid,
-                    Reason::Revoked,
-                    "the credential was revoked by its issuer",
-                );
-                CheckOutcome::Failed
+        // Every bundle that publishes this signer as its own country's, for the country the
+        // twin names: its issuer's. Each of them is asked; one that revoked it decides.
+        let owners = usable.iter().filter_map(|(s, index, vouched)| {
+            let bundle = self.issuer_bundle(*index)?;
+            let own = vouched.country == bundle.content().jurisdiction
+                && vouched.country == uci_country
+                && Some(s.key_id().as_slice()) == hc1.key_id.as_deref();
+            own.then_some(bundle)
+        });
+        for bundle in owners {
+            match bundle.content().revocations.check(&id, exp, &kid, issued) {
+                Ok(None) => report.checks.revocation = CheckOutcome::Ok,
+                Ok(Some(_)) => {
+                    report = report.fail(
+                        Verdict::Invalid,
+                        Reason::Revoked,
+                        "the credential was revoked by its issuer",
+                    );
+                    report.checks.revocation = CheckOutcome::Failed;
+                    return report;
+                }
+                Err(e) => {
+                    report = report.fail(Verdict::Unknown, Reason::TrustDataCorrupt, e.to_string());
+                    report.checks.revocation = CheckOutcome::Skipped;
+                    return report;
+                }
             }
-            Err(e) => {
-                report = report.fail(Verdict::Unknown, Reason::TrustDataCorrupt, e.to_string());
-                CheckOutcome::Skipped
-            }
-        };
+        }
         report
     }
 

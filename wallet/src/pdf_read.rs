@@ -13,7 +13,9 @@ const MAX_STREAM_LEN: u64 = 16 << 20;
 /// Most streams looked at.
 const MAX_STREAMS: usize = 2_000;
 
-/// The text of the first QR code found in the PDF `bytes`.
+/// The text of the first QR code found in the PDF `bytes`, within one reading budget for the
+/// whole file ([`propusk_qr::READ_BUDGET`]): however many images it holds, reading them all
+/// takes no longer than reading one may.
 pub(crate) fn qr_text(bytes: &[u8]) -> Result<String, WalletError> {
     let no_code = || WalletError::Scan(propusk_qr::ScanError::NoCode);
     if bytes.len() > MAX_PDF_LEN {
@@ -24,10 +26,16 @@ pub(crate) fn qr_text(bytes: &[u8]) -> Result<String, WalletError> {
             "not a PDF".into(),
         )));
     }
+    let deadline = propusk_qr::Deadline::after(propusk_qr::READ_BUDGET);
     for (dict, data) in streams(bytes).take(MAX_STREAMS) {
+        if deadline.passed() {
+            return Err(WalletError::Scan(propusk_qr::ScanError::Budget));
+        }
         if contains(dict, b"/DCTDecode") {
-            if let Ok(text) = propusk_qr::read_qr(data) {
-                return Ok(text);
+            match propusk_qr::read_qr_until(data, deadline) {
+                Ok(text) => return Ok(text),
+                Err(e @ propusk_qr::ScanError::Budget) => return Err(WalletError::Scan(e)),
+                Err(_) => {}
             }
         } else if contains(dict, b"/FlateDecode") {
             let mut inflated = Vec::new();

@@ -263,6 +263,21 @@ pub(crate) async fn page(
         return ApiError::Internal("stored credential".into()).into_response();
     };
     let claims = decoded.unverified_claims();
+    if record.id != id || claims.id != id {
+        // A row whose text is another credential's (written into the database by hand): never
+        // shown, nor anyone's data in it.
+        tracing::error!("a stored row holds another credential's text");
+        let title = words::certificate_title(Verdict::Invalid, Some(Reason::Corrupt), lang);
+        return render(&Page {
+            lang,
+            status: StatusCode::OK,
+            verdict: Verdict::Invalid,
+            reason: Some(Reason::Corrupt),
+            title: &title,
+            rows: &[],
+            note: c.not_found.1,
+        });
+    }
     // The verifiers' engine and trust data (the publication served) judge it; a revocation the
     // issuer has recorded, published or not, shows at once (and needs no signature checked).
     let (verdict, reason, valid_until) = match record.status {
@@ -318,16 +333,22 @@ pub(crate) async fn credential(
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     match state.look_up(id).await {
-        Ok(Some(record)) => {
+        // Only the text of the credential asked for (a row may hold another's).
+        Ok(Some(record)) if record.id == id && holds(&record.text, id) => {
             let mut response = (StatusCode::OK, record.text).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Ok(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether `text` is the credential with this id.
+fn holds(text: &str, id: CredentialId) -> bool {
+    decode(text).is_ok_and(|d| d.unverified_claims().id == id)
 }
 
 /// `GET /`: what this server is and what it serves, for someone who opens its address.

@@ -130,6 +130,11 @@ const TABLES: &[Table] = &[
         ],
         order: "credential_id",
     },
+    Table {
+        name: "proofs",
+        columns: &[("kind", Text), ("row_key", Text), ("proof", Blob)],
+        order: "kind, row_key",
+    },
 ];
 
 /// One cell, as both databases give it.

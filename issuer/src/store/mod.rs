@@ -97,6 +97,19 @@ pub struct CredentialRecord {
     pub text: String,
 }
 
+/// A revoked credential that has not expired, as publishing reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// Its id.
+    pub id: CredentialId,
+    /// When it expires (it leaves the revocation set then).
+    pub expires_at: Timestamp,
+    /// When it was revoked.
+    pub revoked_at: Timestamp,
+    /// The proof that the issuer revoked it ([`crate::proof`]), if the row has one.
+    pub proof: Option<Vec<u8>>,
+}
+
 /// The role of an EU DCC key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EuRole {
@@ -228,11 +241,14 @@ pub trait Store: Send {
     ) -> Result<Option<CredentialRecord>, StoreError>;
     /// Marks a credential revoked at `at`; `false` when it was not an issued one.
     fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
-    /// The revoked credentials that have not expired at `now`, with their expiry.
-    fn revoked_unexpired(
-        &self,
-        now: Timestamp,
-    ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError>;
+    /// The revoked credentials that have not expired at `now`, each with its proof.
+    fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError>;
+
+    /// Records the proof of a row that publications vouch for (replacing any it had): `kind`
+    /// names its table ([`crate::proof::Row::kind`]), `row` the row.
+    fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError>;
+    /// The proofs of the rows of one kind, by row.
+    fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 
     /// Stores an EU signer certificate (by its hex key id) once; `false` when it was there.
     fn add_eu_signer(

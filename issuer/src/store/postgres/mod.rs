@@ -21,9 +21,11 @@ use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 
 use super::{
-    CredentialRecord, EuTwinRecord, Inserted, Lookup, Settings, Store, StoredEuKey, StoredKey,
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, Settings, Store, StoredEuKey,
+    StoredKey,
 };
 use crate::error::StoreError;
+use crate::proof::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use lookup::PgLookup;
 use rows::{CredentialKey, credential_id, select_credential, stored_key, timestamp};
@@ -313,30 +315,53 @@ impl Store for PgStore {
         Ok(changed == 1)
     }
 
-    fn revoked_unexpired(
-        &self,
-        now: Timestamp,
-    ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError> {
+    fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
         // Every row that is not plainly issued is read, so that a damaged status cell is found.
         let rows = self.db()?.query(
-            "SELECT id, expires_at, status, revoked_at FROM credentials
-             WHERE expires_at > $1 AND (status <> 'issued' OR revoked_at IS NOT NULL)",
-            &[&now.unix()],
+            "SELECT c.id, c.expires_at, c.status, c.revoked_at, p.proof FROM credentials c
+             LEFT JOIN proofs p ON p.kind = $2 AND p.row_key = c.id
+             WHERE c.expires_at > $1 AND (c.status <> 'issued' OR c.revoked_at IS NOT NULL)",
+            &[&now.unix(), &Row::REVOCATION],
         )?;
         rows.iter()
             .map(|r| {
                 let revoked_at = r.get::<_, Option<i64>>(3).map(timestamp).transpose()?;
-                match CredentialStatus::from_parts(r.get(2), revoked_at) {
-                    Some(CredentialStatus::Revoked { .. }) => {}
-                    _ => {
-                        return Err(StoreError::Corrupt(
-                            "a credential whose status and revocation time disagree",
-                        ));
-                    }
-                }
-                Ok((credential_id(r.get(0))?, timestamp(r.get(1))?))
+                let Some(CredentialStatus::Revoked { at }) =
+                    CredentialStatus::from_parts(r.get(2), revoked_at)
+                else {
+                    return Err(StoreError::Corrupt(
+                        "a credential whose status and revocation time disagree",
+                    ));
+                };
+                Ok(Revoked {
+                    id: credential_id(r.get(0))?,
+                    expires_at: timestamp(r.get(1))?,
+                    revoked_at: at,
+                    proof: r.get(4),
+                })
             })
             .collect()
+    }
+
+    fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError> {
+        self.db()?.execute(
+            "INSERT INTO proofs (kind, row_key, proof) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, row_key) DO UPDATE SET proof = excluded.proof",
+            &[&kind, &row, &proof],
+        )?;
+        Ok(())
+    }
+
+    fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT row_key, proof FROM proofs WHERE kind = $1",
+                &[&kind],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     fn add_eu_signer(

@@ -10,9 +10,10 @@ use crate::error::StoreError;
 const MIGRATION_LOCK: i64 = 0x7072_6f70_7573_6b31;
 
 /// The migrations, in order. A released migration never changes; a change is a new one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "
 CREATE TABLE config (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     name TEXT NOT NULL,
@@ -95,7 +96,19 @@ CREATE TABLE eu_twins (
     text TEXT NOT NULL
 );
 ",
-)];
+    ),
+    (
+        2,
+        "
+CREATE TABLE proofs (
+    kind TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    proof BYTEA NOT NULL,
+    PRIMARY KEY (kind, row_key)
+);
+",
+    ),
+];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,
 /// in one transaction (all of them or none).

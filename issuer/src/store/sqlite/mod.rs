@@ -14,9 +14,11 @@ use propusk_trust_list::{EuSigner, KeyStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CredentialRecord, EuTwinRecord, Inserted, Lookup, Settings, Store, StoredEuKey, StoredKey,
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, Settings, Store, StoredEuKey,
+    StoredKey,
 };
 use crate::error::StoreError;
+use crate::proof::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use pool::ReadPool;
 use rows::{corrupt, key_row, select_credential, stored_key, timestamp};
@@ -263,41 +265,61 @@ impl Store for SqliteStore {
         Ok(changed == 1)
     }
 
-    fn revoked_unexpired(
-        &self,
-        now: Timestamp,
-    ) -> Result<Vec<(CredentialId, Timestamp)>, StoreError> {
+    fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
         // Every row that is not plainly issued is read, so that a damaged status cell is found
         // rather than leaving a revoked credential out of the next publication.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, expires_at, status, revoked_at FROM credentials
-             WHERE expires_at > ?1 AND (status IS NOT 'issued' OR revoked_at IS NOT NULL)",
+            "SELECT c.id, c.expires_at, c.status, c.revoked_at, p.proof FROM credentials c
+             LEFT JOIN proofs p ON p.kind = ?2 AND p.row_key = c.id
+             WHERE c.expires_at > ?1 AND (c.status IS NOT 'issued' OR c.revoked_at IS NOT NULL)",
         )?;
-        let rows = stmt.query_map(params![now.unix()], |r| {
+        let rows = stmt.query_map(params![now.unix(), Row::REVOCATION], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, expires, status, revoked_at) = row?;
+            let (id, expires, status, revoked_at, proof) = row?;
             let revoked_at = revoked_at.map(timestamp).transpose()?;
-            match CredentialStatus::from_parts(status.as_deref().unwrap_or(""), revoked_at) {
-                Some(CredentialStatus::Revoked { .. }) => {}
-                _ => {
-                    return Err(StoreError::Corrupt(
-                        "a credential whose status and revocation time disagree",
-                    ));
-                }
-            }
-            let id = id
-                .parse()
-                .map_err(|_| StoreError::Corrupt("a malformed credential id"))?;
-            Ok((id, timestamp(expires)?))
+            let Some(CredentialStatus::Revoked { at }) =
+                CredentialStatus::from_parts(status.as_deref().unwrap_or(""), revoked_at)
+            else {
+                return Err(StoreError::Corrupt(
+                    "a credential whose status and revocation time disagree",
+                ));
+            };
+            Ok(Revoked {
+                id: id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("a malformed credential id"))?,
+                expires_at: timestamp(expires)?,
+                revoked_at: at,
+                proof,
+            })
         })
         .collect()
+    }
+
+    fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO proofs (kind, row_key, proof) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, row_key) DO UPDATE SET proof = excluded.proof",
+            )?
+            .execute(params![kind, row, proof])?;
+        Ok(())
+    }
+
+    fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT row_key, proof FROM proofs WHERE kind = ?1")?;
+        let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn add_eu_signer(

@@ -79,3 +79,11 @@ CREATE TABLE IF NOT EXISTS eu_twins (
     signature BLOB NOT NULL,
     text TEXT NOT NULL
 );
+-- The proofs that rows a publication vouches for (settings, keys, EU signers, revocations) were
+-- written by someone holding the passphrase: an HMAC under a key derived from it (proof.rs).
+CREATE TABLE IF NOT EXISTS proofs (
+    kind TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    proof BLOB NOT NULL,
+    PRIMARY KEY (kind, row_key)
+);

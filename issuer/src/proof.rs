@@ -1,0 +1,329 @@
+//! Proofs of rows: what a publication vouches for under the root key — the settings (the
+//! authority's name, country and time zone, from which the rules come), the signing keys, the EU
+//! signers and the revocations — must have been written by someone holding the passphrase. Each
+//! such write stores an HMAC of the row's content under a key derived from the vault
+//! ([`crate::secret::Vault::prove`]) in the `proofs` table; a signing key's secret half must also
+//! open under the vault and match its public key. A row written into the database by other
+//! means (a database login without the passphrase) carries no valid proof: publishing refuses
+//! and names it, and nothing is signed.
+//!
+//! Rows of stores made before proofs existed have none; `propusk issuer vouch` lists them and,
+//! when the operator confirms they are the issuer's own, proves them (audited).
+
+use propusk_eudcc::SignerCertificate;
+use propusk_spec::{CredentialId, KeyId, Timestamp};
+use propusk_trust_list::EuSigner;
+
+use crate::error::{IssuerError, StoreError};
+use crate::issuer::Issuer;
+use crate::records::{AuditOp, CredentialStatus};
+use crate::store::{Revoked, Settings, StoredKey};
+
+/// A row that publications vouch for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Row {
+    /// The issuer's settings (one row).
+    Settings,
+    /// A key (root or signing), by its id.
+    Key(KeyId),
+    /// An EU signer certificate published with the bundle, by its EU key id (hex).
+    EuSigner(String),
+    /// A credential's revocation.
+    Revocation(CredentialId),
+}
+
+impl Row {
+    const SETTINGS: &'static str = "settings";
+    const KEY: &'static str = "key";
+    const EU_SIGNER: &'static str = "eu_signer";
+    /// The kind of row a revocation's proof is kept under.
+    pub(crate) const REVOCATION: &'static str = "revocation";
+
+    /// The kind of row, as the `proofs` table keeps it.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Row::Settings => Self::SETTINGS,
+            Row::Key(_) => Self::KEY,
+            Row::EuSigner(_) => Self::EU_SIGNER,
+            Row::Revocation(_) => Self::REVOCATION,
+        }
+    }
+
+    /// Which row of its kind.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Row::Settings => "1".to_owned(),
+            Row::Key(kid) => kid.to_string(),
+            Row::EuSigner(kid) => kid.clone(),
+            Row::Revocation(id) => id.to_string(),
+        }
+    }
+
+    /// The row in words, for an operator.
+    fn describe(&self) -> String {
+        match self {
+            Row::Settings => "the issuer's settings (name, country, time zone)".to_owned(),
+            Row::Key(kid) => format!("key {kid}"),
+            Row::EuSigner(kid) => format!("EU signer {kid}"),
+            Row::Revocation(id) => format!("the revocation of credential {id}"),
+        }
+    }
+}
+
+/// The content of a row as its proof covers it: the kind and the row first, then every field
+/// that a publication takes from it.
+struct Content(Vec<Vec<u8>>);
+
+impl Content {
+    fn new(row: &Row) -> Self {
+        Content(vec![row.kind().into(), row.key().into_bytes()])
+    }
+
+    fn with(mut self, part: impl Into<Vec<u8>>) -> Self {
+        self.0.push(part.into());
+        self
+    }
+
+    fn with_time(self, t: Option<Timestamp>) -> Self {
+        self.with(t.map_or_else(Vec::new, |t| t.unix().to_be_bytes().to_vec()))
+    }
+
+    fn parts(&self) -> Vec<&[u8]> {
+        self.0.iter().map(Vec::as_slice).collect()
+    }
+}
+
+fn settings_content(s: &Settings) -> Content {
+    Content::new(&Row::Settings)
+        .with(s.name.as_bytes())
+        .with(s.country.as_bytes())
+        .with(
+            s.url
+                .as_deref()
+                .map_or_else(Vec::new, |u| [b"=", u.as_bytes()].concat()),
+        )
+        .with(s.time_zone.as_bytes())
+        .with(s.salt.as_slice())
+        .with_time(Some(s.created_at))
+}
+
+fn key_content(k: &StoredKey) -> Content {
+    Content::new(&Row::Key(k.key_id.clone()))
+        .with(k.role.as_str())
+        .with(k.public_key.as_bytes().as_slice())
+        .with(k.status.as_str())
+        .with_time(k.status.since().and_then(Timestamp::from_unix))
+        .with_time(Some(k.not_before))
+        .with_time(k.not_after)
+}
+
+fn eu_signer_content(kid: &str, s: &EuSigner) -> Content {
+    Content::new(&Row::EuSigner(kid.to_owned()))
+        .with(s.der.as_slice())
+        .with(s.country.as_bytes())
+}
+
+fn revocation_content(r: &Revoked) -> Content {
+    Content::new(&Row::Revocation(r.id))
+        .with_time(Some(r.revoked_at))
+        .with_time(Some(r.expires_at))
+}
+
+/// The EU key id (hex) of a published signer: of its certificate, not of what its row says.
+fn eu_kid(s: &EuSigner) -> Option<String> {
+    SignerCertificate::from_der(&s.der)
+        .ok()
+        .map(|c| propusk_spec::hex::encode(c.key_id()))
+}
+
+/// What `issuer vouch` found, and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vouching {
+    /// Rows without a valid proof that the passphrase could prove, in words.
+    pub unproven: Vec<String>,
+    /// Rows that cannot be the issuer's own whatever the operator says (a key whose secret
+    /// half does not open under the passphrase, a certificate that does not parse): remove
+    /// them from the database.
+    pub foreign: Vec<String>,
+    /// Whether the unproven rows were proven now.
+    pub proven: bool,
+}
+
+/// A row found without a valid proof.
+struct Finding {
+    row: Row,
+    content: Option<Content>,
+    why: &'static str,
+}
+
+impl Finding {
+    fn words(&self) -> String {
+        format!("{} ({})", self.row.describe(), self.why)
+    }
+}
+
+impl Issuer {
+    /// Stores the proof of a row just written (inside the writing transaction).
+    pub(crate) fn prove(&mut self, row: Row) -> Result<(), IssuerError> {
+        let content = self
+            .content_of(&row)?
+            .ok_or(StoreError::Corrupt("a row to prove that is not there"))?;
+        self.store_proof(&row, &content)
+    }
+
+    /// Stores the proof of an EU signer as the operator gave it.
+    pub(crate) fn prove_eu_signer(
+        &mut self,
+        kid: &str,
+        signer: &EuSigner,
+    ) -> Result<(), IssuerError> {
+        self.store_proof(
+            &Row::EuSigner(kid.to_owned()),
+            &eu_signer_content(kid, signer),
+        )
+    }
+
+    fn store_proof(&mut self, row: &Row, content: &Content) -> Result<(), IssuerError> {
+        let proof = self.vault()?.prove(&content.parts());
+        self.store.set_proof(row.kind(), &row.key(), &proof)?;
+        Ok(())
+    }
+
+    /// The content of a row as it is stored now (`None`: no such row).
+    fn content_of(&self, row: &Row) -> Result<Option<Content>, IssuerError> {
+        Ok(match row {
+            Row::Settings => self.store.settings()?.as_ref().map(settings_content),
+            Row::Key(kid) => self
+                .store
+                .keys()?
+                .iter()
+                .find(|k| &k.key_id == kid)
+                .map(key_content),
+            Row::EuSigner(kid) => self
+                .store
+                .eu_signers()?
+                .iter()
+                .find(|s| eu_kid(s).as_deref() == Some(kid))
+                .map(|s| eu_signer_content(kid, s)),
+            Row::Revocation(id) => self.store.credential(id)?.and_then(|c| match c.status {
+                CredentialStatus::Revoked { at } => Some(revocation_content(&Revoked {
+                    id: *id,
+                    expires_at: c.expires_at,
+                    revoked_at: at,
+                    proof: None,
+                })),
+                CredentialStatus::Issued => None,
+            }),
+        })
+    }
+
+    /// Every row a publication of `revoked` would vouch for that carries no valid proof.
+    fn findings(&self, revoked: &[Revoked]) -> Result<Vec<Finding>, IssuerError> {
+        let vault = self.vault()?;
+        let proofs = |kind: &str| -> Result<std::collections::HashMap<String, Vec<u8>>, _> {
+            Ok::<_, IssuerError>(self.store.proofs(kind)?.into_iter().collect())
+        };
+        let mut found = Vec::new();
+        let mut check = |row: Row, content: Content, proof: Option<&Vec<u8>>| {
+            let why = match proof {
+                None => "no proof",
+                Some(p) if !vault.proves(p, &content.parts()) => "its proof does not match",
+                Some(_) => return,
+            };
+            found.push(Finding {
+                row,
+                content: Some(content),
+                why,
+            });
+        };
+        let settings = proofs(Row::SETTINGS)?;
+        let stored = self
+            .store
+            .settings()?
+            .ok_or(StoreError::Corrupt("no settings"))?;
+        check(
+            Row::Settings,
+            settings_content(&stored),
+            settings.get(&Row::Settings.key()),
+        );
+        let keys = proofs(Row::KEY)?;
+        let mut foreign = Vec::new();
+        for key in self.store.keys()? {
+            let row = Row::Key(key.key_id.clone());
+            // The secret half must open under the passphrase and be the row's public key.
+            let opens = self
+                .unseal(&key)
+                .is_ok_and(|secret| secret.public() == key.public_key);
+            if !opens {
+                foreign.push(Finding {
+                    row,
+                    content: None,
+                    why: "its secret half does not open with this issuer's passphrase",
+                });
+                continue;
+            }
+            check(row.clone(), key_content(&key), keys.get(&row.key()));
+        }
+        let signers = proofs(Row::EU_SIGNER)?;
+        for signer in self.store.eu_signers()? {
+            let Some(kid) = eu_kid(&signer) else {
+                foreign.push(Finding {
+                    row: Row::EuSigner("?".to_owned()),
+                    content: None,
+                    why: "its certificate does not parse",
+                });
+                continue;
+            };
+            let content = eu_signer_content(&kid, &signer);
+            check(Row::EuSigner(kid.clone()), content, signers.get(&kid));
+        }
+        for r in revoked {
+            check(
+                Row::Revocation(r.id),
+                revocation_content(r),
+                r.proof.as_ref(),
+            );
+        }
+        found.extend(foreign);
+        Ok(found)
+    }
+
+    /// Refuses, naming them, the rows a publication of `revoked` would vouch for that carry no
+    /// valid proof.
+    pub(crate) fn check_proofs(&self, revoked: &[Revoked]) -> Result<(), IssuerError> {
+        let found = self.findings(revoked)?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Unproven(found.iter().map(Finding::words).collect()).into())
+    }
+
+    /// Lists the rows without a valid proof (those publishing would refuse) and, with
+    /// `confirm`, proves those the passphrase can: for a store made before proofs existed,
+    /// once the operator has checked they are the issuer's own. Recorded in the audit log.
+    pub fn vouch(&mut self, confirm: bool, now: Timestamp) -> Result<Vouching, IssuerError> {
+        self.vault()?;
+        let revoked = self.store.revoked_unexpired(now)?;
+        let found = self.findings(&revoked)?;
+        let (provable, foreign): (Vec<Finding>, Vec<Finding>) =
+            found.into_iter().partition(|f| f.content.is_some());
+        let mut vouching = Vouching {
+            unproven: provable.iter().map(Finding::words).collect(),
+            foreign: foreign.iter().map(Finding::words).collect(),
+            proven: false,
+        };
+        if confirm && !provable.is_empty() {
+            self.in_transaction(|issuer| {
+                for f in &provable {
+                    if let Some(content) = &f.content {
+                        issuer.store_proof(&f.row, content)?;
+                    }
+                }
+                let rows: Vec<String> = provable.iter().map(|f| f.row.describe()).collect();
+                issuer.audit(now, AuditOp::Vouch, &rows.join(", "))
+            })?;
+            vouching.proven = true;
+        }
+        Ok(vouching)
+    }
+}
