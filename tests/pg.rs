@@ -636,6 +636,16 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     assert_eq!(status, 200, "{retried}");
     let (_, _, again) = post("D-2");
     assert_eq!(again["id"], retried["id"], "issued once");
+
+    // Restarted while the server is idle: its first request finds the closed connection and
+    // opens another, never a 503 (review 3, F12).
+    own_cluster(port, "down");
+    own_cluster(port, "");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let page = agent.get(&format!("{url}/c/{id}?lang=en")).call().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let (status, _, after) = post("D-4");
+    assert_eq!(status, 200, "{after}");
 }
 
 #[test]

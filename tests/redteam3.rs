@@ -500,3 +500,67 @@ fn thin_images_and_stalling_pdfs_are_answered_within_one_budget() {
     // budget would end in a plain "no QR code" after twelve of them).
     assert!(said.contains("within"), "{said}");
 }
+
+/// F11: a record id with a control character (a NUL byte) is refused alike on every store: a bad
+/// row of a batch (the other rows issued), 400 from the API, never a database error.
+#[test]
+fn record_ids_with_control_characters_are_refused_on_every_store() {
+    common::on_every_backend(
+        "record_ids_with_control_characters_are_refused_on_every_store",
+        record_ids_with_control_characters_are_refused_on_every_store_on,
+    );
+}
+
+fn record_ids_with_control_characters_are_refused_on_every_store_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let iss = tmp.path().join("iss");
+    init(&iss, "Issuer", "RU", "Europe/Moscow");
+    let registry = example("registry");
+    let mut lines: Vec<String> = registry.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen("R-0002", "R-NUL\0", 1);
+    let csv = tmp.path().join("registry.csv");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let out = run(&[
+        "issuer",
+        "batch",
+        "--dir",
+        s(&iss),
+        "--input",
+        s(&csv),
+        "--out",
+        s(&tmp.path().join("out")),
+        "--at",
+        AT,
+    ]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(65), "{said}");
+    assert!(said.contains("control character"), "{said}");
+    for issued in ["R-0001", "R-0003"] {
+        ok(run(&["issuer", "record", "--dir", s(&iss), issued]));
+    }
+
+    let token = std::fs::read_to_string(iss.join("operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (_server, url) = common::start_server(&iss, &[common::PASS]);
+    let agent = common::http();
+    let mut request: serde_json::Value = serde_json::from_str(&example("vaccination")).unwrap();
+    request["record_id"] = "NUL\u{0}ID".into();
+    let posted = agent
+        .post(format!("{url}/api/v1/credentials"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(request.to_string())
+        .unwrap();
+    assert_eq!(posted.status(), 400);
+    let asked = agent
+        .get(format!("{url}/api/v1/issuance/%00"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(asked.status(), 400);
+}

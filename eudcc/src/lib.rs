@@ -217,20 +217,28 @@ pub fn decode(text: &str) -> Result<Hc1, Hc1Error> {
     let Value::Array(items) = value else {
         return Err(Hc1Error::Decode("not a COSE_Sign1 array".into()));
     };
+    // RFC 9052 §4.2: both headers are maps (the protected one inside a byte string).
     let [
         Value::Bytes(protected),
-        unprotected,
+        unprotected @ Value::Map(_),
         Value::Bytes(payload),
         Value::Bytes(signature),
     ] = items.as_slice()
     else {
-        return Err(Hc1Error::Decode("not a COSE_Sign1 of four items".into()));
+        return Err(Hc1Error::Decode(
+            "not a COSE_Sign1 of four items with a map as its unprotected header".into(),
+        ));
     };
     let protected_map = if protected.is_empty() {
         Value::Map(vec![])
     } else {
         cbor(protected, "protected header")?
     };
+    if !matches!(protected_map, Value::Map(_)) {
+        return Err(Hc1Error::Decode(
+            "a protected header that is not a map".into(),
+        ));
+    }
     let pick = |label| header(&protected_map, label).or_else(|| header(unprotected, label));
     let key_id = match pick(4) {
         Some(Value::Bytes(b)) => Some(b.clone()),
@@ -291,13 +299,18 @@ mod tests {
 
     /// An (unsigned) HC1 text with these claims.
     fn hc1(claims: Vec<(Value, Value)>) -> String {
+        hc1_with(claims, Value::Map(vec![]))
+    }
+
+    /// An (unsigned) HC1 text with these claims and this unprotected header.
+    fn hc1_with(claims: Vec<(Value, Value)>, unprotected: Value) -> String {
         let protected = cbor(&Value::Map(vec![(
             Value::Integer(1.into()),
             Value::Integer((-7).into()),
         )]));
         let cose = cbor(&Value::Array(vec![
             Value::Bytes(protected),
-            Value::Map(vec![]),
+            unprotected,
             Value::Bytes(cbor(&Value::Map(claims))),
             Value::Bytes(vec![0; 64]),
         ]));
@@ -327,5 +340,29 @@ mod tests {
             Some((Some(1_600_000_000), Some(1_700_000_000))),
             "{decoded:?}"
         );
+    }
+
+    /// RFC 9052 requires the unprotected header to be a map: an empty array or an integer in
+    /// its place (one bit flipped from `a0`) is refused (review 3, F15).
+    #[test]
+    fn an_unprotected_header_that_is_not_a_map_is_refused() {
+        let certificate = Value::Map(vec![(
+            Value::Text("v".into()),
+            Value::Array(vec![Value::Map(vec![])]),
+        )]);
+        let claims = || {
+            vec![(
+                Value::Integer((-260).into()),
+                Value::Map(vec![(Value::Integer(1.into()), certificate.clone())]),
+            )]
+        };
+        assert!(decode(&hc1(claims())).is_ok());
+        for unprotected in [Value::Array(vec![]), Value::Integer((-1).into())] {
+            let refused = decode(&hc1_with(claims(), unprotected.clone()));
+            assert!(
+                matches!(refused, Err(Hc1Error::Decode(_))),
+                "{unprotected:?}: {refused:?}"
+            );
+        }
     }
 }

@@ -28,4 +28,4 @@ mod request;
 pub use api::RotateRequest;
 pub use error::InputError;
 pub use registry::{CSV_COLUMNS, Registry, Row, read_csv, read_jsonl, read_registry, registry};
-pub use request::Request;
+pub use request::{Request, record_id};

@@ -106,6 +106,21 @@ fn text(name: &str, value: &str) -> Result<Text, InputError> {
     field(name, Text::new(value))
 }
 
+/// A registry record id as every store keeps it: not empty, no control characters (a NUL byte
+/// works in SQLite and stops PostgreSQL; a line break splits the outputs that list ids).
+pub fn record_id(id: &str) -> Result<String, InputError> {
+    if id.is_empty() {
+        return Err(InputError::field("record_id", "empty"));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(InputError::field(
+            "record_id",
+            format!("holds the control character U+{:04X}", u32::from(c)),
+        ));
+    }
+    Ok(id.to_owned())
+}
+
 impl Request {
     /// Reads one issuance JSON object.
     pub fn from_json(json: &str) -> Result<Self, InputError> {
@@ -228,7 +243,7 @@ impl Request {
             }
         };
         Ok(Request {
-            record_id: input.record_id,
+            record_id: input.record_id.as_deref().map(record_id).transpose()?,
             holder,
             body,
         })

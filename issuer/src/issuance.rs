@@ -172,6 +172,7 @@ impl Issuer {
 
     /// The credential issued for a registry record, if any.
     pub fn record(&self, record_id: &str) -> Result<Option<Issued>, IssuerError> {
+        let record_id = &propusk_input::record_id(record_id)?;
         Ok(self
             .store
             .credential_for_record(record_id)?

@@ -197,6 +197,12 @@ fn sqlite_cell(value: ValueRef<'_>, kind: Kind) -> Result<Cell, StoreError> {
         (ValueRef::Integer(i), Kind::Int4) => Cell::Int4(
             i32::try_from(i).map_err(|_| StoreError::Corrupt("an integer out of range"))?,
         ),
+        (ValueRef::Text(t), Kind::Text) if t.contains(&0) => {
+            return Err(StoreError::Corrupt(
+                "a text with a NUL character, which PostgreSQL cannot hold (a record id from \
+                 before record ids were checked): correct it in the SQLite store first",
+            ));
+        }
         (ValueRef::Text(t), Kind::Text) => Cell::Text(
             String::from_utf8(t.to_vec()).map_err(|_| StoreError::Corrupt("text not UTF-8"))?,
         ),

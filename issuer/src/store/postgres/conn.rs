@@ -2,6 +2,7 @@
 //! then only bound and executed (one round trip instead of two).
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
@@ -10,7 +11,16 @@ use postgres::{Client, Row, Statement};
 pub(crate) struct Conn {
     client: Client,
     statements: HashMap<&'static str, Statement>,
+    /// When it last carried a statement.
+    used: Instant,
 }
+
+/// A connection idle for longer than this is asked whether it still stands before it is used
+/// (one round trip): a database restarted meanwhile closed it, and the client only learns that
+/// when it next reads from it.
+const IDLE: Duration = Duration::from_secs(1);
+/// How long that question may take.
+const ASK: Duration = Duration::from_secs(2);
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -19,6 +29,7 @@ impl Conn {
         Conn {
             client,
             statements: HashMap::new(),
+            used: Instant::now(),
         }
     }
 
@@ -27,7 +38,16 @@ impl Conn {
         self.client.is_closed()
     }
 
+    /// Whether the connection is closed, or — idle for a while — does not answer.
+    pub(crate) fn is_gone(&mut self) -> bool {
+        if self.client.is_closed() {
+            return true;
+        }
+        self.used.elapsed() > IDLE && self.client.is_valid(ASK).is_err()
+    }
+
     fn statement(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+        self.used = Instant::now();
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
@@ -74,6 +94,7 @@ impl Conn {
 
     /// Statements without parameters, unprepared (`BEGIN`, `COMMIT`, …).
     pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.used = Instant::now();
         self.client.batch_execute(sql)
     }
 }

@@ -167,7 +167,7 @@ impl Gathered {
         let mut conn: Option<Conn> = None;
         while let Some(batch) = self.next() {
             let ids: Vec<String> = batch.iter().map(|w| w.id.clone()).collect();
-            let rows = match conn.take().filter(|c| !c.is_closed()) {
+            let rows = match conn.take().and_then(|mut c| (!c.is_gone()).then_some(c)) {
                 Some(c) => Ok(c),
                 None => open(url),
             }
@@ -282,8 +282,8 @@ impl PgLookup {
     fn take(&self) -> Result<Conn, StoreError> {
         let mut pool = self.pool.lock().map_err(|_| Self::poisoned())?;
         loop {
-            if let Some(conn) = pool.idle.pop() {
-                if !conn.is_closed() {
+            if let Some(mut conn) = pool.idle.pop() {
+                if !conn.is_gone() {
                     return Ok(conn);
                 }
                 pool.open -= 1;

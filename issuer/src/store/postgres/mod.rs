@@ -81,10 +81,11 @@ impl PgStore {
         })
     }
 
-    /// The connection; one the database closed is opened again (outside a transaction).
+    /// The connection; one the database closed (a restart, found out by asking a connection
+    /// idle for a while) is opened again, outside a transaction.
     fn db(&self) -> Result<RefMut<'_, Conn>, StoreError> {
         let mut client = self.client.borrow_mut();
-        if client.is_closed() && !self.in_transaction {
+        if !self.in_transaction && client.is_gone() {
             *client = Conn::new(connect(&self.url)?);
         }
         Ok(client)
