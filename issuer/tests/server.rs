@@ -473,3 +473,51 @@ async fn a_client_that_never_finishes_its_headers_is_closed() {
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
 }
+
+/// An authenticated client that sends its headers and then stalls or trickles its body is
+/// answered 408 and closed at the timeout (review 3, F13); a whole body is served as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authenticated_body_that_never_arrives_is_answered_408() {
+    use std::io::{Read, Write};
+    let s = server();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(propusk_issuer::server::serve_listener_with(
+        s.state.clone(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_millis(500),
+    ));
+    let token = s.token.clone();
+    let answers = tokio::task::spawn_blocking(move || {
+        let head = format!(
+            "POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+        );
+        let mut stalled = std::net::TcpStream::connect(addr).unwrap();
+        stalled.write_all(head.as_bytes()).unwrap();
+        let mut dripping = std::net::TcpStream::connect(addr).unwrap();
+        dripping.write_all(head.as_bytes()).unwrap();
+        for _ in 0..8 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let _ = dripping.write_all(b" ");
+        }
+        [stalled, dripping].map(|mut c| {
+            c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let mut answer = Vec::new();
+            let ended = c.read_to_end(&mut answer);
+            (String::from_utf8_lossy(&answer).into_owned(), ended.is_ok())
+        })
+    });
+    for (answer, closed) in answers.await.unwrap() {
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"timeout\""), "{answer}");
+        assert!(closed, "the connection stayed open");
+    }
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+}

@@ -3,6 +3,7 @@
 //! only as "something went wrong". Issuing, revoking and rotating run on the blocking pool.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
@@ -32,6 +33,8 @@ pub enum ApiError {
     NotFound(String),
     /// The keys are not in a state that allows it.
     Conflict(String),
+    /// The body did not arrive in time.
+    Timeout,
     /// The body is larger than the server takes.
     TooLarge,
     /// The issuer's database cannot be reached (it is restarting, or down): try again.
@@ -45,6 +48,7 @@ impl std::fmt::Display for ApiError {
         match self {
             ApiError::Unauthorized => f.write_str("no valid bearer token"),
             ApiError::TooLarge => f.write_str("the body is too large"),
+            ApiError::Timeout => f.write_str("the body did not arrive in time"),
             ApiError::Unavailable => f.write_str("the issuer's database cannot be reached"),
             ApiError::BadInput(m)
             | ApiError::Refused(m)
@@ -98,6 +102,11 @@ impl IntoResponse for ApiError {
             ApiError::Refused(m) => (StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the body did not arrive in time".to_owned(),
+            ),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
@@ -151,18 +160,27 @@ impl AppState {
     }
 }
 
-/// The API's routes, behind the token.
-pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+/// The most a request body may hold.
+pub(crate) const MAX_BODY: usize = 2 << 20;
+
+/// The API's routes, behind the token; an authenticated request's body must arrive within
+/// `body_timeout`.
+pub(crate) fn routes(state: Arc<AppState>, body_timeout: Duration) -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/credentials", post(issue))
         .route("/api/v1/credentials/{id}/revoke", post(revoke))
         .route("/api/v1/keys/rotate", post(rotate))
         .route("/api/v1/issuance/{record_id}", get(issuance))
-        .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (state, body_timeout),
+            require_token,
+        ))
 }
 
+/// Checks the token, then reads the body whole within the time allowed: a client that stalls
+/// or trickles it (the token does not make it harmless) is answered 408, its connection closed.
 async fn require_token(
-    State(state): State<Arc<AppState>>,
+    State((state, body_timeout)): State<(Arc<AppState>, Duration)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -177,7 +195,23 @@ async fn require_token(
     if !ok || expected.is_empty() {
         return ApiError::Unauthorized.into_response();
     }
-    next.run(request).await
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_BODY)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return ApiError::TooLarge.into_response(),
+        Err(_) => {
+            tracing::warn!("an authenticated request's body did not arrive in time");
+            let mut response = ApiError::Timeout.into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            return response;
+        }
+    };
+    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+        .await
 }
 
 /// `?eu=true` of `POST /api/v1/credentials`.

@@ -129,6 +129,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// The router over a state.
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, HEADER_TIMEOUT)
+}
+
+/// [`router`] giving an authenticated client `body_timeout` to send its request's body (a
+/// client that stalls or trickles it is answered 408 then, its connection closed).
+pub fn router_with(state: Arc<AppState>, body_timeout: Duration) -> Router {
     Router::new()
         .route("/", get(portal::home))
         .route("/healthz", get(|| async { "ok" }))
@@ -140,7 +146,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/app", get(webapp::bare))
         .route("/app/", get(webapp::index))
         .route("/app/{file}", get(webapp::file))
-        .merge(api::routes(state.clone()))
+        .merge(api::routes(state.clone(), body_timeout))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -219,7 +225,7 @@ pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerE
 /// How long a client may take to send a request's headers (a slow-loris client that trickles
 /// them, or opens connections and sends nothing, is closed after it). hyper starts the same
 /// timer when a kept-alive connection waits for its next request, so it is also the idle
-/// timeout (tested).
+/// timeout (tested). An authenticated client has as long again for its request's body.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves on an already bound listener until `shutdown` completes.
@@ -255,7 +261,7 @@ pub async fn serve_listener_with(
             }
         }
     });
-    let app = router(state);
+    let app = router_with(state, header_timeout);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
