@@ -196,9 +196,10 @@ pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Ve
 /// jurisdiction, whose rules decide acceptance for every credential, and `others`, the roots it
 /// trusts besides (neighbouring countries). A credential belongs to the issuer whose key
 /// verifies its signature — every issuer listing its key id is tried, home first, then `others`
-/// in order — and only that issuer's key entry and revocations judge it. A key that an earlier
-/// issuer already lists (the same public key) counts only for that earlier issuer: one root's
-/// bundle cannot vouch again, unrevoked, for another root's key.
+/// in order — and that issuer's key entry and revocations judge it. A key that several issuers
+/// list (the same public key) is judged by each of them, and the worst answer stands (invalid
+/// before cannot tell before valid): whichever root was trusted first, one root's bundle cannot
+/// vouch, unrevoked, for another root's key and override its revocations.
 pub fn check_among(
     home: Option<&Bundle>,
     others: &[&Bundle],
@@ -243,7 +244,9 @@ pub fn check_among(
                         Reason::TrustDataMissing,
                         "the verifier has no trust data: sync it",
                     );
-                } else if state == TrustState::Expired || (usable.is_empty() && !found.is_empty()) {
+                } else if state == TrustState::Expired || usable.len() < found.len() {
+                    // An issuer that lists the key is past its hard expiry: its word on it (a
+                    // revocation, a compromise) cannot be heard, and no other stands in for it.
                     report = report.fail(
                         Verdict::Unknown,
                         Reason::TrustDataExpired,
@@ -287,29 +290,51 @@ pub fn check_among(
             if result.is_err() {
                 issuer = first;
             }
-            let mut report = std::mem::replace(&mut reports[slot], Report::blank(state));
-            report.trust_state = state.worse(issuers[issuer].state(at));
-            reports[slot] = judge(report, issuers[issuer], home, result, at);
+            let before = std::mem::replace(&mut reports[slot], Report::blank(state));
+            let judged_by = |j: usize, result| {
+                let mut report = before.clone();
+                report.trust_state = state.worse(issuers[j].state(at));
+                judge(report, issuers[j], home, result, at)
+            };
+            let mut report = judged_by(issuer, result);
+            // Every other issuer that lists the same public key judges it too.
+            let public = issuers[issuer]
+                .trust_list()
+                .key(item.key_id())
+                .map(|k| k.public_key.as_slice());
+            for &other in &candidates[slot] {
+                let same = issuers[other]
+                    .trust_list()
+                    .key(item.key_id())
+                    .is_some_and(|k| Some(k.public_key.as_slice()) == public);
+                if other == issuer || !same {
+                    continue;
+                }
+                let again = judged_by(other, item.verify(issuers[other].trust_list()));
+                if severity(again.verdict) > severity(report.verdict) {
+                    report = again;
+                }
+            }
+            reports[slot] = report;
         }
     }
     reports
 }
 
-/// The issuers (indexes into `issuers`) whose trust list has a key under `id`, in order,
-/// without a key that an earlier issuer lists already.
+/// How bad a verdict is when several issuers judge one credential: a positive refusal (revoked,
+/// compromised) outweighs a "cannot tell", which outweighs "valid".
+fn severity(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Valid => 0,
+        Verdict::Unknown => 1,
+        Verdict::Invalid => 2,
+    }
+}
+
+/// The issuers (indexes into `issuers`) whose trust list has a key under `id`, in order.
 fn owners(issuers: &[&Bundle], id: &KeyId) -> Vec<usize> {
     (0..issuers.len())
-        .filter(|&j| {
-            issuers[j].trust_list().key(id).is_some_and(|key| {
-                !issuers[..j].iter().any(|earlier| {
-                    earlier
-                        .trust_list()
-                        .keys()
-                        .iter()
-                        .any(|k| k.public_key == key.public_key)
-                })
-            })
-        })
+        .filter(|&j| issuers[j].trust_list().key(id).is_some())
         .collect()
 }
 

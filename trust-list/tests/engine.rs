@@ -695,6 +695,13 @@ mod two_issuers {
         );
         let r = check_among(Some(&kz), &[&ru_expired, &by], &[&text(&ru_key, &c)], at).remove(0);
         assert_eq!(r.reason, Some(Reason::TrustDataExpired));
+        // Whichever root was trusted first: BY trusted before RU, or BY at home, cannot
+        // override RU's revocation of a credential signed by RU's key (review 3, F7).
+        let r = check_among(Some(&kz), &[&by, &ru], &[&text(&ru_key, &c)], at).remove(0);
+        assert_eq!(r.reason, Some(Reason::Revoked), "{:?}", r.detail);
+        assert_eq!(r.issuer.unwrap().country, "RU");
+        let r = check_among(Some(&by), &[&ru], &[&text(&ru_key, &c)], at).remove(0);
+        assert_eq!(r.reason, Some(Reason::Revoked), "{:?}", r.detail);
     }
 
     #[test]

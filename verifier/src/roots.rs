@@ -63,7 +63,7 @@ impl Store {
     pub fn trusted(&self) -> Result<Vec<TrustedRoot>, VerifierError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT root_key, name, added_at FROM trusted ORDER BY added_at, root_key")?;
+            .prepare("SELECT root_key, name, added_at FROM trusted ORDER BY rowid")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
