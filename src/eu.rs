@@ -16,7 +16,18 @@ pub enum EuOp {
     /// signer certificate is published with the next bundle.
     Init,
     /// A new document signer; the active one stops signing (what it signed stays valid).
+    /// Refused once the country signing CA has ended or ends within 30 days: renew it then.
     Rotate,
+    /// Renew the country signing CA (in its last year, or after its end): a new CA and a
+    /// document signer under it; onboard the new CA (`eu export`) with the gateway.
+    Renew,
+    /// Withdraw an EU signer certificate from the published trust data (a leaked document
+    /// signer, or one its country withdrew): verifiers trust it no more once they sync the next
+    /// publication. The active document signer is refused: rotate first.
+    Withdraw {
+        /// The EU key id (hex, as `eu list` shows it).
+        key_id: String,
+    },
     /// Write the CA and every document signer certificate, PEM and DER, into OUT: what a
     /// gateway is onboarded with, and what `propusk verify --trust-cert` takes.
     Export {
@@ -57,6 +68,21 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         EuOp::Rotate => {
             let keys = unlocked(dir)?.eu_rotate(now)?;
             list(&crate::issue::open(dir)?, &keys);
+        }
+        EuOp::Renew => {
+            let keys = unlocked(dir)?.eu_renew(now)?;
+            list(&crate::issue::open(dir)?, &keys);
+            println!(
+                "export the new CA for the gateway (propusk issuer eu export) and publish: the \
+                 new document signer reaches verifiers with the next publication"
+            );
+        }
+        EuOp::Withdraw { key_id } => {
+            unlocked(dir)?.eu_withdraw(key_id, now)?;
+            println!(
+                "EU signer {key_id} withdrawn: publish now (propusk issuer publish) so that \
+                 verifiers stop trusting it"
+            );
         }
         EuOp::Export { out } => {
             for path in crate::issue::open(dir)?.eu_export(out)? {

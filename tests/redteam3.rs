@@ -564,3 +564,308 @@ fn record_ids_with_control_characters_are_refused_on_every_store_on() {
         .unwrap();
     assert_eq!(asked.status(), 400);
 }
+
+/// An EU certificate signed by `key` (kid of `dsc`) with any claims: what someone holding a
+/// document signer's key, but not bound by the issuer's software, can make.
+fn forged_hc1(key: &p256::ecdsa::SigningKey, dsc: &[u8], iat: i64, exp: i64) -> String {
+    use ciborium::Value;
+    use p256::ecdsa::signature::Signer;
+    let cbor = |v: &Value| {
+        let mut out = Vec::new();
+        ciborium::into_writer(v, &mut out).unwrap();
+        out
+    };
+    let kid = propusk_eudcc::SignerCertificate::from_der(dsc)
+        .unwrap()
+        .key_id()
+        .to_vec();
+    let protected = cbor(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Integer((-7).into())),
+        (Value::Integer(4.into()), Value::Bytes(kid)),
+    ]));
+    let json = serde_json::json!({
+        "ver": "1.3.0", "nam": {"fnt": "IVANOV", "fn": "Иванов"}, "dob": "1980-05-12",
+        "v": [{"tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528", "ma": "ORG-100030215",
+               "dn": 2, "sd": 2, "dt": "2026-01-10", "co": "DE", "is": "Test",
+               "ci": "URN:UVCI:01:DE:X/1#Q"}],
+    });
+    let hcert: Value = serde_json::from_value(json).unwrap();
+    let payload = cbor(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Text("DE".into())),
+        (Value::Integer(4.into()), Value::Integer(exp.into())),
+        (Value::Integer(6.into()), Value::Integer(iat.into())),
+        (
+            Value::Integer((-260).into()),
+            Value::Map(vec![(Value::Integer(1.into()), hcert)]),
+        ),
+    ]));
+    let message = propusk_spec::to_be_signed(&protected, &payload);
+    let signature: p256::ecdsa::Signature = key.sign(&message);
+    let cose = cbor(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(payload),
+            Value::Bytes(signature.to_bytes().to_vec()),
+        ])),
+    ));
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, &cose).unwrap();
+    format!("HC1:{}", propusk_spec::base45::encode(&z.finish().unwrap()))
+}
+
+/// F8: a document signer whose certificate has ended signs nothing valid, however its
+/// certificate's issue date is backdated; EU signers can be withdrawn, and expired ones are no
+/// longer published.
+#[test]
+fn expired_and_withdrawn_eu_signers_vouch_for_nothing() {
+    use propusk_eudcc::{Hc1Type, cert};
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n);
+    let at = 1_780_912_800; // 2026-06-08T10:00:00Z
+    let at_text = "2026-06-08T10:00:00Z";
+    let (ca_key, key) = (
+        cert::signing_key(&[7; 32]).unwrap(),
+        cert::signing_key(&[9; 32]).unwrap(),
+    );
+    let day = 86_400;
+    let ca =
+        cert::country_signing_ca(&ca_key, "DE", "Test", 1, at - 800 * day, at + 800 * day).unwrap();
+    // Ended yesterday.
+    let ended = cert::document_signer(
+        &ca_key,
+        &ca,
+        &key,
+        &[Hc1Type::Vaccination],
+        2,
+        at - 400 * day,
+        at - day,
+    )
+    .unwrap();
+    let ended_file = p("ended.der");
+    std::fs::write(&ended_file, &ended).unwrap();
+    let backdated = forged_hc1(&key, &ended, at - 200 * day, at + 3000 * day);
+    let v = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--trust-cert",
+            s(&ended_file),
+            "--json",
+            "--at",
+            at_text,
+            &backdated,
+        ],
+        "",
+        &[],
+    ))
+    .remove(0);
+    assert_eq!(v["verdict"], "invalid", "{v}");
+    assert_eq!(v["reason"], "key_usage", "{v}");
+    // A signer still valid: the same forgery is valid, until no later than the signer's end.
+    let key2 = cert::signing_key(&[11; 32]).unwrap();
+    let live = cert::document_signer(
+        &ca_key,
+        &ca,
+        &key2,
+        &[Hc1Type::Vaccination],
+        3,
+        at - 400 * day,
+        at + 100 * day,
+    )
+    .unwrap();
+    let live_file = p("live.der");
+    std::fs::write(&live_file, &live).unwrap();
+    let text = forged_hc1(&key2, &live, at - 10 * day, at + 3000 * day);
+    let v = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--trust-cert",
+            s(&live_file),
+            "--json",
+            "--at",
+            at_text,
+            &text,
+        ],
+        "",
+        &[],
+    ))
+    .remove(0);
+    assert_eq!(v["verdict"], "valid", "{v}");
+    assert_eq!(v["valid_until"], "2026-09-16T10:00:00Z", "{v}");
+
+    // Published: the expired signer is left out; the live one is withdrawn, and goes.
+    let iss = p("iss");
+    init(&iss, "Issuer", "RU", "Europe/Moscow");
+    for file in [&ended_file, &live_file] {
+        ok(run(&[
+            "issuer",
+            "eu",
+            "import",
+            "--dir",
+            s(&iss),
+            "--country",
+            "DE",
+            s(file),
+            "--at",
+            at_text,
+        ]));
+    }
+    let (usb, store) = (p("usb"), p("v"));
+    common::publish_and_sync(&iss, &usb, &store, at_text);
+    let status = ok(propusk_with(
+        &[
+            "verifier",
+            "status",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at_text,
+        ],
+        "",
+        &[],
+    ));
+    let live_kid = propusk_spec::hex::encode(
+        propusk_eudcc::SignerCertificate::from_der(&live)
+            .unwrap()
+            .key_id(),
+    );
+    let ended_kid = propusk_spec::hex::encode(
+        propusk_eudcc::SignerCertificate::from_der(&ended)
+            .unwrap()
+            .key_id(),
+    );
+    assert!(status.contains(&live_kid), "{status}");
+    assert!(!status.contains(&ended_kid), "{status}");
+    assert_eq!(verify(&store, &text, at_text)["verdict"], "valid");
+    ok(run(&[
+        "issuer",
+        "eu",
+        "withdraw",
+        "--dir",
+        s(&iss),
+        &live_kid,
+        "--at",
+        at_text,
+    ]));
+    let later = "2026-06-08T11:00:00Z";
+    publish(&iss, &usb, later);
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&store),
+        "--from",
+        s(&usb),
+        "--at",
+        later,
+    ]));
+    let v = verify(&store, &text, later);
+    assert_eq!(v["verdict"], "unknown", "{v}");
+    assert_eq!(v["reason"], "unknown_key", "{v}");
+    let audit = ok(run(&["issuer", "audit", "--dir", s(&iss)]));
+    assert!(audit.contains("eu-withdraw"), "{audit}");
+    // Withdrawing it again, or the issuer's own active document signer, is refused.
+    assert_ne!(
+        run(&["issuer", "eu", "withdraw", "--dir", s(&iss), &live_kid])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+/// F9: once the country signing CA has ended, rotating is refused with the way out (renew);
+/// renewing makes a new CA and a document signer whose window is whole, and twins go on.
+#[test]
+fn an_ended_country_signing_ca_is_renewed_not_inverted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let iss = tmp.path().join("iss");
+    init(&iss, "Issuer", "RU", "Europe/Moscow");
+    ok(run(&["issuer", "eu", "init", "--dir", s(&iss), "--at", AT]));
+    let early = run(&["issuer", "eu", "renew", "--dir", s(&iss), "--at", LATER]);
+    assert_ne!(early.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("rotate the document signer"));
+    let after = "2031-07-01T10:00:00Z";
+    let rotated = run(&["issuer", "eu", "rotate", "--dir", s(&iss), "--at", after]);
+    let said = String::from_utf8_lossy(&rotated.stderr);
+    assert_ne!(rotated.status.code(), Some(0), "{said}");
+    assert!(said.contains("eu renew"), "{said}");
+    ok(run(&[
+        "issuer",
+        "eu",
+        "renew",
+        "--dir",
+        s(&iss),
+        "--at",
+        after,
+    ]));
+    let keys: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "eu",
+        "list",
+        "--dir",
+        s(&iss),
+        "--json",
+    ])))
+    .unwrap();
+    let active: Vec<&serde_json::Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["active"] == true)
+        .collect();
+    assert_eq!(active.len(), 2, "{keys}");
+    for k in &active {
+        assert!(
+            k["not_before"].as_str().unwrap() < k["not_after"].as_str().unwrap(),
+            "{k}"
+        );
+        assert!(k["not_after"].as_str().unwrap() > after, "{k}");
+    }
+    // Twins are issued again under the new CA's signer (a signing key valid then too).
+    ok(run(&[
+        "issuer",
+        "key",
+        "rotate",
+        "--dir",
+        s(&iss),
+        "--at",
+        after,
+    ]));
+    let input = tmp.path().join("t.json");
+    std::fs::write(
+        &input,
+        ok(run(&["issuer", "example", "test", "--at", after])),
+    )
+    .unwrap();
+    let out = ok(run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&iss),
+        "--input",
+        s(&input),
+        "--eu",
+        "--at",
+        after,
+    ]));
+    let twin = out.lines().last().unwrap();
+    let (usb, store) = (tmp.path().join("usb"), tmp.path().join("v"));
+    common::publish_and_sync(&iss, &usb, &store, after);
+    let v = verify(&store, twin, after);
+    assert_eq!(v["verdict"], "valid", "{v}");
+    let files = ok(run(&[
+        "issuer",
+        "eu",
+        "export",
+        "--dir",
+        s(&iss),
+        "--out",
+        s(&tmp.path().join("gw")),
+    ]));
+    assert!(
+        files.contains("csca.pem") && files.contains("csca-"),
+        "{files}"
+    );
+}

@@ -57,6 +57,11 @@ fn name(country: &str, organisation: &str, common: &str) -> Result<Name, CertErr
 }
 
 fn validity(not_before: i64, not_after: i64) -> Result<Validity, CertError> {
+    if not_after <= not_before {
+        return Err(err(
+            "a certificate whose validity ends before it starts (its CA's has ended?)",
+        ));
+    }
     let at = |t: i64| {
         let secs = u64::try_from(t).map_err(|_| err("a time before 1970"))?;
         Time::try_from(UNIX_EPOCH + Duration::from_secs(secs)).map_err(err)

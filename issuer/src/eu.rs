@@ -46,7 +46,44 @@ pub enum EuError {
     /// A certificate could not be made.
     #[error("{0}")]
     Certificate(#[from] cert::CertError),
+    /// The country signing CA has ended (or ends before a document signer could start).
+    #[error(
+        "the country signing CA {key} ended at {ended}: renew it (propusk issuer eu renew), \
+         which makes a new CA and a document signer under it"
+    )]
+    CaEnded {
+        /// The CA's key id.
+        key: String,
+        /// When it ended.
+        ended: Timestamp,
+    },
+    /// The country signing CA is still valid for long: renewing is refused.
+    #[error(
+        "the country signing CA {key} is valid until {until}: rotate the document signer \
+         instead (renew the CA in its last year)"
+    )]
+    CaValid {
+        /// The CA's key id.
+        key: String,
+        /// When it ends.
+        until: Timestamp,
+    },
+    /// No EU signer is published under this key id.
+    #[error("no EU signer {0} is published")]
+    NoSuchSigner(String),
+    /// The signer to withdraw is the issuer's active document signer.
+    #[error(
+        "EU signer {0} is the active document signer: rotate first (propusk issuer eu rotate), \
+         then withdraw it"
+    )]
+    ActiveSigner(String),
 }
+
+/// How long before its end a country signing CA may be renewed (its last year), and how long
+/// a document signer must have to sign before rotating makes one under the old CA.
+pub const CA_RENEWAL_S: i64 = 365 * 86_400;
+/// The shortest life a new document signer may have under its CA.
+pub const MIN_DSC_LIFE_S: i64 = 30 * 86_400;
 
 /// An EU key as `issuer eu list` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -98,6 +135,109 @@ impl Issuer {
         if !self.store.eu_keys()?.is_empty() {
             return Err(EuError::AlreadySetUp.into());
         }
+        let (ca_key, stored) = self.new_ca(now)?;
+        self.in_transaction(|issuer| {
+            issuer.store.insert_eu_key(&stored)?;
+            issuer.audit(now, AuditOp::EuKey, &format!("EU CSCA {}", stored.key_id))?;
+            issuer.new_document_signer(&ca_key, &stored, now)
+        })?;
+        self.eu_keys()
+    }
+
+    /// A new document signer signed by the CA; the active one stops signing (what it signed
+    /// stays valid, its certificate stays published while it is valid). Refused when the CA
+    /// has ended, or would end within [`MIN_DSC_LIFE_S`]: renew it then.
+    pub fn eu_rotate(&mut self, now: Timestamp) -> Result<Vec<EuKeyInfo>, IssuerError> {
+        self.vault()?;
+        let ca = self.eu_key(EuRole::Csca)?.ok_or(EuError::NotSetUp)?;
+        if ca.not_after.unix() - now.unix() < MIN_DSC_LIFE_S {
+            return Err(EuError::CaEnded {
+                key: ca.key_id,
+                ended: ca.not_after,
+            }
+            .into());
+        }
+        let ca_key = self.eu_secret(&ca)?;
+        self.in_transaction(|issuer| {
+            if let Some(old) = issuer.eu_key(EuRole::Dsc)? {
+                issuer.store.retire_eu_key(&old.key_id)?;
+            }
+            issuer.new_document_signer(&ca_key, &ca, now)
+        })?;
+        self.eu_keys()
+    }
+
+    /// Renews the country signing CA in its last year or after its end: a new CA and a first
+    /// document signer under it; the old CA and document signers stop signing (what they signed
+    /// stays valid while their certificates are). Onboard the new CA with the gateway.
+    pub fn eu_renew(&mut self, now: Timestamp) -> Result<Vec<EuKeyInfo>, IssuerError> {
+        self.vault()?;
+        let old = self.eu_key(EuRole::Csca)?.ok_or(EuError::NotSetUp)?;
+        if old.not_after.unix() - now.unix() > CA_RENEWAL_S {
+            return Err(EuError::CaValid {
+                key: old.key_id,
+                until: old.not_after,
+            }
+            .into());
+        }
+        let (ca_key, stored) = self.new_ca(now)?;
+        self.in_transaction(|issuer| {
+            issuer.store.retire_eu_key(&old.key_id)?;
+            if let Some(dsc) = issuer.eu_key(EuRole::Dsc)? {
+                issuer.store.retire_eu_key(&dsc.key_id)?;
+            }
+            issuer.store.insert_eu_key(&stored)?;
+            issuer.audit(
+                now,
+                AuditOp::EuKey,
+                &format!("EU CSCA {} (renews {})", stored.key_id, old.key_id),
+            )?;
+            issuer.new_document_signer(&ca_key, &stored, now)
+        })?;
+        self.eu_keys()
+    }
+
+    /// Withdraws an EU signer certificate — an imported one, or one of the issuer's own
+    /// document signers that no longer signs — from the published trust data: verifiers that
+    /// sync the next publication trust it no more (after a leak, or when a country withdraws
+    /// it). The active document signer is refused: rotate first.
+    pub fn eu_withdraw(&mut self, key_id: &str, now: Timestamp) -> Result<(), IssuerError> {
+        self.vault()?;
+        let key_id = key_id.trim().to_ascii_lowercase();
+        if self
+            .eu_key(EuRole::Dsc)?
+            .is_some_and(|active| active.key_id == key_id)
+        {
+            return Err(EuError::ActiveSigner(key_id).into());
+        }
+        self.in_transaction(|issuer| {
+            if !issuer.store.remove_eu_signer(&key_id)? {
+                return Err(EuError::NoSuchSigner(key_id.clone()).into());
+            }
+            issuer.audit(
+                now,
+                AuditOp::EuWithdraw,
+                &format!("EU signer {key_id}, published no more"),
+            )
+        })
+    }
+
+    /// The P-256 secret of an EU key, unsealed.
+    fn eu_secret(&self, key: &StoredEuKey) -> Result<cert::EcKey, IssuerError> {
+        let secret = self
+            .vault()?
+            .unseal_bytes(&key.sealed, &label(&key.key_id))?;
+        cert::signing_key(
+            secret
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("an EU key of the wrong size"))?,
+        )
+        .ok_or_else(|| StoreError::Corrupt("an EU key that is not a P-256 key").into())
+    }
+
+    /// A new country signing CA from `now`, sealed (not yet stored).
+    fn new_ca(&self, now: Timestamp) -> Result<(cert::EcKey, StoredEuKey), IssuerError> {
         let (ca_key, ca_secret) = new_key()?;
         let not_after = now.plus_seconds(CSCA_LIFETIME_S);
         let der = cert::country_signing_ca(
@@ -122,34 +262,7 @@ impl Issuer {
             not_after,
             created_at: now,
         };
-        self.in_transaction(|issuer| {
-            issuer.store.insert_eu_key(&stored)?;
-            issuer.audit(now, AuditOp::EuKey, &format!("EU CSCA {}", stored.key_id))?;
-            issuer.new_document_signer(&ca_key, &stored, now)
-        })?;
-        self.eu_keys()
-    }
-
-    /// A new document signer signed by the CA; the active one stops signing (what it signed
-    /// stays valid, its certificate stays published).
-    pub fn eu_rotate(&mut self, now: Timestamp) -> Result<Vec<EuKeyInfo>, IssuerError> {
-        self.vault()?;
-        let ca = self.eu_key(EuRole::Csca)?.ok_or(EuError::NotSetUp)?;
-        let secret = self.vault()?.unseal_bytes(&ca.sealed, &label(&ca.key_id))?;
-        let ca_key = cert::signing_key(
-            secret
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("an EU key of the wrong size"))?,
-        )
-        .ok_or(StoreError::Corrupt("an EU key that is not a P-256 key"))?;
-        self.in_transaction(|issuer| {
-            if let Some(old) = issuer.eu_key(EuRole::Dsc)? {
-                issuer.store.retire_eu_key(&old.key_id)?;
-            }
-            issuer.new_document_signer(&ca_key, &ca, now)
-        })?;
-        self.eu_keys()
+        Ok((ca_key, stored))
     }
 
     fn new_document_signer(
@@ -229,7 +342,8 @@ impl Issuer {
         let mut written = Vec::new();
         for k in keys {
             let stem = match k.role {
-                EuRole::Csca => "csca".to_owned(),
+                EuRole::Csca if k.active => "csca".to_owned(),
+                EuRole::Csca => format!("csca-{}", k.key_id),
                 EuRole::Dsc => format!("dsc-{}", k.key_id),
             };
             let pem = cert::to_pem(&k.certificate).map_err(EuError::from)?;

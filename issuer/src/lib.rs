@@ -47,7 +47,10 @@ pub mod store;
 
 pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
 pub use error::{IssuerError, KeyError, Refusal, StoreError};
-pub use eu::{CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuError, EuKeyInfo};
+pub use eu::{
+    CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuError, EuKeyInfo,
+    MIN_DSC_LIFE_S,
+};
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };

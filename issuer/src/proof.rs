@@ -35,7 +35,8 @@ pub(crate) enum Row {
 impl Row {
     const SETTINGS: &'static str = "settings";
     const KEY: &'static str = "key";
-    const EU_SIGNER: &'static str = "eu_signer";
+    /// The kind of row an EU signer's proof is kept under.
+    pub(crate) const EU_SIGNER: &'static str = "eu_signer";
     /// The kind of row a revocation's proof is kept under.
     pub(crate) const REVOCATION: &'static str = "revocation";
 

@@ -53,7 +53,7 @@ impl Issuer {
                 keys: issuer.trusted_keys()?,
                 revocations: RevocationSet::build(revoked, vec![], now),
                 rules: issuer.rule_set(),
-                eu_signers: issuer.store.eu_signers()?,
+                eu_signers: issuer.eu_signers_in_force(now)?,
             };
             let previous = issuer
                 .store
@@ -149,6 +149,19 @@ impl Issuer {
             }
             Ok(ids)
         })
+    }
+
+    /// The EU signers to publish: those whose certificate has not ended (a twin never outlasts
+    /// its signer, so nothing it signed needs it afterwards).
+    fn eu_signers_in_force(&self, now: Timestamp) -> Result<Vec<EuSigner>, IssuerError> {
+        Ok(self
+            .store
+            .eu_signers()?
+            .into_iter()
+            .filter(|s| {
+                SignerCertificate::from_der(&s.der).is_ok_and(|c| c.validity().1 >= now.unix())
+            })
+            .collect())
     }
 
     /// The trust list: every signing key with its status and window.

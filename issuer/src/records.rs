@@ -222,11 +222,13 @@ pub enum AuditOp {
     EuKey,
     /// The operator vouched for rows without a proof (a store from before proofs existed).
     Vouch,
+    /// An EU signer certificate was withdrawn (published no more).
+    EuWithdraw,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 11] = [
+    pub const ALL: [AuditOp; 12] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -238,6 +240,7 @@ impl AuditOp {
         AuditOp::Config,
         AuditOp::EuKey,
         AuditOp::Vouch,
+        AuditOp::EuWithdraw,
     ];
 
     /// The name kept in the log.
@@ -254,6 +257,7 @@ impl AuditOp {
             AuditOp::Config => "config",
             AuditOp::EuKey => "eu-key",
             AuditOp::Vouch => "vouch",
+            AuditOp::EuWithdraw => "eu-withdraw",
         }
     }
 }

@@ -82,21 +82,12 @@ pub fn verify_eu(
         birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),
         document: String::new(),
     });
-    let (not_before, not_after) = signer.validity();
-    let issued = hc1.issued_at.unwrap_or(at.unix());
-    report.checks.key_usage =
-        if signer.allows(hc1.kind) && (not_before..=not_after).contains(&issued) {
-            CheckOutcome::Ok
-        } else {
-            report = report.fail(
-                Verdict::Invalid,
-                Reason::KeyUsage,
-                "the signer certificate may not sign this type at this time",
-            );
-            CheckOutcome::Failed
-        };
     let exp = hc1.expires_at.and_then(Timestamp::from_unix);
-    report.valid_until = exp;
+    // Valid no longer than its signer.
+    report.valid_until = hc1
+        .expires_at
+        .map(|e| e.min(signer.validity().1))
+        .and_then(Timestamp::from_unix);
     report.checks.expiry = match (hc1.issued_at, exp) {
         (Some(iat), _) if at.unix() < iat => {
             report = report.fail(
@@ -120,6 +111,30 @@ pub fn verify_eu(
             report = report.fail(Verdict::Invalid, Reason::Corrupt, "no expiry claim");
             CheckOutcome::Failed
         }
+    };
+    let (not_before, not_after) = signer.validity();
+    let issued = hc1.issued_at.unwrap_or(at.unix());
+    // The signer must have been valid when it signed, and still be now (as the EU verifier apps
+    // check it): an expired or leaked signer's key cannot sign with a backdated issue date.
+    report.checks.key_usage = if at.unix() > not_after {
+        report = report.fail(
+            Verdict::Invalid,
+            Reason::KeyUsage,
+            format!(
+                "the signer certificate expired at {}",
+                Timestamp::from_unix(not_after).map_or_else(String::new, |t| t.to_string())
+            ),
+        );
+        CheckOutcome::Failed
+    } else if signer.allows(hc1.kind) && (not_before..=not_after).contains(&issued) {
+        CheckOutcome::Ok
+    } else {
+        report = report.fail(
+            Verdict::Invalid,
+            Reason::KeyUsage,
+            "the signer certificate may not sign this type at this time",
+        );
+        CheckOutcome::Failed
     };
     report
 }

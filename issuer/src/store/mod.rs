@@ -259,6 +259,9 @@ pub trait Store: Send {
     ) -> Result<bool, StoreError>;
     /// Every EU signer certificate, by key id.
     fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError>;
+    /// Withdraws an EU signer certificate (it is published no more), with its proof; `false`
+    /// when there was none under this key id.
+    fn remove_eu_signer(&mut self, key_id: &str) -> Result<bool, StoreError>;
 
     /// Stores a new EU DCC key (CA or document signer).
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError>;

@@ -391,6 +391,16 @@ impl Store for PgStore {
             .collect())
     }
 
+    fn remove_eu_signer(&mut self, kid: &str) -> Result<bool, StoreError> {
+        let mut db = self.db()?;
+        db.execute(
+            "DELETE FROM proofs WHERE kind = $1 AND row_key = $2",
+            &[&Row::EU_SIGNER, &kid],
+        )?;
+        let removed = db.execute("DELETE FROM eu_signers WHERE key_id = $1", &[&kid])?;
+        Ok(removed == 1)
+    }
+
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {
         eu::insert_key(&mut *self.db()?, key)
     }

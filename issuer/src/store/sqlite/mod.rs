@@ -349,6 +349,17 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn remove_eu_signer(&mut self, kid: &str) -> Result<bool, StoreError> {
+        self.conn.execute(
+            "DELETE FROM proofs WHERE kind = ?1 AND row_key = ?2",
+            params![Row::EU_SIGNER, kid],
+        )?;
+        let removed = self
+            .conn
+            .execute("DELETE FROM eu_signers WHERE key_id = ?1", params![kid])?;
+        Ok(removed == 1)
+    }
+
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {
         eu::insert_key(&self.conn, key)
     }
