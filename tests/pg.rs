@@ -344,6 +344,41 @@ fn two_servers_on_one_database_are_one_issuer() {
         &[],
     ));
     assert_eq!(v[0]["reason"], "revoked");
+
+    // A revocation through A publishes; a verifier that syncs from A and at once from B (a
+    // load balancer alternating) is never told B's index is a rollback (review 3, F10).
+    for n in 2..5 {
+        let more = api(
+            &format!("{url_a}/api/v1/credentials"),
+            &token,
+            &vaccination(&format!("S-{n}")),
+        );
+        let id = more["id"].as_str().unwrap();
+        api(
+            &format!("{url_a}/api/v1/credentials/{id}/revoke"),
+            &token,
+            "",
+        );
+        for url in [&url_a, &url_b] {
+            let out = run_in(
+                None,
+                &["verifier", "sync", "--store", s(&store), "--url", url],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{url}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let text = more["credential"].as_str().unwrap();
+        let v = json_lines(&propusk_with(
+            &["verify", "--store", s(&store), "--json", text],
+            "",
+            &[],
+        ));
+        assert_eq!(v[0]["reason"], "revoked");
+    }
 }
 
 /// The portal's lookups are gathered into one query per batch under load: each of many

@@ -68,12 +68,27 @@ impl AppState {
     }
 }
 
-/// `GET /bundle/{name}`.
+/// `GET /bundle/{name}`. The index, and a file this server does not have yet, are answered
+/// after a look at the store for a newer publication (another server's, a moment ago): a
+/// verifier that syncs from several servers behind one name never sees an older index after a
+/// newer one, nor a 404 for a file the index it just read names. When the store cannot be
+/// reached, what is in memory is served.
 pub(crate) async fn file(
     State(state): State<Arc<AppState>>,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
+    let known = state
+        .files
+        .read()
+        .ok()
+        .is_some_and(|f| f.contains_key(&name));
+    if name == INDEX_FILE || !known {
+        let fresh = state.clone();
+        if let Err(e) = super::blocking(move || Ok(fresh.refresh()?)).await {
+            tracing::debug!(error = ?e, "cannot look for a newer publication");
+        }
+    }
     let file = state.files.read().ok().and_then(|f| f.get(&name).cloned());
     let Some(file) = file else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
