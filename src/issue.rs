@@ -164,7 +164,7 @@ pub enum IssuerCommand {
     },
     /// Issue from a registry export: CSV with a header row (columns in the README) or JSON
     /// Lines (`.jsonl`). Idempotent on the record id; writes one QR PNG per record and
-    /// `issued.csv` (record_id,credential_id) into OUT. Bad rows are reported by line and the
+    /// `issued.csv` (record_id,credential_id[,hc1],image) into OUT. Bad rows are reported by line and the
     /// good ones issued; exit 65 when any row was bad.
     #[command(
         after_help = "Examples:\n  propusk issuer batch --dir ISS --input examples/registry.csv --out OUT"

@@ -18,7 +18,7 @@ pub struct AppFile {
     pub kind: &'static str,
 }
 
-const FILES: [(&str, &[u8], &str); 11] = [
+const FILES: [(&str, &[u8], &str); 12] = [
     (
         "index.html",
         include_bytes!("../../web/app/index.html"),
@@ -32,6 +32,11 @@ const FILES: [(&str, &[u8], &str); 11] = [
     (
         "engine.js",
         include_bytes!("../../web/app/engine.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "reader.js",
+        include_bytes!("../../web/app/reader.js"),
         "text/javascript; charset=utf-8",
     ),
     (
@@ -113,8 +118,45 @@ pub fn config(
     Ok(json!({ "roots": roots }).to_string().into_bytes())
 }
 
+/// The content security policy of the app's pages: its own files only, WebAssembly compiled
+/// from them, the camera, and trust data from `connect` (origins besides its own).
+pub fn content_security_policy(connect: &[String]) -> String {
+    let mut sources = vec!["'self'".to_owned()];
+    sources.extend(connect.iter().cloned());
+    format!(
+        "default-src 'none'; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+         img-src 'self' blob: data:; connect-src {}; worker-src 'self'; manifest-src 'self'; \
+         media-src 'self' blob: mediastream:; base-uri 'none'; form-action 'none'",
+        sources.join(" ")
+    )
+}
+
 /// Every file of the app with `config` (see [`config`]) among them.
 pub fn files(config: Vec<u8>) -> Vec<AppFile> {
+    files_with(config, None)
+}
+
+/// The app as `propusk app export` writes it for another web server: [`files`], with the
+/// content security policy in its page (a `<meta>`: the server need not send it) and in a
+/// `_headers` file (the form static hosts such as Netlify and Cloudflare Pages read, with what a
+/// `<meta>` cannot say: no framing). `connect`: the origins of the trust data it fetches.
+pub fn export_files(config: Vec<u8>, connect: &[String]) -> Vec<AppFile> {
+    let policy = content_security_policy(connect);
+    let mut files = files_with(config, Some(&policy));
+    files.push(AppFile {
+        name: "_headers",
+        bytes: format!(
+            "/*\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n  \
+             X-Content-Type-Options: nosniff\n  Referrer-Policy: no-referrer\n  \
+             X-Frame-Options: DENY\n"
+        )
+        .into_bytes(),
+        kind: "text/plain; charset=utf-8",
+    });
+    files
+}
+
+fn files_with(config: Vec<u8>, policy: Option<&str>) -> Vec<AppFile> {
     let mut files: Vec<AppFile> = FILES
         .iter()
         .map(|&(name, bytes, kind)| AppFile {
@@ -123,6 +165,17 @@ pub fn files(config: Vec<u8>) -> Vec<AppFile> {
             kind,
         })
         .collect();
+    if let Some(policy) = policy {
+        for f in files.iter_mut().filter(|f| f.name == "index.html") {
+            let meta = format!(
+                "<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" \
+                 content=\"{policy}\">"
+            );
+            let page =
+                String::from_utf8_lossy(&f.bytes).replacen("<meta charset=\"utf-8\">", &meta, 1);
+            f.bytes = page.into_bytes();
+        }
+    }
     files.push(AppFile {
         name: "config.json",
         bytes: config,

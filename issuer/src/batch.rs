@@ -128,10 +128,11 @@ struct IssuedCsv {
     tmp: PathBuf,
     path: PathBuf,
     eu: bool,
+    images: bool,
 }
 
 impl IssuedCsv {
-    fn create(out: &Path, eu: bool) -> Result<Self, IssuerError> {
+    fn create(out: &Path, eu: bool, images: bool) -> Result<Self, IssuerError> {
         let path = out.join("issued.csv");
         let tmp = out.join("issued.csv.tmp");
         let file = std::fs::File::create(&tmp).map_err(|e| IssuerError::io(&tmp, e))?;
@@ -141,6 +142,10 @@ impl IssuedCsv {
         if eu {
             header.push("hc1");
         }
+        // Which image is the record's (a record id that is no plain file name gets another).
+        if images {
+            header.push("image");
+        }
         writer
             .write_record(&header)
             .map_err(|e| IssuerError::io(&tmp, e.into()))?;
@@ -149,14 +154,20 @@ impl IssuedCsv {
             tmp,
             path,
             eu,
+            images,
         })
     }
 
     fn row(&mut self, issued: &Issued, twin: Option<&str>) -> Result<(), IssuerError> {
         let id = issued.id.to_string();
-        let mut row = vec![issued.record_id.as_deref().unwrap_or_default(), id.as_str()];
+        let record = issued.record_id.as_deref().unwrap_or_default();
+        let image = image_name(record);
+        let mut row = vec![record, id.as_str()];
         if self.eu {
             row.push(twin.unwrap_or_default());
+        }
+        if self.images {
+            row.push(&image);
         }
         self.writer
             .write_record(&row)
@@ -181,7 +192,8 @@ impl Issuer {
     /// stays that of a chunk, however long the export): chunk by chunk, each chunk in one
     /// transaction; then, with `images`, a QR PNG per record into `out` (written whole or not at
     /// all, and written again by a rerun when missing); and `issued.csv`
-    /// (`record_id,credential_id`, one row per record in input order, replaced whole at the end).
+    /// (`record_id,credential_id`, then `hc1` with twins and `image`, the record's image file,
+    /// with images; one row per record in input order, replaced whole at the end).
     /// Images and `issued.csv` are owner-only. `progress` hears the rows done so far.
     pub fn issue_batch(
         &mut self,
@@ -200,7 +212,7 @@ impl Issuer {
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer(now)?;
         let mut report = BatchReport::default();
-        let mut csv = IssuedCsv::create(out, output.eu)?;
+        let mut csv = IssuedCsv::create(out, output.eu, images)?;
         let mut names = ImageNames::default();
         // The first line of each record id seen so far; a later line with the same id is a bad
         // row. (The ids alone are kept: tens of bytes a record.)
@@ -438,7 +450,7 @@ mod tests {
         };
         let dir = std::env::temp_dir().join(format!("propusk-issued-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_default();
-        let written = IssuedCsv::create(&dir, false).and_then(|mut csv| {
+        let written = IssuedCsv::create(&dir, false, true).and_then(|mut csv| {
             csv.row(&record("R-1"), None)?;
             csv.row(&record("a,\"b\""), None)?;
             csv.finish()
@@ -449,7 +461,10 @@ mod tests {
         let id = propusk_spec::CredentialId::from_bytes([1; 12]);
         assert_eq!(
             text,
-            format!("record_id,credential_id\nR-1,{id}\n\"a,\"\"b\"\"\",{id}\n")
+            format!(
+                "record_id,credential_id,image\nR-1,{id},R-1.png\n\"a,\"\"b\"\"\",{id},{}\n",
+                image_name("a,\"b\"")
+            )
         );
     }
 }

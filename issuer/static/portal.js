@@ -11,12 +11,16 @@ if (location.hash.length > 5) {
   note.textContent += ' ' + note.getAttribute('data-fragment');
   const lang = document.getElementById('lang');
   lang.href = lang.getAttribute('href') + location.hash;
-  // The web app's wallet on this phone offers to keep it.
-  const save = document.getElementById('save');
-  save.href = `/app/?mode=wallet&lang=${document.documentElement.lang}#add=${location.hash.slice(1)}`;
-  save.hidden = false;
   // Without the query (`?lang=`): the link as it was made.
-  check(document.getElementById('offline'), location.origin + location.pathname + location.hash);
+  check(document.getElementById('offline'), location.origin + location.pathname + location.hash)
+    .then((verdict) => {
+      // The web app's wallet on this phone offers to keep it: only a certificate that passed
+      // its check here (never a damaged, forged or another person's one).
+      if (verdict !== 'valid') return;
+      const save = document.getElementById('save');
+      save.href = `/app/?mode=wallet&lang=${document.documentElement.lang}#add=${location.hash.slice(1)}`;
+      save.hidden = false;
+    });
 }
 
 async function check(box, link) {
@@ -38,8 +42,10 @@ async function check(box, link) {
     if (taken.error) throw new Error(taken.error);
     const [report] = engine.call('verify', { texts: [link], now, lang: box.dataset.lang });
     show(box, report.verdict, report.reason || '', report.words.verdict, report.words.details);
+    return report.verdict;
   } catch (e) {
     show(box, 'unknown', 'trust_data_missing', String(e.message || e), []);
+    return 'unknown';
   }
 }
 

@@ -16,6 +16,8 @@ const WORDS = {
     offline: 'offline', syncing: 'Updating…', save_link: 'Save to wallet',
     clock: 'The device clock is behind the trust data: set the clock right.',
     sync_failed: 'not updated', unreachable: 'the server cannot be reached',
+    budget: 'no QR code found in the image within 4 s',
+    rolled_back: 'The trust data kept on this device is older than the data it had: update it.',
     refused: {
       wrong_root: 'the trust data is not signed by the pinned root key',
       bad_signature: 'the trust data\'s signature does not verify',
@@ -38,6 +40,8 @@ const WORDS = {
     offline: 'нет сети', syncing: 'Обновление…', save_link: 'Сохранить в кошелёк',
     clock: 'Часы устройства отстают от данных проверки: поставьте верное время.',
     sync_failed: 'не обновлены', unreachable: 'сервер недоступен',
+    budget: 'QR-код не найден в изображении за 4 с',
+    rolled_back: 'Данные проверки на устройстве старее тех, что на нём уже были: обновите их.',
     refused: {
       wrong_root: 'данные проверки подписаны не закреплённым корневым ключом',
       bad_signature: 'подпись данных проверки недействительна',
@@ -87,18 +91,33 @@ const dbDelete = (name, key) => store(name, 'readwrite', (s) => s.delete(key));
 const dbAll = (name) => store(name, 'readonly', (s) => s.getAll());
 
 // ---- trust data
+// The newest sequence taken for each root, kept apart from the trust data itself: trust data put
+// back in IndexedDB from an older copy (a rollback to before a revocation) is not restored.
+const anchorKey = (root) => `propusk-sequence-${root.key}`;
+const anchorOf = (root) => Number(localStorage.getItem(anchorKey(root)) || 0);
+function anchor(root, sequence) {
+  if (sequence > anchorOf(root)) localStorage.setItem(anchorKey(root), String(sequence));
+}
+
 async function restoreTrust() {
   for (const [i, root] of app.config.roots.entries()) {
     const kept = await dbGet('trust', root.key);
     if (!kept) continue;
+    if (!(kept.meta.sequence >= anchorOf(root))) {
+      app.rolledBack = true;
+      await dbDelete('trust', root.key);
+      continue;
+    }
     const answer = app.engine.call('restore', { ...kept.meta, root: i }, kept.files);
     if (answer.error) await dbDelete('trust', root.key); // damaged: synced afresh
+    else anchor(root, kept.meta.sequence);
   }
 }
 
-// Trust data files are bounded (the engine refuses a bundle over 64 MiB anyway): a larger
-// answer is not read into memory.
+// Trust data files are bounded (the engine refuses a bundle over 64 MiB anyway), the index
+// more (as the command line bounds it): a larger answer is not read past the bound.
 const MAX_FILE = 64 << 20;
+const MAX_INDEX = 1 << 20;
 
 // A sync that failed, with the engine's code (or `unreachable`) for words in the page's language.
 class SyncError extends Error {
@@ -108,7 +127,7 @@ class SyncError extends Error {
   }
 }
 
-async function fetchBytes(url) {
+async function fetchBytes(url, limit = MAX_FILE) {
   let response;
   try {
     response = await fetch(url, { cache: 'no-store' });
@@ -116,16 +135,40 @@ async function fetchBytes(url) {
     throw new SyncError('unreachable', e.message);
   }
   if (!response.ok) throw new SyncError('unreachable', `${url}: ${response.status}`);
-  if (Number(response.headers.get('content-length') || 0) > MAX_FILE) throw new SyncError('corrupt', `${url}: too large`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_FILE) throw new SyncError('corrupt', `${url}: too large`);
+  const tooLarge = () => new SyncError('corrupt', `${url}: too large`);
+  if (Number(response.headers.get('content-length') || 0) > limit) throw tooLarge();
+  // Read as it comes, and given up at the bound (a host may send no length, or a false one).
+  const reader = response.body.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    let part;
+    try {
+      part = await reader.read();
+    } catch (e) {
+      throw new SyncError('unreachable', e.message);
+    }
+    if (part.done) break;
+    length += part.value.length;
+    if (length > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(part.value);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
   return bytes;
 }
 
 // index → delta (or the full bundle) → checked by the engine → kept in one transaction.
 async function syncRoot(i, root) {
   const base = `${root.url}/bundle/`;
-  const plan = app.engine.call('index', { root: i }, await fetchBytes(base + 'index.cbor'));
+  const plan = app.engine.call('index', { root: i }, await fetchBytes(base + 'index.cbor', MAX_INDEX));
   if (plan.error) throw new SyncError(plan.code, plan.error);
   if (plan.up_to_date !== undefined) return null;
   const take = async (file, delta) => app.engine.call('take',
@@ -136,6 +179,8 @@ async function syncRoot(i, root) {
   const parts = frames(app.engine.raw('kept', { root: i }));
   const meta = JSON.parse(new TextDecoder().decode(parts[0]));
   await dbPut('trust', root.key, { meta, files: framed(parts.slice(1)) });
+  anchor(root, meta.sequence);
+  app.rolledBack = false;
   return taken;
 }
 
@@ -162,9 +207,12 @@ function showStatus(extra = '') {
   const line = $('#trust');
   line.dataset.state = home.state;
   line.dataset.sequence = home.sequence ?? '';
-  const words = home.sequence === undefined ? t('trust_none') : t('trust_line')(home);
-  line.textContent = [words, home.warning, navigator.onLine ? '' : `(${t('offline')})`, extra]
-    .filter(Boolean).join(' ');
+  const none = home.sequence === undefined;
+  const words = none ? t('trust_none') : t('trust_line')(home);
+  // Each sentence its own; with no trust data, none about its age.
+  line.textContent = [app.rolledBack ? t('rolled_back') : '', words, none ? '' : home.warning,
+    navigator.onLine ? '' : `(${t('offline')})`, extra]
+    .filter(Boolean).map((s) => (/[.!?:)]$/.test(s) ? s : `${s}.`)).join(' ');
 }
 
 // ---- verifying
@@ -201,6 +249,59 @@ function show(report) {
     return li;
   }));
 }
+
+// ---- reading QR codes: the engine in a worker of its own, bounded in time as the command line
+// bounds it (4 s); past the budget the worker is ended (its memory with it) and another started.
+const READ_BUDGET_MS = 4000;
+// An image larger than this is read by a worker that ends afterwards: the memory a large
+// image took is given back.
+const LARGE_IMAGE = 1 << 20;
+
+class Reader {
+  constructor() {
+    this.worker = null;
+    this.next = 0;
+    this.pending = new Map();
+  }
+
+  start() {
+    this.worker = new Worker('reader.js', { type: 'module' });
+    this.worker.onmessage = (e) => {
+      const waiting = this.pending.get(e.data.id);
+      if (!waiting) return;
+      this.pending.delete(e.data.id);
+      clearTimeout(waiting.timer);
+      if (e.data.answer.dead) this.end(null);
+      waiting.resolve(e.data.answer);
+    };
+    this.worker.onerror = () => this.end({ error: t('budget'), reason: 'no_qr_code' });
+  }
+
+  // Ends the worker; what waits on it is answered with `answer`.
+  end(answer) {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const waiting of this.pending.values()) {
+      clearTimeout(waiting.timer);
+      waiting.resolve(answer);
+    }
+    this.pending.clear();
+  }
+
+  // The engine's answer to `op` (`scan`, `image`) within the budget.
+  read(op, header, payload) {
+    if (!this.worker) this.start();
+    const id = ++this.next;
+    const answer = new Promise((resolve) => {
+      const timer = setTimeout(() => this.end({ error: t('budget'), reason: 'no_qr_code' }), READ_BUDGET_MS);
+      this.pending.set(id, { resolve, timer });
+    });
+    this.worker.postMessage({ id, op, header, payload }, [payload.buffer]);
+    return answer;
+  }
+}
+const reader = new Reader();
+app.reader = reader;
 
 // ---- the camera: frames read by the engine (BarcodeDetector first where the browser has it)
 class Scanner {
@@ -250,7 +351,7 @@ class Scanner {
       luma[j] = (rgba[i] * 77 + rgba[i + 1] * 150 + rgba[i + 2] * 29) >> 8;
     }
     const started = performance.now();
-    const answer = app.engine.call('scan', { width: cw, height: ch }, luma);
+    const answer = await reader.read('scan', { width: cw, height: ch }, luma);
     app.stats.frames.push({ ms: performance.now() - started, width: cw, height: ch, found: !!answer.text });
     return answer.text || null;
   }
@@ -289,7 +390,10 @@ function stopScan(scanner, buttons) {
 }
 
 async function imageText(file) {
-  const answer = app.engine.call('image', {}, new Uint8Array(await file.arrayBuffer()));
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const large = bytes.length > LARGE_IMAGE;
+  const answer = await reader.read('image', {}, bytes);
+  if (large) reader.end(null);
   return answer;
 }
 
@@ -425,6 +529,7 @@ async function main() {
   app.config.roots.forEach((r) => { if (!r.url) r.url = location.origin; });
   app.engine = await Engine.load('engine.wasm');
   app.engine.call('pin', { roots: app.config.roots.map((r) => r.key) });
+  reader.start();
   await restoreTrust();
   app.stats.restored = performance.now();
   showStatus();

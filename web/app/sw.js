@@ -2,7 +2,7 @@
 // new build replaces the old), served from the cache first. Trust data is not cached here: the
 // app keeps it in IndexedDB, checked by the engine, and asks the network for it.
 const CACHE = 'propusk-__VERSION__';
-const FILES = ['./', 'index.html', 'app.js', 'engine.js', 'app.css', 'engine.wasm', 'pdf.wasm',
+const FILES = ['./', 'index.html', 'app.js', 'engine.js', 'reader.js', 'app.css', 'engine.wasm', 'pdf.wasm',
   'manifest.webmanifest', 'icon.svg', 'icon-192.png', 'icon-512.png', 'config.json'];
 
 self.addEventListener('install', (event) => {

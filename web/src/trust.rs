@@ -75,12 +75,15 @@ impl Root {
             sequence,
             digest,
         )?;
+        // The clock guard's newest signed time is the kept data's own, not what was stored
+        // beside it: a stored `seen` set far ahead would lock the app out for good.
+        let seen = number("seen")?.min(content.issued_at);
         self.kept = Some(Kept {
             bundle,
             deltas,
             opened: open(content)?,
             digest: digest.to_owned(),
-            seen: number("seen")?,
+            seen,
             synced_at: number("synced_at")?,
             full_sha256: meta["full_sha256"].as_str().map(str::to_owned),
         });
