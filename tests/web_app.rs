@@ -254,6 +254,11 @@ fn the_portal_page_verifies_the_link_it_was_opened_with() {
         shown.contains("45** ***789") && !shown.contains("4510 123789"),
         "{shown}"
     );
+    // A link that passed its check is offered to the wallet on this phone.
+    assert_eq!(
+        b.eval("return document.getElementById('save').hidden"),
+        json!(false)
+    );
     // One character of the signed text changed: not genuine.
     let mut tampered = text.clone().into_bytes();
     let i = tampered.len() / 2;
@@ -269,6 +274,11 @@ fn the_portal_page_verifies_the_link_it_was_opened_with() {
     assert!(
         shown.as_str().unwrap().contains("НЕДЕЙСТВИТЕЛЕН"),
         "{shown}"
+    );
+    // Nor is a damaged or forged one offered to the wallet (review 3, F16).
+    assert_eq!(
+        b.eval("return document.getElementById('save').hidden"),
+        json!(true)
     );
     if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
         std::fs::write(Path::new(&keep).join("portal-tampered.png"), b.screenshot()).unwrap();
@@ -419,6 +429,30 @@ fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
         "",
         &[PASS],
     ));
+    // The page carries its content security policy (the host need not send it), and a
+    // `_headers` file the whole of it (review 3, F16); a trust URL in clear is refused.
+    let page = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        page.contains("http-equiv=\"Content-Security-Policy\"") && page.contains(&by_url),
+        "{page}"
+    );
+    let headers = std::fs::read_to_string(site.join("_headers")).unwrap();
+    assert!(headers.contains("frame-ancestors 'none'"), "{headers}");
+    let clear = propusk_with(
+        &[
+            "app",
+            "export",
+            "--dir",
+            s(&ru),
+            "--out",
+            s(&tmp.path().join("clear")),
+            "--url",
+            "http://trust.example.org",
+        ],
+        "",
+        &[PASS],
+    );
+    assert_eq!(clear.status.code(), Some(64), "{clear:?}");
     let cdn = static_server(site);
     let b = Browser::start(&[]);
     b.goto(&format!("{cdn}/index.html?lang=en"));
@@ -709,5 +743,275 @@ fn bench_the_web_app() {
         b.eval("return window.propusk.stats.restored")
             .as_f64()
             .unwrap()
+    );
+}
+
+/// PNG bytes of a grey image, base64 for a page.
+fn png_base64(image: &image::GrayImage) -> String {
+    use base64::Engine;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(png)
+}
+
+/// Opens PNG bytes (base64) with the verifier's "Open image", as a person picks a file.
+fn open_image(b: &Browser, base64: &str) {
+    b.eval(&format!(
+        "const bytes = Uint8Array.from(atob({base64:?}), (c) => c.charCodeAt(0));
+         const data = new DataTransfer();
+         data.items.add(new File([bytes], 'picked.png', {{ type: 'image/png' }}));
+         const input = document.getElementById('image');
+         input.files = data.files;
+         input.dispatchEvent(new Event('change'));
+         return true;"
+    ));
+}
+
+/// An image that crashed the reader (an 8192×1 strip) is answered, and the app goes on; one
+/// made to stall it (a page of finder patterns) is answered at the budget while the page stays
+/// responsive: the reader runs in a worker the page ends (review 3, F4 and F5).
+#[test]
+fn images_that_crash_or_stall_the_reader_leave_the_app_usable() {
+    if !available("web app reader bounds") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, _) = issuer(tmp.path());
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    let strip = png_base64(&image::GrayImage::from_pixel(8192, 1, image::Luma([255])));
+    open_image(&b, &strip);
+    b.wait(
+        "document.getElementById('verdict').dataset.reason === 'no_qr_code'",
+        "the strip answered",
+    );
+    b.eval(&format!(
+        "document.getElementById('text').value = {text:?}; return true;"
+    ));
+    b.click("[data-action=check]");
+    let (v, _, words) = verdict(&b);
+    assert_eq!(v, "valid", "the engine still answers: {words}");
+
+    let grid = png_base64(&image::GrayImage::from_fn(1024, 1024, |x, y| {
+        let (mx, my) = ((x / 4) % 8, (y / 4) % 8);
+        let ring = mx
+            .min(6u32.saturating_sub(mx))
+            .min(my.min(6u32.saturating_sub(my)));
+        image::Luma([if mx < 7 && my < 7 && ring != 1 {
+            0
+        } else {
+            255
+        }])
+    }));
+    // While the reader works on it, the page's own timers keep running.
+    let answer = b.eval(&format!(
+        "return (async () => {{
+           const bytes = Uint8Array.from(atob({grid:?}), (c) => c.charCodeAt(0));
+           let ticks = 0;
+           const ticker = setInterval(() => {{ ticks += 1; }}, 50);
+           const read = await window.propusk.reader.read('image', {{}}, bytes);
+           clearInterval(ticker);
+           return [read.reason || read.text || read.error, ticks];
+         }})();"
+    ));
+    assert_eq!(answer[0], json!("no_qr_code"), "{answer}");
+    assert!(
+        answer[1].as_u64().unwrap() >= 5,
+        "the page was frozen while reading: {answer}"
+    );
+    // And the reader answers the next image after it.
+    let qr = image::open(tmp.path().join("RU/qr.png"))
+        .unwrap()
+        .into_luma8();
+    let read = b.eval(&format!(
+        "const bytes = Uint8Array.from(atob({:?}), (c) => c.charCodeAt(0));
+         return window.propusk.reader.read('image', {{}}, bytes).then((a) => a.text);",
+        png_base64(&qr)
+    ));
+    assert_eq!(read, json!(text));
+}
+
+/// Runs `body` (statements using `db`, the app's IndexedDB, ending in a `resolve`) in the page.
+fn with_db(b: &Browser, body: &str) -> serde_json::Value {
+    b.eval(&format!(
+        "return new Promise((resolve, reject) => {{
+           const open = indexedDB.open('propusk', 1);
+           open.onerror = () => reject(open.error);
+           open.onsuccess = () => {{ const db = open.result; {body} }};
+         }});"
+    ))
+}
+
+/// The trust data kept on the phone cannot be rolled back to before a revocation by putting an
+/// older copy back in IndexedDB, nor lock the app out with a clock-guard time far ahead
+/// (review 3, F14).
+#[test]
+fn trust_data_kept_on_the_phone_is_not_rolled_back_nor_locks_the_app_out() {
+    if !available("web app trust data kept") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, _) = issuer(tmp.path());
+    let (server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    let key = b.eval("return window.propusk.config.roots[0].key");
+    let key = key.as_str().unwrap();
+    // A copy of what is kept now, set aside under another key.
+    with_db(
+        &b,
+        &format!(
+            "const tx = db.transaction('trust', 'readwrite'); const store = tx.objectStore('trust');
+             const got = store.get({key:?});
+             got.onsuccess = () => {{ store.put(got.result, 'copy'); }};
+             tx.oncomplete = () => resolve(true);"
+        ),
+    );
+    // A clock-guard time in 2100 stored beside the data: the app still judges after a reload.
+    with_db(
+        &b,
+        &format!(
+            "const tx = db.transaction('trust', 'readwrite'); const store = tx.objectStore('trust');
+             const got = store.get({key:?});
+             got.onsuccess = () => {{ const kept = got.result; kept.meta.seen = 4102444800; store.put(kept, {key:?}); }};
+             tx.oncomplete = () => resolve(true);"
+        ),
+    );
+    b.eval("location.reload(); return true;");
+    b.wait(
+        "document.body.dataset.synced === 'true'",
+        "the sync after the reload",
+    );
+    b.eval(&format!(
+        "document.getElementById('text').value = {text:?}; return true;"
+    ));
+    b.click("[data-action=check]");
+    let (v, _, words) = verdict(&b);
+    assert_eq!(v, "valid", "locked out: {words}");
+
+    // Revoked and synced; then the older copy put back, and the network gone.
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let id = text_id(&b, &text);
+    let revoked = common::http()
+        .post(&format!("{url}/api/v1/credentials/{id}/revoke"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .send("")
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let before = b.eval("return document.getElementById('trust').dataset.sequence");
+    b.click("[data-action=sync]");
+    b.wait(
+        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
+        "a newer sequence",
+    );
+    with_db(
+        &b,
+        &format!(
+            "const tx = db.transaction('trust', 'readwrite'); const store = tx.objectStore('trust');
+             const got = store.get('copy');
+             got.onsuccess = () => {{ store.put(got.result, {key:?}); }};
+             tx.oncomplete = () => resolve(true);"
+        ),
+    );
+    drop(server);
+    b.eval("location.reload(); return true;");
+    b.wait("document.body.dataset.ready === 'true'", "the app offline");
+    let said = b.eval("return document.getElementById('trust').textContent");
+    assert!(
+        said.as_str()
+            .unwrap()
+            .contains("older than the data it had"),
+        "{said}"
+    );
+    b.eval(&format!(
+        "document.getElementById('text').value = {text:?}; return true;"
+    ));
+    b.click("[data-action=check]");
+    let (v, _, words) = verdict(&b);
+    assert_ne!(v, "valid", "a revoked credential valid again: {words}");
+}
+
+/// A trust host that sends an endless index (no length, chunk after chunk) is read no further
+/// than the bound: the app gives up on it at 1 MiB, not at the end of what it sends (review 3,
+/// F14).
+#[test]
+fn an_endless_index_from_a_trust_host_is_read_no_further_than_its_bound() {
+    if !available("web app fetch bound") {
+        return;
+    }
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let (ru, _, _) = issuer_of(tmp.path(), "RU", "Минздрав России");
+    let (by, _, _) = issuer_of(tmp.path(), "BY", "Минздрав Беларуси");
+    let (_ru_server, ru_url) = start_server(&ru, &[PASS]);
+    // The hostile host: 64 KiB chunks of an index, up to 100 MiB, counting what it got out.
+    let sent = std::sync::Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hostile = format!("http://{}", listener.local_addr().unwrap());
+    let counted = sent.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let mut stream = stream;
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\n\
+                  Access-Control-Allow-Origin: *\r\nTransfer-Encoding: chunked\r\n\r\n",
+            );
+            let chunk = vec![0xa5u8; 64 << 10];
+            for _ in 0..1600 {
+                let framed = [
+                    format!("{:x}\r\n", chunk.len()).into_bytes(),
+                    chunk.clone(),
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                if stream.write_all(&framed).is_err() {
+                    break;
+                }
+                counted.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+            let _ = stream.write_all(b"0\r\n\r\n");
+        }
+    });
+    let site = tmp.path().join("site");
+    let trust = format!("{}={hostile}", by.join("root.pub").display());
+    ok(propusk_with(
+        &[
+            "app",
+            "export",
+            "--dir",
+            s(&ru),
+            "--out",
+            s(&site),
+            "--url",
+            &ru_url,
+            "--trust",
+            &trust,
+        ],
+        "",
+        &[PASS],
+    ));
+    let cdn = static_server(site);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{cdn}/index.html?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    let said = b.eval("return document.getElementById('trust').textContent");
+    assert!(said.as_str().unwrap().contains("not updated"), "{said}");
+    let read = sent.load(Ordering::Relaxed);
+    assert!(
+        read < 32 << 20,
+        "{read} bytes of an endless index taken in before giving up"
     );
 }
