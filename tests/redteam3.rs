@@ -295,6 +295,67 @@ fn rows_written_without_the_passphrase_are_never_published_on() {
         ),
     );
     refused(&format!("key {kid}"));
+    // Nor does a server sign it in: it starts and serves the last good publication; a
+    // revocation through the API is recorded, and said not to be published, naming the row.
+    let input = p("forged.json");
+    std::fs::write(&input, example("vaccination")).unwrap();
+    let forged = propusk_with(
+        &[
+            "issuer",
+            "issue",
+            "--dir",
+            s(&evil),
+            "--database",
+            "",
+            "--input",
+            s(&input),
+            "--at",
+            AT,
+        ],
+        "",
+        &[("PROPUSK_PASSPHRASE", "attacker passphrase")],
+    );
+    let forged = String::from_utf8_lossy(&forged.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    {
+        let token = std::fs::read_to_string(iss.join("operator.token")).unwrap();
+        let (_server, url) = common::start_server(&iss, &[common::PASS]);
+        let answer: serde_json::Value = serde_json::from_str(
+            &common::http()
+                .post(format!("{url}/api/v1/credentials/{}/revoke", id_of(&text)))
+                .header("Authorization", &format!("Bearer {}", token.trim()))
+                .send("")
+                .unwrap()
+                .into_body()
+                .read_to_string()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(answer["status"], "revoked", "{answer}");
+        assert_eq!(answer["published"], false, "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(&kid),
+            "{answer}"
+        );
+        let store = p("verifier");
+        common::verifier_init(&store, &iss);
+        // The served publication is the one of AT: synced and judged then.
+        ok(run(&[
+            "verifier",
+            "sync",
+            "--store",
+            s(&store),
+            "--url",
+            &url,
+            "--at",
+            LATER,
+        ]));
+        let v = verify(&store, &forged, LATER);
+        assert_eq!(v["reason"], "unknown_key", "{v}");
+    }
     let vouch = run(&["issuer", "vouch", "--dir", s(&iss), "--yes", "--at", LATER]);
     let said = String::from_utf8_lossy(&vouch.stdout);
     assert_eq!(vouch.status.code(), Some(65), "{said}");

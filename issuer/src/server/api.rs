@@ -260,14 +260,32 @@ async fn revoke(
         .parse()
         .map_err(|e| ApiError::BadInput(format!("credential id: {e}")))?;
     let logged = state.clone();
-    let revoked = blocking(move || {
+    let (revoked, published) = blocking(move || {
         let revoked = state.issuer()?.revoke(&id, now())?;
-        state.republish()?;
-        Ok(revoked)
+        Ok((revoked, published(state.republish())?))
     })
     .await?;
     tracing::info!(id = %logged.log_id(&revoked.id), "revoked");
-    Ok(Json(json!({"id": revoked.id, "status": revoked.status})))
+    let mut answer = json!({"id": revoked.id, "status": revoked.status, "published": true});
+    if let Err(why) = published {
+        answer["published"] = false.into();
+        answer["message"] = why.into();
+    }
+    Ok(Json(answer))
+}
+
+/// A publication after a change: made; or refused because the store holds rows nothing proves
+/// this issuer wrote — the change stands (it is recorded), the refusal is said and logged for
+/// the operator. Other failures are the request's.
+fn published(result: Result<(), IssuerError>) -> Result<Result<(), String>, IssuerError> {
+    match result {
+        Ok(()) => Ok(Ok(())),
+        Err(e @ IssuerError::Store(crate::error::StoreError::Unproven(_))) => {
+            tracing::error!(error = %e, "not published");
+            Ok(Err(format!("recorded, but not published: {e}")))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `POST /api/v1/keys/rotate` (`{"announce": true}` to announce only): the key, published at

@@ -101,7 +101,17 @@ impl AppState {
             app,
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
         });
-        state.republish()?;
+        match state.republish() {
+            Ok(()) => {}
+            // The store holds rows nothing proves this issuer wrote: nothing new is signed, the
+            // newest good publication is served, and the operator is told (the log).
+            Err(e @ IssuerError::Store(crate::error::StoreError::Unproven(_))) => {
+                tracing::error!(error = %e, "not published; serving the newest publication");
+                eprintln!("propusk: {e}");
+                state.refresh()?;
+            }
+            Err(e) => return Err(e),
+        }
         Ok(state)
     }
 
