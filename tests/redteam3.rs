@@ -446,6 +446,85 @@ fn rows_written_without_the_passphrase_are_never_published_on() {
     // Nothing stands unproven now.
     let clean = ok(run(&["issuer", "vouch", "--dir", s(&iss), "--at", LATER]));
     assert!(clean.contains("every row"), "{clean}");
+
+    // A key's row and proof saved while it was retired, put back after it was compromised and
+    // published so: the next publication does not take the compromise back.
+    ok(run(&[
+        "issuer",
+        "key",
+        "rotate",
+        "--dir",
+        s(&iss),
+        "--at",
+        LATER,
+    ]));
+    let keys: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "key",
+        "list",
+        "--dir",
+        s(&iss),
+        "--json",
+    ])))
+    .unwrap();
+    let retired = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["status"] == "retired")
+        .unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hex_of = |column: &str| match common::database() {
+        Some(_) => format!("encode({column}, 'hex')"),
+        None => format!("lower(hex({column}))"),
+    };
+    let saved = value(
+        &iss,
+        &format!(
+            "SELECT k.since || ' ' || {} FROM keys k JOIN proofs p ON p.kind = 'key' AND \
+             p.row_key = k.key_id WHERE k.key_id = '{retired}'",
+            hex_of("p.proof")
+        ),
+    );
+    let (since, proof) = saved.split_once(' ').unwrap();
+    publish(&iss, &out, LATER);
+    ok(run(&[
+        "issuer",
+        "key",
+        "compromise",
+        "--dir",
+        s(&iss),
+        &retired,
+        "--since",
+        AT,
+        "--at",
+        LATER,
+    ]));
+    publish(&iss, &out, LATER);
+    sql(
+        &iss,
+        &format!(
+            "UPDATE keys SET status = 'retired', since = {since} WHERE key_id = '{retired}'; \
+             UPDATE proofs SET proof = {{blob:{proof}}} WHERE kind = 'key' AND row_key = '{retired}'"
+        ),
+    );
+    refused(&format!("key {retired} (compromised since sequence"));
+}
+
+/// One value of `sql` (a text) from the store of the issuer in `dir`.
+fn value(dir: &Path, sql: &str) -> String {
+    match common::database() {
+        Some(url) => {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client.query_one(sql, &[]).unwrap().get(0)
+        }
+        None => {
+            let conn = rusqlite::Connection::open(dir.join("issuer.sqlite")).unwrap();
+            conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        }
+    }
 }
 
 /// F3: the portal never shows a stored text under an id that is not its own (a row written by

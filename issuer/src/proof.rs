@@ -12,7 +12,7 @@
 
 use propusk_eudcc::SignerCertificate;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
-use propusk_trust_list::EuSigner;
+use propusk_trust_list::{BundleContent, EuSigner, KeyStatus, TrustedKey};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
@@ -30,6 +30,8 @@ pub(crate) enum Row {
     EuSigner(String),
     /// A credential's revocation.
     Revocation(CredentialId),
+    /// A publication's content as recorded (what the next one is checked against).
+    Publication(u64),
 }
 
 impl Row {
@@ -39,6 +41,7 @@ impl Row {
     pub(crate) const EU_SIGNER: &'static str = "eu_signer";
     /// The kind of row a revocation's proof is kept under.
     pub(crate) const REVOCATION: &'static str = "revocation";
+    const PUBLICATION: &'static str = "publication";
 
     /// The kind of row, as the `proofs` table keeps it.
     pub(crate) fn kind(&self) -> &'static str {
@@ -47,6 +50,7 @@ impl Row {
             Row::Key(_) => Self::KEY,
             Row::EuSigner(_) => Self::EU_SIGNER,
             Row::Revocation(_) => Self::REVOCATION,
+            Row::Publication(_) => Self::PUBLICATION,
         }
     }
 
@@ -57,6 +61,7 @@ impl Row {
             Row::Key(kid) => kid.to_string(),
             Row::EuSigner(kid) => kid.clone(),
             Row::Revocation(id) => id.to_string(),
+            Row::Publication(sequence) => sequence.to_string(),
         }
     }
 
@@ -67,6 +72,7 @@ impl Row {
             Row::Key(kid) => format!("key {kid}"),
             Row::EuSigner(kid) => format!("EU signer {kid}"),
             Row::Revocation(id) => format!("the revocation of credential {id}"),
+            Row::Publication(sequence) => format!("the record of publication {sequence}"),
         }
     }
 }
@@ -122,6 +128,10 @@ fn eu_signer_content(kid: &str, s: &EuSigner) -> Content {
     Content::new(&Row::EuSigner(kid.to_owned()))
         .with(s.der.as_slice())
         .with(s.country.as_bytes())
+}
+
+fn publication_content(sequence: u64, bytes: &[u8]) -> Content {
+    Content::new(&Row::Publication(sequence)).with(bytes)
 }
 
 fn revocation_content(r: &Revoked) -> Content {
@@ -215,7 +225,20 @@ impl Issuer {
                 })),
                 CredentialStatus::Issued => None,
             }),
+            Row::Publication(_) => None,
         })
+    }
+
+    /// Stores the proof of a publication's recorded content.
+    pub(crate) fn prove_publication(
+        &mut self,
+        sequence: u64,
+        bytes: &[u8],
+    ) -> Result<(), IssuerError> {
+        self.store_proof(
+            &Row::Publication(sequence),
+            &publication_content(sequence, bytes),
+        )
     }
 
     /// Every row a publication of `revoked` would vouch for that carries no valid proof.
@@ -285,6 +308,18 @@ impl Issuer {
                 r.proof.as_ref(),
             );
         }
+        // The newest publication recorded: the next one must not take back what it said.
+        if let Some(bytes) = self.store.recent_publications(1)?.first() {
+            let last: BundleContent = ciborium::from_reader(bytes.as_slice())
+                .map_err(|_| StoreError::Corrupt("a stored publication that does not decode"))?;
+            let row = Row::Publication(last.sequence);
+            let proofs = proofs(Row::PUBLICATION)?;
+            check(
+                row.clone(),
+                publication_content(last.sequence, bytes),
+                proofs.get(&row.key()),
+            );
+        }
         found.extend(foreign);
         Ok(found)
     }
@@ -327,4 +362,41 @@ impl Issuer {
         }
         Ok(vouching)
     }
+}
+
+/// What a publication about to be made takes back from the last one (proven, as the issuer
+/// recorded it): a key it listed that is gone, or whose status goes back (compromised to retired
+/// or active, retired to active, a later `since`), or whose window ends later. Each is a row
+/// restored from an older state, proof and all; none is something a command of the issuer does.
+pub(crate) fn taken_back(last: &BundleContent, keys: &[TrustedKey]) -> Vec<String> {
+    let rank = |s: KeyStatus| match s {
+        KeyStatus::Next => (0, 0),
+        KeyStatus::Active => (1, 0),
+        // A later `since` trusts the key longer: lower.
+        KeyStatus::Retired { since } => (2, -since),
+        KeyStatus::Compromised { since } => (3, -since),
+    };
+    let mut back = Vec::new();
+    for old in &last.keys {
+        let kid = propusk_spec::hex::encode(&old.key_id);
+        let Some(new) = keys
+            .iter()
+            .find(|k| k.key_id == old.key_id && k.public_key == old.public_key)
+        else {
+            back.push(format!(
+                "key {kid} (published in sequence {}, gone from the store)",
+                last.sequence
+            ));
+            continue;
+        };
+        if rank(new.status) < rank(old.status) || new.not_after > old.not_after {
+            back.push(format!(
+                "key {kid} ({} since sequence {}, {} now: restored from an older state)",
+                old.status.as_str(),
+                last.sequence,
+                new.status.as_str()
+            ));
+        }
+    }
+    back
 }

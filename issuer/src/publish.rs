@@ -63,6 +63,10 @@ impl Issuer {
                 .collect::<Result<Vec<BundleContent>, _>>()
                 .map_err(|_| StoreError::Corrupt("a stored publication that does not decode"))?;
             if let Some(last) = previous.first() {
+                let back = crate::proof::taken_back(last, &content.keys);
+                if !back.is_empty() {
+                    return Err(StoreError::Unproven(back).into());
+                }
                 let lost = last
                     .revocations
                     .lost_in(&content.revocations, now)
@@ -84,6 +88,7 @@ impl Issuer {
             issuer
                 .store
                 .insert_publication(sequence, now, &encoded, &publication.files)?;
+            issuer.prove_publication(sequence, &encoded)?;
             issuer.audit(
                 now,
                 AuditOp::Publish,
