@@ -574,25 +574,6 @@ fn the_portal_shows_no_text_under_another_id() {
     assert_eq!(text.status(), 404);
 }
 
-/// A 1024² page of QR finder patterns: every triple a candidate code, made to stall a reader.
-fn finder_grid_png() -> Vec<u8> {
-    let grid = image::GrayImage::from_fn(1024, 1024, |x, y| {
-        let (mx, my) = ((x / 4) % 8, (y / 4) % 8);
-        let ring = mx
-            .min(6u32.saturating_sub(mx))
-            .min(my.min(6u32.saturating_sub(my)));
-        image::Luma([if mx < 7 && my < 7 && ring != 1 {
-            0
-        } else {
-            255
-        }])
-    });
-    let mut png = Vec::new();
-    grid.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    png
-}
-
 /// F4 and F6: a thin strip is "no QR code", not a crash; a PDF of many images made to stall the
 /// reader is given one reading budget in all, not one per image.
 #[test]
@@ -612,7 +593,10 @@ fn thin_images_and_stalling_pdfs_are_answered_within_one_budget() {
     assert_ne!(added.status.code(), Some(101), "{said}");
     assert!(said.contains("no QR code"), "{said}");
 
-    let png = finder_grid_png();
+    let mut png = Vec::new();
+    common::finder_grid(1024)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
     let mut pdf = b"%PDF-1.7\n".to_vec();
     for i in 0..12 {
         pdf.extend_from_slice(
@@ -772,65 +756,50 @@ fn expired_and_withdrawn_eu_signers_vouch_for_nothing() {
     let day = 86_400;
     let ca =
         cert::country_signing_ca(&ca_key, "DE", "Test", 1, at - 800 * day, at + 800 * day).unwrap();
+    // A document signer under the CA over a window, written to a file; an EU verifier's answer
+    // with only that signer trusted.
+    let signer = |key: &p256::ecdsa::SigningKey, serial: u64, until: i64, name: &str| {
+        let der = cert::document_signer(
+            &ca_key,
+            &ca,
+            key,
+            &[Hc1Type::Vaccination],
+            serial,
+            at - 400 * day,
+            until,
+        )
+        .unwrap();
+        let file = p(name);
+        std::fs::write(&file, &der).unwrap();
+        (der, file)
+    };
+    let with_only = |file: &Path, text: &str| {
+        json_lines(&propusk_with(
+            &[
+                "verify",
+                "--trust-cert",
+                s(file),
+                "--json",
+                "--at",
+                at_text,
+                text,
+            ],
+            "",
+            &[],
+        ))
+        .remove(0)
+    };
     // Ended yesterday.
-    let ended = cert::document_signer(
-        &ca_key,
-        &ca,
-        &key,
-        &[Hc1Type::Vaccination],
-        2,
-        at - 400 * day,
-        at - day,
-    )
-    .unwrap();
-    let ended_file = p("ended.der");
-    std::fs::write(&ended_file, &ended).unwrap();
+    let (ended, ended_file) = signer(&key, 2, at - day, "ended.der");
     let backdated = forged_hc1(&key, &ended, at - 200 * day, at + 3000 * day);
-    let v = json_lines(&propusk_with(
-        &[
-            "verify",
-            "--trust-cert",
-            s(&ended_file),
-            "--json",
-            "--at",
-            at_text,
-            &backdated,
-        ],
-        "",
-        &[],
-    ))
-    .remove(0);
+    let v = with_only(&ended_file, &backdated);
     assert_eq!(v["verdict"], "invalid", "{v}");
     assert_eq!(v["reason"], "key_usage", "{v}");
     // A signer still valid: the same forgery is valid, until no later than the signer's end.
     let key2 = cert::signing_key(&[11; 32]).unwrap();
-    let live = cert::document_signer(
-        &ca_key,
-        &ca,
-        &key2,
-        &[Hc1Type::Vaccination],
-        3,
-        at - 400 * day,
-        at + 100 * day,
-    )
-    .unwrap();
-    let live_file = p("live.der");
-    std::fs::write(&live_file, &live).unwrap();
+    let (live, live_file) = signer(&key2, 3, at + 100 * day, "live.der");
     let text = forged_hc1(&key2, &live, at - 10 * day, at + 3000 * day);
-    let v = json_lines(&propusk_with(
-        &[
-            "verify",
-            "--trust-cert",
-            s(&live_file),
-            "--json",
-            "--at",
-            at_text,
-            &text,
-        ],
-        "",
-        &[],
-    ))
-    .remove(0);
+    let v = with_only(&live_file, &text);
     assert_eq!(v["verdict"], "valid", "{v}");
     assert_eq!(v["valid_until"], "2026-09-16T10:00:00Z", "{v}");
 

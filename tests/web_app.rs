@@ -148,20 +148,7 @@ fn the_verifier_scans_with_the_camera_syncs_and_works_offline() {
     std::fs::write(tmp.path().join("valid.png"), b.screenshot()).unwrap();
 
     // Revoked through the API, published by the server, synced by the app: the next scan says so.
-    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
-    let credential_id = text_id(&b, &text);
-    let revoked = common::http()
-        .post(&format!("{url}/api/v1/credentials/{credential_id}/revoke"))
-        .header("Authorization", &format!("Bearer {}", token.trim()))
-        .send("")
-        .unwrap();
-    assert_eq!(revoked.status().as_u16(), 200);
-    let before = b.eval("return document.getElementById('trust').dataset.sequence");
-    b.click("[data-action=sync]");
-    b.wait(
-        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
-        "a newer sequence",
-    );
+    revoke_and_sync(&b, &dir, &url, &text);
     b.eval("document.getElementById('verdict').dataset.verdict = ''; return true;");
     b.wait(
         "document.getElementById('verdict').dataset.reason === 'revoked'",
@@ -205,6 +192,25 @@ fn the_verifier_scans_with_the_camera_syncs_and_works_offline() {
             std::fs::copy(tmp.path().join(name), Path::new(&keep).join(name)).unwrap();
         }
     }
+}
+
+/// Revokes `text` through the issuer's API (the server publishes), then has the app sync until
+/// it holds the newer sequence.
+fn revoke_and_sync(b: &Browser, dir: &Path, url: &str, text: &str) {
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let credential_id = text_id(b, text);
+    let revoked = common::http()
+        .post(&format!("{url}/api/v1/credentials/{credential_id}/revoke"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .send("")
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let before = b.eval("return document.getElementById('trust').dataset.sequence");
+    b.click("[data-action=sync]");
+    b.wait(
+        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
+        "a newer sequence",
+    );
 }
 
 /// The credential id of `text`, as the engine reads it.
@@ -796,17 +802,7 @@ fn images_that_crash_or_stall_the_reader_leave_the_app_usable() {
     let (v, _, words) = verdict(&b);
     assert_eq!(v, "valid", "the engine still answers: {words}");
 
-    let grid = png_base64(&image::GrayImage::from_fn(1024, 1024, |x, y| {
-        let (mx, my) = ((x / 4) % 8, (y / 4) % 8);
-        let ring = mx
-            .min(6u32.saturating_sub(mx))
-            .min(my.min(6u32.saturating_sub(my)));
-        image::Luma([if mx < 7 && my < 7 && ring != 1 {
-            0
-        } else {
-            255
-        }])
-    }));
+    let grid = png_base64(&common::finder_grid(1024));
     // While the reader works on it, the page's own timers keep running.
     let answer = b.eval(&format!(
         "return (async () => {{
@@ -895,20 +891,7 @@ fn trust_data_kept_on_the_phone_is_not_rolled_back_nor_locks_the_app_out() {
     assert_eq!(v, "valid", "locked out: {words}");
 
     // Revoked and synced; then the older copy put back, and the network gone.
-    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
-    let id = text_id(&b, &text);
-    let revoked = common::http()
-        .post(&format!("{url}/api/v1/credentials/{id}/revoke"))
-        .header("Authorization", &format!("Bearer {}", token.trim()))
-        .send("")
-        .unwrap();
-    assert_eq!(revoked.status().as_u16(), 200);
-    let before = b.eval("return document.getElementById('trust').dataset.sequence");
-    b.click("[data-action=sync]");
-    b.wait(
-        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
-        "a newer sequence",
-    );
+    revoke_and_sync(&b, &dir, &url, &text);
     with_db(
         &b,
         &format!(

@@ -322,3 +322,19 @@ pub(crate) fn verifier_init(store: &Path, dir: &Path) {
         &[],
     ));
 }
+
+/// A square page of QR finder patterns, `side` pixels: every triple a candidate code, made to
+/// stall a reader.
+pub(crate) fn finder_grid(side: u32) -> image::GrayImage {
+    image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x / 4) % 8, (y / 4) % 8);
+        let ring = mx
+            .min(6u32.saturating_sub(mx))
+            .min(my.min(6u32.saturating_sub(my)));
+        image::Luma([if mx < 7 && my < 7 && ring != 1 {
+            0
+        } else {
+            255
+        }])
+    })
+}
