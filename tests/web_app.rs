@@ -402,6 +402,25 @@ fn static_server(dir: std::path::PathBuf) -> String {
     format!("http://{addr}")
 }
 
+/// `propusk app export` of the issuer in `dir` into `site`, its trust data at `url`, trusting
+/// `others` (`ROOT.pub=URL`) too.
+fn export(dir: &Path, site: &Path, url: &str, others: &[&str]) {
+    let mut args = vec![
+        "app",
+        "export",
+        "--dir",
+        s(dir),
+        "--out",
+        s(site),
+        "--url",
+        url,
+    ];
+    for other in others {
+        args.extend(["--trust", other]);
+    }
+    ok(propusk_with(&args, "", &[PASS]));
+}
+
 #[test]
 fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
     if !available("exported web app") {
@@ -417,24 +436,7 @@ fn the_exported_app_runs_from_another_origin_and_trusts_two_issuers() {
     let site = tmp.path().join("site");
     let trust = format!("{}={by_url}", by.join("root.pub").display());
     let wrong = format!("{}={ru_url}", kz.join("root.pub").display());
-    ok(propusk_with(
-        &[
-            "app",
-            "export",
-            "--dir",
-            s(&ru),
-            "--out",
-            s(&site),
-            "--url",
-            &ru_url,
-            "--trust",
-            &trust,
-            "--trust",
-            &wrong,
-        ],
-        "",
-        &[PASS],
-    ));
+    export(&ru, &site, &ru_url, &[&trust, &wrong]);
     // The page carries its content security policy (the host need not send it), and a
     // `_headers` file the whole of it (review 3, F16); a trust URL in clear is refused.
     let page = std::fs::read_to_string(site.join("index.html")).unwrap();
@@ -970,22 +972,7 @@ fn an_endless_index_from_a_trust_host_is_read_no_further_than_its_bound() {
     });
     let site = tmp.path().join("site");
     let trust = format!("{}={hostile}", by.join("root.pub").display());
-    ok(propusk_with(
-        &[
-            "app",
-            "export",
-            "--dir",
-            s(&ru),
-            "--out",
-            s(&site),
-            "--url",
-            &ru_url,
-            "--trust",
-            &trust,
-        ],
-        "",
-        &[PASS],
-    ));
+    export(&ru, &site, &ru_url, &[&trust]);
     let cdn = static_server(site);
     let b = Browser::start(&[]);
     b.goto(&format!("{cdn}/index.html?lang=en"));
