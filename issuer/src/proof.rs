@@ -160,6 +160,24 @@ pub struct Vouching {
     pub proven: bool,
 }
 
+/// The rows vouched for, as the audit log keeps it: each named when they are few, counted by
+/// kind when they are many (a million revocations of an old store).
+fn summary(rows: &[Finding]) -> String {
+    if rows.len() <= 20 {
+        let named: Vec<String> = rows.iter().map(|f| f.row.describe()).collect();
+        return named.join(", ");
+    }
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for f in rows {
+        match kinds.iter_mut().find(|(k, _)| *k == f.row.kind()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((f.row.kind(), 1)),
+        }
+    }
+    let counted: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!("{} rows: {}", rows.len(), counted.join(", "))
+}
+
 /// A row found without a valid proof.
 struct Finding {
     row: Row,
@@ -331,7 +349,13 @@ impl Issuer {
         if found.is_empty() {
             return Ok(());
         }
-        Err(StoreError::Unproven(found.iter().map(Finding::words).collect()).into())
+        // The first few named (`issuer vouch` lists them all).
+        const NAMED: usize = 10;
+        let mut words: Vec<String> = found.iter().take(NAMED).map(Finding::words).collect();
+        if found.len() > NAMED {
+            words.push(format!("and {} more", found.len() - NAMED));
+        }
+        Err(StoreError::Unproven(words).into())
     }
 
     /// Lists the rows without a valid proof (those publishing would refuse) and, with
@@ -355,8 +379,7 @@ impl Issuer {
                         issuer.store_proof(&f.row, content)?;
                     }
                 }
-                let rows: Vec<String> = provable.iter().map(|f| f.row.describe()).collect();
-                issuer.audit(now, AuditOp::Vouch, &rows.join(", "))
+                issuer.audit(now, AuditOp::Vouch, &summary(&provable))
             })?;
             vouching.proven = true;
         }
