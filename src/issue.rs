@@ -191,6 +191,13 @@ pub enum IssuerCommand {
         after_help = "Examples:\n  propusk issuer eu init --dir ISS\n  propusk issuer eu export --dir ISS --out GATEWAY\n  propusk issuer eu rotate --dir ISS"
     )]
     Eu(crate::eu::EuOp),
+    /// The rules verifiers judge by, as the operator's data: shown, and changed by a new
+    /// version in force from a local day (published with the next publish).
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  propusk issuer rules show --dir ISS\n  propusk issuer rules show --dir ISS --json > rules.json\n  propusk issuer rules set --dir ISS --file rules.json --from 2027-01-15"
+    )]
+    Rules(crate::rules::RulesOp),
     /// Was a registry record issued, and when? Prints the record's credential as JSON (id,
     /// type, key, issued_at, expires_at, status); exit 65 when the record was never issued.
     #[command(after_help = "Examples:\n  propusk issuer record --dir ISS R-0001")]
@@ -385,6 +392,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             return crate::issuing::batch(dir, input, out, output, now);
         }
         IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
+        IssuerCommand::Rules(op) => crate::rules::run(dir, op, now)?,
         IssuerCommand::Migrate { to } => {
             if !propusk_issuer::store::is_postgres_url(to) {
                 return Err(CliError::Usage(

@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod issue;
 pub mod issuing;
 pub mod keys;
+pub mod rules;
 pub mod serve;
 pub mod trust;
 pub mod verify;

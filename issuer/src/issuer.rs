@@ -410,11 +410,7 @@ impl Issuer {
 
     /// The rules the issuer publishes and issues by.
     pub(crate) fn rules(&self) -> Result<Rules, IssuerError> {
-        Rules::new(self.rule_set())
+        Rules::new(self.rule_set()?)
             .map_err(|e| InputError::field("the issuer's time zone", e).into())
-    }
-
-    pub(crate) fn rule_set(&self) -> RuleSet {
-        RuleSet::standard(&self.settings.country, &self.settings.time_zone)
     }
 }

@@ -17,7 +17,7 @@ use propusk_trust_list::{BundleContent, EuSigner, KeyStatus, TrustedKey};
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
 use crate::records::{AuditOp, CredentialStatus};
-use crate::store::{Revoked, Settings, StoredKey};
+use crate::store::{Revoked, RuleVersion, Settings, StoredKey};
 
 /// A row that publications vouch for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub(crate) enum Row {
     Revocation(CredentialId),
     /// A publication's content as recorded (what the next one is checked against).
     Publication(u64),
+    /// A version of the rules the operator set.
+    Rules(u32),
 }
 
 impl Row {
@@ -42,6 +44,7 @@ impl Row {
     /// The kind of row a revocation's proof is kept under.
     pub(crate) const REVOCATION: &'static str = "revocation";
     const PUBLICATION: &'static str = "publication";
+    const RULES: &'static str = "rules";
 
     /// The kind of row, as the `proofs` table keeps it.
     pub(crate) fn kind(&self) -> &'static str {
@@ -51,6 +54,7 @@ impl Row {
             Row::EuSigner(_) => Self::EU_SIGNER,
             Row::Revocation(_) => Self::REVOCATION,
             Row::Publication(_) => Self::PUBLICATION,
+            Row::Rules(_) => Self::RULES,
         }
     }
 
@@ -62,6 +66,7 @@ impl Row {
             Row::EuSigner(kid) => kid.clone(),
             Row::Revocation(id) => id.to_string(),
             Row::Publication(sequence) => sequence.to_string(),
+            Row::Rules(version) => version.to_string(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Row {
             Row::EuSigner(kid) => format!("EU signer {kid}"),
             Row::Revocation(id) => format!("the revocation of credential {id}"),
             Row::Publication(sequence) => format!("the record of publication {sequence}"),
+            Row::Rules(version) => format!("version {version} of the rules"),
         }
     }
 }
@@ -128,6 +134,12 @@ fn eu_signer_content(kid: &str, s: &EuSigner) -> Content {
     Content::new(&Row::EuSigner(kid.to_owned()))
         .with(s.der.as_slice())
         .with(s.country.as_bytes())
+}
+
+fn rules_content(v: &RuleVersion) -> Content {
+    Content::new(&Row::Rules(v.version))
+        .with(v.effective_from.as_bytes())
+        .with(v.rules.as_bytes())
 }
 
 fn publication_content(sequence: u64, bytes: &[u8]) -> Content {
@@ -244,6 +256,12 @@ impl Issuer {
                 CredentialStatus::Issued => None,
             }),
             Row::Publication(_) => None,
+            Row::Rules(version) => self
+                .store
+                .rule_versions()?
+                .iter()
+                .find(|v| v.version == *version)
+                .map(rules_content),
         })
     }
 
@@ -325,6 +343,11 @@ impl Issuer {
                 revocation_content(r),
                 r.proof.as_ref(),
             );
+        }
+        let rules = proofs(Row::RULES)?;
+        for v in self.store.rule_versions()? {
+            let row = Row::Rules(v.version);
+            check(row.clone(), rules_content(&v), rules.get(&row.key()));
         }
         // The newest publication recorded: the next one must not take back what it said.
         if let Some(bytes) = self.store.recent_publications(1)?.first() {

@@ -52,7 +52,7 @@ impl Issuer {
                 hard_expiry: now.unix() + HARD_EXPIRY_S,
                 keys: issuer.trusted_keys()?,
                 revocations: RevocationSet::build(revoked, vec![], now),
-                rules: issuer.rule_set(),
+                rules: issuer.rule_set()?,
                 eu_signers: issuer.eu_signers_in_force(now)?,
             };
             let previous = issuer

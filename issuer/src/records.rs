@@ -224,11 +224,13 @@ pub enum AuditOp {
     Vouch,
     /// An EU signer certificate was withdrawn (published no more).
     EuWithdraw,
+    /// A version of the rules was set.
+    Rules,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 12] = [
+    pub const ALL: [AuditOp; 13] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -241,6 +243,7 @@ impl AuditOp {
         AuditOp::EuKey,
         AuditOp::Vouch,
         AuditOp::EuWithdraw,
+        AuditOp::Rules,
     ];
 
     /// The name kept in the log.
@@ -258,6 +261,7 @@ impl AuditOp {
             AuditOp::EuKey => "eu-key",
             AuditOp::Vouch => "vouch",
             AuditOp::EuWithdraw => "eu-withdraw",
+            AuditOp::Rules => "rules",
         }
     }
 }

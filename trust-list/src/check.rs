@@ -135,6 +135,9 @@ pub struct Report {
     pub checks: Checks,
     /// How fresh the trust data was.
     pub trust_state: TrustState,
+    /// When the verdict was decided by a version of the rules that is not the earliest (a rule
+    /// change): the first local day of that version.
+    pub rules_since: Option<propusk_spec::Date>,
 }
 
 impl Report {
@@ -155,6 +158,7 @@ impl Report {
             issuer: None,
             checks: Checks::default(),
             trust_state,
+            rules_since: None,
         }
     }
 
@@ -435,7 +439,14 @@ fn judge(
     report.checks.rules = match rules.result {
         Ok(()) => CheckOutcome::Ok,
         Err(f) => {
-            report = report.fail(Verdict::Invalid, f.reason(), f.why());
+            let why = match rules.changed_since {
+                Some(since) => format!("{} (the rules in force since {since})", f.why()),
+                None => f.why().to_owned(),
+            };
+            if report.reason.is_none() {
+                report.rules_since = rules.changed_since;
+            }
+            report = report.fail(Verdict::Invalid, f.reason(), why);
             CheckOutcome::Failed
         }
     };

@@ -75,7 +75,9 @@ impl Rule {
     }
 }
 
-/// A rule and the local date from which it is in force.
+/// A rule and the local date from which it is in force. The entries that share a date are one
+/// version of the rules: on a local day, the version with the latest date not after it is in
+/// force, whole (a type it has no rule for has none, whatever earlier versions said).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleEntry {
     /// First local day (`YYYY-MM-DD`) on which the rule is in force.
@@ -93,7 +95,8 @@ pub struct RuleSet {
     pub jurisdiction: String,
     /// The jurisdiction's IANA time zone (`Europe/Moscow`).
     pub time_zone: String,
-    /// The rules; for a credential the latest one in force on the local validation day applies.
+    /// The rules, by version (the entries of one `effective_from`); for a credential, the rule
+    /// of the version in force on the local validation day that applies to it.
     pub rules: Vec<RuleEntry>,
 }
 
@@ -149,6 +152,9 @@ pub struct RuleOutcome {
     pub valid_until: Option<Timestamp>,
     /// The judgement.
     pub result: Result<(), RuleFailure>,
+    /// The first local day of the version of the rules that judged, when it is not the
+    /// earliest version (a rule change decided).
+    pub changed_since: Option<Date>,
 }
 
 /// A rule set ready to evaluate: its time zone resolved, its dates parsed.
@@ -208,24 +214,83 @@ impl Rules {
         Some(ts.to_zoned(self.tz.clone()).date())
     }
 
-    /// The rule in force for this credential on the local day of `at`.
-    pub fn rule_for(&self, credential: &Credential, at: Timestamp) -> Option<&Rule> {
+    /// The first local day of the version in force on the local day of `at`.
+    fn version_on(&self, at: Timestamp) -> Option<civil::Date> {
         let today = self.local_date(at)?;
+        self.effective.iter().copied().filter(|d| *d <= today).max()
+    }
+
+    /// The versions' first local days, in order: version 1 is the first.
+    fn version_days(&self) -> Vec<civil::Date> {
+        let mut days = self.effective.clone();
+        days.sort_unstable();
+        days.dedup();
+        days
+    }
+
+    /// The version of the rules in force at `at`: its number (1 the first) and first local day
+    /// (`YYYY-MM-DD`).
+    pub fn version_at(&self, at: Timestamp) -> Option<(u32, String)> {
+        let day = self.version_on(at)?;
+        let n = self.version_days().iter().position(|d| *d == day)?;
+        Some((u32::try_from(n + 1).ok()?, day.to_string()))
+    }
+
+    /// The next version after the one in force at `at`, when one is scheduled.
+    pub fn next_version_at(&self, at: Timestamp) -> Option<(u32, String)> {
+        let today = self.local_date(at)?;
+        let days = self.version_days();
+        let n = days.iter().position(|d| *d > today)?;
+        Some((u32::try_from(n + 1).ok()?, days[n].to_string()))
+    }
+
+    /// The rules of the version in force at `at`.
+    pub fn in_force(&self, at: Timestamp) -> Vec<&Rule> {
+        let Some(version) = self.version_on(at) else {
+            return Vec::new();
+        };
         self.set
             .rules
             .iter()
             .zip(&self.effective)
-            .filter(|(e, from)| **from <= today && e.rule.applies_to(credential))
-            .max_by_key(|(_, from)| **from)
+            .filter(|(_, from)| **from == version)
             .map(|(e, _)| &e.rule)
+            .collect()
+    }
+
+    /// The rule in force for this credential on the local day of `at`: the one of the version
+    /// in force that applies to it.
+    pub fn rule_for(&self, credential: &Credential, at: Timestamp) -> Option<&Rule> {
+        let version = self.version_on(at)?;
+        self.set
+            .rules
+            .iter()
+            .zip(&self.effective)
+            .find(|(e, from)| **from == version && e.rule.applies_to(credential))
+            .map(|(e, _)| &e.rule)
+    }
+
+    /// The version in force at `at`, when it is not the earliest (a rule change).
+    fn change_on(&self, at: Timestamp) -> Option<Date> {
+        let version = self.version_on(at)?;
+        let first = self.effective.iter().min()?;
+        (version > *first).then(|| {
+            Date::new(
+                i32::from(version.year()),
+                version.month() as u8,
+                version.day() as u8,
+            )
+        })?
     }
 
     /// Judges a credential at `at`.
     pub fn evaluate(&self, credential: &Credential, at: Timestamp) -> RuleOutcome {
+        let changed_since = self.change_on(at);
         let fail = |f| RuleOutcome {
             valid_from: None,
             valid_until: None,
             result: Err(f),
+            changed_since,
         };
         let Some(rule) = self.rule_for(credential, at) else {
             return fail(RuleFailure::NoRule);
@@ -298,6 +363,7 @@ impl Rules {
             valid_from: Some(from),
             valid_until: Some(until),
             result,
+            changed_since,
         }
     }
 }
@@ -339,5 +405,57 @@ impl RuleSet {
                 entry(Rule::Pass { max_hours: 24 }),
             ],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use propusk_spec::{CredentialId, examples};
+
+    use super::*;
+
+    /// A second version without a PCR rule: from its first day PCR tests have no rule at all
+    /// (a version is in force whole), before it the first version judges; a refusal by the
+    /// second names its first day.
+    #[test]
+    fn a_version_is_in_force_whole_from_its_first_day() {
+        let mut set = RuleSet::standard("RU", "Europe/Moscow");
+        let second: Vec<RuleEntry> = set
+            .rules
+            .iter()
+            .filter(|e| {
+                !matches!(
+                    e.rule,
+                    Rule::Test {
+                        kind: TestKind::Pcr,
+                        ..
+                    }
+                )
+            })
+            .map(|e| RuleEntry {
+                effective_from: "2021-11-21".into(),
+                rule: e.rule.clone(),
+            })
+            .collect();
+        set.rules.extend(second);
+        let rules = Rules::new(set).unwrap_or_else(|e| panic!("{e}"));
+        // Sampled 2021-11-20 06:00 UTC.
+        let test = examples::credential(CredentialType::Test, CredentialId::from_bytes([1; 12]));
+        let at = |s: &str| s.parse::<Timestamp>().unwrap_or_else(|e| panic!("{e}"));
+        let before = rules.evaluate(&test, at("2021-11-20T20:00:00Z"));
+        assert_eq!((before.result, before.changed_since), (Ok(()), None));
+        // 2021-11-21 00:00 in Moscow.
+        let after = rules.evaluate(&test, at("2021-11-20T21:00:00Z"));
+        assert_eq!(after.result, Err(RuleFailure::NoRule));
+        assert_eq!(after.changed_since, Date::new(2021, 11, 21));
+        assert_eq!(
+            rules.version_at(at("2021-11-20T21:00:00Z")),
+            Some((2, "2021-11-21".to_owned()))
+        );
+        assert_eq!(
+            rules.next_version_at(at("2021-11-20T20:59:59Z")),
+            Some((2, "2021-11-21".to_owned()))
+        );
+        assert_eq!(rules.next_version_at(at("2021-11-20T21:00:00Z")), None);
     }
 }

@@ -25,6 +25,7 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         "verdict": r.verdict,
         "reason": r.reason,
         "detail": r.detail,
+        "rules_since": r.rules_since.map(|d| d.to_string()),
         "type": r.credential_type.map(|t| t.as_str()),
         "id": r.id.map(|id| id.to_string()),
         "key_id": r.key_id.as_ref().map(|k| k.to_string()),
@@ -171,6 +172,14 @@ pub fn verdict_line(r: &Report, lang: Lang) -> String {
     }
     if let Some(reason) = r.reason {
         out.push_str(&format!(": {}", words::reason(reason, lang)));
+    }
+    // A verdict a change of the rules decided says so.
+    if let Some(since) = r.rules_since.filter(|_| r.verdict != Verdict::Valid) {
+        let day = Locale::utc(lang).date(since);
+        out.push_str(&match lang {
+            Lang::En => format!(" under the rules in force since {day}"),
+            Lang::Ru => format!(" по правилам, действующим с {day}"),
+        });
     }
     out
 }

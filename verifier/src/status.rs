@@ -2,7 +2,7 @@
 
 use propusk_eudcc::SignerCertificate;
 use propusk_spec::Timestamp;
-use propusk_trust_list::{BundleContent, KeyStatus, Lang, Locale, words};
+use propusk_trust_list::{BundleContent, KeyStatus, Lang, Locale, Rules, words};
 use serde_json::{Value, json};
 
 use crate::error::VerifierError;
@@ -74,6 +74,7 @@ impl Status {
                 "hard_expiry": rfc3339(c.hard_expiry),
                 "synced_at": self.synced_at.map_or(Value::Null, rfc3339),
                 "revocations": c.revocations.len(),
+                "rules": rules_json(c, self.at),
                 "keys": c.keys.iter().map(|k| json!({
                     "key_id": propusk_spec::hex::encode(&k.key_id),
                     "issuer": k.issuer,
@@ -157,6 +158,27 @@ impl Status {
             out.push_str(&line);
             out.push('\n');
         }
+        if let Ok(rules) = Rules::new(c.rules.clone()) {
+            let day = |d: &str| {
+                d.parse::<propusk_spec::Date>()
+                    .map_or_else(|_| d.to_owned(), |d| locale.date(d))
+            };
+            if let Some((n, since)) = rules.version_at(self.at) {
+                out.push_str(&if ru {
+                    format!("правила: версия {n}, действуют с {}", day(&since))
+                } else {
+                    format!("rules: version {n}, in force since {}", day(&since))
+                });
+                if let Some((next, from)) = rules.next_version_at(self.at) {
+                    out.push_str(&if ru {
+                        format!("; следующая версия {next} — с {}", day(&from))
+                    } else {
+                        format!("; next: version {next} from {}", day(&from))
+                    });
+                }
+                out.push('\n');
+            }
+        }
         for k in &c.keys {
             out.push_str(&format!(
                 "  {}  {}  {}–{}\n",
@@ -183,6 +205,24 @@ impl Status {
         }
         out
     }
+}
+
+/// The rules of a bundle: the version in force at `at` and the next one scheduled (`null` when
+/// none), each with its number and first local day.
+fn rules_json(c: &BundleContent, at: Timestamp) -> Value {
+    let Ok(rules) = Rules::new(c.rules.clone()) else {
+        return Value::Null;
+    };
+    let version = |v: Option<(u32, String)>| {
+        v.map_or(
+            Value::Null,
+            |(n, from)| json!({"version": n, "effective_from": from}),
+        )
+    };
+    json!({
+        "in_force": version(rules.version_at(at)),
+        "next": version(rules.next_version_at(at)),
+    })
 }
 
 /// The EU signers of a bundle: key id, country, validity.
@@ -213,6 +253,9 @@ pub struct Changes {
     pub keys_distrusted: Vec<String>,
     /// Credentials newly revoked.
     pub revocations_added: u64,
+    /// The newest version of the rules, when the sync brought a change of them: its number and
+    /// first local day.
+    pub rules_changed: Option<(u32, String)>,
     /// Until when the data is fresh, and when it expires (Unix seconds).
     pub soft_expiry: i64,
     /// When it expires.
@@ -238,6 +281,11 @@ pub fn changes(old: Option<&BundleContent>, new: &BundleContent, now: Timestamp)
             (Some(_), KeyStatus::Compromised { .. }) => out.keys_distrusted.push(kid),
             _ => {}
         }
+    }
+    if old.is_some_and(|o| o.rules != new.rules) {
+        out.rules_changed = Rules::new(new.rules.clone())
+            .ok()
+            .and_then(|r| r.next_version_at(now).or_else(|| r.version_at(now)));
     }
     out.revocations_added = match old {
         Some(o) => new.revocations.lost_in(&o.revocations, now).unwrap_or(0),
@@ -269,6 +317,16 @@ impl Changes {
                 format!("отозвано документов: {}", self.revocations_added)
             } else {
                 format!("{} credential(s) newly revoked", self.revocations_added)
+            });
+        }
+        if let Some((n, from)) = &self.rules_changed {
+            let day = from
+                .parse::<propusk_spec::Date>()
+                .map_or_else(|_| from.clone(), |d| locale.date(d));
+            parts.push(if ru {
+                format!("новые правила: версия {n}, с {day}")
+            } else {
+                format!("new rules: version {n}, from {day}")
             });
         }
         if parts.is_empty() {

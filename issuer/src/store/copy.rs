@@ -131,6 +131,16 @@ const TABLES: &[Table] = &[
         order: "credential_id",
     },
     Table {
+        name: "rule_versions",
+        columns: &[
+            ("version", Int4),
+            ("effective_from", Text),
+            ("rules", Text),
+            ("created_at", Int),
+        ],
+        order: "version",
+    },
+    Table {
         name: "proofs",
         columns: &[("kind", Text), ("row_key", Text), ("proof", Blob)],
         order: "kind, row_key",

@@ -97,6 +97,20 @@ pub struct CredentialRecord {
     pub text: String,
 }
 
+/// A version of the rules as the operator set it: the rules (JSON, the serde shapes of
+/// [`propusk_trust_list::Rule`]) in force, whole, from a local day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleVersion {
+    /// Its number (2 for the first the operator sets: 1 is the standard set).
+    pub version: u32,
+    /// Its first local day (`YYYY-MM-DD`).
+    pub effective_from: String,
+    /// The rules, a JSON array.
+    pub rules: String,
+    /// When it was set.
+    pub created_at: Timestamp,
+}
+
 /// A revoked credential that has not expired, as publishing reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revoked {
@@ -243,6 +257,11 @@ pub trait Store: Send {
     fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
     /// The revoked credentials that have not expired at `now`, each with its proof.
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError>;
+
+    /// Records a version of the rules.
+    fn insert_rule_version(&mut self, version: &RuleVersion) -> Result<(), StoreError>;
+    /// Every version of the rules the operator set, oldest first.
+    fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError>;
 
     /// Records the proof of a row that publications vouch for (replacing any it had): `kind`
     /// names its table ([`crate::proof::Row::kind`]), `row` the row.

@@ -21,8 +21,8 @@ use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 
 use super::{
-    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, Settings, Store, StoredEuKey,
-    StoredKey,
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, RuleVersion, Settings, Store,
+    StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
 use crate::proof::Row;
@@ -339,6 +339,37 @@ impl Store for PgStore {
                     expires_at: timestamp(r.get(1))?,
                     revoked_at: at,
                     proof: r.get(4),
+                })
+            })
+            .collect()
+    }
+
+    fn insert_rule_version(&mut self, v: &RuleVersion) -> Result<(), StoreError> {
+        let version = i32::try_from(v.version)
+            .map_err(|_| StoreError::Corrupt("a rule version out of range"))?;
+        self.db()?.execute(
+            "INSERT INTO rule_versions (version, effective_from, rules, created_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&version, &v.effective_from, &v.rules, &v.created_at.unix()],
+        )?;
+        Ok(())
+    }
+
+    fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT version, effective_from, rules, created_at FROM rule_versions
+                 ORDER BY version",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(RuleVersion {
+                    version: u32::try_from(r.get::<_, i32>(0))
+                        .map_err(|_| StoreError::Corrupt("a negative rule version"))?,
+                    effective_from: r.get(1),
+                    rules: r.get(2),
+                    created_at: timestamp(r.get(3))?,
                 })
             })
             .collect()

@@ -108,6 +108,17 @@ CREATE TABLE proofs (
 );
 ",
     ),
+    (
+        3,
+        "
+CREATE TABLE rule_versions (
+    version INTEGER PRIMARY KEY,
+    effective_from TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+",
+    ),
 ];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,

@@ -14,8 +14,8 @@ use propusk_trust_list::{EuSigner, KeyStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, Settings, Store, StoredEuKey,
-    StoredKey,
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, RuleVersion, Settings, Store,
+    StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
 use crate::proof::Row;
@@ -299,6 +299,40 @@ impl Store for SqliteStore {
                 expires_at: timestamp(expires)?,
                 revoked_at: at,
                 proof,
+            })
+        })
+        .collect()
+    }
+
+    fn insert_rule_version(&mut self, v: &RuleVersion) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO rule_versions (version, effective_from, rules, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![v.version, v.effective_from, v.rules, v.created_at.unix()],
+        )?;
+        Ok(())
+    }
+
+    fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, effective_from, rules, created_at FROM rule_versions
+             ORDER BY version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (version, effective_from, rules, created_at) = row?;
+            Ok(RuleVersion {
+                version,
+                effective_from,
+                rules,
+                created_at: timestamp(created_at)?,
             })
         })
         .collect()

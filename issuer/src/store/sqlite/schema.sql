@@ -87,3 +87,11 @@ CREATE TABLE IF NOT EXISTS proofs (
     proof BLOB NOT NULL,
     PRIMARY KEY (kind, row_key)
 );
+-- The versions of the rules the operator set (`issuer rules set`), each in force, whole, from
+-- its first local day.
+CREATE TABLE IF NOT EXISTS rule_versions (
+    version INTEGER PRIMARY KEY,
+    effective_from TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);

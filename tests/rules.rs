@@ -1,0 +1,250 @@
+//! The rules as the operator's data (issue 21, first part): a new version set with `issuer rules
+//! set`, in force from a local day, published, synced from a directory (a USB stick) by delta,
+//! and deciding at the door from that day on, with no other change; shown by `issuer rules show`
+//! (its JSON what `rules set` takes) and by `verifier status`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+mod common;
+use common::{issue_json, json_lines, ok, propusk_with, run, s};
+
+const VACCINATION: &str = r#"{"type": "vaccination",
+ "holder": {"family_name": "Иванов", "given_name": "Иван", "patronymic": "Иванович",
+            "birth_date": "1980-05-12", "document": {"kind": "passport", "number": "4510 123789"}},
+ "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2026-01-10",
+                 "country": "RU", "administered_by": "Поликлиника № 2"}}"#;
+
+fn publish(dir: &Path, out: &Path, at: &str) {
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(dir),
+        "--out",
+        s(out),
+        "--at",
+        at,
+    ]));
+}
+
+fn sync(store: &Path, from: &Path, at: &str) -> String {
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(store),
+        "--from",
+        s(from),
+        "--at",
+        at,
+    ]))
+}
+
+fn verify(store: &Path, text: &str, at: &str, lang: &str) -> (serde_json::Value, String) {
+    let json = json_lines(&propusk_with(
+        &["verify", "--store", s(store), "--json", "--at", at, text],
+        "",
+        &[],
+    ))
+    .remove(0);
+    let words = propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(store),
+            "--lang",
+            lang,
+            "--at",
+            at,
+            text,
+        ],
+        "",
+        &[],
+    );
+    (json, String::from_utf8_lossy(&words.stdout).into_owned())
+}
+
+#[test]
+fn a_shorter_vaccination_validity_decides_from_its_first_day() {
+    common::on_every_backend(
+        "a_shorter_vaccination_validity_decides_from_its_first_day",
+        a_shorter_vaccination_validity_decides_from_its_first_day_on,
+    );
+}
+
+fn a_shorter_vaccination_validity_decides_from_its_first_day_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, usb, store) = (
+        tmp.path().join("iss"),
+        tmp.path().join("usb"),
+        tmp.path().join("verifier"),
+    );
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+    let text = issue_json(&dir, VACCINATION, "2026-06-02T10:00:00Z", &[]);
+    common::publish_and_sync(&dir, &usb, &store, "2026-06-02T12:00:00Z");
+
+    // The rules in force, as JSON, are what `rules set` takes: 180 days instead of 365, from
+    // 1 August (local), rapid tests no longer counted.
+    let shown = ok(run(&[
+        "issuer",
+        "rules",
+        "show",
+        "--dir",
+        s(&dir),
+        "--json",
+        "--at",
+        "2026-06-02T12:00:00Z",
+    ]));
+    let mut rules: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let same = tmp.path().join("same.json");
+    std::fs::write(&same, &shown).unwrap();
+    for rule in rules.as_array_mut().unwrap() {
+        if rule["type"] == "vaccination" {
+            rule["valid_days"] = 180.into();
+        }
+    }
+    rules
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["kind"] != "rapid_antigen");
+    let file = tmp.path().join("rules.json");
+    std::fs::write(&file, rules.to_string()).unwrap();
+    let set = ok(run(&[
+        "issuer",
+        "rules",
+        "set",
+        "--dir",
+        s(&dir),
+        "--file",
+        s(&file),
+        "--from",
+        "2026-08-01",
+        "--at",
+        "2026-06-03T10:00:00Z",
+    ]));
+    assert!(
+        set.contains("version 2") && set.contains("2026-08-01"),
+        "{set}"
+    );
+    // Refused: a version that leaves a type without a rule, one starting before the last, and
+    // one in the past; nothing recorded by them.
+    let mut no_pass = rules.clone();
+    no_pass
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["type"] != "pass");
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, no_pass.to_string()).unwrap();
+    for (file, from) in [
+        (&bad, "2026-09-01"),
+        (&same, "2026-07-15"),
+        (&same, "2026-06-01"),
+    ] {
+        let refused = run(&[
+            "issuer",
+            "rules",
+            "set",
+            "--dir",
+            s(&dir),
+            "--file",
+            s(file),
+            "--from",
+            from,
+            "--at",
+            "2026-06-03T10:00:00Z",
+        ]);
+        assert_eq!(refused.status.code(), Some(65), "{refused:?}");
+    }
+    let shown = ok(run(&[
+        "issuer",
+        "rules",
+        "show",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2026-06-03T10:00:00Z",
+    ]));
+    assert!(
+        shown.contains("in force: version 1")
+            && shown.contains("scheduled: version 2, from 2026-08-01"),
+        "{shown}"
+    );
+    assert!(!shown.contains("version 3"), "{shown}");
+
+    // Published, and synced from the directory by delta.
+    publish(&dir, &usb, "2026-07-20T10:00:00Z");
+    let synced = sync(&store, &usb, "2026-07-20T10:00:00Z");
+    assert!(
+        synced.contains("→ 2") && synced.contains("new rules: version 2, from 1 Aug 2026"),
+        "{synced}"
+    );
+    let status = ok(propusk_with(
+        &[
+            "verifier",
+            "status",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            "2026-07-20T10:00:00Z",
+        ],
+        "",
+        &[],
+    ));
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let rules_state = &status["trust_data"]["rules"];
+    assert_eq!(rules_state["in_force"]["version"], 1, "{status}");
+    assert_eq!(rules_state["next"]["version"], 2, "{status}");
+    assert_eq!(
+        rules_state["next"]["effective_from"], "2026-08-01",
+        "{status}"
+    );
+
+    // Valid to the last minute of 31 July in Moscow; from 1 August, expired under the new
+    // rules, and the words say so.
+    let (before, _) = verify(&store, &text, "2026-07-31T20:59:00Z", "en");
+    assert_eq!(before["verdict"], "valid", "{before}");
+    let (after, words) = verify(&store, &text, "2026-07-31T21:00:00Z", "en");
+    assert_eq!(after["verdict"], "invalid", "{after}");
+    assert_eq!(after["reason"], "expired", "{after}");
+    assert_eq!(after["rules_since"], "2026-08-01", "{after}");
+    assert!(
+        words.contains("under the rules in force since 1 Aug 2026"),
+        "{words}"
+    );
+    let (_, words) = verify(&store, &text, "2026-07-31T21:00:00Z", "ru");
+    assert!(
+        words.contains("по правилам, действующим с 01.08.2026"),
+        "{words}"
+    );
+    let status = ok(propusk_with(
+        &[
+            "verifier",
+            "status",
+            "--store",
+            s(&store),
+            "--at",
+            "2026-08-02T10:00:00Z",
+        ],
+        "",
+        &[],
+    ));
+    assert!(
+        status.contains("rules: version 2, in force since 1 Aug 2026"),
+        "{status}"
+    );
+    let audit = ok(run(&["issuer", "audit", "--dir", s(&dir)]));
+    assert!(
+        audit.contains("rules version 2, in force from 2026-08-01"),
+        "{audit}"
+    );
+}
