@@ -248,3 +248,99 @@ fn a_shorter_vaccination_validity_decides_from_its_first_day_on() {
         "{audit}"
     );
 }
+
+/// Foreign certificates are judged by the door's rules too (issue 21, part 4): a German PCR
+/// test certificate, signed by an imported document signer, sampled 10 days before the check is
+/// expired at a Russian door, one sampled 10 hours before is valid until 72 hours after its
+/// sampling; with only the signer's certificate (no trust data), the signature alone.
+#[test]
+fn a_foreign_test_certificate_is_judged_by_the_doors_rules() {
+    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+    let day = 86_400;
+    let at: i64 = 1_780_912_800; // 2026-06-08T10:00:00Z
+    let at_text = "2026-06-08T10:00:00Z";
+    let (ca_key, key) = (
+        cert::signing_key(&[21; 32]).unwrap(),
+        cert::signing_key(&[22; 32]).unwrap(),
+    );
+    let ca =
+        cert::country_signing_ca(&ca_key, "DE", "RKI", 1, at - 400 * day, at + 800 * day).unwrap();
+    let dsc = cert::document_signer(
+        &ca_key,
+        &ca,
+        &key,
+        &[Hc1Type::Test],
+        2,
+        at - 400 * day,
+        at + 400 * day,
+    )
+    .unwrap();
+    let file = tmp.path().join("de.der");
+    std::fs::write(&file, &dsc).unwrap();
+    ok(run(&[
+        "issuer",
+        "eu",
+        "import",
+        "--dir",
+        s(&dir),
+        "--country",
+        "DE",
+        s(&file),
+        "--at",
+        at_text,
+    ]));
+    let (usb, store) = (tmp.path().join("usb"), tmp.path().join("verifier"));
+    common::publish_and_sync(&dir, &usb, &store, at_text);
+    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
+    let test = |sampled: i64| {
+        let sc = propusk_spec::Timestamp::from_unix(sampled)
+            .unwrap()
+            .to_string();
+        let json = serde_json::json!({
+            "ver": "1.3.0", "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN"}, "dob": "1980-05-12",
+            "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": sc, "tr": "260415000",
+                   "tc": "Testzentrum", "co": "DE", "is": "RKI", "ci": "URN:UVCI:01:DE:T/1#1"}],
+        });
+        // The certificate's own expiry is months away, as EU test certificates' often are.
+        propusk_eudcc::sign(&json, "DE", sampled, at + 200 * day, &signer)
+            .unwrap()
+            .text
+    };
+    let old = test(at - 10 * day);
+    let (v, _) = verify(&store, &old, at_text, "en");
+    assert_eq!(v["verdict"], "invalid", "{v}");
+    assert_eq!(v["reason"], "expired", "{v}");
+    assert_eq!(v["checks"]["rules"], "failed", "{v}");
+    let fresh = test(at - 10 * 3600);
+    let (v, words) = verify(&store, &fresh, at_text, "en");
+    assert_eq!(v["verdict"], "valid", "{v}");
+    assert_eq!(v["checks"]["rules"], "ok", "{v}");
+    assert_eq!(v["valid_until"], "2026-06-11T00:00:00Z", "{v}");
+    assert!(words.contains("VALID"), "{words}");
+    // No trust data, only the signer's certificate: the signature alone, and it says so.
+    let alone = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--trust-cert",
+            s(&file),
+            "--json",
+            "--at",
+            at_text,
+            &old,
+        ],
+        "",
+        &[],
+    ))
+    .remove(0);
+    assert_eq!(alone["checks"]["rules"], "skipped", "{alone}");
+}

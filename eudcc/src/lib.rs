@@ -115,6 +115,55 @@ impl Hc1 {
         &self.certificate[group][0]
     }
 
+    /// What the certificate certifies, as a credential body for the door's rules: a
+    /// vaccination (product, dose, course, date), a test (PCR or rapid antigen, sampling time,
+    /// result) or a recovery (first positive test); `None` when its entry says something the
+    /// rules have no words for (another test type, an unreadable date).
+    pub fn body(&self) -> Option<propusk_spec::Body> {
+        use propusk_spec::{Body, Country, Date, TestKind, TestResult, Text, Timestamp};
+        let e = self.entry();
+        let text = |k: &str| e[k].as_str();
+        let date = |k: &str| text(k)?.get(..10)?.parse::<Date>().ok();
+        let country = text("co")?.parse::<Country>().ok()?;
+        // Who gave it or tested: any words will do for the rules (they never judge by it).
+        let by = |k: &str| {
+            text(k)
+                .map(|t| t.trim().chars().take(80).collect::<String>())
+                .and_then(|t| Text::new(&t).ok())
+                .or_else(|| Text::new("-").ok())
+        };
+        Some(match self.kind {
+            Hc1Type::Vaccination => Body::Vaccination(propusk_spec::Vaccination {
+                product: propusk_spec::VaccineProduct::new(text("mp")?).ok()?,
+                dose: u8::try_from(e["dn"].as_u64()?).ok()?,
+                doses: u8::try_from(e["sd"].as_u64()?).ok()?,
+                date: date("dt")?,
+                country,
+                administered_by: by("is")?,
+            }),
+            Hc1Type::Test => Body::Test(propusk_spec::Test {
+                kind: match text("tt")? {
+                    "LP6464-4" => TestKind::Pcr,
+                    "LP217198-3" => TestKind::RapidAntigen,
+                    _ => return None,
+                },
+                sampled_at: text("sc")?.parse::<Timestamp>().ok()?,
+                result: match text("tr")? {
+                    "260415000" => TestResult::Negative,
+                    "260373001" => TestResult::Positive,
+                    _ => return None,
+                },
+                center: by("tc")?,
+                country,
+            }),
+            Hc1Type::Recovery => Body::Recovery(propusk_spec::Recovery {
+                first_positive: date("fr")?,
+                country,
+                administered_by: by("is")?,
+            }),
+        })
+    }
+
     /// The unique certificate identifier (`ci`), when it is text.
     pub fn uci(&self) -> Option<&str> {
         self.entry()["ci"].as_str()

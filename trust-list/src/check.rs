@@ -2,7 +2,7 @@
 //! and the wallet's "best credential" both come from here.
 
 use propusk_spec::{
-    Credential, CredentialId, CredentialType, Error as FormatError, KeyId, Timestamp,
+    Body, Credential, CredentialId, CredentialType, Error as FormatError, KeyId, Timestamp,
     UnverifiedCredential, VerifiedCredential, decode_any, verify_batch,
 };
 use serde::Serialize;
@@ -11,6 +11,7 @@ use crate::bundle::{Bundle, TrustState};
 use crate::person::Person;
 use crate::reason::Reason;
 use crate::revocation::Revoked;
+use crate::rules::Rules;
 
 /// The answer for one credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -431,25 +432,39 @@ fn judge(
         }
     };
 
-    let rules = home.rules().evaluate(c, at);
-    report.valid_until = match rules.valid_until {
-        Some(until) => Some(until.min(c.expires_at)),
-        None => Some(c.expires_at),
-    };
-    report.checks.rules = match rules.result {
+    report = judge_by_rules(report, home.rules(), &c.body, c.expires_at, at);
+    report.credential = Some(verified.into_credential());
+    report
+}
+
+/// The door's rules on what a credential certifies (`body`), whoever issued it in whatever
+/// form: valid no longer than the rules allow nor than `expires_at`, its own expiry claim; a
+/// refusal by a version of the rules that is not the first names that version's first day.
+pub fn judge_by_rules(
+    mut report: Report,
+    rules: &Rules,
+    body: &Body,
+    expires_at: Timestamp,
+    at: Timestamp,
+) -> Report {
+    let outcome = rules.evaluate_body(body, at);
+    report.valid_until = Some(match outcome.valid_until {
+        Some(until) => until.min(expires_at),
+        None => expires_at,
+    });
+    report.checks.rules = match outcome.result {
         Ok(()) => CheckOutcome::Ok,
         Err(f) => {
-            let why = match rules.changed_since {
+            let why = match outcome.changed_since {
                 Some(since) => format!("{} (the rules in force since {since})", f.why()),
                 None => f.why().to_owned(),
             };
             if report.reason.is_none() {
-                report.rules_since = rules.changed_since;
+                report.rules_since = outcome.changed_since;
             }
             report = report.fail(Verdict::Invalid, f.reason(), why);
             CheckOutcome::Failed
         }
     };
-    report.credential = Some(verified.into_credential());
     report
 }

@@ -76,6 +76,7 @@ pub use bundle::{
 };
 pub use check::{
     CheckOutcome, Checks, HolderView, IssuerView, Report, Verdict, check, check_among, check_many,
+    judge_by_rules,
 };
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;

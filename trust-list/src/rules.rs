@@ -52,8 +52,8 @@ pub enum Rule {
 }
 
 impl Rule {
-    fn applies_to(&self, credential: &Credential) -> bool {
-        match (self, &credential.body) {
+    fn applies_to(&self, body: &Body) -> bool {
+        match (self, body) {
             (Rule::Vaccination { .. }, Body::Vaccination(_))
             | (Rule::Recovery { .. }, Body::Recovery(_))
             | (Rule::Exemption { .. }, Body::Exemption(_))
@@ -261,12 +261,16 @@ impl Rules {
     /// The rule in force for this credential on the local day of `at`: the one of the version
     /// in force that applies to it.
     pub fn rule_for(&self, credential: &Credential, at: Timestamp) -> Option<&Rule> {
+        self.rule_for_body(&credential.body, at)
+    }
+
+    fn rule_for_body(&self, body: &Body, at: Timestamp) -> Option<&Rule> {
         let version = self.version_on(at)?;
         self.set
             .rules
             .iter()
             .zip(&self.effective)
-            .find(|(e, from)| **from == version && e.rule.applies_to(credential))
+            .find(|(e, from)| **from == version && e.rule.applies_to(body))
             .map(|(e, _)| &e.rule)
     }
 
@@ -285,6 +289,12 @@ impl Rules {
 
     /// Judges a credential at `at`.
     pub fn evaluate(&self, credential: &Credential, at: Timestamp) -> RuleOutcome {
+        self.evaluate_body(&credential.body, at)
+    }
+
+    /// Judges what a credential certifies at `at`, whoever issued it in whatever form (an EU
+    /// certificate's entry read as a body: the door's rules judge every credential alike).
+    pub fn evaluate_body(&self, body: &Body, at: Timestamp) -> RuleOutcome {
         let changed_since = self.change_on(at);
         let fail = |f| RuleOutcome {
             valid_from: None,
@@ -292,10 +302,10 @@ impl Rules {
             result: Err(f),
             changed_since,
         };
-        let Some(rule) = self.rule_for(credential, at) else {
+        let Some(rule) = self.rule_for_body(body, at) else {
             return fail(RuleFailure::NoRule);
         };
-        let window = match (rule, &credential.body) {
+        let window = match (rule, body) {
             (
                 Rule::Vaccination {
                     wait_days,

@@ -9,7 +9,7 @@ use propusk_qr::ScanError;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
     Bundle, CheckOutcome, EuSigner, Lang, Locale, Person, Reason, Report, TrustState, Verdict,
-    check_among,
+    check_among, judge_by_rules,
 };
 
 #[cfg(feature = "store")]
@@ -273,8 +273,32 @@ impl Session {
         }
         if report.checks.signature == CheckOutcome::Ok {
             report = self.twin_revocation(report, text, &usable);
+            report = self.eu_rules(report, text, at);
         }
         report
+    }
+
+    /// An EU certificate judged by the door's rules, as every credential is (the home bundle's:
+    /// a test counts for the rule's hours from sampling, a vaccination by its course and days
+    /// since its date, a recovery by its first positive test), its own expiry still bounding
+    /// it. Without trust data there are no rules: the signature alone, as said.
+    fn eu_rules(&self, mut report: Report, text: &str, at: Timestamp) -> Report {
+        let (Some(home), Ok(hc1)) = (self.bundle.as_ref(), propusk_eudcc::decode(text)) else {
+            return report;
+        };
+        let Some(body) = hc1.body() else {
+            report.checks.rules = CheckOutcome::Failed;
+            return report.fail(
+                Verdict::Invalid,
+                Reason::RuleFailed,
+                "no rule for what this certificate certifies",
+            );
+        };
+        let expires = report
+            .valid_until
+            .or_else(|| hc1.expires_at.and_then(Timestamp::from_unix))
+            .unwrap_or(at);
+        judge_by_rules(report, home.rules(), &body, expires, at)
     }
 
     /// An EU twin of a Propusk credential, signed by its issuer's own document signer (one
