@@ -386,7 +386,10 @@ impl Issuer {
     /// once the operator has checked they are the issuer's own. Recorded in the audit log.
     pub fn vouch(&mut self, confirm: bool, now: Timestamp) -> Result<Vouching, IssuerError> {
         self.vault()?;
-        let revoked = self.store.revoked_unexpired(now)?;
+        // What the next publication would hold.
+        let revoked = self
+            .store
+            .revoked_unexpired(crate::publish::published_from(now))?;
         let found = self.findings(&revoked)?;
         let (provable, foreign): (Vec<Finding>, Vec<Finding>) =
             found.into_iter().partition(|f| f.content.is_some());

@@ -23,6 +23,15 @@ pub const HARD_EXPIRY_S: i64 = 30 * 86_400;
 /// Past publications kept to publish deltas from.
 pub const DELTAS_KEPT: usize = 7;
 
+/// From when revoked credentials are published at `now`: whole partitions, so a credential that
+/// expired earlier this month stays in this month's partition until the month is over, as the
+/// last publication had it.
+pub(crate) fn published_from(now: Timestamp) -> Timestamp {
+    now.date()
+        .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
+        .map_or(now, |d| d.start())
+}
+
 impl Issuer {
     /// Builds the trust bundle of `now`, signs it with deltas from recent publications and the
     /// index, and records it — sequence, content and signed files — in one transaction, so two
@@ -33,13 +42,7 @@ impl Issuer {
         let root = self.unseal(&root_key)?;
         let (publication, count) = self.in_transaction(|issuer| {
             let sequence = issuer.store.next_publication_sequence()?;
-            // Whole partitions: a credential that expired earlier this month stays in this
-            // month's partition until the month is over, as the last publication had it.
-            let month_start = now
-                .date()
-                .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
-                .map_or(now, |d| d.start());
-            let revoked = issuer.store.revoked_unexpired(month_start)?;
+            let revoked = issuer.store.revoked_unexpired(published_from(now))?;
             // Nothing is vouched for that someone without the passphrase wrote.
             issuer.check_proofs(&revoked)?;
             let count = revoked.len() as u64;
