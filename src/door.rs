@@ -55,6 +55,7 @@ impl Door {
             Verdict::Valid => ('✓', "42"),
             Verdict::Invalid => ('✗', "41"),
             Verdict::Unknown => ('?', "100"),
+            Verdict::Incomplete => ('…', "43"),
         };
         let headline = format!("{symbol}  {}", verdict_line(report, locale.lang));
         let mut out = String::from(CLEAR);

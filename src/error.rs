@@ -18,6 +18,9 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_UNKNOWN: u8 = 2;
 /// Exit code of `verifier sync`: the trust data in force is stale (past its soft expiry).
 pub const EXIT_STALE: u8 = 3;
+/// `verify`: genuine and valid, but the door's policy needs more of the same holder (never an
+/// admission).
+pub const EXIT_INCOMPLETE: u8 = 5;
 /// Exit code of `verifier sync`: the trust data in force is past its hard expiry.
 pub const EXIT_EXPIRED: u8 = 4;
 /// Exit code: the reader of standard output went away, as a shell reports a SIGPIPE (128 + 13).
@@ -155,6 +158,7 @@ pub fn verdict_exit(verdicts: impl IntoIterator<Item = Verdict>) -> u8 {
     match Verdict::worst(verdicts) {
         Some(Verdict::Valid) => EXIT_OK,
         Some(Verdict::Invalid) => EXIT_INVALID,
+        Some(Verdict::Incomplete) => EXIT_INCOMPLETE,
         Some(Verdict::Unknown) | None => EXIT_UNKNOWN,
     }
 }

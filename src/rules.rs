@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{InputError, IssuerError, RulesVersion};
+use propusk_issuer::{InputError, IssuerError, RulesFile, RulesVersion};
 use propusk_spec::Timestamp;
 use propusk_trust_list::Rule;
 
@@ -13,14 +13,15 @@ use crate::issue::{open, read, unlocked};
 #[derive(Debug, clap::Subcommand)]
 pub enum RulesOp {
     /// The rules in force (at --at, default now) and the versions scheduled after them;
-    /// `--json`: the rules in force as an array, exactly what `rules set --file` takes.
+    /// `--json`: the rules and door policies in force (`{"rules": […], "policies": […]}`),
+    /// exactly what `rules set --file` takes.
     Show {
         /// The rules in force as a JSON array.
         #[arg(long)]
         json: bool,
     },
-    /// Record a new version of the rules: the JSON array of FILE (the shapes `rules show
-    /// --json` prints), in force, whole, from --from (a local date YYYY-MM-DD, or an instant
+    /// Record a new version of the rules: the JSON of FILE (what `rules show --json` prints; a
+    /// bare array is the rules alone), in force, whole, from --from (a local date YYYY-MM-DD, or an instant
     /// whose local day it starts on; default today) on. It reaches verifiers with the next
     /// publish. Refused (exit 65) when it does not parse or leaves a type without a rule.
     Set {
@@ -39,7 +40,11 @@ pub fn run(dir: &Path, op: &RulesOp, now: Timestamp) -> Result<(), CliError> {
         RulesOp::Show { json } => {
             let view = open(dir)?.rules_view(now)?;
             if *json {
-                println!("{}", crate::json(&view.in_force.rules, true));
+                let file = RulesFile {
+                    rules: view.in_force.rules.clone(),
+                    policies: view.in_force.policies.clone(),
+                };
+                println!("{}", crate::json(&file, true));
                 return Ok(());
             }
             println!(
@@ -73,6 +78,14 @@ pub fn run(dir: &Path, op: &RulesOp, now: Timestamp) -> Result<(), CliError> {
 fn print_rules(v: &RulesVersion) {
     for rule in &v.rules {
         println!("  {}", describe(rule));
+    }
+    for p in &v.policies {
+        let admit: Vec<String> = p
+            .admit
+            .iter()
+            .map(|a| a.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" + "))
+            .collect();
+        println!("  door policy {}: admits {}", p.name, admit.join(", or "));
     }
 }
 

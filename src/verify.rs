@@ -102,6 +102,10 @@ pub struct VerifyArgs {
     /// QR image files (PNG or JPEG: photos of paper or screens) shown together with any texts.
     #[arg(long = "image", value_name = "FILE")]
     pub images: Vec<PathBuf>,
+    /// The door's policy (one of the rules' in force, published by the issuer): what one
+    /// holder's credentials must together be; exit 5 when they are genuine but not enough.
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
     /// Credential texts or links shown together (one verdict over all; a holder mismatch is its
     /// own reason); `-` or nothing reads one per line from standard input, as a hardware scanner
     /// types them, and answers each line.
@@ -281,6 +285,12 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         }
         Err(e @ VerifierError::ClockBehind { .. }) => return Err(CliError::CannotTell(e)),
         Err(e) => return Err(e.into()),
+    };
+    let session = match &args.policy {
+        Some(name) => session
+            .with_policy(name)
+            .map_err(|e| CliError::Usage(format!("--policy: {e}")))?,
+        None => session,
     };
     if !inputs.is_empty() {
         let reports = session.answer(inputs);

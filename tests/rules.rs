@@ -104,9 +104,11 @@ fn a_shorter_vaccination_validity_decides_from_its_first_day_on() {
         "--at",
         "2026-06-02T12:00:00Z",
     ]));
-    let mut rules: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["policies"], serde_json::json!([]), "{shown}");
+    let mut rules = shown["rules"].clone();
     let same = tmp.path().join("same.json");
-    std::fs::write(&same, &shown).unwrap();
+    std::fs::write(&same, shown.to_string()).unwrap();
     for rule in rules.as_array_mut().unwrap() {
         if rule["type"] == "vaccination" {
             rule["valid_days"] = 180.into();
@@ -343,4 +345,173 @@ fn a_foreign_test_certificate_is_judged_by_the_doors_rules() {
     ))
     .remove(0);
     assert_eq!(alone["checks"]["rules"], "skipped", "{alone}");
+}
+
+/// Door policies published with the rules (issue 21, parts 2 and 3): a policy admitting only the
+/// vaccinated and recovered refuses a valid test; one admitting an exemption with a test answers
+/// incomplete (exit 5, never valid) for the exemption alone, valid for both of one holder, not
+/// valid for an exemption and a test of two people; an unknown policy is a usage error naming
+/// the known ones.
+#[test]
+fn door_policies_decide_what_one_holder_must_show() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, usb, store) = (
+        tmp.path().join("iss"),
+        tmp.path().join("usb"),
+        tmp.path().join("verifier"),
+    );
+    let at = "2026-06-02T10:00:00Z";
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+    let example = |kind: &str| ok(run(&["issuer", "example", kind, "--at", at]));
+    let exemption = issue_json(&dir, &example("exemption"), at, &[]);
+    let test = issue_json(&dir, &example("test"), at, &[]);
+    let other = issue_json(&dir, &example("test").replace("Иванов", "Петров"), at, &[]);
+    let shown: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "rules",
+        "show",
+        "--dir",
+        s(&dir),
+        "--json",
+        "--at",
+        at,
+    ])))
+    .unwrap();
+    let file = serde_json::json!({
+        "rules": shown["rules"],
+        "policies": [
+            {"name": "vaccinated-or-recovered", "admit": [["vaccination"], ["recovery"]]},
+            {"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]},
+        ],
+    });
+    let path = tmp.path().join("policies.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    ok(run(&[
+        "issuer",
+        "rules",
+        "set",
+        "--dir",
+        s(&dir),
+        "--file",
+        s(&path),
+        "--at",
+        at,
+    ]));
+    // Shown back exactly as set.
+    let back: serde_json::Value = serde_json::from_str(&ok(run(&[
+        "issuer",
+        "rules",
+        "show",
+        "--dir",
+        s(&dir),
+        "--json",
+        "--at",
+        at,
+    ])))
+    .unwrap();
+    assert_eq!(back, file);
+    common::publish_and_sync(&dir, &usb, &store, at);
+
+    let door = |policy: &str, texts: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            "--policy",
+            policy,
+        ];
+        args.extend_from_slice(texts);
+        let out = propusk_with(&args, "", &[]);
+        (out.status.code(), json_lines(&out))
+    };
+    let (code, v) = door("vaccinated-or-recovered", &[&test]);
+    assert_eq!(code, Some(1), "{v:?}");
+    assert_eq!(
+        (v[0]["verdict"].as_str(), v[0]["reason"].as_str()),
+        (Some("invalid"), Some("not_admitted"))
+    );
+    assert_eq!(v[0]["policy"], "vaccinated-or-recovered");
+    let (code, v) = door("qr-regime", &[&exemption]);
+    assert_eq!(code, Some(5), "{v:?}");
+    assert_eq!(v[0]["verdict"], "incomplete", "{v:?}");
+    assert_eq!(v[0]["needs"], serde_json::json!(["test"]));
+    let (code, v) = door("qr-regime", &[&exemption, &test]);
+    assert_eq!(code, Some(0), "{v:?}");
+    assert!(
+        v.iter()
+            .all(|r| r["verdict"] == "valid" && r["policy"] == "qr-regime"),
+        "{v:?}"
+    );
+    let (code, v) = door("qr-regime", &[&exemption, &other]);
+    assert_eq!(code, Some(1), "{v:?}");
+    assert!(v.iter().all(|r| r["verdict"] != "valid"), "{v:?}");
+    // In words, at the door.
+    let words = propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--lang",
+            "en",
+            "--at",
+            at,
+            "--policy",
+            "qr-regime",
+            &exemption,
+        ],
+        "",
+        &[],
+    );
+    let words = String::from_utf8_lossy(&words.stdout);
+    assert!(
+        words.contains("INCOMPLETE — exemption: needs also: test")
+            && words.contains("door policy: qr-regime"),
+        "{words}"
+    );
+    // Without a policy, each credential on its own, as before.
+    let plain = json_lines(&propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &exemption,
+        ],
+        "",
+        &[],
+    ));
+    assert_eq!(plain[0]["verdict"], "valid");
+    assert!(plain[0]["policy"].is_null());
+    let unknown = propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--at",
+            at,
+            "--policy",
+            "nightclub",
+            &test,
+        ],
+        "",
+        &[],
+    );
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(64), "{said}");
+    assert!(
+        said.contains("qr-regime") && said.contains("vaccinated-or-recovered"),
+        "{said}"
+    );
 }

@@ -64,6 +64,6 @@ pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
 pub use records::{
     AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
 };
-pub use rules::{RulesVersion, RulesView};
+pub use rules::{RulesFile, RulesVersion, RulesView};
 pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
 pub use store::sqlite::STORE_FILE;

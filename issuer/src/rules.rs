@@ -1,11 +1,11 @@
 //! The rules as the operator's data: versions set with `propusk issuer rules set`, each in
-//! force, whole, from its first local day in the jurisdiction, published with the next bundle
-//! and proven like every row a publication vouches for. Version 1 is the standard set, in force
-//! from 2020-01-01.
+//! force, whole, from its first local day in the jurisdiction — its rules and its door
+//! policies — published with the next bundle and proven like every row a publication vouches
+//! for. Version 1 is the standard set, in force from 2020-01-01, with no door policy.
 
 use propusk_input::InputError;
 use propusk_spec::{CredentialType, Timestamp};
-use propusk_trust_list::{Rule, RuleEntry, RuleSet, Rules};
+use propusk_trust_list::{Policy, PolicyEntry, Rule, RuleEntry, RuleSet, Rules};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
@@ -22,6 +22,33 @@ pub struct RulesVersion {
     pub effective_from: String,
     /// Its rules.
     pub rules: Vec<Rule>,
+    /// Its door policies.
+    pub policies: Vec<Policy>,
+}
+
+/// What `rules set --file` takes and `rules show --json` prints: the rules of a version and its
+/// door policies (a bare array is the rules alone).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// The door policies.
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+}
+
+impl RulesFile {
+    /// Reads the object, or a bare array of rules.
+    pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
+        match serde_json::from_str::<Vec<Rule>>(json) {
+            Ok(rules) => Ok(RulesFile {
+                rules,
+                policies: Vec::new(),
+            }),
+            Err(_) => serde_json::from_str(json),
+        }
+    }
 }
 
 /// The rules in force at a time, and those scheduled after it.
@@ -37,8 +64,21 @@ pub struct RulesView {
 const STANDARD_FROM: &str = "2020-01-01";
 
 /// What a version of the rules must hold: a rule for every type of credential, and no two
-/// rules for the same one (for tests: the same kind).
-fn check_version(rules: &[Rule]) -> Result<(), InputError> {
+/// rules for the same one (for tests: the same kind); door policies each well formed, and
+/// named once.
+fn check_version(file: &RulesFile) -> Result<(), InputError> {
+    for (i, p) in file.policies.iter().enumerate() {
+        if let Some(problem) = p.problem() {
+            return Err(InputError::field("policies", problem));
+        }
+        if file.policies[i + 1..].iter().any(|q| q.name == p.name) {
+            return Err(InputError::field(
+                "policies",
+                format!("two policies named {}", p.name),
+            ));
+        }
+    }
+    let rules = &file.rules;
     for t in CredentialType::ALL {
         if !rules.iter().any(|r| r.credential_type() == t) {
             return Err(InputError::field(
@@ -68,22 +108,38 @@ fn check_version(rules: &[Rule]) -> Result<(), InputError> {
     Ok(())
 }
 
+/// A stored version's rules and policies.
+fn stored_file(v: &RuleVersion) -> Result<RulesFile, IssuerError> {
+    RulesFile::parse(&v.rules).map_err(|_| {
+        StoreError::Corrupt("a stored version of the rules that does not parse").into()
+    })
+}
+
+/// `set` with `version`'s rules and policies added, in force from its first day.
+fn with_version(mut set: RuleSet, version: &RulesVersion) -> RuleSet {
+    set.rules.extend(version.rules.iter().map(|rule| RuleEntry {
+        effective_from: version.effective_from.clone(),
+        rule: rule.clone(),
+    }));
+    set.policies
+        .extend(version.policies.iter().map(|policy| PolicyEntry {
+            effective_from: version.effective_from.clone(),
+            policy: policy.clone(),
+        }));
+    set.version = set.version.max(version.version);
+    set
+}
+
 impl Issuer {
     /// The rule set the issuer publishes and issues by: the standard set, then every version
     /// the operator set.
     pub(crate) fn rule_set(&self) -> Result<RuleSet, IssuerError> {
-        let mut set = RuleSet::standard(&self.settings.country, &self.settings.time_zone);
-        for v in self.store.rule_versions()? {
-            let rules: Vec<Rule> = serde_json::from_str(&v.rules).map_err(|_| {
-                StoreError::Corrupt("a stored version of the rules that does not parse")
-            })?;
-            set.rules.extend(rules.into_iter().map(|rule| RuleEntry {
-                effective_from: v.effective_from.clone(),
-                rule,
-            }));
-            set.version = set.version.max(v.version);
-        }
-        Ok(set)
+        let standard = RuleSet::standard(&self.settings.country, &self.settings.time_zone);
+        Ok(self
+            .rule_versions()?
+            .iter()
+            .skip(1)
+            .fold(standard, with_version))
     }
 
     /// The versions of the rules: the standard set and every one the operator set.
@@ -93,13 +149,14 @@ impl Issuer {
             version: standard.version,
             effective_from: STANDARD_FROM.to_owned(),
             rules: standard.rules.into_iter().map(|e| e.rule).collect(),
+            policies: Vec::new(),
         }];
         for v in self.store.rule_versions()? {
+            let file = stored_file(&v)?;
             versions.push(RulesVersion {
                 version: v.version,
-                rules: serde_json::from_str(&v.rules).map_err(|_| {
-                    StoreError::Corrupt("a stored version of the rules that does not parse")
-                })?,
+                rules: file.rules,
+                policies: file.policies,
                 effective_from: v.effective_from,
             });
         }
@@ -124,11 +181,12 @@ impl Issuer {
         })
     }
 
-    /// Records a new version of the rules — `json`, an array of rules in the shapes `rules show
-    /// --json` prints — in force, whole, from `from` (a local date `YYYY-MM-DD`, or an instant
-    /// whose local day it starts on; default today), which must be today or later and after
-    /// the newest version's first day. Refused when it does not parse, or would leave a type
-    /// of credential without a rule. Audited; published with the next bundle.
+    /// Records a new version of the rules — `json`, what `rules show --json` prints (the rules
+    /// and door policies; a bare array is the rules alone) — in force, whole, from `from` (a
+    /// local date `YYYY-MM-DD`, or an instant whose local day it starts on; default today),
+    /// which must be today or later and after the newest version's first day. Refused when it
+    /// does not parse, or would leave a type of credential without a rule. Audited; published
+    /// with the next bundle.
     pub fn set_rules(
         &mut self,
         json: &str,
@@ -136,9 +194,8 @@ impl Issuer {
         now: Timestamp,
     ) -> Result<RulesVersion, IssuerError> {
         self.vault()?;
-        let rules: Vec<Rule> =
-            serde_json::from_str(json).map_err(|e| InputError::field("rules", e))?;
-        check_version(&rules)?;
+        let file = RulesFile::parse(json).map_err(|e| InputError::field("rules", e))?;
+        check_version(&file)?;
         let today = self.local_day(now)?;
         let from = match from {
             None => today.clone(),
@@ -168,20 +225,16 @@ impl Issuer {
         let version = RulesVersion {
             version: newest.version + 1,
             effective_from: from,
-            rules,
+            rules: file.rules.clone(),
+            policies: file.policies.clone(),
         };
         // The whole set, checked as verifiers will read it.
-        let mut set = self.rule_set()?;
-        set.rules.extend(version.rules.iter().map(|rule| RuleEntry {
-            effective_from: version.effective_from.clone(),
-            rule: rule.clone(),
-        }));
-        Rules::new(set).map_err(|e| InputError::field("rules", e))?;
+        Rules::new(with_version(self.rule_set()?, &version))
+            .map_err(|e| InputError::field("rules", e))?;
         let stored = RuleVersion {
             version: version.version,
             effective_from: version.effective_from.clone(),
-            rules: serde_json::to_string(&version.rules)
-                .map_err(|e| InputError::field("rules", e))?,
+            rules: serde_json::to_string(&file).map_err(|e| InputError::field("rules", e))?,
             created_at: now,
         };
         self.in_transaction(|issuer| {

@@ -19,6 +19,9 @@ use crate::rules::Rules;
 pub enum Verdict {
     /// Every check passed.
     Valid,
+    /// Genuine and valid, but the door's policy needs more of the same holder (an exemption
+    /// without a test): not an admission.
+    Incomplete,
     /// The verifier cannot tell (no or expired trust data, unknown key, an online-only link).
     Unknown,
     /// A check failed.
@@ -26,8 +29,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The worst of some verdicts (invalid, then unknown, then valid), which decides a command's
-    /// exit code; `None` for none at all.
+    /// The worst of some verdicts (invalid, then unknown, then incomplete, then valid), which
+    /// decides a command's exit code; `None` for none at all.
     pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
         verdicts.into_iter().max()
     }
@@ -36,6 +39,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
+            Verdict::Incomplete => "incomplete",
             Verdict::Invalid => "invalid",
             Verdict::Unknown => "unknown",
         }
@@ -139,6 +143,10 @@ pub struct Report {
     /// When the verdict was decided by a version of the rules that is not the earliest (a rule
     /// change): the first local day of that version.
     pub rules_since: Option<propusk_spec::Date>,
+    /// The door's policy that judged it, when there is one.
+    pub policy: Option<String>,
+    /// What the policy needs besides, of the same holder (an incomplete verdict).
+    pub needs: Vec<CredentialType>,
 }
 
 impl Report {
@@ -160,6 +168,8 @@ impl Report {
             checks: Checks::default(),
             trust_state,
             rules_since: None,
+            policy: None,
+            needs: Vec::new(),
         }
     }
 
@@ -331,8 +341,9 @@ pub fn check_among(
 fn severity(verdict: Verdict) -> u8 {
     match verdict {
         Verdict::Valid => 0,
-        Verdict::Unknown => 1,
-        Verdict::Invalid => 2,
+        Verdict::Incomplete => 1,
+        Verdict::Unknown => 2,
+        Verdict::Invalid => 3,
     }
 }
 

@@ -64,6 +64,7 @@ mod delta;
 mod error;
 mod keys;
 mod person;
+mod policy;
 mod publish;
 mod reason;
 mod revocation;
@@ -82,6 +83,7 @@ pub use delta::{Delta, content_digest};
 pub use error::TrustError;
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use person::Person;
+pub use policy::{Policy, PolicyEntry};
 pub use publish::{
     DirError, INDEX_FILE, Publication, PublishError, Written, format_public_key, parse_public_key,
     read_index, read_named, sign_publication, write_atomically, write_dir, write_publication,

@@ -52,11 +52,15 @@ pub enum Reason {
     ImageTooLarge,
     /// The file cannot be read.
     UnreadableFile,
+    /// The door's policy does not admit this type of credential.
+    NotAdmitted,
+    /// Genuine and valid, but the door's policy needs more of the same holder.
+    NeedsMore,
 }
 
 impl Reason {
     /// Every reason, in the order above.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 22] = [
         Reason::NotACredential,
         Reason::Corrupt,
         Reason::OnlineOnly,
@@ -77,6 +81,8 @@ impl Reason {
         Reason::NotAnImage,
         Reason::ImageTooLarge,
         Reason::UnreadableFile,
+        Reason::NotAdmitted,
+        Reason::NeedsMore,
     ];
 
     /// The stable snake_case code.
@@ -102,6 +108,8 @@ impl Reason {
             Reason::NotAnImage => "not_an_image",
             Reason::ImageTooLarge => "image_too_large",
             Reason::UnreadableFile => "unreadable_file",
+            Reason::NotAdmitted => "not_admitted",
+            Reason::NeedsMore => "needs_more",
         }
     }
 

@@ -8,6 +8,7 @@ use propusk_spec::{Body, Credential, CredentialType, Date, TestKind, TestResult,
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrustError;
+use crate::policy::{Policy, PolicyEntry};
 use crate::reason::Reason;
 
 /// One rule: what makes a credential of one type valid.
@@ -98,6 +99,9 @@ pub struct RuleSet {
     /// The rules, by version (the entries of one `effective_from`); for a credential, the rule
     /// of the version in force on the local validation day that applies to it.
     pub rules: Vec<RuleEntry>,
+    /// The door policies, by version as the rules are (absent from rule sets without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicyEntry>,
 }
 
 /// Why the rule set refuses a credential.
@@ -186,6 +190,21 @@ impl Rules {
             .map(|e| e.effective_from.parse::<civil::Date>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| TrustError::Rules(format!("effective_from: {e}")))?;
+        for p in &set.policies {
+            let day = p
+                .effective_from
+                .parse::<civil::Date>()
+                .map_err(|e| TrustError::Rules(format!("effective_from: {e}")))?;
+            if !effective.contains(&day) {
+                return Err(TrustError::Rules(format!(
+                    "policy {} from {day}, a day no version of the rules starts on",
+                    p.policy.name
+                )));
+            }
+            if let Some(problem) = p.policy.problem() {
+                return Err(TrustError::Rules(problem));
+            }
+        }
         Ok(Rules { set, tz, effective })
     }
 
@@ -242,6 +261,24 @@ impl Rules {
         let days = self.version_days();
         let n = days.iter().position(|d| *d > today)?;
         Some((u32::try_from(n + 1).ok()?, days[n].to_string()))
+    }
+
+    /// The door policies of the version in force at `at`.
+    pub fn policies(&self, at: Timestamp) -> Vec<&Policy> {
+        let Some(version) = self.version_on(at) else {
+            return Vec::new();
+        };
+        self.set
+            .policies
+            .iter()
+            .filter(|p| p.effective_from.parse::<civil::Date>().ok() == Some(version))
+            .map(|p| &p.policy)
+            .collect()
+    }
+
+    /// The door policy of this name in force at `at`.
+    pub fn policy(&self, name: &str, at: Timestamp) -> Option<&Policy> {
+        self.policies(at).into_iter().find(|p| p.name == name)
     }
 
     /// The rules of the version in force at `at`.
@@ -414,6 +451,7 @@ impl RuleSet {
                 entry(Rule::Exemption { max_days: 366 }),
                 entry(Rule::Pass { max_hours: 24 }),
             ],
+            policies: Vec::new(),
         }
     }
 }

@@ -128,6 +128,8 @@ pub fn reason(reason: Reason, lang: Lang) -> &'static str {
         ),
         Reason::ImageTooLarge => ("the image is too large", "изображение слишком большое"),
         Reason::UnreadableFile => ("the file cannot be read", "файл не читается"),
+        Reason::NotAdmitted => ("not admitted at this door", "не принимается на этом входе"),
+        Reason::NeedsMore => ("more is needed", "нужно ещё"),
     };
     pick(lang, en, ru)
 }
@@ -138,6 +140,7 @@ pub fn verdict(verdict: Verdict, lang: Lang) -> &'static str {
         Verdict::Valid => ("VALID", "ДЕЙСТВИТЕЛЕН"),
         Verdict::Invalid => ("INVALID", "НЕДЕЙСТВИТЕЛЕН"),
         Verdict::Unknown => ("CANNOT TELL", "НЕВОЗМОЖНО ПРОВЕРИТЬ"),
+        Verdict::Incomplete => ("INCOMPLETE", "НЕДОСТАТОЧНО"),
     };
     pick(lang, en, ru)
 }

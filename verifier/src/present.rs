@@ -1,7 +1,7 @@
 //! What a verifier shows: a JSON object per credential, or words for a person in Russian or
 //! English. Only initials, date of birth and the masked document are ever shown of the holder.
 
-use propusk_trust_list::{CheckOutcome, Lang, Locale, Report, TrustState, Verdict, words};
+use propusk_trust_list::{CheckOutcome, Lang, Locale, Reason, Report, TrustState, Verdict, words};
 
 use serde_json::{Value, json};
 
@@ -26,6 +26,8 @@ pub fn to_json(r: &Report, trust: TrustView) -> Value {
         "reason": r.reason,
         "detail": r.detail,
         "rules_since": r.rules_since.map(|d| d.to_string()),
+        "policy": r.policy,
+        "needs": r.needs.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "type": r.credential_type.map(|t| t.as_str()),
         "id": r.id.map(|id| id.to_string()),
         "key_id": r.key_id.as_ref().map(|k| k.to_string()),
@@ -170,8 +172,21 @@ pub fn verdict_line(r: &Report, lang: Lang) -> String {
             Lang::Ru => " (проверена только подпись: без правил и списка отзыва)",
         });
     }
-    if let Some(reason) = r.reason {
-        out.push_str(&format!(": {}", words::reason(reason, lang)));
+    match r.reason {
+        // What the door's policy needs besides, in words.
+        Some(Reason::NeedsMore) if !r.needs.is_empty() => {
+            let needs: Vec<&str> = r
+                .needs
+                .iter()
+                .map(|t| words::credential_type(*t, lang))
+                .collect();
+            out.push_str(&match lang {
+                Lang::En => format!(": needs also: {}", needs.join(", ")),
+                Lang::Ru => format!(": нужен также: {}", needs.join(", ")),
+            });
+        }
+        Some(reason) => out.push_str(&format!(": {}", words::reason(reason, lang))),
+        None => {}
     }
     // A verdict a change of the rules decided says so.
     if let Some(since) = r.rules_since.filter(|_| r.verdict != Verdict::Valid) {
@@ -220,6 +235,14 @@ pub fn detail_lines(r: &Report, trust: TrustView, locale: &Locale) -> Vec<String
             printable(&issuer.name),
             printable(&country_name(&issuer.country, locale.lang))
         ));
+    }
+    if let Some(policy) = &r.policy {
+        let label = if ru {
+            "правило входа"
+        } else {
+            "door policy"
+        };
+        lines.push(format!("{label}: {}", printable(policy)));
     }
     if let Some(until) = r.valid_until.filter(|_| r.verdict == Verdict::Valid) {
         let label = if ru {

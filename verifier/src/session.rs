@@ -50,6 +50,18 @@ pub struct Session {
     live: bool,
     /// The language of summaries, and the jurisdiction's time zone.
     locale: Locale,
+    /// The door's policy, when one was chosen: what one holder's credentials must together be.
+    policy: Option<String>,
+}
+
+/// A door policy the trust data in force does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no door policy {name}: the rules in force have {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+pub struct UnknownPolicy {
+    /// The name asked for.
+    pub name: String,
+    /// The policies the rules in force have.
+    pub known: Vec<String>,
 }
 
 impl Session {
@@ -101,6 +113,7 @@ impl Session {
             at,
             live: false,
             locale,
+            policy: None,
         }
     }
 
@@ -116,6 +129,7 @@ impl Session {
             at,
             live: false,
             locale: Locale::utc(Lang::En),
+            policy: None,
         }
     }
 
@@ -124,6 +138,42 @@ impl Session {
     pub fn with_eu_signers(mut self, more: Vec<SignerCertificate>) -> Self {
         self.eu_given.extend(more);
         self
+    }
+
+    /// The session judging by the door policy `name` of the rules in force: every verdict names
+    /// it, and what one holder shows must together meet one of its alternatives. Refused when
+    /// the rules in force have no such policy.
+    pub fn with_policy(mut self, name: &str) -> Result<Self, UnknownPolicy> {
+        let at = self.at();
+        let known: Vec<String> = self
+            .bundle
+            .as_ref()
+            .map(|b| {
+                b.rules()
+                    .policies(at)
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !known.iter().any(|k| k == name) {
+            return Err(UnknownPolicy {
+                name: name.to_owned(),
+                known,
+            });
+        }
+        self.policy = Some(name.to_owned());
+        Ok(self)
+    }
+
+    /// The policy chosen, applied to the reports of what one holder showed.
+    fn apply_policy(&self, reports: &mut [Report], at: Timestamp) {
+        let (Some(name), Some(home)) = (&self.policy, &self.bundle) else {
+            return;
+        };
+        if let Some(policy) = home.rules().policy(name, at) {
+            policy.apply(reports);
+        }
     }
 
     /// The session with summaries in `lang` (times stay in the jurisdiction's zone).
@@ -241,6 +291,7 @@ impl Session {
                 r.detail = Some("the credentials shown together belong to different people".into());
             }
         }
+        self.apply_policy(&mut reports, self.at());
         reports
     }
 
@@ -248,7 +299,12 @@ impl Session {
     /// one batch signature check over the Propusk credentials among them. Reports are in input
     /// order.
     pub fn verify_queue(&self, inputs: &[String]) -> Vec<Report> {
-        self.verify_each(inputs)
+        let mut reports = self.verify_each(inputs);
+        let at = self.at();
+        for report in &mut reports {
+            self.apply_policy(std::slice::from_mut(report), at);
+        }
+        reports
     }
 
     /// An EU certificate against the EU signers: those of a bundle count only while it is
