@@ -77,6 +77,26 @@ pub enum VerifierCommand {
         after_help = "Examples:\n  propusk verifier trust add --store V --root BY/root.pub --url https://trust.by\n  propusk verifier trust list --store V\n  propusk verifier trust remove --store V 1a2b3c4d"
     )]
     Trust(crate::trust::TrustCommand),
+    /// The door policy this store's door judges by (`verify` takes it unless --policy says
+    /// otherwise): NAME chooses one of the rules in force, --none goes back to each credential
+    /// on its own type, nothing shows the choice and the policies in force.
+    #[command(
+        after_help = "Examples:\n  propusk verifier policy --store V qr-regime\n  propusk verifier policy --store V\n  propusk verifier policy --store V --none"
+    )]
+    Policy {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The policy to judge by.
+        #[arg(conflicts_with = "none")]
+        name: Option<String>,
+        /// No door policy.
+        #[arg(long)]
+        none: bool,
+        /// The time whose rules count (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 /// Arguments of `propusk verify`.
@@ -145,6 +165,41 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
                 let tz = status.content().map(|c| c.rules.time_zone.clone());
                 let locale = Locale::named(lang(*flag), tz.as_deref().unwrap_or("UTC"));
                 print!("{}", status.to_text(&locale));
+            }
+            Ok(0)
+        }
+        VerifierCommand::Policy {
+            store,
+            name,
+            none,
+            at,
+        } => {
+            let at = parse_at(at.as_deref())?;
+            let opened = Store::open(store)?;
+            let session = Session::load(&opened, at)?;
+            if let Some(name) = name {
+                session
+                    .with_policy(name)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                opened.set_door_policy(Some(name))?;
+                println!("this door judges by the policy {name}");
+            } else if *none {
+                opened.set_door_policy(None)?;
+                println!("this door judges each credential on its own type");
+            } else {
+                match opened.door_policy()? {
+                    Some(p) => println!("door policy: {p}"),
+                    None => println!("door policy: none (each credential on its own type)"),
+                }
+                let known = session.policies();
+                println!(
+                    "policies in force: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                );
             }
             Ok(0)
         }
@@ -263,8 +318,15 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
             .map_err(|e| CliError::Usage(format!("--trust-cert {}: {e}", path.display())))?;
         eu_signers.push(cert);
     }
+    // The door's policy: --policy, else the store's choice.
+    let mut policy = args.policy.clone();
     let loaded = match &args.store {
-        Some(store) => Store::open(store).and_then(|s| Session::load(&s, at)),
+        Some(store) => Store::open(store).and_then(|s| {
+            if policy.is_none() {
+                policy = s.door_policy()?;
+            }
+            Session::load(&s, at)
+        }),
         None => Ok(Session::without_trust_data(at)),
     };
     // Summaries in the language shown; JSON keeps English.
@@ -286,11 +348,17 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         Err(e @ VerifierError::ClockBehind { .. }) => return Err(CliError::CannotTell(e)),
         Err(e) => return Err(e.into()),
     };
-    let session = match &args.policy {
-        Some(name) => session
+    let session = match (&policy, &args.policy) {
+        (Some(name), Some(_)) => session
             .with_policy(name)
             .map_err(|e| CliError::Usage(format!("--policy: {e}")))?,
-        None => session,
+        // The store's choice, gone from the rules in force: the door must choose again.
+        (Some(name), None) => session.with_policy(name).map_err(|e| {
+            CliError::Usage(format!(
+                "this door's policy: {e}; choose another (propusk verifier policy --store DIR NAME)"
+            ))
+        })?,
+        (None, _) => session,
     };
     if !inputs.is_empty() {
         let reports = session.answer(inputs);

@@ -494,6 +494,36 @@ fn door_policies_decide_what_one_holder_must_show() {
     ));
     assert_eq!(plain[0]["verdict"], "valid");
     assert!(plain[0]["policy"].is_null());
+    // A door keeps its choice: `verify` then judges by it without --policy.
+    let policy = |args: &[&str]| {
+        let mut all = vec!["verifier", "policy", "--store", s(&store), "--at", at];
+        all.extend_from_slice(args);
+        propusk_with(&all, "", &[])
+    };
+    ok(policy(&["qr-regime"]));
+    let shown = ok(policy(&[]));
+    assert!(
+        shown.contains("door policy: qr-regime")
+            && shown.contains("policies in force: vaccinated-or-recovered, qr-regime"),
+        "{shown}"
+    );
+    let kept = propusk_with(
+        &[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            at,
+            &exemption,
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(kept.status.code(), Some(5));
+    assert_eq!(json_lines(&kept)[0]["policy"], "qr-regime");
+    assert_eq!(policy(&["nightclub"]).status.code(), Some(64));
+    ok(policy(&["--none"]));
     let unknown = propusk_with(
         &[
             "verify",

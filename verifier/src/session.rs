@@ -144,18 +144,7 @@ impl Session {
     /// it, and what one holder shows must together meet one of its alternatives. Refused when
     /// the rules in force have no such policy.
     pub fn with_policy(mut self, name: &str) -> Result<Self, UnknownPolicy> {
-        let at = self.at();
-        let known: Vec<String> = self
-            .bundle
-            .as_ref()
-            .map(|b| {
-                b.rules()
-                    .policies(at)
-                    .iter()
-                    .map(|p| p.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let known = self.policies();
         if !known.iter().any(|k| k == name) {
             return Err(UnknownPolicy {
                 name: name.to_owned(),
@@ -164,6 +153,21 @@ impl Session {
         }
         self.policy = Some(name.to_owned());
         Ok(self)
+    }
+
+    /// The names of the door policies of the rules in force.
+    pub fn policies(&self) -> Vec<String> {
+        let at = self.at();
+        self.bundle
+            .as_ref()
+            .map(|b| {
+                b.rules()
+                    .policies(at)
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The policy chosen, applied to the reports of what one holder showed.

@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS trusted (
     name TEXT NOT NULL,
     added_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS door (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    policy TEXT NOT NULL
+);
 ";
 
 /// What the store knows of the bundle in force.
@@ -115,6 +119,27 @@ impl Store {
             root,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// The door policy this store's door judges by, when one was chosen.
+    pub fn door_policy(&self) -> Result<Option<String>, VerifierError> {
+        Ok(self
+            .conn
+            .query_row("SELECT policy FROM door WHERE id = 1", [], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Chooses the door policy (`None`: none, each credential on its own type).
+    pub fn set_door_policy(&self, policy: Option<&str>) -> Result<(), VerifierError> {
+        match policy {
+            Some(name) => self.conn.execute(
+                "INSERT INTO door (id, policy) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET policy = excluded.policy",
+                params![name],
+            )?,
+            None => self.conn.execute("DELETE FROM door", [])?,
+        };
+        Ok(())
     }
 
     /// Opens the store in `dir`, which `init` must have set up.
