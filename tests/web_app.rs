@@ -985,3 +985,93 @@ fn an_endless_index_from_a_trust_host_is_read_no_further_than_its_bound() {
         "{read} bytes of an endless index taken in before giving up"
     );
 }
+
+/// A door policy chosen in the app (issue 21): the menu lists the policies of the rules in force;
+/// an exemption alone is incomplete, and the same holder's test shown next admits them both.
+#[test]
+fn the_app_judges_by_the_door_policy_chosen() {
+    if !available("web app door policy") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, _, _) = issuer(tmp.path());
+    let issue = |kind: &str| {
+        let json = ok(propusk_with(&["issuer", "example", kind], "", &[PASS]));
+        let input = tmp.path().join(format!("{kind}.json"));
+        std::fs::write(&input, json).unwrap();
+        let out = ok(propusk_with(
+            &["issuer", "issue", "--dir", s(&dir), "--input", s(&input)],
+            "",
+            &[PASS],
+        ));
+        out.lines().last().unwrap().to_owned()
+    };
+    let (exemption, test) = (issue("exemption"), issue("test"));
+    let shown: serde_json::Value = serde_json::from_str(&ok(propusk_with(
+        &["issuer", "rules", "show", "--dir", s(&dir), "--json"],
+        "",
+        &[PASS],
+    )))
+    .unwrap();
+    let file = json!({
+        "rules": shown["rules"],
+        "policies": [{"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]}],
+    });
+    let path = tmp.path().join("rules.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    ok(propusk_with(
+        &[
+            "issuer",
+            "rules",
+            "set",
+            "--dir",
+            s(&dir),
+            "--file",
+            s(&path),
+        ],
+        "",
+        &[PASS],
+    ));
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    assert_eq!(
+        b.eval("return [document.getElementById('policy-box').hidden, [...document.getElementById('policy').options].map((o) => o.value)]"),
+        json!([false, ["", "qr-regime"]])
+    );
+    b.eval("const s = document.getElementById('policy'); s.value = 'qr-regime'; s.dispatchEvent(new Event('change')); return true;");
+    let paste = |text: &str| {
+        b.eval(&format!(
+            "document.getElementById('verdict').dataset.verdict = ''; document.getElementById('text').value = {text:?}; return true;"
+        ));
+        b.click("[data-action=check]");
+        b.wait(
+            "document.getElementById('verdict').dataset.verdict",
+            "a verdict",
+        );
+        verdict(&b)
+    };
+    let (v, reason, words) = paste(&exemption);
+    assert_eq!(
+        (v.as_str(), reason.as_str()),
+        ("incomplete", "needs_more"),
+        "{words}"
+    );
+    if let Ok(keep) = std::env::var("PROPUSK_KEEP_SCREENSHOTS") {
+        std::fs::write(Path::new(&keep).join("incomplete.png"), b.screenshot()).unwrap();
+    }
+    assert!(
+        words.contains("needs also: test") && words.contains("door policy: qr-regime"),
+        "{words}"
+    );
+    let (v, _, words) = paste(&test);
+    assert_eq!(v, "valid", "{words}");
+    // The choice is kept on the device.
+    b.eval("location.reload(); return true;");
+    b.wait("document.body.dataset.ready === 'true'", "the reload");
+    assert_eq!(
+        b.eval("return document.getElementById('policy').value"),
+        json!("qr-regime")
+    );
+}

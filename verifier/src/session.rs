@@ -144,6 +144,17 @@ impl Session {
     /// it, and what one holder shows must together meet one of its alternatives. Refused when
     /// the rules in force have no such policy.
     pub fn with_policy(mut self, name: &str) -> Result<Self, UnknownPolicy> {
+        self.choose_policy(Some(name))?;
+        Ok(self)
+    }
+
+    /// Chooses the door policy of a long-lived session (`None`: none); an unknown name is
+    /// refused and changes nothing.
+    pub fn choose_policy(&mut self, name: Option<&str>) -> Result<(), UnknownPolicy> {
+        let Some(name) = name else {
+            self.policy = None;
+            return Ok(());
+        };
         let known = self.policies();
         if !known.iter().any(|k| k == name) {
             return Err(UnknownPolicy {
@@ -152,7 +163,7 @@ impl Session {
             });
         }
         self.policy = Some(name.to_owned());
-        Ok(self)
+        Ok(())
     }
 
     /// The names of the door policies of the rules in force.

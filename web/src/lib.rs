@@ -36,6 +36,8 @@ pub enum EngineError {
     Verifier(VerifierError),
     /// The wallet refused (a credential it cannot print, …), in words.
     Refused(String),
+    /// The page chose a door policy the rules in force do not have.
+    Policy(String),
 }
 
 impl From<VerifierError> for EngineError {
@@ -52,6 +54,7 @@ impl EngineError {
             }
             EngineError::Verifier(e) => json!({"error": e.to_string(), "code": verifier_code(e)}),
             EngineError::Refused(why) => json!({"error": why, "code": "refused"}),
+            EngineError::Policy(why) => json!({"error": why, "code": "unknown_policy"}),
         }
     }
 }
@@ -302,6 +305,10 @@ impl Engine {
         };
         let session = self.session.insert(session);
         session.reset(now, lang);
+        // The door's policy, chosen on the page (none: each credential on its own type).
+        session
+            .choose_policy(r.header["policy"].as_str())
+            .map_err(|e| EngineError::Policy(e.to_string()))?;
         Ok(judge::verify(
             session,
             &texts,

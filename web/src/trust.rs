@@ -210,6 +210,7 @@ impl Root {
             "age_words": locale.age(now.unix() - c.issued_at),
             "synced_at": kept.synced_at,
             "revocations": c.revocations.len(),
+            "policies": kept.opened.rules().policies(now).iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
             "warning": freshness_warning(view, lang),
         })
     }
