@@ -373,6 +373,8 @@ fn door_policies_decide_what_one_holder_must_show() {
     let exemption = issue_json(&dir, &example("exemption"), at, &[]);
     let test = issue_json(&dir, &example("test"), at, &[]);
     let other = issue_json(&dir, &example("test").replace("Иванов", "Петров"), at, &[]);
+    // Dose 2 of 2 of Sputnik-V on 1 June, judged on 2 June.
+    let vaccination = issue_json(&dir, &example("vaccination"), at, &[]);
     let shown: serde_json::Value = serde_json::from_str(&ok(run(&[
         "issuer",
         "rules",
@@ -389,6 +391,9 @@ fn door_policies_decide_what_one_holder_must_show() {
         "policies": [
             {"name": "vaccinated-or-recovered", "admit": [["vaccination"], ["recovery"]]},
             {"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]},
+            {"name": "comirnaty-only", "admit": [["vaccination"]], "products": ["EU/1/20/1528"]},
+            {"name": "boosted", "admit": [["vaccination"]], "booster_after_days": 0},
+            {"name": "over-60", "admit": [["vaccination"]], "min_age_years": 60},
         ],
     });
     let path = tmp.path().join("policies.json");
@@ -441,6 +446,21 @@ fn door_policies_decide_what_one_holder_must_show() {
         (Some("invalid"), Some("not_admitted"))
     );
     assert_eq!(v[0]["policy"], "vaccinated-or-recovered");
+    // Products, boosters and an age below which nothing more is asked.
+    for (policy, verdict) in [
+        ("comirnaty-only", "invalid"),
+        ("boosted", "invalid"),
+        ("qr-regime", "valid"),
+    ] {
+        let (_, v) = door(policy, &[&vaccination]);
+        assert_eq!(v[0]["verdict"], verdict, "{policy}: {v:?}");
+    }
+    let (code, v) = door("over-60", &[&test]);
+    assert_eq!(
+        (code, v[0]["verdict"].as_str()),
+        (Some(0), Some("valid")),
+        "{v:?}"
+    );
     let (code, v) = door("qr-regime", &[&exemption]);
     assert_eq!(code, Some(5), "{v:?}");
     assert_eq!(v[0]["verdict"], "incomplete", "{v:?}");
@@ -504,7 +524,7 @@ fn door_policies_decide_what_one_holder_must_show() {
     let shown = ok(policy(&[]));
     assert!(
         shown.contains("door policy: qr-regime")
-            && shown.contains("policies in force: vaccinated-or-recovered, qr-regime"),
+            && shown.contains("policies in force: vaccinated-or-recovered, qr-regime, "),
         "{shown}"
     );
     let kept = propusk_with(

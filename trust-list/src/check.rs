@@ -147,6 +147,8 @@ pub struct Report {
     pub policy: Option<String>,
     /// What the policy needs besides, of the same holder (an incomplete verdict).
     pub needs: Vec<CredentialType>,
+    /// What it certifies, as the rules read it, once its signature verified (never shown).
+    pub body: Option<Body>,
 }
 
 impl Report {
@@ -170,6 +172,7 @@ impl Report {
             rules_since: None,
             policy: None,
             needs: Vec::new(),
+            body: None,
         }
     }
 
@@ -458,6 +461,7 @@ pub fn judge_by_rules(
     expires_at: Timestamp,
     at: Timestamp,
 ) -> Report {
+    report.body = Some(body.clone());
     let outcome = rules.evaluate_body(body, at);
     report.valid_until = Some(match outcome.valid_until {
         Some(until) => until.min(expires_at),

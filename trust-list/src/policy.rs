@@ -3,7 +3,7 @@
 //! ["exemption", "test"]]}`). Applied to what one person showed, after each credential was
 //! judged on its own and the holders cross-checked.
 
-use propusk_spec::CredentialType;
+use propusk_spec::{BirthDate, Body, CredentialType, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Report, Verdict};
@@ -17,6 +17,65 @@ pub struct Policy {
     pub name: String,
     /// The alternatives, each the set of credential types that together admit one holder.
     pub admit: Vec<Vec<CredentialType>>,
+    /// Holders younger than this many years (by the earliest birth day their recorded date of
+    /// birth allows) need show nothing more than one genuine credential naming them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age_years: Option<u32>,
+    /// A vaccination whose last dose is more than this many days old counts only as a booster
+    /// (a dose beyond the course).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booster_after_days: Option<u32>,
+    /// The vaccine products that count (EU value-set codes); absent: every product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<String>>,
+}
+
+impl Policy {
+    /// Why the policy does not count this valid credential, if it does not.
+    fn refuses(&self, r: &Report, at: Timestamp) -> Option<&'static str> {
+        let Some(Body::Vaccination(v)) = &r.body else {
+            return None;
+        };
+        if let Some(products) = &self.products
+            && !products.iter().any(|p| p == v.product.code())
+        {
+            return Some("its vaccine product does not count here");
+        }
+        if let Some(days) = self.booster_after_days
+            && at.unix() - v.date.start().unix() > i64::from(days) * 86_400
+            && v.dose <= v.doses
+        {
+            return Some("its course is older than the policy counts without a booster");
+        }
+        None
+    }
+
+    /// Whether the holder is younger than the policy asks credentials of: by the earliest day
+    /// their recorded date of birth allows (a year alone: its first day), so that no one is let
+    /// through on a guess.
+    fn too_young(&self, reports: &[Report], at: Timestamp) -> bool {
+        let (Some(years), Some(today)) = (self.min_age_years, at.date()) else {
+            return false;
+        };
+        let born = reports
+            .iter()
+            .filter(|r| r.checks.signature == crate::check::CheckOutcome::Ok)
+            .filter_map(|r| r.holder.as_ref()?.birth_date.parse::<BirthDate>().ok())
+            .map(|b| match b {
+                BirthDate::Full(d) => (d.year(), d.month(), d.day()),
+                BirthDate::YearMonth(y, m) => (i32::from(y), m, 1),
+                BirthDate::Year(y) => (i32::from(y), 1, 1),
+            })
+            .min();
+        let Some((y, m, d)) = born else {
+            return false;
+        };
+        let mut age = today.year() - y;
+        if (today.month(), today.day()) < (m, d) {
+            age -= 1;
+        }
+        age < i32::try_from(years).unwrap_or(i32::MAX)
+    }
 }
 
 /// A policy and the local date from which it is in force (with the version of the rules of
@@ -59,9 +118,21 @@ impl Policy {
     /// alternative names is `incomplete`, needing the rest of the alternative that needs the
     /// least; one of a type no alternative names is `invalid`, not admitted. Credentials that
     /// were not valid stay as they were. Every report names the policy.
-    pub fn apply(&self, reports: &mut [Report]) {
+    pub fn apply(&self, reports: &mut [Report], at: Timestamp) {
         for r in reports.iter_mut() {
             r.policy = Some(self.name.clone());
+        }
+        // A vaccination the policy does not count (its product, or a course too old without a
+        // booster) is not admitted, whatever else is shown.
+        for r in reports.iter_mut().filter(|r| r.verdict == Verdict::Valid) {
+            if let Some(why) = self.refuses(r, at) {
+                r.verdict = Verdict::Invalid;
+                r.reason = Some(Reason::NotAdmitted);
+                r.detail = Some(format!("policy {}: {why}", self.name));
+            }
+        }
+        if self.too_young(reports, at) {
+            return;
         }
         let valid: Vec<CredentialType> = reports
             .iter()

@@ -187,7 +187,7 @@ impl Session {
             return;
         };
         if let Some(policy) = home.rules().policy(name, at) {
-            policy.apply(reports);
+            policy.apply(reports, at);
         }
     }
 
