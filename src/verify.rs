@@ -78,24 +78,47 @@ pub enum VerifierCommand {
     )]
     Trust(crate::trust::TrustCommand),
     /// The door policy this store's door judges by (`verify` takes it unless --policy says
-    /// otherwise): NAME chooses one of the rules in force, --none goes back to each credential
-    /// on its own type, nothing shows the choice and the policies in force.
+    /// otherwise): `set NAME` chooses one of the rules in force, `clear` goes back to each
+    /// credential on its own type, `show` tells the choice and the policies in force.
     #[command(
-        after_help = "Examples:\n  propusk verifier policy --store V qr-regime\n  propusk verifier policy --store V\n  propusk verifier policy --store V --none"
+        subcommand,
+        after_help = "Examples:\n  propusk verifier policy set --store V qr-regime\n  propusk verifier policy show --store V\n  propusk verifier policy clear --store V"
     )]
-    Policy {
+    Policy(PolicyCommand),
+}
+
+/// `propusk verifier policy ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Choose the door policy (one of the rules in force; an unknown name is refused, listing
+    /// the known ones, exit 64).
+    #[command(after_help = "Examples:\n  propusk verifier policy set --store V qr-regime")]
+    Set {
         /// The store directory.
         #[arg(long)]
         store: PathBuf,
         /// The policy to judge by.
-        #[arg(conflicts_with = "none")]
-        name: Option<String>,
-        /// No door policy.
-        #[arg(long)]
-        none: bool,
+        name: String,
         /// The time whose rules count (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
+    },
+    /// The door policy chosen, and the policies of the rules in force.
+    #[command(after_help = "Examples:\n  propusk verifier policy show --store V")]
+    Show {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The time whose rules count (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// No door policy: each credential on its own type.
+    #[command(after_help = "Examples:\n  propusk verifier policy clear --store V")]
+    Clear {
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
     },
 }
 
@@ -168,41 +191,7 @@ pub fn run_verifier(cmd: &VerifierCommand) -> Result<u8, CliError> {
             }
             Ok(0)
         }
-        VerifierCommand::Policy {
-            store,
-            name,
-            none,
-            at,
-        } => {
-            let at = parse_at(at.as_deref())?;
-            let opened = Store::open(store)?;
-            let session = Session::load(&opened, at)?;
-            if let Some(name) = name {
-                session
-                    .with_policy(name)
-                    .map_err(|e| CliError::Usage(e.to_string()))?;
-                opened.set_door_policy(Some(name))?;
-                println!("this door judges by the policy {name}");
-            } else if *none {
-                opened.set_door_policy(None)?;
-                println!("this door judges each credential on its own type");
-            } else {
-                match opened.door_policy()? {
-                    Some(p) => println!("door policy: {p}"),
-                    None => println!("door policy: none (each credential on its own type)"),
-                }
-                let known = session.policies();
-                println!(
-                    "policies in force: {}",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                );
-            }
-            Ok(0)
-        }
+        VerifierCommand::Policy(command) => run_policy(command),
         VerifierCommand::Sync {
             store,
             from,
@@ -307,6 +296,43 @@ fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Runs `propusk verifier policy ...`.
+fn run_policy(command: &PolicyCommand) -> Result<u8, CliError> {
+    match command {
+        PolicyCommand::Set { store, name, at } => {
+            let at = parse_at(at.as_deref())?;
+            let opened = Store::open(store)?;
+            Session::load(&opened, at)?
+                .with_policy(name)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            opened.set_door_policy(Some(name))?;
+            println!("this door judges by the policy {name}");
+        }
+        PolicyCommand::Clear { store } => {
+            Store::open(store)?.set_door_policy(None)?;
+            println!("this door judges each credential on its own type");
+        }
+        PolicyCommand::Show { store, at } => {
+            let at = parse_at(at.as_deref())?;
+            let opened = Store::open(store)?;
+            match opened.door_policy()? {
+                Some(p) => println!("door policy: {p}"),
+                None => println!("door policy: none (each credential on its own type)"),
+            }
+            let known = Session::load(&opened, at)?.policies();
+            println!(
+                "policies in force: {}",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+    }
+    Ok(0)
+}
+
 /// Runs `propusk verify`.
 pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
     let at = parse_at(args.at.as_deref())?;
@@ -355,7 +381,7 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         // The store's choice, gone from the rules in force: the door must choose again.
         (Some(name), None) => session.with_policy(name).map_err(|e| {
             CliError::Usage(format!(
-                "this door's policy: {e}; choose another (propusk verifier policy --store DIR NAME)"
+                "this door's policy: {e}; choose another (propusk verifier policy set --store DIR NAME)"
             ))
         })?,
         (None, _) => session,

@@ -516,12 +516,13 @@ fn door_policies_decide_what_one_holder_must_show() {
     assert!(plain[0]["policy"].is_null());
     // A door keeps its choice: `verify` then judges by it without --policy.
     let policy = |args: &[&str]| {
-        let mut all = vec!["verifier", "policy", "--store", s(&store), "--at", at];
+        let mut all = vec!["verifier", "policy"];
         all.extend_from_slice(args);
+        all.extend(["--store", s(&store)]);
         propusk_with(&all, "", &[])
     };
-    ok(policy(&["qr-regime"]));
-    let shown = ok(policy(&[]));
+    ok(policy(&["set", "qr-regime", "--at", at]));
+    let shown = ok(policy(&["show", "--at", at]));
     assert!(
         shown.contains("door policy: qr-regime")
             && shown.contains("policies in force: vaccinated-or-recovered, qr-regime, "),
@@ -542,8 +543,11 @@ fn door_policies_decide_what_one_holder_must_show() {
     );
     assert_eq!(kept.status.code(), Some(5));
     assert_eq!(json_lines(&kept)[0]["policy"], "qr-regime");
-    assert_eq!(policy(&["nightclub"]).status.code(), Some(64));
-    ok(policy(&["--none"]));
+    assert_eq!(
+        policy(&["set", "nightclub", "--at", at]).status.code(),
+        Some(64)
+    );
+    ok(policy(&["clear"]));
     let unknown = propusk_with(
         &[
             "verify",
