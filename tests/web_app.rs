@@ -1075,3 +1075,236 @@ fn the_app_judges_by_the_door_policy_chosen() {
         json!("qr-regime")
     );
 }
+
+/// The same decision everywhere (issue 21): a table of 48 cases — every credential type, a
+/// revoked, an expired, a forged and an untrusted credential, EU test certificates fresh and
+/// old, what one holder and two people show together — each without a door policy and under
+/// two, judged by the command line and by the engine in the browser build, must give the same
+/// verdict and reason; the portal, for the single credentials it knows, the same verdict.
+#[test]
+fn the_command_line_the_browser_and_the_portal_decide_alike() {
+    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
+    if !available("one decision everywhere") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, vaccination, _) = issuer(tmp.path());
+    let run = |args: &[&str]| ok(propusk_with(args, "", &[PASS]));
+    let issue_at = |json: &str, at: Option<&str>| {
+        let input = tmp.path().join("case.json");
+        std::fs::write(&input, json).unwrap();
+        let mut args = vec!["issuer", "issue", "--dir", s(&dir), "--input", s(&input)];
+        if let Some(at) = at {
+            args.extend(["--at", at]);
+        }
+        run(&args).lines().last().unwrap().to_owned()
+    };
+    let example = |kind: &str| run(&["issuer", "example", kind]);
+    let recovery = issue_at(&example("recovery"), None);
+    let pcr = issue_at(&example("test"), None);
+    let rapid = issue_at(
+        &example("test").replace("\"pcr\"", "\"rapid_antigen\""),
+        None,
+    );
+    let exemption = issue_at(&example("exemption"), None);
+    let pass = issue_at(&example("pass"), None);
+    let other = issue_at(&example("test").replace("Иванов", "Петров"), None);
+    let four_days = days_ago(4);
+    let expired = issue_at(
+        &run(&["issuer", "example", "test", "--at", &four_days]),
+        Some(&four_days),
+    );
+    let revoked = issue_at(&example("vaccination").replace("Иванов", "Сидоров"), None);
+    let revoked_id = propusk_spec::decode(&revoked)
+        .unwrap()
+        .unverified_claims()
+        .id;
+    run(&[
+        "issuer",
+        "revoke",
+        "--dir",
+        s(&dir),
+        &revoked_id.to_string(),
+    ]);
+    let mut forged = vaccination.clone().into_bytes();
+    let middle = forged.len() / 2;
+    forged[middle] = if forged[middle] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let (_, untrusted, _) = issuer_of(tmp.path(), "KZ", "Минздрав Казахстана");
+    // A German document signer, imported; its test certificates sampled 10 hours and 10 days ago.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (ca_key, key) = (
+        cert::signing_key(&[31; 32]).unwrap(),
+        cert::signing_key(&[32; 32]).unwrap(),
+    );
+    let day = 86_400;
+    let ca = cert::country_signing_ca(&ca_key, "DE", "RKI", 1, now - 400 * day, now + 800 * day)
+        .unwrap();
+    let dsc = cert::document_signer(
+        &ca_key,
+        &ca,
+        &key,
+        &[Hc1Type::Test],
+        2,
+        now - 400 * day,
+        now + 400 * day,
+    )
+    .unwrap();
+    let der = tmp.path().join("de.der");
+    std::fs::write(&der, &dsc).unwrap();
+    run(&[
+        "issuer",
+        "eu",
+        "import",
+        "--dir",
+        s(&dir),
+        "--country",
+        "DE",
+        s(&der),
+    ]);
+    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
+    let german = |sampled: i64| {
+        let sc = propusk_spec::Timestamp::from_unix(sampled)
+            .unwrap()
+            .to_string();
+        let json = json!({
+            "ver": "1.3.0", "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN"}, "dob": "1980-05-12",
+            "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": sc, "tr": "260415000",
+                   "tc": "Testzentrum", "co": "DE", "is": "RKI", "ci": "URN:UVCI:01:DE:T/1#1"}],
+        });
+        propusk_eudcc::sign(&json, "DE", sampled, now + 200 * day, &signer)
+            .unwrap()
+            .text
+    };
+    let (de_fresh, de_old) = (german(now - 10 * 3600), german(now - 10 * day));
+    // The door policies, published with the rules.
+    let shown: serde_json::Value = serde_json::from_str(&run(&[
+        "issuer",
+        "rules",
+        "show",
+        "--dir",
+        s(&dir),
+        "--json",
+    ]))
+    .unwrap();
+    let file = json!({
+        "rules": shown["rules"],
+        "policies": [
+            {"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]},
+            {"name": "vaccinated-or-recovered", "admit": [["vaccination"], ["recovery"]]},
+        ],
+    });
+    let path = tmp.path().join("rules.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    run(&[
+        "issuer",
+        "rules",
+        "set",
+        "--dir",
+        s(&dir),
+        "--file",
+        s(&path),
+    ]);
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let store = tmp.path().join("verifier");
+    common::verifier_init(&store, &dir);
+    run(&["verifier", "sync", "--store", s(&store), "--url", &url]);
+    let at = propusk_spec::Timestamp::from_unix(now + 60).unwrap();
+
+    let singles = [
+        &vaccination,
+        &recovery,
+        &pcr,
+        &rapid,
+        &exemption,
+        &pass,
+        &other,
+        &expired,
+        &revoked,
+        &forged,
+        &untrusted,
+        &de_fresh,
+        &de_old,
+    ];
+    let mut cases: Vec<Vec<&str>> = singles.iter().map(|t| vec![t.as_str()]).collect();
+    cases.push(vec![&exemption, &pcr]);
+    cases.push(vec![&exemption, &other]);
+    cases.push(vec![&vaccination, &de_fresh]);
+    let policies = [None, Some("qr-regime"), Some("vaccinated-or-recovered")];
+    assert!(cases.len() * policies.len() >= 48);
+
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    let mut seen = std::collections::BTreeSet::new();
+    for policy in policies {
+        for texts in &cases {
+            let mut args = vec!["verify", "--store", s(&store), "--json"];
+            let at_text = at.to_string();
+            args.extend(["--at", at_text.as_str()]);
+            if let Some(p) = policy {
+                args.extend(["--policy", p]);
+            }
+            args.extend(texts.iter().copied());
+            let native: Vec<(String, String)> = common::json_lines(&propusk_with(&args, "", &[]))
+                .iter()
+                .map(|v| {
+                    (
+                        v["verdict"].as_str().unwrap().to_owned(),
+                        v["reason"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect();
+            let browser = b.eval(&format!(
+                "const a = window.propusk.engine.call('verify', {{texts: {}, now: {}, lang: 'en', policy: {}}});
+                 return a.map((r) => [r.verdict, r.reason || '']);",
+                json!(texts),
+                at.unix(),
+                json!(policy)
+            ));
+            let browser: Vec<(String, String)> = serde_json::from_value(browser).unwrap();
+            assert_eq!(native, browser, "{policy:?}: {texts:?}");
+            seen.extend(native.iter().map(|(v, _)| v.clone()));
+        }
+    }
+    // The table holds every kind of answer.
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["incomplete", "invalid", "unknown", "valid"]
+    );
+    // The portal, on the credentials it holds, judged on their own.
+    for text in [
+        &vaccination,
+        &recovery,
+        &pcr,
+        &rapid,
+        &exemption,
+        &pass,
+        &other,
+        &expired,
+        &revoked,
+    ] {
+        let id = propusk_spec::decode(text).unwrap().unverified_claims().id;
+        let page = common::http()
+            .get(&format!("{url}/c/{id}?lang=en"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        let native = common::json_lines(&propusk_with(
+            &["verify", "--store", s(&store), "--json", text],
+            "",
+            &[],
+        ))
+        .remove(0);
+        let verdict = native["verdict"].as_str().unwrap();
+        assert!(
+            page.contains(&format!("data-verdict=\"{verdict}\"")),
+            "{verdict}: {page}"
+        );
+    }
+}
