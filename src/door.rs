@@ -89,12 +89,12 @@ impl Door {
 
 /// Reads scans from the terminal without echo and answers each on a screen of its own; ends at
 /// Ctrl-D (or Ctrl-C). Returns the verdicts.
-pub fn run(session: &Session) -> Result<Vec<Verdict>, CliError> {
+pub fn run(session: &mut Session) -> Result<Vec<Verdict>, CliError> {
     use std::io::Write;
     let door = Door::from_env();
-    let locale = session.locale();
+    let lang = session.locale().lang;
     let mut out = std::io::stdout();
-    write!(out, "{CLEAR}{}", Door::prompt(locale.lang))?;
+    write!(out, "{CLEAR}{}", Door::prompt(lang))?;
     out.flush()?;
     let mut verdicts = Vec::new();
     // A terminal that went away reads as endless empty lines: stop after many in a row.
@@ -114,15 +114,15 @@ pub fn run(session: &Session) -> Result<Vec<Verdict>, CliError> {
             continue;
         };
         empty_in_a_row = 0;
-        let reports = session.verify(&[text]);
-        for report in &reports {
-            write!(
-                out,
-                "{}",
-                door.frame(report, session.trust(), locale, session.at())
-            )?;
-            verdicts.push(report.verdict);
-        }
+        // Judged as the next scan: with the same holder's code just before when the door's
+        // policy found that incomplete.
+        let report = session.verify_next(text);
+        write!(
+            out,
+            "{}",
+            door.frame(&report, session.trust(), session.locale(), session.at())
+        )?;
+        verdicts.push(report.verdict);
         out.flush()?;
     }
     writeln!(out)?;

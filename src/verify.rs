@@ -374,7 +374,7 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
         Err(e @ VerifierError::ClockBehind { .. }) => return Err(CliError::CannotTell(e)),
         Err(e) => return Err(e.into()),
     };
-    let session = match (&policy, &args.policy) {
+    let mut session = match (&policy, &args.policy) {
         (Some(name), Some(_)) => session
             .with_policy(name)
             .map_err(|e| CliError::Usage(format!("--policy: {e}")))?,
@@ -394,7 +394,7 @@ pub fn run_verify(args: &VerifyArgs, inputs: &[Input]) -> Result<u8, CliError> {
     // At a door: a terminal on both ends and words for a person.
     let verdicts =
         if !args.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-            crate::door::run(&session)?
+            crate::door::run(&mut session)?
         } else {
             // A scanner's queue: each line answered as soon as it is read (see
             // `Session::answer_lines`).

@@ -84,7 +84,7 @@ pub use queue::{MAX_LINE, QUEUE_BATCH, scanned};
 pub use roots::{ROOTS_DIR, RootView, Source, TrustedRoot};
 #[cfg(feature = "store")]
 pub use session::verify_all;
-pub use session::{Input, Session, UnknownPolicy};
+pub use session::{Input, Session, TOGETHER_S, UnknownPolicy};
 #[cfg(feature = "store")]
 pub use status::{Changes, Status, changes};
 #[cfg(feature = "store")]

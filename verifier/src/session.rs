@@ -52,7 +52,13 @@ pub struct Session {
     locale: Locale,
     /// The door's policy, when one was chosen: what one holder's credentials must together be.
     policy: Option<String>,
+    /// What one holder showed that the policy found incomplete, and when: the next code within
+    /// [`TOGETHER_S`] is judged with it ([`Session::verify_next`]).
+    waiting: Option<(Vec<String>, Timestamp)>,
 }
+
+/// How long a door waits, after an incomplete verdict, for the same holder's next code.
+pub const TOGETHER_S: i64 = 60;
 
 /// A door policy the trust data in force does not have.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +120,7 @@ impl Session {
             live: false,
             locale,
             policy: None,
+            waiting: None,
         }
     }
 
@@ -130,6 +137,7 @@ impl Session {
             live: false,
             locale: Locale::utc(Lang::En),
             policy: None,
+            waiting: None,
         }
     }
 
@@ -308,6 +316,38 @@ impl Session {
         }
         self.apply_policy(&mut reports, self.at());
         reports
+    }
+
+    /// A door's next scan: judged on its own, or — when the door's policy found what the holder
+    /// showed just before incomplete (an exemption waiting for its test), less than
+    /// [`TOGETHER_S`] ago — together with it, unless it is another person's (then it is the
+    /// next person's, judged on its own).
+    pub fn verify_next(&mut self, text: String) -> Report {
+        let at = self.at();
+        let earlier = self
+            .waiting
+            .take()
+            .filter(|(_, since)| self.policy.is_some() && at.unix() - since.unix() <= TOGETHER_S);
+        let together = earlier.and_then(|(mut texts, _)| {
+            texts.push(text.clone());
+            let reports = self.verify(&texts);
+            let one = !reports
+                .iter()
+                .any(|r| r.reason == Some(Reason::HolderMismatch));
+            one.then_some((texts, reports))
+        });
+        let (texts, mut reports) = together.unwrap_or_else(|| {
+            let texts = vec![text];
+            let reports = self.verify(&texts);
+            (texts, reports)
+        });
+        let report = reports
+            .pop()
+            .unwrap_or_else(|| Report::blank(TrustState::Missing));
+        if report.verdict == Verdict::Incomplete {
+            self.waiting = Some((texts, at));
+        }
+        report
     }
 
     /// Verifies a queue of people's credentials, each on its own (no holder cross-check), with

@@ -242,31 +242,16 @@ function showStatus(extra = '') {
 }
 
 // ---- verifying
-// What one holder showed under a door policy that needs more (an exemption waiting for its
-// test): the next code within a minute is judged together with it, unless it is another
-// person's (then it is judged on its own: the next person in the queue).
-const TOGETHER_MS = 60000;
-let waiting = null;
-
-function judge(texts) {
-  return app.engine.call('verify', { texts, now: now(), lang: app.lang, policy: policy() });
-}
-
+// Each scan is the door's next: when the door's policy found what the holder showed just before
+// incomplete (an exemption waiting for its test), the engine judges the next code with it.
 function verify(texts) {
-  let answer = null;
-  if (policy() && waiting && Date.now() - waiting.at < TOGETHER_MS) {
-    const together = judge([...waiting.texts, ...texts]);
-    const one = !together.error && !together.some((r) => r.reason === 'holder_mismatch');
-    if (one) answer = together.slice(waiting.texts.length);
-  }
-  const shown = answer ? [...waiting.texts, ...texts] : texts;
-  if (!answer) answer = judge(texts);
+  const next = texts.length === 1;
+  const answer = app.engine.call('verify', { texts, now: now(), lang: app.lang, policy: policy(), next });
   if (answer.error) {
     // Not a verdict (a clock set back, a policy gone from the rules): said, with no verdict.
     notice(answer.code === 'clock_behind' ? t('clock') : answer.error);
     return null;
   }
-  waiting = answer[0].verdict === 'incomplete' ? { texts: shown, at: Date.now() } : null;
   show(answer[0]);
   return answer[0];
 }

@@ -16,6 +16,18 @@ pub(crate) fn verify(session: &Session, texts: &[String], queue: bool) -> Value 
     } else {
         session.verify(texts)
     };
+    present(session, &reports)
+}
+
+/// A door's next scan ([`Session::verify_next`]): with the same holder's code just before when
+/// the door's policy found that incomplete.
+pub(crate) fn verify_next(session: &mut Session, text: String) -> Value {
+    let report = session.verify_next(text);
+    present(session, &[report])
+}
+
+/// Reports as `verify --json` gives them, with the words a person reads.
+fn present(session: &Session, reports: &[Report]) -> Value {
     let trust = session.trust();
     let locale = session.locale();
     Value::Array(
