@@ -1308,3 +1308,45 @@ fn the_command_line_the_browser_and_the_portal_decide_alike() {
         );
     }
 }
+
+/// Trust data stays current while the app is open (issue 22): a credential revoked through the
+/// API is refused at the next check after the page is shown again, with nothing pressed.
+#[test]
+fn an_open_app_takes_a_revocation_when_it_is_shown_again() {
+    if !available("web app re-sync") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, text, _) = issuer(tmp.path());
+    let (_server, url) = start_server(&dir, &[PASS]);
+    let b = Browser::start(&[]);
+    b.goto(&format!("{url}/app/?lang=en"));
+    b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    let line = b.eval("return document.getElementById('trust').textContent");
+    assert!(line.as_str().unwrap().contains("updated at"), "{line}");
+    let before = b.eval("return document.getElementById('trust').dataset.sequence");
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let id = text_id(&b, &text);
+    let revoked = common::http()
+        .post(&format!("{url}/api/v1/credentials/{id}/revoke"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .send("")
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    // The page shown again (a guard back from another app).
+    b.eval("document.dispatchEvent(new Event('visibilitychange')); return true;");
+    b.wait(
+        &format!("document.getElementById('trust').dataset.sequence !== {before}"),
+        "a newer sequence, with nothing pressed",
+    );
+    b.eval(&format!(
+        "document.getElementById('text').value = {text:?}; return true;"
+    ));
+    b.click("[data-action=check]");
+    let (v, reason, words) = verdict(&b);
+    assert_eq!(
+        (v.as_str(), reason.as_str()),
+        ("invalid", "revoked"),
+        "{words}"
+    );
+}

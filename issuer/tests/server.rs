@@ -304,7 +304,9 @@ async fn issue_look_up_revoke_and_rotate() {
     )
     .await;
     assert!(
-        page.contains("Сертификат действителен") && page.contains("lang=\"ru\""),
+        page.contains("Сертификат действителен")
+            && page.contains("lang=\"ru\"")
+            && page.contains("Действителен до"),
         "{page}"
     );
     // The short link's credential, for a wallet.
@@ -335,6 +337,8 @@ async fn issue_look_up_revoke_and_rotate() {
         page.contains(r#"data-verdict="invalid" data-reason="revoked""#),
         "{page}"
     );
+    // No validity date under a revoked certificate (issue 22).
+    assert!(!page.contains("Действителен до"), "{page}");
 
     let (status, _, body) = send(&s, "POST", "/api/v1/keys/rotate", t, &[], "").await;
     assert_eq!(status, StatusCode::OK);

@@ -12,7 +12,7 @@ const WORDS = {
     show: 'Show QR', remove: 'Remove', best: 'to show now', added: 'Added', not_added: 'Not added', until: 'until',
     no_camera: 'No camera: open an image or paste the text instead.',
     trust_none: 'No trust data yet: connect to the network once.',
-    trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago`,
+    trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago, updated at ${clock(s.synced_at)}`,
     offline: 'offline', syncing: 'Updating…', save_link: 'Save to wallet',
     clock: 'The device clock is behind the trust data: set the clock right.',
     sync_failed: 'not updated', unreachable: 'the server cannot be reached',
@@ -37,7 +37,7 @@ const WORDS = {
     added: 'Добавлен', not_added: 'Не добавлен',
     no_camera: 'Камеры нет: откройте изображение или вставьте текст.',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
-    trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад`,
+    trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад, обновлены в ${clock(s.synced_at)}`,
     offline: 'нет сети', syncing: 'Обновление…', save_link: 'Сохранить в кошелёк',
     clock: 'Часы устройства отстают от данных проверки: поставьте верное время.',
     sync_failed: 'не обновлены', unreachable: 'сервер недоступен',
@@ -56,6 +56,9 @@ const WORDS = {
 };
 
 const $ = (selector) => document.querySelector(selector);
+// A time of day on this device's clock, as the guard reads it.
+const clock = (unix) => new Date(unix * 1000).toLocaleTimeString(app.lang === 'ru' ? 'ru-RU' : 'en-GB',
+  { hour: '2-digit', minute: '2-digit' });
 const now = () => Math.floor(Date.now() / 1000);
 const app = { engine: null, config: null, db: null, lang: 'ru', stats: { frames: [] } };
 window.propusk = app;
@@ -186,7 +189,14 @@ async function syncRoot(i, root) {
   return taken;
 }
 
-async function sync() {
+// One sync at a time (a timer, the page shown again and a press of «Обновить» may meet).
+let syncing = null;
+function sync() {
+  if (!syncing) syncing = syncAll().finally(() => { syncing = null; });
+  return syncing;
+}
+
+async function syncAll() {
   const line = $('#trust');
   if (!navigator.onLine) return showStatus();
   line.textContent = t('syncing');
@@ -603,6 +613,15 @@ async function main() {
     if (!$('#wallet').hidden) showWallet();
   };
   window.addEventListener('online', () => sync());
+  // Trust data current while the app stays open: every few minutes while online and visible,
+  // and at once when the page is shown again (a failed sync keeps the data in force).
+  const RESYNC_MS = 3 * 60 * 1000;
+  setInterval(() => {
+    if (navigator.onLine && document.visibilityState === 'visible') sync();
+  }, RESYNC_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (navigator.onLine && document.visibilityState === 'visible') sync();
+  });
   window.addEventListener('offline', () => showStatus());
 
   // An offline link opened here (`#add=…`, from the portal page): offered to the wallet.

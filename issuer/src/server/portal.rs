@@ -295,17 +295,19 @@ pub(crate) async fn page(
         lang,
         tz: state.time_zone.clone(),
     };
-    let until = locale.time(valid_until);
-    let rows = [
-        (
-            c.labels[0],
-            words::credential_type_title(claims.credential_type(), lang).to_owned(),
-        ),
-        (c.labels[1], until),
+    let mut rows = vec![(
+        c.labels[0],
+        words::credential_type_title(claims.credential_type(), lang).to_owned(),
+    )];
+    // A validity date under a certificate that is not valid (revoked, refused) misleads.
+    if verdict == Verdict::Valid {
+        rows.push((c.labels[1], locale.time(valid_until)));
+    }
+    rows.extend([
         (c.labels[2], claims.holder.document_initials()),
         (c.labels[3], locale.birth_date(&claims.holder.birth_date)),
         (c.labels[4], claims.holder.document.masked()),
-    ];
+    ]);
     let title = words::certificate_title(verdict, reason, lang);
     render(&Page {
         lang,
