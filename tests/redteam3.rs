@@ -188,6 +188,22 @@ fn a_revoked_twin_is_invalid_whichever_bundle_also_lists_its_signer() {
     let only_b = p("only-b");
     home(&only_b, "mb", "pb");
     assert_eq!(verify(&only_b, twin, LATER)["verdict"], "valid");
+    // B publishes again later; A's trust data, never renewed, passes its hard expiry: A's twin
+    // is not judged on B's word for A's signer.
+    publish(&p("mb"), &p("pb"), "2026-06-25T10:00:00Z");
+    run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&vb),
+        "--from",
+        s(&p("pb")),
+        "--at",
+        "2026-06-25T10:00:00Z",
+    ]);
+    let v = verify(&vb, twin, "2026-07-05T10:00:00Z");
+    assert_eq!(v["verdict"], "unknown", "{v}");
+    assert_eq!(v["reason"], "trust_data_expired", "{v}");
 }
 
 /// Runs `sql` on the store of the issuer in `dir` (its SQLite file, or the backend's

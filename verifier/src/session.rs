@@ -442,15 +442,31 @@ impl Session {
         };
         let issued = hc1.issued_at.and_then(Timestamp::from_unix).unwrap_or(exp);
         // Every bundle that publishes this signer as its own country's, for the country the
-        // twin names: its issuer's. Each of them is asked; one that revoked it decides.
-        let owners = usable.iter().filter_map(|(s, index, vouched)| {
-            let bundle = self.issuer_bundle(*index)?;
-            let own = vouched.country == bundle.content().jurisdiction
-                && vouched.country == uci_country
-                && Some(s.key_id().as_slice()) == hc1.key_id.as_deref();
-            own.then_some(bundle)
-        });
-        for bundle in owners {
+        // twin names: its issuer's. Each of them is asked; one that revoked it decides. One
+        // past its hard expiry cannot be asked: another bundle's word on the signer does not
+        // stand in for its revocations.
+        let owners: Vec<(&Bundle, bool)> = self
+            .eu_signers
+            .iter()
+            .filter_map(|entry| {
+                let (s, index, vouched) = entry;
+                let bundle = self.issuer_bundle(*index)?;
+                let own = vouched.country == bundle.content().jurisdiction
+                    && vouched.country == uci_country
+                    && Some(s.key_id().as_slice()) == hc1.key_id.as_deref();
+                let live = usable.iter().any(|u| std::ptr::eq(*u, entry));
+                own.then_some((bundle, live))
+            })
+            .collect();
+        if owners.iter().any(|(_, live)| !live) {
+            report.checks.revocation = CheckOutcome::Skipped;
+            return report.fail(
+                Verdict::Unknown,
+                Reason::TrustDataExpired,
+                "its issuer's trust data is past its hard expiry: sync it",
+            );
+        }
+        for (bundle, _) in owners {
             match bundle.content().revocations.check(&id, exp, &kid, issued) {
                 Ok(None) => report.checks.revocation = CheckOutcome::Ok,
                 Ok(Some(_)) => {
