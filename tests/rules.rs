@@ -257,7 +257,6 @@ fn a_shorter_vaccination_validity_decides_from_its_first_day_on() {
 /// sampling; with only the signer's certificate (no trust data), the signature alone.
 #[test]
 fn a_foreign_test_certificate_is_judged_by_the_doors_rules() {
-    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iss");
     ok(run(&[
@@ -271,22 +270,7 @@ fn a_foreign_test_certificate_is_judged_by_the_doors_rules() {
     let day = 86_400;
     let at: i64 = 1_780_912_800; // 2026-06-08T10:00:00Z
     let at_text = "2026-06-08T10:00:00Z";
-    let (ca_key, key) = (
-        cert::signing_key(&[21; 32]).unwrap(),
-        cert::signing_key(&[22; 32]).unwrap(),
-    );
-    let ca =
-        cert::country_signing_ca(&ca_key, "DE", "RKI", 1, at - 400 * day, at + 800 * day).unwrap();
-    let dsc = cert::document_signer(
-        &ca_key,
-        &ca,
-        &key,
-        &[Hc1Type::Test],
-        2,
-        at - 400 * day,
-        at + 400 * day,
-    )
-    .unwrap();
+    let (dsc, signer) = common::german_signer(21, at);
     let file = tmp.path().join("de.der");
     std::fs::write(&file, &dsc).unwrap();
     ok(run(&[
@@ -303,21 +287,7 @@ fn a_foreign_test_certificate_is_judged_by_the_doors_rules() {
     ]));
     let (usb, store) = (tmp.path().join("usb"), tmp.path().join("verifier"));
     common::publish_and_sync(&dir, &usb, &store, at_text);
-    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
-    let test = |sampled: i64| {
-        let sc = propusk_spec::Timestamp::from_unix(sampled)
-            .unwrap()
-            .to_string();
-        let json = serde_json::json!({
-            "ver": "1.3.0", "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN"}, "dob": "1980-05-12",
-            "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": sc, "tr": "260415000",
-                   "tc": "Testzentrum", "co": "DE", "is": "RKI", "ci": "URN:UVCI:01:DE:T/1#1"}],
-        });
-        // The certificate's own expiry is months away, as EU test certificates' often are.
-        propusk_eudcc::sign(&json, "DE", sampled, at + 200 * day, &signer)
-            .unwrap()
-            .text
-    };
+    let test = |sampled: i64| common::german_test(&signer, sampled, at + 200 * day);
     let old = test(at - 10 * day);
     let (v, _) = verify(&store, &old, at_text, "en");
     assert_eq!(v["verdict"], "invalid", "{v}");
@@ -375,53 +345,19 @@ fn door_policies_decide_what_one_holder_must_show() {
     let other = issue_json(&dir, &example("test").replace("Иванов", "Петров"), at, &[]);
     // Dose 2 of 2 of Sputnik-V on 1 June, judged on 2 June.
     let vaccination = issue_json(&dir, &example("vaccination"), at, &[]);
-    let shown: serde_json::Value = serde_json::from_str(&ok(run(&[
-        "issuer",
-        "rules",
-        "show",
-        "--dir",
-        s(&dir),
-        "--json",
-        "--at",
-        at,
-    ])))
-    .unwrap();
-    let file = serde_json::json!({
-        "rules": shown["rules"],
-        "policies": [
+    let file = common::set_policies(
+        &dir,
+        serde_json::json!([
             {"name": "vaccinated-or-recovered", "admit": [["vaccination"], ["recovery"]]},
             {"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]},
             {"name": "comirnaty-only", "admit": [["vaccination"]], "products": ["EU/1/20/1528"]},
             {"name": "boosted", "admit": [["vaccination"]], "booster_after_days": 0},
             {"name": "over-60", "admit": [["vaccination"]], "min_age_years": 60},
-        ],
-    });
-    let path = tmp.path().join("policies.json");
-    std::fs::write(&path, file.to_string()).unwrap();
-    ok(run(&[
-        "issuer",
-        "rules",
-        "set",
-        "--dir",
-        s(&dir),
-        "--file",
-        s(&path),
-        "--at",
-        at,
-    ]));
+        ]),
+        Some(at),
+    );
     // Shown back exactly as set.
-    let back: serde_json::Value = serde_json::from_str(&ok(run(&[
-        "issuer",
-        "rules",
-        "show",
-        "--dir",
-        s(&dir),
-        "--json",
-        "--at",
-        at,
-    ])))
-    .unwrap();
-    assert_eq!(back, file);
+    assert_eq!(common::rules_json(&dir, Some(at)), file);
     common::publish_and_sync(&dir, &usb, &store, at);
 
     let door = |policy: &str, texts: &[&str]| {

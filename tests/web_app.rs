@@ -1007,31 +1007,11 @@ fn the_app_judges_by_the_door_policy_chosen() {
         out.lines().last().unwrap().to_owned()
     };
     let (exemption, test) = (issue("exemption"), issue("test"));
-    let shown: serde_json::Value = serde_json::from_str(&ok(propusk_with(
-        &["issuer", "rules", "show", "--dir", s(&dir), "--json"],
-        "",
-        &[PASS],
-    )))
-    .unwrap();
-    let file = json!({
-        "rules": shown["rules"],
-        "policies": [{"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]}],
-    });
-    let path = tmp.path().join("rules.json");
-    std::fs::write(&path, file.to_string()).unwrap();
-    ok(propusk_with(
-        &[
-            "issuer",
-            "rules",
-            "set",
-            "--dir",
-            s(&dir),
-            "--file",
-            s(&path),
-        ],
-        "",
-        &[PASS],
-    ));
+    common::set_policies(
+        &dir,
+        json!([{"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]}]),
+        None,
+    );
     let (_server, url) = start_server(&dir, &[PASS]);
     let b = Browser::start(&[]);
     b.goto(&format!("{url}/app/?lang=en"));
@@ -1083,7 +1063,6 @@ fn the_app_judges_by_the_door_policy_chosen() {
 /// verdict and reason; the portal, for the single credentials it knows, the same verdict.
 #[test]
 fn the_command_line_the_browser_and_the_portal_decide_alike() {
-    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
     if !available("one decision everywhere") {
         return;
     }
@@ -1136,23 +1115,7 @@ fn the_command_line_the_browser_and_the_portal_decide_alike() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let (ca_key, key) = (
-        cert::signing_key(&[31; 32]).unwrap(),
-        cert::signing_key(&[32; 32]).unwrap(),
-    );
-    let day = 86_400;
-    let ca = cert::country_signing_ca(&ca_key, "DE", "RKI", 1, now - 400 * day, now + 800 * day)
-        .unwrap();
-    let dsc = cert::document_signer(
-        &ca_key,
-        &ca,
-        &key,
-        &[Hc1Type::Test],
-        2,
-        now - 400 * day,
-        now + 400 * day,
-    )
-    .unwrap();
+    let (dsc, signer) = common::german_signer(31, now);
     let der = tmp.path().join("de.der");
     std::fs::write(&der, &dsc).unwrap();
     run(&[
@@ -1165,49 +1128,18 @@ fn the_command_line_the_browser_and_the_portal_decide_alike() {
         "DE",
         s(&der),
     ]);
-    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
-    let german = |sampled: i64| {
-        let sc = propusk_spec::Timestamp::from_unix(sampled)
-            .unwrap()
-            .to_string();
-        let json = json!({
-            "ver": "1.3.0", "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN"}, "dob": "1980-05-12",
-            "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": sc, "tr": "260415000",
-                   "tc": "Testzentrum", "co": "DE", "is": "RKI", "ci": "URN:UVCI:01:DE:T/1#1"}],
-        });
-        propusk_eudcc::sign(&json, "DE", sampled, now + 200 * day, &signer)
-            .unwrap()
-            .text
-    };
+    let day = 86_400;
+    let german = |sampled: i64| common::german_test(&signer, sampled, now + 200 * day);
     let (de_fresh, de_old) = (german(now - 10 * 3600), german(now - 10 * day));
     // The door policies, published with the rules.
-    let shown: serde_json::Value = serde_json::from_str(&run(&[
-        "issuer",
-        "rules",
-        "show",
-        "--dir",
-        s(&dir),
-        "--json",
-    ]))
-    .unwrap();
-    let file = json!({
-        "rules": shown["rules"],
-        "policies": [
+    common::set_policies(
+        &dir,
+        json!([
             {"name": "qr-regime", "admit": [["vaccination"], ["recovery"], ["exemption", "test"]]},
             {"name": "vaccinated-or-recovered", "admit": [["vaccination"], ["recovery"]]},
-        ],
-    });
-    let path = tmp.path().join("rules.json");
-    std::fs::write(&path, file.to_string()).unwrap();
-    run(&[
-        "issuer",
-        "rules",
-        "set",
-        "--dir",
-        s(&dir),
-        "--file",
-        s(&path),
-    ]);
+        ]),
+        None,
+    );
     let (_server, url) = start_server(&dir, &[PASS]);
     let store = tmp.path().join("verifier");
     common::verifier_init(&store, &dir);

@@ -338,3 +338,84 @@ pub(crate) fn finder_grid(side: u32) -> image::GrayImage {
         }])
     })
 }
+
+/// `issuer rules show --json` of the issuer in `dir` (at `at`, else now): the rules and door
+/// policies in force.
+pub(crate) fn rules_json(dir: &Path, at: Option<&str>) -> serde_json::Value {
+    let mut args = vec!["issuer", "rules", "show", "--dir", s(dir), "--json"];
+    if let Some(at) = at {
+        args.extend(["--at", at]);
+    }
+    serde_json::from_str(&ok(run(&args))).unwrap()
+}
+
+/// `issuer rules set` of a new version for the issuer in `dir`, from the day of `at` (else
+/// today): the rules in force with `policies`; returns what was set.
+pub(crate) fn set_policies(
+    dir: &Path,
+    policies: serde_json::Value,
+    at: Option<&str>,
+) -> serde_json::Value {
+    let file = serde_json::json!({"rules": rules_json(dir, at)["rules"], "policies": policies});
+    let path = dir.join("policies.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    let mut args = vec![
+        "issuer",
+        "rules",
+        "set",
+        "--dir",
+        s(dir),
+        "--file",
+        s(&path),
+    ];
+    if let Some(at) = at {
+        args.extend(["--at", at]);
+    }
+    ok(run(&args));
+    file
+}
+
+/// A German document signer for tests (its CA made from `seed`), valid 400 days either side of
+/// `now`, for PCR tests only: its certificate (DER) and the signer.
+pub(crate) fn german_signer(seed: u8, now: i64) -> (Vec<u8>, propusk_eudcc::DocumentSigner) {
+    use propusk_eudcc::{DocumentSigner, Hc1Type, cert};
+    let day = 86_400;
+    let (ca_key, key) = (
+        cert::signing_key(&[seed; 32]).unwrap(),
+        cert::signing_key(&[seed + 1; 32]).unwrap(),
+    );
+    let ca = cert::country_signing_ca(&ca_key, "DE", "RKI", 1, now - 400 * day, now + 800 * day)
+        .unwrap();
+    let dsc = cert::document_signer(
+        &ca_key,
+        &ca,
+        &key,
+        &[Hc1Type::Test],
+        2,
+        now - 400 * day,
+        now + 400 * day,
+    )
+    .unwrap();
+    let signer = DocumentSigner::new(&key.to_bytes(), &dsc).unwrap();
+    (dsc, signer)
+}
+
+/// A German negative PCR test certificate (`HC1:`) sampled at `sampled`, its own expiry at
+/// `expires` (months away, as EU test certificates' often are).
+pub(crate) fn german_test(
+    signer: &propusk_eudcc::DocumentSigner,
+    sampled: i64,
+    expires: i64,
+) -> String {
+    let sc = propusk_spec::Timestamp::from_unix(sampled)
+        .unwrap()
+        .to_string();
+    let json = serde_json::json!({
+        "ver": "1.3.0", "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN"}, "dob": "1980-05-12",
+        "t": [{"tg": "840539006", "tt": "LP6464-4", "sc": sc, "tr": "260415000",
+               "tc": "Testzentrum", "co": "DE", "is": "RKI", "ci": "URN:UVCI:01:DE:T/1#1"}],
+    });
+    propusk_eudcc::sign(&json, "DE", sampled, expires, signer)
+        .unwrap()
+        .text
+}
