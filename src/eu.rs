@@ -6,7 +6,7 @@ use propusk_issuer::{InputError, Issuer, IssuerError};
 use propusk_spec::Timestamp;
 
 use crate::error::CliError;
-use crate::issue::{local, read, unlocked};
+use crate::opening::{local, read, unlocked};
 
 /// `propusk issuer eu ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -59,7 +59,7 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         EuOp::Init => {
             let keys = unlocked(dir)?.eu_init(now)?;
             println!("EU DCC keys ready:");
-            list(&crate::issue::open(dir)?, &keys);
+            list(&crate::opening::open(dir)?, &keys);
             println!(
                 "the document signer is published with the next bundle; export the certificates \
                  for a gateway with `propusk issuer eu export`"
@@ -67,11 +67,11 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         }
         EuOp::Rotate => {
             let keys = unlocked(dir)?.eu_rotate(now)?;
-            list(&crate::issue::open(dir)?, &keys);
+            list(&crate::opening::open(dir)?, &keys);
         }
         EuOp::Renew => {
             let keys = unlocked(dir)?.eu_renew(now)?;
-            list(&crate::issue::open(dir)?, &keys);
+            list(&crate::opening::open(dir)?, &keys);
             println!(
                 "export the new CA for the gateway (propusk issuer eu export) and publish: the \
                  new document signer reaches verifiers with the next publication"
@@ -85,12 +85,12 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
             );
         }
         EuOp::Export { out } => {
-            for path in crate::issue::open(dir)?.eu_export(out)? {
+            for path in crate::opening::open(dir)?.eu_export(out)? {
                 println!("{}", path.display());
             }
         }
         EuOp::List { json } => {
-            let issuer = crate::issue::open(dir)?;
+            let issuer = crate::opening::open(dir)?;
             let keys = issuer.eu_keys()?;
             if *json {
                 println!("{}", crate::json(&keys, true));

@@ -1,13 +1,12 @@
 //! `propusk issuer ...` and `propusk serve`.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use propusk_issuer::{Database, InputError, Issuer, IssuerError};
-use propusk_spec::{CredentialId, Timestamp};
+use propusk_issuer::{InputError, Issuer, IssuerError};
+use propusk_spec::CredentialId;
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
-use crate::json;
+use crate::opening::{choose_database, database, new_passphrase, open, unlocked};
 
 /// `propusk issuer [--dir DIR] [--at TIME] ...` (both also after the subcommand).
 #[derive(Debug, clap::Args)]
@@ -25,39 +24,6 @@ pub struct IssuerArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: IssuerCommand,
-}
-
-/// The database of this run: `--database`, else `PROPUSK_DATABASE_URL`, else the SQLite file in
-/// the issuer's directory.
-static DATABASE: std::sync::OnceLock<Database> = std::sync::OnceLock::new();
-
-/// Chooses the database of this run (once, before any issuer is opened).
-pub(crate) fn choose_database(flag: Option<&str>) -> Result<(), CliError> {
-    let url = match flag {
-        Some(url) => Some(url.to_owned()),
-        None => std::env::var("PROPUSK_DATABASE_URL").ok(),
-    };
-    let database = Database::from_url(url.as_deref()).map_err(|_| {
-        CliError::Usage(
-            "--database (or PROPUSK_DATABASE_URL) must be a PostgreSQL URL: \
-             postgres://user@host:5432/name"
-                .into(),
-        )
-    })?;
-    let _ = DATABASE.set(database);
-    Ok(())
-}
-
-fn database() -> &'static Database {
-    DATABASE.get_or_init(|| {
-        Database::from_url(std::env::var("PROPUSK_DATABASE_URL").ok().as_deref())
-            .unwrap_or_default()
-    })
-}
-
-/// Opens the issuer of `dir` in this run's database, without its secrets.
-pub(crate) fn open(dir: &Path) -> Result<Issuer, IssuerError> {
-    Issuer::open_in(dir, database())
 }
 
 /// `propusk issuer ...`.
@@ -254,62 +220,6 @@ pub enum IssuerCommand {
     },
 }
 
-/// A new issuer's passphrase: PROPUSK_PASSPHRASE, or asked twice on the terminal (both must
-/// agree); its length is the issuer's to check.
-fn new_passphrase() -> Result<String, IssuerError> {
-    if std::env::var_os("PROPUSK_PASSPHRASE").is_some() || !std::io::stdin().is_terminal() {
-        return passphrase();
-    }
-    let ask = |prompt: &str| {
-        rpassword::prompt_password(prompt)
-            .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
-    };
-    let first = ask(&format!(
-        "New passphrase (at least {} characters): ",
-        propusk_issuer::MIN_PASSPHRASE_CHARS
-    ))?;
-    if ask("The same passphrase again: ")? != first {
-        return Err(IssuerError::Passphrase(
-            "the two passphrases differ; nothing was created",
-        ));
-    }
-    Ok(first)
-}
-
-/// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
-fn passphrase() -> Result<String, IssuerError> {
-    if let Ok(p) = std::env::var("PROPUSK_PASSPHRASE") {
-        return Ok(p);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(IssuerError::Passphrase(
-            "set PROPUSK_PASSPHRASE (no terminal to ask on)",
-        ));
-    }
-    rpassword::prompt_password("Passphrase: ")
-        .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
-}
-
-pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
-    let mut issuer = open(dir)?;
-    issuer.unlock(&passphrase()?)?;
-    Ok(issuer)
-}
-
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    let mut bytes = Vec::new();
-    let read = if path == Path::new("-") {
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| ())
-    } else {
-        std::fs::read(path).map(|b| bytes = b)
-    };
-    read.map(|()| bytes).map_err(|e| CliError::io(path, e))
-}
-
-pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
-}
-
 /// Runs `propusk issuer ...`.
 pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
     if let IssuerCommand::Example { kind } = &args.command {
@@ -443,57 +353,8 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             println!("portal URL: {}", s.url.as_deref().unwrap_or("none"));
             println!("time zone: {}", s.time_zone);
         }
-        IssuerCommand::Audit { json: as_json } => {
-            let issuer = open(dir)?;
-            let log = issuer.audit_log()?;
-            if *as_json {
-                println!("{}", json(&log, true));
-            } else {
-                let locale = local(&issuer);
-                for e in log {
-                    // Instants inside the details (`since …`) in local time too.
-                    let detail: Vec<String> = e
-                        .detail
-                        .split(' ')
-                        .map(|word| {
-                            let bare = word.trim_end_matches([',', ';', ')']);
-                            match bare.parse::<Timestamp>() {
-                                Ok(t) => word.replace(bare, &locale.time(t)),
-                                Err(_) => word.to_owned(),
-                            }
-                        })
-                        .collect();
-                    println!(
-                        "{:>5}  {}  {:15} {}",
-                        e.seq,
-                        locale.time(e.at),
-                        e.op.as_str(),
-                        detail.join(" ")
-                    );
-                }
-            }
-        }
-        IssuerCommand::Vouch { yes } => {
-            let v = unlocked(dir)?.vouch(*yes, now)?;
-            if v.unproven.is_empty() && v.foreign.is_empty() {
-                println!("every row a publication vouches for is proven");
-                return Ok(0);
-            }
-            for row in &v.unproven {
-                println!("unproven: {row}");
-            }
-            for row in &v.foreign {
-                println!("not this issuer's: {row}: remove it from the database");
-            }
-            if v.proven {
-                println!("proven now: {} row(s) (in the audit log)", v.unproven.len());
-            } else if !v.unproven.is_empty() {
-                println!("check that these are yours, then run again with --yes to prove them");
-            }
-            if !v.foreign.is_empty() || !v.proven {
-                return Ok(EXIT_DATA);
-            }
-        }
+        IssuerCommand::Audit { json: as_json } => crate::audit::audit(dir, *as_json)?,
+        IssuerCommand::Vouch { yes } => return crate::audit::vouch(dir, *yes, now),
         IssuerCommand::Revoke { id } => {
             let id: CredentialId = id
                 .parse()
@@ -530,9 +391,4 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         }
     }
     Ok(0)
-}
-
-/// The issuer's jurisdiction's time zone, for the times its messages show (in English).
-pub(crate) fn local(issuer: &Issuer) -> propusk_trust_list::Locale {
-    propusk_trust_list::Locale::named(propusk_trust_list::Lang::En, issuer.time_zone())
 }

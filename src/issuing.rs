@@ -7,7 +7,7 @@ use propusk_issuer::{BatchOutput, IssuerError, Refusal, Request};
 use propusk_spec::Timestamp;
 
 use crate::error::{CliError, EXIT_DATA};
-use crate::issue::{local, read, unlocked, write};
+use crate::opening::{local, read, unlocked, write};
 use crate::progress_bar;
 
 /// What `issue` writes besides printing the credential.

@@ -6,8 +6,8 @@ use propusk_issuer::{InputError, IssuerError, KeyError};
 use propusk_spec::Timestamp;
 
 use crate::error::CliError;
-use crate::issue::{local, unlocked};
 use crate::json;
+use crate::opening::{local, unlocked};
 
 /// `propusk issuer key ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -44,7 +44,7 @@ pub enum KeyOp {
 pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError> {
     match op {
         KeyOp::List { json: as_json } => {
-            let issuer = crate::issue::open(dir)?;
+            let issuer = crate::opening::open(dir)?;
             let keys = issuer.keys()?;
             if *as_json {
                 println!("{}", json(&keys, true));
@@ -70,7 +70,7 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
         }
         KeyOp::Rotate { announce } => {
             // A key announced (and published) before is known to verifiers that synced since.
-            let was_announced = crate::issue::open(dir)?
+            let was_announced = crate::opening::open(dir)?
                 .keys()?
                 .iter()
                 .any(|k| k.status == propusk_trust_list::KeyStatus::Next);
@@ -100,7 +100,7 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
                 None => now,
             };
             unlocked(dir)?.compromise(kid, since, now)?;
-            let issuer = crate::issue::open(dir)?;
+            let issuer = crate::opening::open(dir)?;
             println!(
                 "signing key {kid} distrusted since {}",
                 local(&issuer).time(since)

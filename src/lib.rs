@@ -1,6 +1,7 @@
 //! The `propusk` command line: parses arguments, calls one library function per command, and
 //! prints. Exit codes are derived in [`error`], from one error type.
 
+pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod door;
@@ -11,6 +12,7 @@ pub mod inspect;
 pub mod issue;
 pub mod issuing;
 pub mod keys;
+mod opening;
 pub mod rules;
 pub mod serve;
 pub mod trust;

@@ -7,7 +7,7 @@ use propusk_spec::Timestamp;
 use propusk_trust_list::Rule;
 
 use crate::error::CliError;
-use crate::issue::{open, read, unlocked};
+use crate::opening::{open, read, unlocked};
 
 /// `propusk issuer rules ...`.
 #[derive(Debug, clap::Subcommand)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::CliError;
-use crate::issue::unlocked;
+use crate::opening::unlocked;
 
 /// Arguments of `propusk serve`.
 #[derive(Debug, clap::Args)]
@@ -56,7 +56,7 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
         .with_writer(std::io::stderr)
         .try_init();
     let addr = resolve(&args.addr)?;
-    crate::issue::choose_database(args.database.as_deref())?;
+    crate::opening::choose_database(args.database.as_deref())?;
     let mut issuer = unlocked(&args.dir)?;
     let replica = args
         .read_database

@@ -46,8 +46,8 @@ pub struct ExportArgs {
 /// Runs `propusk app …`.
 pub fn run(command: &AppCommand) -> Result<u8, CliError> {
     let AppCommand::Export(args) = command;
-    crate::issue::choose_database(args.database.as_deref())?;
-    let issuer = crate::issue::open(&args.dir)?;
+    crate::opening::choose_database(args.database.as_deref())?;
+    let issuer = crate::opening::open(&args.dir)?;
     let url = match args.url.clone().or_else(|| issuer.settings().url.clone()) {
         Some(url) => {
             origin(&url).map_err(|why| CliError::Usage(format!("--url {url}: {why}")))?;

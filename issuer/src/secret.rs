@@ -25,9 +25,12 @@ const PROOF_KEY_LABEL: &[u8] = b"propusk: proof of rows, v1";
 /// that no two lists of parts give the same input.
 fn mac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     use hmac::{KeyInit, Mac};
-    // safe: HMAC takes a key of any length.
-    #[allow(clippy::expect_used)]
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    // HMAC pads a key shorter than the hash's block (64 bytes) with zeros: the padded block is
+    // the same key, and needs no fallible conversion.
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new(&block.into());
+    block.zeroize();
     for part in parts {
         let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
         mac.update(&len.to_be_bytes());
@@ -198,6 +201,14 @@ mod tests {
         assert!(!vault.proves(&proof, &[b"keya", b"b"]));
         assert!(!other.proves(&proof, &[b"key", b"ab"]));
         assert!(!vault.proves(&[], &[b"key", b"ab"]));
+        // The padded key is HMAC's own: the same tag as a keyed-from-slice HMAC.
+        use hmac::{KeyInit, Mac};
+        let mut reference = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7u8; 32])
+            .map_err(|_| IssuerError::Random)?;
+        reference.update(&1u32.to_be_bytes());
+        reference.update(b"x");
+        let expected: [u8; 32] = reference.finalize().into_bytes().into();
+        assert_eq!(mac(&[7u8; 32], &[b"x"]), expected);
         Ok(())
     }
 }

@@ -61,6 +61,7 @@
 mod bundle;
 mod check;
 mod delta;
+mod door;
 mod error;
 mod keys;
 mod person;

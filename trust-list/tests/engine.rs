@@ -736,3 +736,54 @@ mod two_issuers {
         assert_eq!(own.verdict, Verdict::Valid, "{:?}", own.detail);
     }
 }
+
+/// A second version without a PCR rule: from its first day PCR tests have no rule at all
+/// (a version is in force whole), before it the first version judges; a refusal by the
+/// second names its first day.
+#[test]
+fn a_version_is_in_force_whole_from_its_first_day() {
+    let mut set = RuleSet::standard("RU", "Europe/Moscow");
+    let second: Vec<RuleEntry> = set
+        .rules
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e.rule,
+                Rule::Test {
+                    kind: propusk_spec::TestKind::Pcr,
+                    ..
+                }
+            )
+        })
+        .map(|e| RuleEntry {
+            effective_from: "2021-11-21".into(),
+            rule: e.rule.clone(),
+        })
+        .collect();
+    set.rules.extend(second);
+    let rules = Rules::new(set).unwrap_or_else(|e| panic!("{e}"));
+    // Sampled 2021-11-20 06:00 UTC.
+    let test = propusk_spec::examples::credential(
+        propusk_spec::CredentialType::Test,
+        propusk_spec::CredentialId::from_bytes([1; 12]),
+    );
+    let at = |s: &str| {
+        s.parse::<propusk_spec::Timestamp>()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let before = rules.evaluate(&test, at("2021-11-20T20:00:00Z"));
+    assert_eq!((before.result, before.changed_since), (Ok(()), None));
+    // 2021-11-21 00:00 in Moscow.
+    let after = rules.evaluate(&test, at("2021-11-20T21:00:00Z"));
+    assert_eq!(after.result, Err(RuleFailure::NoRule));
+    assert_eq!(after.changed_since, propusk_spec::Date::new(2021, 11, 21));
+    assert_eq!(
+        rules.version_at(at("2021-11-20T21:00:00Z")),
+        Some((2, "2021-11-21".to_owned()))
+    );
+    assert_eq!(
+        rules.next_version_at(at("2021-11-20T20:59:59Z")),
+        Some((2, "2021-11-21".to_owned()))
+    );
+    assert_eq!(rules.next_version_at(at("2021-11-20T21:00:00Z")), None);
+}

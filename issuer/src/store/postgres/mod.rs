@@ -10,6 +10,7 @@ mod eu;
 mod lookup;
 mod rows;
 mod schema;
+mod vouched;
 
 use std::cell::{RefCell, RefMut};
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use crate::error::StoreError;
 use crate::proof::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use lookup::PgLookup;
-use rows::{CredentialKey, credential_id, select_credential, stored_key, timestamp};
+use rows::{CredentialKey, select_credential, stored_key, timestamp};
 
 /// The lock a publisher holds while it reserves a sequence ("propusk2").
 const PUBLICATION_LOCK: i64 = 0x7072_6f70_7573_6b32;
@@ -317,83 +318,23 @@ impl Store for PgStore {
     }
 
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
-        // Every row that is not plainly issued is read, so that a damaged status cell is found.
-        let rows = self.db()?.query(
-            "SELECT c.id, c.expires_at, c.status, c.revoked_at, p.proof FROM credentials c
-             LEFT JOIN proofs p ON p.kind = $2 AND p.row_key = c.id
-             WHERE c.expires_at > $1 AND (c.status <> 'issued' OR c.revoked_at IS NOT NULL)",
-            &[&now.unix(), &Row::REVOCATION],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let revoked_at = r.get::<_, Option<i64>>(3).map(timestamp).transpose()?;
-                let Some(CredentialStatus::Revoked { at }) =
-                    CredentialStatus::from_parts(r.get(2), revoked_at)
-                else {
-                    return Err(StoreError::Corrupt(
-                        "a credential whose status and revocation time disagree",
-                    ));
-                };
-                Ok(Revoked {
-                    id: credential_id(r.get(0))?,
-                    expires_at: timestamp(r.get(1))?,
-                    revoked_at: at,
-                    proof: r.get(4),
-                })
-            })
-            .collect()
+        vouched::revoked_unexpired(&mut *self.db()?, now)
     }
 
     fn insert_rule_version(&mut self, v: &RuleVersion) -> Result<(), StoreError> {
-        let version = i32::try_from(v.version)
-            .map_err(|_| StoreError::Corrupt("a rule version out of range"))?;
-        self.db()?.execute(
-            "INSERT INTO rule_versions (version, effective_from, rules, created_at)
-             VALUES ($1, $2, $3, $4)",
-            &[&version, &v.effective_from, &v.rules, &v.created_at.unix()],
-        )?;
-        Ok(())
+        vouched::insert_rule_version(&mut *self.db()?, v)
     }
 
     fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
-        self.db()?
-            .query(
-                "SELECT version, effective_from, rules, created_at FROM rule_versions
-                 ORDER BY version",
-                &[],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(RuleVersion {
-                    version: u32::try_from(r.get::<_, i32>(0))
-                        .map_err(|_| StoreError::Corrupt("a negative rule version"))?,
-                    effective_from: r.get(1),
-                    rules: r.get(2),
-                    created_at: timestamp(r.get(3))?,
-                })
-            })
-            .collect()
+        vouched::rule_versions(&mut *self.db()?)
     }
 
     fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError> {
-        self.db()?.execute(
-            "INSERT INTO proofs (kind, row_key, proof) VALUES ($1, $2, $3)
-             ON CONFLICT (kind, row_key) DO UPDATE SET proof = excluded.proof",
-            &[&kind, &row, &proof],
-        )?;
-        Ok(())
+        vouched::set_proof(&mut *self.db()?, kind, row, proof)
     }
 
     fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        Ok(self
-            .db()?
-            .query(
-                "SELECT row_key, proof FROM proofs WHERE kind = $1",
-                &[&kind],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+        vouched::proofs(&mut *self.db()?, kind)
     }
 
     fn add_eu_signer(

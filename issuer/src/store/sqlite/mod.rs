@@ -4,6 +4,7 @@
 mod eu;
 mod pool;
 mod rows;
+mod vouched;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -305,55 +306,19 @@ impl Store for SqliteStore {
     }
 
     fn insert_rule_version(&mut self, v: &RuleVersion) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO rule_versions (version, effective_from, rules, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![v.version, v.effective_from, v.rules, v.created_at.unix()],
-        )?;
-        Ok(())
+        vouched::insert_rule_version(&self.conn, v)
     }
 
     fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT version, effective_from, rules, created_at FROM rule_versions
-             ORDER BY version",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (version, effective_from, rules, created_at) = row?;
-            Ok(RuleVersion {
-                version,
-                effective_from,
-                rules,
-                created_at: timestamp(created_at)?,
-            })
-        })
-        .collect()
+        vouched::rule_versions(&self.conn)
     }
 
     fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO proofs (kind, row_key, proof) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (kind, row_key) DO UPDATE SET proof = excluded.proof",
-            )?
-            .execute(params![kind, row, proof])?;
-        Ok(())
+        vouched::set_proof(&self.conn, kind, row, proof)
     }
 
     fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT row_key, proof FROM proofs WHERE kind = ?1")?;
-        let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        vouched::proofs(&self.conn, kind)
     }
 
     fn add_eu_signer(

@@ -8,13 +8,16 @@ use propusk_eudcc::SignerCertificate;
 use propusk_qr::ScanError;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, CheckOutcome, EuSigner, Lang, Locale, Person, Reason, Report, TrustState, Verdict,
-    check_among, judge_by_rules,
+    Bundle, EuSigner, Lang, Locale, Person, Reason, Report, TrustState, Verdict, check_among,
 };
+
+mod door;
+mod eu;
+
+pub use door::{TOGETHER_S, UnknownPolicy};
 
 #[cfg(feature = "store")]
 use crate::error::VerifierError;
-use crate::eu::verify_eu;
 use crate::present::{TrustView, summary};
 #[cfg(feature = "store")]
 use crate::store::Store;
@@ -55,19 +58,6 @@ pub struct Session {
     /// What one holder showed that the policy found incomplete, and when: the next code within
     /// [`TOGETHER_S`] is judged with it ([`Session::verify_next`]).
     waiting: Option<(Vec<String>, Timestamp)>,
-}
-
-/// How long a door waits, after an incomplete verdict, for the same holder's next code.
-pub const TOGETHER_S: i64 = 60;
-
-/// A door policy the trust data in force does not have.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("no door policy {name}: the rules in force have {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
-pub struct UnknownPolicy {
-    /// The name asked for.
-    pub name: String,
-    /// The policies the rules in force have.
-    pub known: Vec<String>,
 }
 
 impl Session {
@@ -146,57 +136,6 @@ impl Session {
     pub fn with_eu_signers(mut self, more: Vec<SignerCertificate>) -> Self {
         self.eu_given.extend(more);
         self
-    }
-
-    /// The session judging by the door policy `name` of the rules in force: every verdict names
-    /// it, and what one holder shows must together meet one of its alternatives. Refused when
-    /// the rules in force have no such policy.
-    pub fn with_policy(mut self, name: &str) -> Result<Self, UnknownPolicy> {
-        self.choose_policy(Some(name))?;
-        Ok(self)
-    }
-
-    /// Chooses the door policy of a long-lived session (`None`: none); an unknown name is
-    /// refused and changes nothing.
-    pub fn choose_policy(&mut self, name: Option<&str>) -> Result<(), UnknownPolicy> {
-        let Some(name) = name else {
-            self.policy = None;
-            return Ok(());
-        };
-        let known = self.policies();
-        if !known.iter().any(|k| k == name) {
-            return Err(UnknownPolicy {
-                name: name.to_owned(),
-                known,
-            });
-        }
-        self.policy = Some(name.to_owned());
-        Ok(())
-    }
-
-    /// The names of the door policies of the rules in force.
-    pub fn policies(&self) -> Vec<String> {
-        let at = self.at();
-        self.bundle
-            .as_ref()
-            .map(|b| {
-                b.rules()
-                    .policies(at)
-                    .iter()
-                    .map(|p| p.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The policy chosen, applied to the reports of what one holder showed.
-    fn apply_policy(&self, reports: &mut [Report], at: Timestamp) {
-        let (Some(name), Some(home)) = (&self.policy, &self.bundle) else {
-            return;
-        };
-        if let Some(policy) = home.rules().policy(name, at) {
-            policy.apply(reports, at);
-        }
     }
 
     /// The session with summaries in `lang` (times stay in the jurisdiction's zone).
@@ -318,38 +257,6 @@ impl Session {
         reports
     }
 
-    /// A door's next scan: judged on its own, or — when the door's policy found what the holder
-    /// showed just before incomplete (an exemption waiting for its test), less than
-    /// [`TOGETHER_S`] ago — together with it, unless it is another person's (then it is the
-    /// next person's, judged on its own).
-    pub fn verify_next(&mut self, text: String) -> Report {
-        let at = self.at();
-        let earlier = self
-            .waiting
-            .take()
-            .filter(|(_, since)| self.policy.is_some() && at.unix() - since.unix() <= TOGETHER_S);
-        let together = earlier.and_then(|(mut texts, _)| {
-            texts.push(text.clone());
-            let reports = self.verify(&texts);
-            let one = !reports
-                .iter()
-                .any(|r| r.reason == Some(Reason::HolderMismatch));
-            one.then_some((texts, reports))
-        });
-        let (texts, mut reports) = together.unwrap_or_else(|| {
-            let texts = vec![text];
-            let reports = self.verify(&texts);
-            (texts, reports)
-        });
-        let report = reports
-            .pop()
-            .unwrap_or_else(|| Report::blank(TrustState::Missing));
-        if report.verdict == Verdict::Incomplete {
-            self.waiting = Some((texts, at));
-        }
-        report
-    }
-
     /// Verifies a queue of people's credentials, each on its own (no holder cross-check), with
     /// one batch signature check over the Propusk credentials among them. Reports are in input
     /// order.
@@ -360,140 +267,6 @@ impl Session {
             self.apply_policy(std::slice::from_mut(report), at);
         }
         reports
-    }
-
-    /// An EU certificate against the EU signers: those of a bundle count only while it is
-    /// within its hard expiry (as for Propusk's own keys); past it, a certificate that only they
-    /// could vouch for is `unknown` with `trust_data_expired`.
-    fn verify_eu(&self, text: &str, at: Timestamp) -> Report {
-        let state = self.trust_at(at).state;
-        let (usable, expired): (Vec<_>, Vec<_>) = self.eu_signers.iter().partition(|(_, i, _)| {
-            self.issuer_bundle(*i)
-                .is_some_and(|b| b.state(at) != TrustState::Expired)
-        });
-        let all: Vec<SignerCertificate> = usable
-            .iter()
-            .map(|(s, _, _)| s)
-            .chain(&self.eu_given)
-            .cloned()
-            .collect();
-        let mut report = verify_eu(text, &all, at, state, self.locale.lang);
-        if report.reason == Some(Reason::UnknownKey) && !expired.is_empty() {
-            report.reason = Some(Reason::TrustDataExpired);
-            report.detail = Some("the trust data is past its hard expiry: sync it".into());
-        }
-        if report.checks.signature == CheckOutcome::Ok {
-            report = self.twin_revocation(report, text, &usable);
-            report = self.eu_rules(report, text, at);
-        }
-        report
-    }
-
-    /// An EU certificate judged by the door's rules, as every credential is (the home bundle's:
-    /// a test counts for the rule's hours from sampling, a vaccination by its course and days
-    /// since its date, a recovery by its first positive test), its own expiry still bounding
-    /// it. Without trust data there are no rules: the signature alone, as said.
-    fn eu_rules(&self, mut report: Report, text: &str, at: Timestamp) -> Report {
-        let (Some(home), Ok(hc1)) = (self.bundle.as_ref(), propusk_eudcc::decode(text)) else {
-            return report;
-        };
-        let Some(body) = hc1.body() else {
-            report.checks.rules = CheckOutcome::Failed;
-            return report.fail(
-                Verdict::Invalid,
-                Reason::RuleFailed,
-                "no rule for what this certificate certifies",
-            );
-        };
-        let expires = report
-            .valid_until
-            .or_else(|| hc1.expires_at.and_then(Timestamp::from_unix))
-            .unwrap_or(at);
-        judge_by_rules(report, home.rules(), &body, expires, at)
-    }
-
-    /// An EU twin of a Propusk credential, signed by its issuer's own document signer (one
-    /// its bundle publishes for its own country): revoked with the credential. Judged by that
-    /// issuer's revocation set wherever the verifier holds it, whichever bundle (another
-    /// issuer's that imported the signer, or one trusted earlier) also lists the signer; other
-    /// EU certificates have no revocation list here.
-    fn twin_revocation(
-        &self,
-        mut report: Report,
-        text: &str,
-        usable: &[&(SignerCertificate, usize, EuSigner)],
-    ) -> Report {
-        let Ok(hc1) = propusk_eudcc::decode(text) else {
-            return report;
-        };
-        let uci = hc1.uci();
-        // `get`, not slicing: the text is the certificate's, and may hold any character.
-        let uci_country = uci
-            .and_then(|u| u.strip_prefix("URN:UVCI:01:"))
-            .and_then(|u| u.get(..2));
-        let id = uci.and_then(propusk_eudcc::twin::credential_id_of);
-        let (Some(id), Some(exp), Some(kid), Some(uci_country)) = (
-            id,
-            hc1.expires_at.and_then(Timestamp::from_unix),
-            hc1.key_id.as_deref().and_then(propusk_spec::KeyId::new),
-            uci_country,
-        ) else {
-            return report;
-        };
-        let issued = hc1.issued_at.and_then(Timestamp::from_unix).unwrap_or(exp);
-        // Every bundle that publishes this signer as its own country's, for the country the
-        // twin names: its issuer's. Each of them is asked; one that revoked it decides. One
-        // past its hard expiry cannot be asked: another bundle's word on the signer does not
-        // stand in for its revocations.
-        let owners: Vec<(&Bundle, bool)> = self
-            .eu_signers
-            .iter()
-            .filter_map(|entry| {
-                let (s, index, vouched) = entry;
-                let bundle = self.issuer_bundle(*index)?;
-                let own = vouched.country == bundle.content().jurisdiction
-                    && vouched.country == uci_country
-                    && Some(s.key_id().as_slice()) == hc1.key_id.as_deref();
-                let live = usable.iter().any(|u| std::ptr::eq(*u, entry));
-                own.then_some((bundle, live))
-            })
-            .collect();
-        if owners.iter().any(|(_, live)| !live) {
-            report.checks.revocation = CheckOutcome::Skipped;
-            return report.fail(
-                Verdict::Unknown,
-                Reason::TrustDataExpired,
-                "its issuer's trust data is past its hard expiry: sync it",
-            );
-        }
-        for (bundle, _) in owners {
-            match bundle.content().revocations.check(&id, exp, &kid, issued) {
-                Ok(None) => report.checks.revocation = CheckOutcome::Ok,
-                Ok(Some(_)) => {
-                    report = report.fail(
-                        Verdict::Invalid,
-                        Reason::Revoked,
-                        "the credential was revoked by its issuer",
-                    );
-                    report.checks.revocation = CheckOutcome::Failed;
-                    return report;
-                }
-                Err(e) => {
-                    report = report.fail(Verdict::Unknown, Reason::TrustDataCorrupt, e.to_string());
-                    report.checks.revocation = CheckOutcome::Skipped;
-                    return report;
-                }
-            }
-        }
-        report
-    }
-
-    /// The bundle behind an EU signer: 0 the home bundle, then the others'.
-    fn issuer_bundle(&self, index: usize) -> Option<&Bundle> {
-        match index {
-            0 => self.bundle.as_ref(),
-            i => self.others.get(i - 1),
-        }
     }
 
     fn verify_each(&self, inputs: &[String]) -> Vec<Report> {

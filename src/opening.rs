@@ -1,0 +1,104 @@
+//! Opening the issuer for a command: the database of this run, the passphrase (from
+//! PROPUSK_PASSPHRASE or the terminal), files read and written, and the issuer's local time.
+//! Every `propusk issuer …` command module opens through here.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use propusk_issuer::{Database, Issuer, IssuerError};
+
+use crate::error::CliError;
+
+/// The database of this run: `--database`, else `PROPUSK_DATABASE_URL`, else the SQLite file in
+/// the issuer's directory.
+static DATABASE: std::sync::OnceLock<Database> = std::sync::OnceLock::new();
+
+/// Chooses the database of this run (once, before any issuer is opened).
+pub(crate) fn choose_database(flag: Option<&str>) -> Result<(), CliError> {
+    let url = match flag {
+        Some(url) => Some(url.to_owned()),
+        None => std::env::var("PROPUSK_DATABASE_URL").ok(),
+    };
+    let database = Database::from_url(url.as_deref()).map_err(|_| {
+        CliError::Usage(
+            "--database (or PROPUSK_DATABASE_URL) must be a PostgreSQL URL: \
+             postgres://user@host:5432/name"
+                .into(),
+        )
+    })?;
+    let _ = DATABASE.set(database);
+    Ok(())
+}
+
+pub(crate) fn database() -> &'static Database {
+    DATABASE.get_or_init(|| {
+        Database::from_url(std::env::var("PROPUSK_DATABASE_URL").ok().as_deref())
+            .unwrap_or_default()
+    })
+}
+
+/// Opens the issuer of `dir` in this run's database, without its secrets.
+pub(crate) fn open(dir: &Path) -> Result<Issuer, IssuerError> {
+    Issuer::open_in(dir, database())
+}
+
+/// A new issuer's passphrase: PROPUSK_PASSPHRASE, or asked twice on the terminal (both must
+/// agree); its length is the issuer's to check.
+pub(crate) fn new_passphrase() -> Result<String, IssuerError> {
+    if std::env::var_os("PROPUSK_PASSPHRASE").is_some() || !std::io::stdin().is_terminal() {
+        return passphrase();
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
+    };
+    let first = ask(&format!(
+        "New passphrase (at least {} characters): ",
+        propusk_issuer::MIN_PASSPHRASE_CHARS
+    ))?;
+    if ask("The same passphrase again: ")? != first {
+        return Err(IssuerError::Passphrase(
+            "the two passphrases differ; nothing was created",
+        ));
+    }
+    Ok(first)
+}
+
+/// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
+fn passphrase() -> Result<String, IssuerError> {
+    if let Ok(p) = std::env::var("PROPUSK_PASSPHRASE") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(IssuerError::Passphrase(
+            "set PROPUSK_PASSPHRASE (no terminal to ask on)",
+        ));
+    }
+    rpassword::prompt_password("Passphrase: ")
+        .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
+}
+
+pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
+    let mut issuer = open(dir)?;
+    issuer.unlock(&passphrase()?)?;
+    Ok(issuer)
+}
+
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| ())
+    } else {
+        std::fs::read(path).map(|b| bytes = b)
+    };
+    read.map(|()| bytes).map_err(|e| CliError::io(path, e))
+}
+
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::io(path, e))
+}
+
+/// The issuer's jurisdiction's time zone, for the times its messages show (in English).
+pub(crate) fn local(issuer: &Issuer) -> propusk_trust_list::Locale {
+    propusk_trust_list::Locale::named(propusk_trust_list::Lang::En, issuer.time_zone())
+}
