@@ -389,6 +389,9 @@ fn wallet_keeps_both_forms(tmp: &Path, dir: &Path, usb: &Path, credential: &str,
     assert_eq!(entries[1]["verdict"], "valid", "{list}");
     let words = w(&["list"]);
     assert!(words.contains("EU DCC for travel"), "{words}");
+    // At home the credential itself is the one to show, never its twin.
+    let best: serde_json::Value = serde_json::from_str(&w(&["best", "--json"])).unwrap();
+    assert_eq!(best["id"], entries[0]["id"], "{best}");
 
     let pdf = tmp.join("both.pdf");
     let id = entries[0]["id"].as_str().unwrap();
@@ -411,27 +414,32 @@ fn wallet_keeps_both_forms(tmp: &Path, dir: &Path, usb: &Path, credential: &str,
         text.contains("EU Digital COVID Certificate") && text.contains("URN:UVCI:01:RU:PROPUSK/"),
         "{text}"
     );
-    let prefix = tmp.join("travel");
-    let raster = std::process::Command::new("pdftoppm")
-        .args([
-            "-r",
-            "150",
-            "-f",
-            "2",
-            "-l",
-            "2",
-            "-png",
-            "-singlefile",
-            s(&pdf),
-            s(&prefix),
-        ])
-        .status()
-        .unwrap();
-    assert!(raster.success());
-    assert_eq!(
-        propusk_qr::read_qr_file(&tmp.join("travel.png")).unwrap(),
-        twin
-    );
+    // Rendered as a viewer or a printer driver would: at screen and print resolutions,
+    // including 76 dpi, where the code's modules fall at uneven widths (missed before).
+    for dpi in [72, 76, 96, 100, 110, 150] {
+        let prefix = tmp.join(format!("travel-{dpi}"));
+        let raster = std::process::Command::new("pdftoppm")
+            .args([
+                "-r",
+                &dpi.to_string(),
+                "-f",
+                "2",
+                "-l",
+                "2",
+                "-png",
+                "-singlefile",
+            ])
+            .args([s(&pdf), s(&prefix)])
+            .status()
+            .unwrap();
+        assert!(raster.success());
+        let png = tmp.join(format!("travel-{dpi}.png"));
+        assert_eq!(
+            propusk_qr::read_qr_file(&png).ok().as_deref(),
+            Some(twin),
+            "the travel page at {dpi} dpi"
+        );
+    }
 }
 
 #[test]

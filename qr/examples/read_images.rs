@@ -1,5 +1,6 @@
 //! Reads every PNG or JPEG in a directory and prints, per file, whether a QR code was read and
-//! how long it took; then the count. For comparing readers on the same images:
+//! how long it took and the text; then the count. For comparing readers on the same images
+//! (`scripts/reader-set.py` does, against zxing-cpp):
 //! `cargo run --release -p propusk-qr --example read_images -- DIR`.
 
 use std::time::Instant;
@@ -31,9 +32,9 @@ fn main() {
             Ok(text) => {
                 read += 1;
                 println!(
-                    "{}\tread\t{ms:.1} ms\t{} chars",
+                    "{}\tread\t{ms:.1} ms\t{}",
                     name.unwrap_or_default(),
-                    text.len()
+                    text.escape_debug()
                 );
             }
             Err(e) => println!("{}\tnot read\t{ms:.1} ms\t{e}", name.unwrap_or_default()),

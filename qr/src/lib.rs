@@ -2,9 +2,12 @@
 //! frame — in PNG or JPEG; and credential text rendered as a QR image.
 //!
 //! Decoding is bounded (file size, image dimensions, decoder memory) and every failure is a
-//! typed error. Two readers run in turn: rxing (a port of ZXing, robust to rotation, blur and
-//! uneven light) and, when it finds nothing, rqrr, on a frame scaled down to a bounded size and
-//! within a time budget (an image made to stall a reader is answered as unreadable).
+//! typed error. Two readers run in turn: rxing (ports of zxing-cpp's and ZXing's detectors,
+//! robust to small or uneven modules, perspective, blur and uneven light) and, when it finds
+//! nothing, rqrr, on a frame scaled down to a bounded size, then scaled up when small, within a
+//! time budget (an image made to stall a reader is answered as unreadable). A camera's frames
+//! get the quick steps only ([`read_qr_frame`]). `scripts/reader-set.py` measures the reader
+//! against zxing-cpp on generated sets of the kinds of images people show.
 //!
 //! ```
 //! let png = propusk_qr::render_png("PR1:ABC", 4).unwrap();
@@ -19,7 +22,7 @@ mod render;
 
 pub use read::{
     Deadline, MAX_DECODED, MAX_DIMENSION, MAX_FILE_LEN, MAX_SCAN_SIDE, READ_BUDGET, ScanError,
-    decode_luma, read_qr, read_qr_file, read_qr_luma, read_qr_until,
+    decode_luma, read_qr, read_qr_file, read_qr_frame, read_qr_luma, read_qr_until,
 };
 pub use render::{
     Modules, QUIET_ZONE, RenderError, encode, render, render_png, render_svg, render_terminal,

@@ -113,7 +113,7 @@ pub fn read_qr_until(bytes: &[u8], deadline: Deadline) -> Result<String, ScanErr
         return Err(ScanError::TooLarge);
     }
     let (luma, width, height) = decode_luma(bytes)?;
-    read_luma_until(luma, width, height, deadline)
+    read_luma_until(luma, width, height, deadline, Depth::Image)
 }
 
 /// The most memory an image may take decoded, in bytes: a phone photo of 40 megapixels in 8-bit
@@ -135,15 +135,54 @@ pub fn decode_luma(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), ScanError> {
         image::ImageError::Limits(_) => ScanError::TooLarge,
         other => ScanError::NotAnImage(other.to_string()),
     })?;
-    let luma = image.into_luma8();
-    let (w, h) = luma.dimensions();
-    Ok((luma.into_raw(), w, h))
+    let (w, h) = (image.width(), image.height());
+    if !image.color().has_alpha() {
+        return Ok((image.into_luma8().into_raw(), w, h));
+    }
+    // What a screen shows: transparent pixels over a white page, whatever colour they carry
+    // (codes saved as dark modules on a transparent ground often have it black).
+    let over_white = image
+        .into_luma_alpha8()
+        .pixels()
+        .map(|p| {
+            let [luma, alpha] = p.0.map(u32::from);
+            ((luma * alpha + 255 * (255 - alpha)) / 255) as u8
+        })
+        .collect();
+    Ok((over_white, w, h))
 }
 
-/// Reads the QR code in a greyscale frame (a camera's luma plane): rxing first, rqrr after,
-/// on the frame scaled down to [`MAX_SCAN_SIDE`], within [`READ_BUDGET`].
+/// Reads the QR code in a greyscale image (a decoded picture's luma plane) with every step of
+/// the search, on the image scaled down to [`MAX_SCAN_SIDE`], within [`READ_BUDGET`].
 pub fn read_qr_luma(luma: Vec<u8>, width: u32, height: u32) -> Result<String, ScanError> {
-    read_luma_until(luma, width, height, Deadline::after(READ_BUDGET))
+    read_luma_until(
+        luma,
+        width,
+        height,
+        Deadline::after(READ_BUDGET),
+        Depth::Image,
+    )
+}
+
+/// Reads the QR code in one frame of a camera's stream (its luma plane) with the quick steps
+/// of the search only (as it is, inverted, at half size): the next frame comes tens of
+/// milliseconds later, and the person holding the code moves it; the slower steps that rescue
+/// a single still image would only delay it.
+pub fn read_qr_frame(luma: Vec<u8>, width: u32, height: u32) -> Result<String, ScanError> {
+    read_luma_until(
+        luma,
+        width,
+        height,
+        Deadline::after(READ_BUDGET),
+        Depth::Frame,
+    )
+}
+
+/// How far a search goes: a camera frame's quick steps, or a still image's every step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Frame,
+    Image,
 }
 
 /// The smallest side, in pixels, that can hold a QR code (version 1 is 21 modules).
@@ -154,6 +193,7 @@ fn read_luma_until(
     width: u32,
     height: u32,
     deadline: Deadline,
+    depth: Depth,
 ) -> Result<String, ScanError> {
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 || luma.len() as u64 != pixels {
@@ -174,7 +214,9 @@ fn read_luma_until(
     if width.min(height) < MIN_SIDE {
         return Err(ScanError::NoCode);
     }
-    within_budget(deadline, move |stop| search(&luma, width, height, stop))
+    within_budget(deadline, move |stop| {
+        search(&luma, width, height, depth, stop)
+    })
 }
 
 /// Whether a read should stop (its budget is over): checked between its steps.
@@ -197,10 +239,15 @@ fn within_budget(
             let _ = tx.send(read(&|| stopped.load(Ordering::Relaxed)));
         })
         .map_err(|e| ScanError::NotAnImage(format!("cannot start the reader: {e}")))?;
-    rx.recv_timeout(deadline.remaining()).unwrap_or_else(|_| {
-        stop.store(true, Ordering::Relaxed);
-        Err(ScanError::Budget)
-    })
+    rx.recv_timeout(deadline.remaining())
+        .unwrap_or_else(|gone| match gone {
+            mpsc::RecvTimeoutError::Timeout => {
+                stop.store(true, Ordering::Relaxed);
+                Err(ScanError::Budget)
+            }
+            // The reader failed on its way (a reader's panic on a strange image): no code read.
+            mpsc::RecvTimeoutError::Disconnected => Err(ScanError::NoCode),
+        })
 }
 
 /// In the browser there are no threads: the frame is read in place (the page bounds the
@@ -213,11 +260,18 @@ fn within_budget(
     read(&|| false)
 }
 
-/// Looks for a code as it is, then inverted (light modules on dark, as phones in dark mode show
+/// Looks for a code as it is and inverted (light modules on dark, as phones in dark mode show
 /// them), then at half size (a heavily blurred code sharpens relative to the reader's
-/// binarisation blocks), then with rqrr, as it is and inverted. Each step runs only when those
-/// before found nothing, and none once `stop` says the budget is over.
-fn search(luma: &[u8], width: u32, height: u32, stop: Stop<'_>) -> Result<String, ScanError> {
+/// binarisation blocks), then with rqrr, as it is and inverted, then at twice the size (modules
+/// of a pixel or two, dark on light); a camera frame's search ends after the half size. Each step runs only
+/// when those before found nothing, and none once `stop` says the budget is over.
+fn search(
+    luma: &[u8],
+    width: u32,
+    height: u32,
+    depth: Depth,
+    stop: Stop<'_>,
+) -> Result<String, ScanError> {
     let step = |read: &dyn Fn() -> Option<String>| {
         if stop() {
             return Some(Err(ScanError::Budget));
@@ -227,24 +281,29 @@ fn search(luma: &[u8], width: u32, height: u32, stop: Stop<'_>) -> Result<String
     if let Some(found) = step(&|| rxing_read(luma, width, height)) {
         return found;
     }
-    let inverted: Vec<u8> = luma.iter().map(|&p| 255 - p).collect();
-    if let Some(found) = step(&|| rxing_read(&inverted, width, height)) {
-        return found;
-    }
     if width.min(height) >= 2 * MIN_HALVED_SIDE {
         let (half, w, h) = scale_down(luma.to_vec(), width, height, width.max(height) / 2);
         if let Some(found) = step(&|| rxing_read(&half, w, h)) {
             return found;
         }
-        let inverted: Vec<u8> = half.iter().map(|&p| 255 - p).collect();
-        if let Some(found) = step(&|| rxing_read(&inverted, w, h)) {
-            return found;
-        }
+    }
+    if depth == Depth::Frame {
+        return Err(ScanError::NoCode);
     }
     if let Some(found) = step(&|| rqrr_read(luma, width, height)) {
         return found;
     }
-    step(&|| rqrr_read(&inverted, width, height)).unwrap_or(Err(ScanError::NoCode))
+    let inverted: Vec<u8> = luma.iter().map(|&p| 255 - p).collect();
+    if let Some(found) = step(&|| rqrr_read(&inverted, width, height)) {
+        return found;
+    }
+    if width.max(height) <= MAX_SCAN_SIDE / 2 {
+        let doubled = doubled(luma, width, height);
+        if let Some(found) = step(&|| rxing_read_dark(&doubled, 2 * width, 2 * height)) {
+            return found;
+        }
+    }
+    Err(ScanError::NoCode)
 }
 
 fn rqrr_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
@@ -260,25 +319,74 @@ fn rqrr_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
 /// be too few pixels.
 const MIN_HALVED_SIDE: u32 = 200;
 
-/// rxing's QR reader, as its `detect_in_luma_slice` runs it for a QR code (hybrid
-/// binarizer, finder patterns searched hard, the grid decoded), taken a level lower: its
-/// result type reads the system clock, which the browser's WebAssembly has not.
+/// rxing's QR reader as its `MultiFormatReader` runs it for a QR code (hybrid binarizer, finder
+/// patterns searched hard; its port of zxing-cpp's detector first, then its port of ZXing's;
+/// then both on the binarised frame inverted), taken a level lower: its result type reads the
+/// system clock, which the browser's WebAssembly has not. zxing-cpp's detector finds codes of
+/// small or uneven modules and codes seen at an angle that ZXing's misses; ZXing's reads some
+/// heavily blurred codes that zxing-cpp's does not.
 fn rxing_read(luma: &[u8], width: u32, height: u32) -> Option<String> {
-    use rxing::common::{DetectorRXingResult, HybridBinarizer};
-    use rxing::qrcode::decoder::qrcode_decoder::decode_bitmatrix_with_hints;
-    use rxing::qrcode::detector::Detector;
     let source = rxing::Luma8Source::new_with_slice(luma, width, height).ok()?;
-    let bitmap = rxing::BinaryBitmap::new(HybridBinarizer::new(source));
+    let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+    detect(bitmap.get_black_matrix()).or_else(|| {
+        bitmap.invert();
+        detect(bitmap.get_black_matrix())
+    })
+}
+
+/// [`rxing_read`] for dark modules on light only.
+fn rxing_read_dark(luma: &[u8], width: u32, height: u32) -> Option<String> {
+    let source = rxing::Luma8Source::new_with_slice(luma, width, height).ok()?;
+    detect(rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source)).get_black_matrix())
+}
+
+/// The text of a QR code in a binarised frame.
+fn detect(matrix: &rxing::common::BitMatrix) -> Option<String> {
+    use rxing::common::DetectorRXingResult;
+    use rxing::qrcode::cpp_port::{decoder::Decode, detector};
+    use rxing::qrcode::decoder::qrcode_decoder::decode_bitmatrix_with_hints;
+    let mut patterns = detector::FindFinderPatterns(matrix, true, 0);
+    let by_cpp = detector::GenerateFinderPatternSets(&mut patterns)
+        .iter()
+        .find_map(|set| {
+            let found = detector::SampleQR(matrix, set).ok()?;
+            let decoded = Decode(found.getBits()).ok()?;
+            decoded.isValid().then(|| decoded.text())
+        });
+    if by_cpp.is_some() {
+        return by_cpp;
+    }
     let hints = rxing::DecodeHints {
         TryHarder: Some(true),
         ..Default::default()
     };
-    let found = Detector::new(bitmap.get_black_matrix())
+    let found = rxing::qrcode::detector::Detector::new(matrix)
         .detect_with_hints(&hints)
         .ok()?;
     decode_bitmatrix_with_hints(found.getBits(), &hints)
         .ok()
         .map(|decoded| decoded.getText().to_owned())
+}
+
+/// The frame at twice its size, each new pixel the mean of its nearest old ones (bilinear at
+/// half-pixel steps): modules of one or two pixels, or blurred ones, become wide enough for the
+/// binariser's blocks and the finder patterns' ratios.
+fn doubled(luma: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width as usize, height as usize);
+    let at = |x: usize, y: usize| u16::from(luma[y.min(h - 1) * w + x.min(w - 1)]);
+    let mut out = vec![0u8; 4 * w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (p, right, down, diagonal) =
+                (at(x, y), at(x + 1, y), at(x, y + 1), at(x + 1, y + 1));
+            let top = 4 * y * w + 2 * x;
+            out[top] = p as u8;
+            out[top + 1] = ((p + right) / 2) as u8;
+            out[top + 2 * w] = ((p + down) / 2) as u8;
+            out[top + 2 * w + 1] = ((p + right + down + diagonal) / 4) as u8;
+        }
+    }
+    out
 }
 
 /// The frame scaled down by a whole factor (each pixel the mean of its block) so that neither

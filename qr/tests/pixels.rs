@@ -280,3 +280,38 @@ fn images_too_large_decoded_are_refused_before_decoding() {
     let refused = read_qr(&png);
     assert!(matches!(refused, Err(ScanError::TooLarge)), "{refused:?}");
 }
+
+/// A code of the size national test sets publish (version 20–25: an EU certificate's 600
+/// characters) as one pixel a module, resized to `px` pixels a module, smoothly or not.
+fn resized(px: f32, filter: image::imageops::FilterType) -> (GrayImage, String) {
+    let long = format!("{TEXT}{}", &TEXT[4..260]);
+    let one = render(&long, 1);
+    let side = (one.width() as f32 * px).round() as u32;
+    (image::imageops::resize(&one, side, side, filter), long)
+}
+
+#[test]
+fn what_screens_and_pages_really_show() {
+    use image::imageops::FilterType::{Nearest, Triangle};
+    // Modules of about one and a half pixels, and of uneven widths (a page rendered at a
+    // resolution that is not a multiple of its modules).
+    for (px, filter) in [
+        (1.5, Triangle),
+        (1.6, Triangle),
+        (2.3, Nearest),
+        (2.7, Nearest),
+    ] {
+        let (img, long) = resized(px, filter);
+        let read = read_qr(&encode(&img, ImageFormat::Png));
+        assert_eq!(read.ok(), Some(long), "{px} px a module, {filter:?}");
+    }
+    // Dark modules on a transparent ground whose pixels say black: a screen shows them on white.
+    let (img, long) = resized(3.0, Nearest);
+    let rgba = image::RgbaImage::from_fn(img.width(), img.height(), |x, y| {
+        let dark = img.get_pixel(x, y)[0] < 128;
+        image::Rgba([0, 0, 0, if dark { 255 } else { 0 }])
+    });
+    let mut png = Cursor::new(Vec::new());
+    rgba.write_to(&mut png, ImageFormat::Png).unwrap();
+    assert_eq!(read_qr(&png.into_inner()).ok(), Some(long));
+}
