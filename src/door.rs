@@ -55,6 +55,7 @@ impl Door {
             Verdict::Valid => ('✓', "42"),
             Verdict::Invalid => ('✗', "41"),
             Verdict::Unknown => ('?', "100"),
+            Verdict::Unread => (' ', "100"),
             Verdict::Incomplete => ('…', "43"),
         };
         let headline = format!("{symbol}  {}", verdict_line(report, locale.lang));
@@ -157,7 +158,7 @@ mod tests {
             "{coloured}"
         );
         assert!(coloured.contains("проверено 15.01.2027"), "{coloured}");
-        assert!(coloured.contains("MSK"));
+        assert!(coloured.contains("МСК"));
         let plain = Door {
             colour: false,
             width: 60,

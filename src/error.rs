@@ -21,6 +21,9 @@ pub const EXIT_STALE: u8 = 3;
 /// `verify`: genuine and valid, but the door's policy needs more of the same holder (never an
 /// admission).
 pub const EXIT_INCOMPLETE: u8 = 5;
+/// `verify`: an image held no code that could be read (or was no image): nothing was judged
+/// there; show the code again.
+pub const EXIT_UNREAD: u8 = 6;
 /// Exit code of `verifier sync`: the trust data in force is past its hard expiry.
 pub const EXIT_EXPIRED: u8 = 4;
 /// Exit code: the reader of standard output went away, as a shell reports a SIGPIPE (128 + 13).
@@ -152,13 +155,15 @@ fn verifier_exit(e: &VerifierError) -> u8 {
     }
 }
 
-/// The exit code of `verify`: the worst verdict decides (0 valid, 1 invalid, 2 cannot tell);
+/// The exit code of `verify`: the worst verdict decides (0 valid, 1 invalid, 2 cannot tell, 5
+/// incomplete, 6 an image not read);
 /// nothing verified at all is not "valid" (a door must not open on an empty queue): 2.
 pub fn verdict_exit(verdicts: impl IntoIterator<Item = Verdict>) -> u8 {
     match Verdict::worst(verdicts) {
         Some(Verdict::Valid) => EXIT_OK,
         Some(Verdict::Invalid) => EXIT_INVALID,
         Some(Verdict::Incomplete) => EXIT_INCOMPLETE,
+        Some(Verdict::Unread) => EXIT_UNREAD,
         Some(Verdict::Unknown) | None => EXIT_UNKNOWN,
     }
 }

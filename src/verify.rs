@@ -245,7 +245,27 @@ fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(),
     let locale = (!args.json).then(|| session.locale());
     let mut out = std::io::stdout().lock();
     out.write_all(render(reports, session.trust(), locale).as_bytes())?;
-    Ok(out.flush()?)
+    out.flush()?;
+    // What to do about an issuer this store does not trust: not a sync, a decision.
+    if !args.json
+        && reports
+            .iter()
+            .any(|r| r.reason == Some(propusk_trust_list::Reason::UntrustedIssuer))
+    {
+        eprintln!(
+            "{}",
+            match lang(args.lang) {
+                Lang::En =>
+                    "to trust that issuer, add its root key and trust data: propusk verifier \
+                     trust add --store DIR --root ROOT_KEY_FILE (--url URL | --from DIR)",
+                Lang::Ru =>
+                    "чтобы доверять этому издателю, добавьте его корневой ключ и данные: \
+                     propusk verifier trust add --store DIR --root ROOT_KEY_FILE \
+                     (--url URL | --from DIR)",
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Usage and file mistakes, found before anything is verified: they are not verdicts.

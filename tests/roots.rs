@@ -105,8 +105,16 @@ fn one_verifier_trusts_two_issuers() {
         "--at",
         at,
     ]));
-    // Before BY is trusted, its credentials are of an unknown key.
-    assert_eq!(check(&store, &by_text, at)["reason"], "unknown_key");
+    // Before BY is trusted, its credentials are of an issuer this store does not trust (RU's
+    // data was made after the credential: a key of RU's would be in it), and the words say
+    // how to trust it, not to sync.
+    assert_eq!(check(&store, &by_text, at)["reason"], "untrusted_issuer");
+    let words = run(&["verify", "--store", s(&store), "--at", at, &by_text]);
+    assert_eq!(words.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&words.stdout);
+    assert!(said.contains("does not trust"), "{said}");
+    let hint = String::from_utf8_lossy(&words.stderr);
+    assert!(hint.contains("propusk verifier trust add"), "{hint}");
 
     // Adding BY with RU's published files is refused (not signed by BY's root), and leaves
     // nothing trusted.
@@ -268,7 +276,10 @@ fn one_verifier_trusts_two_issuers() {
         s(&store),
         &by_root_id,
     ]));
-    assert_eq!(check(&store, &by_text, latest)["reason"], "unknown_key");
+    assert_eq!(
+        check(&store, &by_text, latest)["reason"],
+        "untrusted_issuer"
+    );
     assert_eq!(list(&store).as_array().unwrap().len(), 1);
     let left = std::fs::read_dir(store.join("roots")).unwrap().count();
     assert_eq!(left, 0, "the removed root's store is deleted");

@@ -217,7 +217,7 @@ fn sync_then_verify_offline_with_every_field_of_the_interface() {
         "владелец: И. И. И.",
         "дата рождения 12.05.1980",
         "45** ***789",
-        "ПЦР-тест, отрицательный, взят 20.11.2021 09:00 MSK, Россия",
+        "ПЦР-тест, отрицательный, взят 20.11.2021 09:00 МСК, Россия",
         "данные проверки: актуальны",
     ] {
         assert!(words.contains(part), "{part}: {words}");
@@ -456,20 +456,31 @@ fn qr_images_from_real_pixels() {
         .unwrap();
     let text_file = tmp.path().join("notes.png");
     std::fs::write(&text_file, "hello").unwrap();
+    // Another code is a verdict (not a credential: invalid); no code, or no image, is not: an
+    // exit code of its own, 6, never 0, 1 or 2.
     let cases = [
-        (&other, "not_a_credential"),
-        (&blank, "no_qr_code"),
-        (&text_file, "not_an_image"),
+        (&other, "invalid", "not_a_credential", 1),
+        (&blank, "unread", "no_qr_code", 6),
+        (&text_file, "unread", "not_an_image", 6),
     ];
-    for (image, reason) in cases {
+    for (image, verdict, reason, code) in cases {
         let out = verify_json(&store, at, &["--image", s(image)]);
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(out.status.code(), Some(code), "{reason}");
         let v = &json_lines(&out)[0];
         assert_eq!(
             (v["verdict"].as_str(), v["reason"].as_str()),
-            (Some("invalid"), Some(reason))
+            (Some(verdict), Some(reason))
         );
     }
+    // In words: a notice to show the code again, not INVALID.
+    let args = ["verify", "--store", s(&store), "--at", at, "--lang", "ru"];
+    let out = propusk(&[&args[..], &["--image", s(&blank)]].concat(), "");
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{words}");
+    assert!(
+        words.contains("НЕ ПРОЧИТАН") && !words.contains("НЕДЕЙСТВИТЕЛЕН"),
+        "{words}"
+    );
 }
 
 #[test]

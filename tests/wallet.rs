@@ -135,7 +135,7 @@ fn add_list_show_and_best() {
     let words = ok(&["wallet", "--dir", w, "--lang", "ru", "list", "--at", at]);
     assert!(words.contains("Иванов Иван, 12.05.1980"), "{words}");
     assert!(
-        words.contains("вакцинация") && words.contains("действителен до 01.06.2022 00:00 MSK"),
+        words.contains("вакцинация") && words.contains("действителен до 01.06.2022 00:00 МСК"),
         "{words}"
     );
     assert!(
@@ -285,7 +285,7 @@ fn add_list_show_and_best() {
             text.contains("Иванов Иван")
                 && text.contains("IVANOV IVAN")
                 && text.contains("Vaccination certificate")
-                && text.contains("01.06.2022 00:00 MSK / 1 Jun 2022 00:00 (Moscow)")
+                && text.contains("01.06.2022 00:00 МСК / 1 Jun 2022 00:00 (Moscow)")
                 && text.contains("Россия / Russian Federation")
                 && text.contains("Гам-КОВИД-Вак (Спутник V)"),
             "{text}"

@@ -41,7 +41,9 @@ async function check(box, link) {
     const taken = engine.call('take', { root: 0, now, delta: false }, await get(plan.fetch));
     if (taken.error) throw new Error(taken.error);
     const [report] = engine.call('verify', { texts: [link], now, lang: box.dataset.lang });
-    show(box, report.verdict, report.reason || '', report.words.verdict, report.words.details);
+    // The holder's items on one line here: the page above shows them already.
+    const holder = report.words.holder.length ? [report.words.holder.join('   ')] : [];
+    show(box, report.verdict, report.reason || '', report.words.verdict, [...holder, ...report.words.details]);
     return report.verdict;
   } catch (e) {
     show(box, 'unknown', 'trust_data_missing', String(e.message || e), []);

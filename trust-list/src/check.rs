@@ -24,12 +24,16 @@ pub enum Verdict {
     Incomplete,
     /// The verifier cannot tell (no or expired trust data, unknown key, an online-only link).
     Unknown,
+    /// Nothing was read (no QR code in an image, a file that is not an image): not a verdict on
+    /// anyone's credential, a notice to show the code again.
+    Unread,
     /// A check failed.
     Invalid,
 }
 
 impl Verdict {
-    /// The worst of some verdicts (invalid, then unknown, then incomplete, then valid), which
+    /// The worst of some verdicts (invalid, then unread, then unknown, then incomplete, then
+    /// valid), which
     /// decides a command's exit code; `None` for none at all.
     pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
         verdicts.into_iter().max()
@@ -42,6 +46,7 @@ impl Verdict {
             Verdict::Incomplete => "incomplete",
             Verdict::Invalid => "invalid",
             Verdict::Unknown => "unknown",
+            Verdict::Unread => "unread",
         }
     }
 }
@@ -181,7 +186,7 @@ impl Report {
     pub fn unreadable(reason: Reason, detail: impl Into<String>, trust_state: TrustState) -> Self {
         let mut report = Report::blank(trust_state);
         report.checks.decode = CheckOutcome::Failed;
-        report.fail(Verdict::Invalid, reason, detail)
+        report.fail(Verdict::Unread, reason, detail)
     }
 
     /// Records a failed check: the first failure sets the verdict, reason and detail; later
@@ -272,6 +277,20 @@ pub fn check_among(
                     );
                 } else if let Some(&first) = usable.first() {
                     pending[first].push((i, u));
+                } else if issuers
+                    .iter()
+                    .all(|b| b.content().issued_at > claims.issued_at.unix())
+                {
+                    // Each trusted issuer made its data after this was issued, by a key that
+                    // existed then: had one of them made it, its data would list the key.
+                    report = report.fail(
+                        Verdict::Unknown,
+                        Reason::UntrustedIssuer,
+                        format!(
+                            "key {} is none of the trusted issuers': its issuer is not trusted here",
+                            u.key_id()
+                        ),
+                    );
                 } else {
                     report = report.fail(
                         Verdict::Unknown,
@@ -345,7 +364,7 @@ fn severity(verdict: Verdict) -> u8 {
     match verdict {
         Verdict::Valid => 0,
         Verdict::Incomplete => 1,
-        Verdict::Unknown => 2,
+        Verdict::Unknown | Verdict::Unread => 2,
         Verdict::Invalid => 3,
     }
 }

@@ -20,6 +20,9 @@ pub enum Reason {
     OnlineOnly,
     /// Signed by a key the verifier does not know (yet).
     UnknownKey,
+    /// Signed by a key no trusted issuer lists although each made its trust data after the
+    /// credential was issued: an issuer this verifier does not trust (syncing will not help).
+    UntrustedIssuer,
     /// The signature does not verify.
     BadSignature,
     /// The key may not sign this type, or not at this time.
@@ -60,11 +63,12 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in the order above.
-    pub const ALL: [Reason; 22] = [
+    pub const ALL: [Reason; 23] = [
         Reason::NotACredential,
         Reason::Corrupt,
         Reason::OnlineOnly,
         Reason::UnknownKey,
+        Reason::UntrustedIssuer,
         Reason::BadSignature,
         Reason::KeyUsage,
         Reason::KeyRetired,
@@ -92,6 +96,7 @@ impl Reason {
             Reason::Corrupt => "corrupt",
             Reason::OnlineOnly => "online_only",
             Reason::UnknownKey => "unknown_key",
+            Reason::UntrustedIssuer => "untrusted_issuer",
             Reason::BadSignature => "bad_signature",
             Reason::KeyUsage => "key_usage",
             Reason::KeyRetired => "key_retired",

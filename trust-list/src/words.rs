@@ -88,6 +88,10 @@ pub fn reason(reason: Reason, lang: Lang) -> &'static str {
             "signed by a key this verifier does not know yet: sync",
             "подписан неизвестным ключом: обновите данные",
         ),
+        Reason::UntrustedIssuer => (
+            "issued by an issuer this verifier does not trust",
+            "выдан издателем, которому эта проверка не доверяет",
+        ),
         Reason::BadSignature => ("the signature is not genuine", "подпись недействительна"),
         Reason::KeyUsage => (
             "the key may not sign this credential",
@@ -134,6 +138,38 @@ pub fn reason(reason: Reason, lang: Lang) -> &'static str {
     pick(lang, en, ru)
 }
 
+/// The time zones of Russia (the tz database's), named in Russian by their distance from Moscow.
+const RUSSIAN_ZONES: &[&str] = &[
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Simferopol",
+    "Europe/Kirov",
+    "Europe/Volgograd",
+    "Europe/Astrakhan",
+    "Europe/Samara",
+    "Europe/Saratov",
+    "Europe/Ulyanovsk",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Barnaul",
+    "Asia/Novosibirsk",
+    "Asia/Tomsk",
+    "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Chita",
+    "Asia/Yakutsk",
+    "Asia/Khandyga",
+    "Asia/Vladivostok",
+    "Asia/Ust-Nera",
+    "Asia/Magadan",
+    "Asia/Sakhalin",
+    "Asia/Srednekolymsk",
+    "Asia/Kamchatka",
+    "Asia/Anadyr",
+    "W-SU",
+];
+
 /// The verdict as a headline: `VALID`, `INVALID`, `CANNOT TELL`.
 pub fn verdict(verdict: Verdict, lang: Lang) -> &'static str {
     let (en, ru) = match verdict {
@@ -141,6 +177,7 @@ pub fn verdict(verdict: Verdict, lang: Lang) -> &'static str {
         Verdict::Invalid => ("INVALID", "НЕДЕЙСТВИТЕЛЕН"),
         Verdict::Unknown => ("CANNOT TELL", "НЕВОЗМОЖНО ПРОВЕРИТЬ"),
         Verdict::Incomplete => ("INCOMPLETE", "НЕДОСТАТОЧНО"),
+        Verdict::Unread => ("NOT READ", "НЕ ПРОЧИТАН"),
     };
     pick(lang, en, ru)
 }
@@ -270,22 +307,43 @@ impl Locale {
         }
     }
 
-    /// The zone as people name it in this language: its abbreviation in Russian (`MSK`), its
-    /// city in English (`Moscow`, `New York`), `UTC` for UTC.
+    /// The zone as people name it in this language: in Russian, Russia's zones by their
+    /// distance from Moscow time (`МСК`, `МСК+2`, `МСК−1`) and others by their abbreviation or
+    /// offset (`CET`, `UTC+4`); in English, its city (`Moscow`, `New York`); `UTC` for UTC.
     pub fn zone_name(&self, at: propusk_spec::Timestamp) -> String {
         let name = self.tz.iana_name().unwrap_or("UTC");
         if matches!(name, "UTC" | "Etc/UTC" | "Etc/GMT") {
             return "UTC".into();
         }
         match self.lang {
-            Lang::Ru => jiff::Timestamp::from_second(at.unix())
-                .map(|t| t.to_zoned(self.tz.clone()).strftime("%Z").to_string())
-                .unwrap_or_else(|_| name.to_owned()),
+            Lang::Ru => {
+                let Ok(t) = jiff::Timestamp::from_second(at.unix()) else {
+                    return name.to_owned();
+                };
+                let local = t.to_zoned(self.tz.clone());
+                let hours = local.offset().seconds() / 3600;
+                let minutes = local.offset().seconds().abs() % 3600 / 60;
+                if RUSSIAN_ZONES.contains(&name) && minutes == 0 {
+                    return match hours - 3 {
+                        0 => "МСК".to_owned(),
+                        d if d > 0 => format!("МСК+{d}"),
+                        d => format!("МСК−{}", -d),
+                    };
+                }
+                let abbreviation = local.strftime("%Z").to_string();
+                if abbreviation.chars().all(|c| c.is_ascii_alphabetic()) {
+                    abbreviation
+                } else if minutes == 0 {
+                    format!("UTC{hours:+}")
+                } else {
+                    format!("UTC{hours:+}:{minutes:02}")
+                }
+            }
             Lang::En => name.rsplit('/').next().unwrap_or(name).replace('_', " "),
         }
     }
 
-    /// An instant in local time with the zone's name: `15.11.2027 00:00 MSK` (ru),
+    /// An instant in local time with the zone's name: `15.11.2027 00:00 МСК` (ru),
     /// `15 Nov 2027 00:00 (Moscow)` (en).
     pub fn time(&self, at: propusk_spec::Timestamp) -> String {
         let Ok(t) = jiff::Timestamp::from_second(at.unix()) else {
@@ -361,7 +419,19 @@ mod locale_tests {
     fn times_are_local_with_the_zone_named() {
         let moscow = |lang| Locale::named(lang, "Europe/Moscow");
         let t = at("2027-11-14T21:00:00Z");
-        assert_eq!(moscow(Lang::Ru).time(t), "15.11.2027 00:00 MSK");
+        assert_eq!(moscow(Lang::Ru).time(t), "15.11.2027 00:00 МСК");
+        let named = |iana| Locale::named(Lang::Ru, iana).zone_name(t);
+        assert_eq!(named("Asia/Yekaterinburg"), "МСК+2");
+        assert_eq!(named("Europe/Kaliningrad"), "МСК−1");
+        assert_eq!(named("Asia/Kamchatka"), "МСК+9");
+        assert_eq!(named("Europe/Berlin"), "CET");
+        assert_eq!(named("Asia/Dubai"), "UTC+4");
+        assert_eq!(named("Asia/Kolkata"), "IST");
+        assert_eq!(named("Asia/Kathmandu"), "UTC+5:45");
+        assert_eq!(
+            Locale::named(Lang::En, "Asia/Yekaterinburg").zone_name(t),
+            "Yekaterinburg"
+        );
         assert_eq!(moscow(Lang::En).time(t), "15 Nov 2027 00:00 (Moscow)");
         assert_eq!(Locale::utc(Lang::En).time(t), "14 Nov 2027 21:00 (UTC)");
         let ny = Locale::named(Lang::En, "America/New_York");

@@ -74,8 +74,8 @@ pub use accept::{
 pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{
-    SyncOutcome, TrustView, describe, detail_lines, freshness_warning, printable, render, summary,
-    sync_words, to_json, to_text, verdict_line,
+    SyncOutcome, TrustView, describe, detail_lines, fact_lines, freshness_warning, holder_lines,
+    printable, render, summary, sync_words, to_json, to_text, verdict_line,
 };
 pub use propusk_trust_list::{Lang, Locale};
 #[cfg(feature = "store")]

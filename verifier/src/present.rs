@@ -202,29 +202,46 @@ pub fn verdict_line(r: &Report, lang: Lang) -> String {
 /// The lines under the verdict: what to match against the ID document, what it certifies,
 /// until when, how fresh the trust data is.
 pub fn detail_lines(r: &Report, trust: TrustView, locale: &Locale) -> Vec<String> {
+    let holder = holder_lines(r, locale);
+    let mut lines = Vec::new();
+    if !holder.is_empty() {
+        lines.push(holder.join("   "));
+    }
+    lines.extend(fact_lines(r, trust, locale));
+    lines
+}
+
+/// What the guard compares with the identity document, one item a line: the initials, the
+/// date of birth, the masked document (EU certificates carry none); none when the credential
+/// was not read as genuine.
+pub fn holder_lines(r: &Report, locale: &Locale) -> Vec<String> {
+    let Some(h) = &r.holder else {
+        return Vec::new();
+    };
+    let (holder, born, doc) = if locale.lang == Lang::Ru {
+        ("владелец", "дата рождения", "документ")
+    } else {
+        ("holder", "born", "document")
+    };
+    let birth = h
+        .birth_date
+        .parse::<propusk_spec::BirthDate>()
+        .map_or_else(|_| printable(&h.birth_date), |b| locale.birth_date(&b));
+    let mut lines = vec![
+        format!("{holder}: {}", printable(&h.initials)),
+        format!("{born} {birth}"),
+    ];
+    if !h.document.is_empty() {
+        lines.push(format!("{doc} {}", printable(&h.document)));
+    }
+    lines
+}
+
+/// The lines under the holder's: what the credential says, who issued it, the door's policy,
+/// why it was refused, how long it holds, and how current the trust data is.
+pub fn fact_lines(r: &Report, trust: TrustView, locale: &Locale) -> Vec<String> {
     let ru = locale.lang == Lang::Ru;
     let mut lines = Vec::new();
-    if let Some(h) = &r.holder {
-        let (holder, born, doc) = if ru {
-            ("владелец", "дата рождения", "документ")
-        } else {
-            ("holder", "born", "document")
-        };
-        // EU certificates carry no identity document.
-        let doc = if h.document.is_empty() {
-            String::new()
-        } else {
-            format!("   {doc} {}", printable(&h.document))
-        };
-        let birth = h
-            .birth_date
-            .parse::<propusk_spec::BirthDate>()
-            .map_or_else(|_| printable(&h.birth_date), |b| locale.birth_date(&b));
-        lines.push(format!(
-            "{holder}: {}   {born} {birth}{doc}",
-            printable(&h.initials)
-        ));
-    }
     if let Some(summary) = &r.summary {
         lines.push(printable(summary));
     }

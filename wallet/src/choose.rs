@@ -86,6 +86,12 @@ pub fn choose(
                 .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
         })
         .collect();
+    // An EU twin is for abroad: at home its own credential is shown, when the wallet holds it.
+    let held: Vec<_> = entries.iter().map(|e| e.id).collect();
+    let entries: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| e.twin_of.is_none_or(|own| !held.contains(&own)))
+        .collect();
     let longest = |verdicts: &[Verdict], reasons: &[Option<Reason>]| {
         entries
             .iter()

@@ -10,13 +10,24 @@ const WORDS = {
     lang: 'Русский', wallet_empty: 'No certificates yet: add one with the camera, an image or its text.',
     add_camera: 'Add with camera', add_image: 'Add image', add: 'Add text', close: 'Close',
     show: 'Show QR', remove: 'Remove', best: 'to show now', added: 'Added', not_added: 'Not added', until: 'until',
-    no_camera: 'No camera: open an image or paste the text instead.',
+    camera_none: 'This device has no camera: open an image or paste the text instead.',
+    camera_denied: 'The camera is not allowed for this page: allow it in the browser\'s site settings (the icon by the address), or open an image.',
+    camera_busy: 'The camera is busy in another app: close that app, then press Scan again.',
+    camera_insecure: 'The camera works only on a secure (https) page: open the app by its https address, or open an image.',
+    switch_camera: 'Other camera', torch: 'Light',
+    checked: 'checked at',
+    unread: {
+      no_qr_code: 'No QR code found: show the code again, closer and steady.',
+      not_an_image: 'Not a PNG or JPEG image: open a photo or a screenshot of the code.',
+      image_too_large: 'The image is too large: open a smaller photo or a screenshot.',
+    },
+    twin: 'EU DCC for travel', remove_sure: 'Remove this certificate from the device?', keep: 'Keep',
     trust_none: 'No trust data yet: connect to the network once.',
     trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago, updated at ${clock(s.synced_at)}`,
     offline: 'offline', syncing: 'Updating…', save_link: 'Save to wallet',
     clock: 'The device clock is behind the trust data: set the clock right.',
     sync_failed: 'not updated', unreachable: 'the server cannot be reached',
-    budget: 'no QR code found in the image within 4 s',
+    budget: 'No QR code found in the image within 4 s: open a clearer photo or a screenshot.',
     policy_label: 'Door policy: ', no_policy: 'each certificate on its own',
     rolled_back: 'The trust data kept on this device is older than the data it had: update it.',
     refused: {
@@ -35,13 +46,24 @@ const WORDS = {
     add_camera: 'Добавить камерой', add_image: 'Добавить изображение', add: 'Добавить текст',
     close: 'Закрыть', show: 'Показать QR', remove: 'Удалить', best: 'показывать сейчас', until: 'до',
     added: 'Добавлен', not_added: 'Не добавлен',
-    no_camera: 'Камеры нет: откройте изображение или вставьте текст.',
+    camera_none: 'На этом устройстве нет камеры: откройте изображение или вставьте текст.',
+    camera_denied: 'Камера для этой страницы запрещена: разрешите её в настройках сайта (значок у адреса) или откройте изображение.',
+    camera_busy: 'Камера занята другим приложением: закройте его и нажмите «Сканировать» ещё раз.',
+    camera_insecure: 'Камера работает только на защищённой странице (https): откройте приложение по адресу https или откройте изображение.',
+    switch_camera: 'Другая камера', torch: 'Фонарик',
+    checked: 'проверено в',
+    unread: {
+      no_qr_code: 'QR-код не найден: покажите код ещё раз, ближе и ровнее.',
+      not_an_image: 'Это не изображение PNG или JPEG: откройте фото или снимок экрана с кодом.',
+      image_too_large: 'Изображение слишком большое: откройте фото поменьше или снимок экрана.',
+    },
+    twin: 'EU DCC для поездок', remove_sure: 'Удалить этот сертификат с устройства?', keep: 'Оставить',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
     trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад, обновлены в ${clock(s.synced_at)}`,
     offline: 'нет сети', syncing: 'Обновление…', save_link: 'Сохранить в кошелёк',
     clock: 'Часы устройства отстают от данных проверки: поставьте верное время.',
     sync_failed: 'не обновлены', unreachable: 'сервер недоступен',
-    budget: 'QR-код не найден в изображении за 4 с',
+    budget: 'QR-код не найден в изображении за 4 с: откройте более чёткое фото или снимок экрана.',
     policy_label: 'Правило входа: ', no_policy: 'каждый сертификат отдельно',
     rolled_back: 'Данные проверки на устройстве старее тех, что на нём уже были: обновите их.',
     refused: {
@@ -56,9 +78,12 @@ const WORDS = {
 };
 
 const $ = (selector) => document.querySelector(selector);
-// A time of day on this device's clock, as the guard reads it.
-const clock = (unix) => new Date(unix * 1000).toLocaleTimeString(app.lang === 'ru' ? 'ru-RU' : 'en-GB',
-  { hour: '2-digit', minute: '2-digit' });
+// A time of day on this device's clock, as the guard reads it (with seconds: the moment of a
+// check).
+const clock = (unix, seconds = false) => new Date(unix * 1000).toLocaleTimeString(
+  app.lang === 'ru' ? 'ru-RU' : 'en-GB',
+  { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) },
+);
 const now = () => Math.floor(Date.now() / 1000);
 const app = { engine: null, config: null, db: null, lang: 'ru', stats: { frames: [] } };
 window.propusk = app;
@@ -237,6 +262,8 @@ function policy() {
   return $('#policy').value || null;
 }
 
+// The trust panel: the data in force on one line, and at most one thing more on the next (in
+// this order: data rolled back, the last sync's outcome, a warning about its age, offline).
 function showStatus(extra = '') {
   const [home] = app.engine.call('status', { now: now(), lang: app.lang });
   showPolicies(home);
@@ -244,17 +271,23 @@ function showStatus(extra = '') {
   line.dataset.state = home.state;
   line.dataset.sequence = home.sequence ?? '';
   const none = home.sequence === undefined;
-  const words = none ? t('trust_none') : t('trust_line')(home);
-  // Each sentence its own; with no trust data, none about its age.
-  line.textContent = [app.rolledBack ? t('rolled_back') : '', words, none ? '' : home.warning,
-    navigator.onLine ? '' : `(${t('offline')})`, extra]
-    .filter(Boolean).map((s) => (/[.!?:)]$/.test(s) ? s : `${s}.`)).join(' ');
+  line.textContent = sentence(none ? t('trust_none') : t('trust_line')(home));
+  const more = [app.rolledBack ? t('rolled_back') : '', extra, none ? '' : home.warning,
+    navigator.onLine ? '' : t('offline')].find(Boolean) || '';
+  $('#trust-note').textContent = sentence(more);
+}
+
+// A sentence ends with its stop, and starts with a capital letter.
+function sentence(s) {
+  if (!s) return '';
+  const ended = /[.!?…]$/.test(s) ? s : `${s}.`;
+  return ended[0].toUpperCase() + ended.slice(1);
 }
 
 // ---- verifying
 // Each scan is the door's next: when the door's policy found what the holder showed just before
 // incomplete (an exemption waiting for its test), the engine judges the next code with it.
-function verify(texts) {
+function verify(texts, from = 'text') {
   const next = texts.length === 1;
   const answer = app.engine.call('verify', { texts, now: now(), lang: app.lang, policy: policy(), next });
   if (answer.error) {
@@ -262,31 +295,106 @@ function verify(texts) {
     notice(answer.code === 'clock_behind' ? t('clock') : answer.error);
     return null;
   }
-  show(answer[0]);
+  show(answer[0], texts[0], from);
   return answer[0];
 }
 
-// A message in the verdict's place that is not a verdict (no camera, a clock set back).
-function notice(message) {
+// A verdict belongs to one moment: a camera's is cleared this long after its code left the
+// camera; one from an image or a text after a minute.
+const CLEAR_AFTER_CAMERA_MS = 5000;
+const CLEAR_AFTER_OTHER_MS = 60000;
+// What the verdict area shows: the code judged, where it came from, when it was last seen.
+const shown = { text: null, from: null, seen: 0 };
+
+// Clears the verdict area back to «Отсканируйте» (or to a notice's words).
+function clearVerdict(words = t('ready')) {
   const box = $('#verdict');
   box.dataset.verdict = '';
   box.dataset.reason = '';
-  box.querySelector('.line').textContent = message;
+  box.dataset.notice = '';
+  box.classList.remove('flash');
+  delete box.dataset.checkedAt;
+  box.querySelector('.line').textContent = words;
+  box.querySelector('.holder').replaceChildren();
   box.querySelector('.details').replaceChildren();
+  box.querySelector('.when').textContent = '';
+  shown.text = null;
 }
 
-function show(report) {
+// A message in the verdict's place that is not a verdict (no code read, no camera, a clock set
+// back): `data-verdict` stays empty; a read failure names itself in `data-notice`.
+function notice(message, code = '') {
+  clearVerdict(message);
+  $('#verdict').dataset.notice = code;
+}
+
+// Words for a read that found nothing (the engine's reason, or the page's budget).
+function unread(answer) {
+  if (answer.error === t('budget')) return answer.error;
+  return t('unread')[answer.reason] || answer.error || t('unread').no_qr_code;
+}
+
+function show(report, text, from) {
   if (app.stats.firstVerdict === undefined && report.id) app.stats.firstVerdict = performance.now();
   const box = $('#verdict');
   box.dataset.verdict = report.verdict;
   box.dataset.reason = report.reason || '';
+  box.dataset.notice = '';
+  const at = new Date();
+  box.dataset.checkedAt = at.toISOString();
   box.querySelector('.line').textContent = report.words.verdict;
-  const list = box.querySelector('.details');
-  list.replaceChildren(...report.words.details.map((d) => {
+  box.querySelector('.holder').replaceChildren(...report.words.holder.map((h) => {
+    const div = document.createElement('div');
+    div.textContent = h;
+    return div;
+  }));
+  box.querySelector('.details').replaceChildren(...report.words.details.map((d) => {
     const li = document.createElement('li');
     li.textContent = d;
     return li;
   }));
+  box.querySelector('.when').textContent = `${t('checked')} ${clock(at.getTime() / 1000, true)}`;
+  Object.assign(shown, { text, from, seen: Date.now() });
+  signal(report.verdict);
+}
+
+// Each new verdict is signalled, so that a guard sees it even when it is green again: a flash
+// of the verdict area, a vibration where the phone has one, a tone (high and short for valid,
+// low and double otherwise) once a press has allowed the page sound.
+let signals = 0;
+function signal(verdict) {
+  const box = $('#verdict');
+  box.dataset.signal = String(++signals);
+  box.classList.remove('flash');
+  void box.offsetWidth; // restarts the animation
+  box.classList.add('flash');
+  const good = verdict === 'valid';
+  if (navigator.vibrate) navigator.vibrate(good ? 80 : [180, 90, 180]);
+  const audio = app.audio;
+  if (!audio || audio.state !== 'running') return;
+  const beep = (start, hz, length) => {
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = hz;
+    gain.gain.setValueAtTime(0.2, audio.currentTime + start);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + length);
+    tone.connect(gain).connect(audio.destination);
+    tone.start(audio.currentTime + start);
+    tone.stop(audio.currentTime + start + length);
+  };
+  if (good) beep(0, 1320, 0.12);
+  else if (verdict === 'incomplete') beep(0, 660, 0.2);
+  else {
+    beep(0, 330, 0.16);
+    beep(0.22, 330, 0.16);
+  }
+}
+
+// The verdict area's clock: a verdict whose code has left is cleared.
+function clearWhenGone() {
+  if (!shown.text || !$('#verdict').dataset.verdict) return;
+  const after = shown.from === 'camera' ? CLEAR_AFTER_CAMERA_MS : CLEAR_AFTER_OTHER_MS;
+  if (Date.now() - shown.seen > after) clearVerdict();
 }
 
 // ---- reading QR codes: the engine in a worker of its own, bounded in time as the command line
@@ -349,17 +457,31 @@ class Scanner {
     this.onText = onText;
     this.canvas = document.createElement('canvas');
     this.running = false;
+    this.torch = false;
     this.detector = 'BarcodeDetector' in window ? new window.BarcodeDetector({ formats: ['qr_code'] }) : null;
   }
 
+  // The camera last chosen on this device: the rear one unless a tablet on a stand was turned
+  // to face the people.
+  get facing() {
+    return localStorage.getItem('propusk-facing') || 'environment';
+  }
+
   async start() {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      const e = new Error('no mediaDevices');
+      e.name = window.isSecureContext ? 'NotFoundError' : 'InsecureContext';
+      throw e;
+    }
     this.stream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: 'environment', width: { ideal: 640 }, height: { ideal: 480 } }, audio: false,
+      video: { facingMode: this.facing, width: { ideal: 640 }, height: { ideal: 480 } }, audio: false,
     });
     this.video.srcObject = this.stream;
     this.video.hidden = false;
     await this.video.play();
     this.running = true;
+    this.torch = false;
+    await this.keepAwake();
     this.tick();
   }
 
@@ -367,6 +489,43 @@ class Scanner {
     this.running = false;
     this.stream?.getTracks().forEach((track) => track.stop());
     this.video.hidden = true;
+    this.awake?.release().catch(() => {});
+    this.awake = null;
+  }
+
+  // The screen stays on while scanning (Wake Lock, where the browser has it).
+  async keepAwake() {
+    try {
+      if (this.running && !this.awake && navigator.wakeLock) {
+        this.awake = await navigator.wakeLock.request('screen');
+        this.awake.addEventListener('release', () => { this.awake = null; });
+      }
+    } catch { /* refused (battery saver): the screen follows its own timeout */ }
+  }
+
+  // Whether the camera in use has a torch.
+  hasTorch() {
+    const track = this.stream?.getVideoTracks()[0];
+    return Boolean(track?.getCapabilities?.().torch);
+  }
+
+  async toggleTorch() {
+    const track = this.stream?.getVideoTracks()[0];
+    if (!track) return false;
+    this.torch = !this.torch;
+    try {
+      await track.applyConstraints({ advanced: [{ torch: this.torch }] });
+    } catch {
+      this.torch = false;
+    }
+    return this.torch;
+  }
+
+  // The other camera (rear ⇄ front), remembered on this device.
+  async switchCamera() {
+    localStorage.setItem('propusk-facing', this.facing === 'environment' ? 'user' : 'environment');
+    this.stop();
+    await this.start();
   }
 
   async read() {
@@ -398,27 +557,58 @@ class Scanner {
   async tick() {
     if (!this.running) return;
     const text = await this.read();
-    if (text) this.onText(text);
+    if (text && this.running) this.onText(text);
     setTimeout(() => this.tick(), 30);
   }
 }
 
-// A queue of people: each new code is judged as it comes; the same code held up again within
-// three seconds is not judged twice.
-let last = { text: '', at: 0 };
+// A queue of people: each new code is judged as it comes. A code whose verdict is on screen is
+// only seen again (its verdict stays while it stays); once cleared, it is judged afresh.
 function scanned(text) {
-  if (text === last.text && Date.now() - last.at < 3000) return;
-  last = { text, at: Date.now() };
-  verify([text]);
+  if (text === shown.text && $('#verdict').dataset.verdict) {
+    shown.seen = Date.now();
+    return;
+  }
+  verify([text], 'camera');
 }
 
-async function startScan(scanner, buttons) {
+// Why a camera did not start, as the page's words: denied, none, busy, or an insecure page.
+function cameraTrouble(e) {
+  switch (e?.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return t('camera_denied');
+    case 'NotReadableError':
+    case 'AbortError':
+    case 'TrackStartError':
+      return t('camera_busy');
+    case 'InsecureContext':
+      return t('camera_insecure');
+    default:
+      return t('camera_none');
+  }
+}
+
+async function startScan(scanner, buttons, say) {
+  // The press that starts the camera also lets the page sound its signal.
+  if (!app.audio && window.AudioContext) app.audio = new AudioContext();
+  app.audio?.resume().catch(() => {});
   try {
     await scanner.start();
-    buttons.start.hidden = true;
-    buttons.stop.hidden = false;
-  } catch {
-    notice(t('no_camera'));
+  } catch (e) {
+    say(cameraTrouble(e), e?.name || 'camera');
+    return;
+  }
+  buttons.start.hidden = true;
+  buttons.stop.hidden = false;
+  if (buttons.torch) {
+    buttons.torch.hidden = !scanner.hasTorch();
+    buttons.torch.setAttribute('aria-pressed', 'false');
+  }
+  if (buttons.camera) {
+    const cameras = (await navigator.mediaDevices.enumerateDevices?.() || [])
+      .filter((d) => d.kind === 'videoinput');
+    buttons.camera.hidden = cameras.length < 2;
   }
 }
 
@@ -426,6 +616,8 @@ function stopScan(scanner, buttons) {
   scanner.stop();
   buttons.start.hidden = false;
   buttons.stop.hidden = true;
+  if (buttons.torch) buttons.torch.hidden = true;
+  if (buttons.camera) buttons.camera.hidden = true;
 }
 
 async function imageText(file) {
@@ -484,16 +676,30 @@ async function showWallet() {
     if (best && best.id === e.id) li.classList.add('best');
     const what = document.createElement('div');
     what.className = 'what';
-    what.textContent = e.type_words + (best && best.id === e.id ? ` — ${t('best')}` : '');
+    // An EU twin stands under its credential, named for what it is for.
+    const label = e.twin_of ? `${t('twin')} · ${e.type_words}` : e.type_words;
+    if (e.twin_of) li.classList.add('twin');
+    what.textContent = label + (best && best.id === e.id ? ` — ${t('best')}` : '');
     const state = document.createElement('div');
     state.textContent = `${e.verdict_words} · ${t('until')} ${e.valid_until}`;
     const actions = document.createElement('div');
     actions.className = 'actions';
-    actions.append(
-      button(t('show'), 'show', () => showQr(e.text, `${e.name} · ${e.type_words}`)),
+    const usual = [
+      button(t('show'), 'show', () => showQr(e.text, `${e.name} · ${label}`)),
       button('PDF', 'pdf', () => savePdf(e, texts)),
-      button(t('remove'), 'remove', async () => { await dbDelete('wallet', e.id); await showWallet(); }),
-    );
+      button(t('remove'), 'remove', () => {
+        // Removing is asked once more: a credential removed is gone from this device.
+        const question = document.createElement('span');
+        question.className = 'question';
+        question.textContent = t('remove_sure');
+        actions.replaceChildren(
+          question,
+          button(t('remove'), 'remove-yes', async () => { await dbDelete('wallet', e.id); await showWallet(); }),
+          button(t('keep'), 'remove-no', () => actions.replaceChildren(...usual)),
+        );
+      }),
+    ];
+    actions.append(...usual);
     li.append(what, state, actions);
     items.push(li);
   }
@@ -541,6 +747,17 @@ function showQr(text, caption) {
   }
   $('#show-caption').textContent = caption;
   $('#show').hidden = false;
+  // Shown to a scanner: the screen kept on and the page full-screen (white, as bright as the
+  // page can make it: no browser lets a page set the screen's brightness).
+  $('#show').requestFullscreen?.().catch(() => {});
+  navigator.wakeLock?.request('screen').then((lock) => { app.showLock = lock; }).catch(() => {});
+}
+
+function closeQr() {
+  $('#show').hidden = true;
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  app.showLock?.release().catch(() => {});
+  app.showLock = null;
 }
 
 // ---- the page
@@ -574,16 +791,37 @@ async function main() {
   showStatus();
 
   const verifier = new Scanner($('#video'), scanned);
-  const vButtons = { start: $('[data-action=scan]'), stop: $('[data-action=stop]') };
-  vButtons.start.onclick = () => startScan(verifier, vButtons);
+  app.verifier = verifier;
+  const vButtons = {
+    start: $('[data-action=scan]'), stop: $('[data-action=stop]'),
+    torch: $('[data-action=torch]'), camera: $('[data-action=camera]'),
+  };
+  vButtons.start.onclick = () => startScan(verifier, vButtons, notice);
   vButtons.stop.onclick = () => stopScan(verifier, vButtons);
+  vButtons.torch.onclick = async () => {
+    vButtons.torch.setAttribute('aria-pressed', String(await verifier.toggleTorch()));
+  };
+  vButtons.camera.onclick = async () => {
+    try {
+      await verifier.switchCamera();
+    } catch (e) {
+      stopScan(verifier, vButtons);
+      notice(cameraTrouble(e), e?.name || 'camera');
+    }
+    vButtons.torch.hidden = !verifier.hasTorch();
+  };
+  setInterval(clearWhenGone, 500);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') verifier.keepAwake();
+  });
   $('#image').onchange = async (e) => {
     const read = await imageText(e.target.files[0]);
-    if (read.text) verify([read.text]);
-    else show({ verdict: 'invalid', reason: read.reason, words: { verdict: read.error, details: [] } });
+    // A read failure is a notice in the page's language, never a verdict.
+    if (read.text) verify([read.text], 'image');
+    else notice(unread(read), read.reason || 'no_qr_code');
     e.target.value = '';
   };
-  $('#paste').onsubmit = (e) => { e.preventDefault(); verify([$('#text').value.trim()]); };
+  $('#paste').onsubmit = (e) => { e.preventDefault(); verify([$('#text').value.trim()], 'text'); };
   $('[data-action=sync]').onclick = () => sync();
   $('#policy').onchange = () => localStorage.setItem('propusk-policy', policy() || '');
 
@@ -591,19 +829,20 @@ async function main() {
     if (await addToWallet(text)) stopScan(collector, wButtons);
   });
   const wButtons = { start: $('[data-action=wallet-scan]'), stop: $('[data-action=wallet-stop]') };
-  wButtons.start.onclick = () => startScan(collector, wButtons);
+  const walletNote = (words) => { $('#wallet-note').textContent = words; };
+  wButtons.start.onclick = () => startScan(collector, wButtons, walletNote);
   wButtons.stop.onclick = () => stopScan(collector, wButtons);
   $('#wallet-image').onchange = async (e) => {
     const read = await imageText(e.target.files[0]);
     if (read.text) await addToWallet(read.text);
-    else $('#wallet-note').textContent = `${t('not_added')}: ${read.error}`;
+    else walletNote(`${t('not_added')}: ${unread(read)}`);
     e.target.value = '';
   };
   $('#wallet-paste').onsubmit = async (e) => {
     e.preventDefault();
     if (await addToWallet($('#wallet-text').value)) $('#wallet-text').value = '';
   };
-  $('[data-action=close]').onclick = () => { $('#show').hidden = true; };
+  $('[data-action=close]').onclick = closeQr;
   document.querySelectorAll('[data-mode]').forEach((b) => { b.onclick = () => mode(b.dataset.mode); });
   $('#lang').onclick = () => {
     app.lang = app.lang === 'ru' ? 'en' : 'ru';

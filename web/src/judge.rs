@@ -2,7 +2,7 @@
 
 use propusk_qr::ScanError;
 use propusk_trust_list::Report;
-use propusk_verifier::{Session, detail_lines, to_json, verdict_line};
+use propusk_verifier::{Session, fact_lines, holder_lines, to_json, verdict_line};
 use serde_json::{Value, json};
 
 use crate::{EngineError, Request};
@@ -26,7 +26,9 @@ pub(crate) fn verify_next(session: &mut Session, text: String) -> Value {
     present(session, &[report])
 }
 
-/// Reports as `verify --json` gives them, with the words a person reads.
+/// Reports as `verify --json` gives them, with the words a person reads: the verdict line, the
+/// holder's lines (each on its own line in large type: what the guard compares with the
+/// passport) and the lines under them.
 fn present(session: &Session, reports: &[Report]) -> Value {
     let trust = session.trust();
     let locale = session.locale();
@@ -37,7 +39,8 @@ fn present(session: &Session, reports: &[Report]) -> Value {
                 let mut v = to_json(r, trust);
                 v["words"] = json!({
                     "verdict": verdict_line(r, locale.lang),
-                    "details": detail_lines(r, trust, locale),
+                    "holder": holder_lines(r, locale),
+                    "details": fact_lines(r, trust, locale),
                 });
                 v
             })
@@ -54,7 +57,7 @@ pub(crate) fn scan(r: &Request<'_>) -> Result<Value, EngineError> {
             .ok_or(EngineError::Request("width and height"))
     };
     let (width, height) = (side("width")?, side("height")?);
-    Ok(read(propusk_qr::read_qr_luma(
+    Ok(read(propusk_qr::read_qr_frame(
         r.payload.to_vec(),
         width,
         height,

@@ -29,7 +29,7 @@ impl Judged {
         match self.verdict {
             Verdict::Valid => self.valid_until.is_some_and(|until| now < until),
             Verdict::Invalid => true,
-            Verdict::Unknown | Verdict::Incomplete => false,
+            Verdict::Unknown | Verdict::Incomplete | Verdict::Unread => false,
         }
     }
 
