@@ -5,7 +5,9 @@ with zxing-cpp, and prints how many each read per kind, and how fast.
 Needs Python 3 with `pip install segno zxing-cpp pillow numpy`, and the reader example built:
 `cargo build --release -p propusk-qr --example read_images`.
 
-    python3 scripts/reader-set.py [--out DIR] [--each N] [--seed S]
+    python3 scripts/reader-set.py [--out DIR] [--each N] [--seed S] [--wasm]
+
+With --wasm, the web app's engine (web/app/engine.wasm, run by Node) reads the set too.
 
 The texts are the HC1 texts of the EU DCC test vectors (`../shared/vectors/eu-dcc`), the
 version 20-25 codes national test sets publish. Kinds:
@@ -170,12 +172,25 @@ KINDS = ["crisp-2px", "crisp-3px", "fractional", "alpha", "palette", "small-1.5p
          "blur-1.8px", "perspective-8deg", "photo", "inverted"]
 
 
+def outcomes(command):
+    """What a reader printed per file: the text read (or None) and the milliseconds taken."""
+    found = {}
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in run.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            text = parts[3].encode().decode("unicode_escape") if parts[1] == "read" else None
+            found[parts[0]] = (text, float(parts[2].split()[0]))
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="target/reader-set")
     parser.add_argument("--each", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reader", default=os.path.join(ROOT, "target", "release", "examples", "read_images"))
+    parser.add_argument("--wasm", action="store_true", help="also read with web/app/engine.wasm (Node)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for old in glob.glob(os.path.join(args.out, "*")):
@@ -191,16 +206,11 @@ def main():
             image.save(os.path.join(args.out, name), **({"quality": 85} if suffix == "jpg" else {}))
             expected[name] = text
 
-    ours = {}
-    run = subprocess.run([args.reader, args.out], capture_output=True, text=True, check=False)
-    for line in run.stdout.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 4 and parts[1] == "read":
-            ours[parts[0]] = (parts[3].encode().decode("unicode_escape"), float(parts[2].split()[0]))
-        elif len(parts) == 4:
-            ours[parts[0]] = (None, float(parts[2].split()[0]))
+    ours = outcomes([args.reader, args.out])
+    wasm = outcomes(["node", os.path.join(HERE, "read-images-wasm.mjs"), args.out]) if args.wasm else None
 
-    print(f"{'kind':18} {'propusk':>9} {'zxing-cpp':>10}   ms/image propusk  zxing-cpp")
+    print(f"{'kind':18} {'propusk':>9} {'zxing-cpp':>10}   ms/image propusk  zxing-cpp"
+          + ("   wasm  ms/image" if wasm is not None else ""))
     totals = [0, 0, 0]
     for kind in KINDS:
         names = [n for n in expected if n.startswith(kind + "-")]
@@ -216,7 +226,12 @@ def main():
             theirs += any(b.text == expected[name] for b in found)
         n = len(names)
         totals = [totals[0] + mine, totals[1] + theirs, totals[2] + n]
-        print(f"{kind:18} {mine:>4}/{n:<4} {theirs:>5}/{n:<4}   {my_ms / n:8.1f} {their_ms / n:10.1f}")
+        line = f"{kind:18} {mine:>4}/{n:<4} {theirs:>5}/{n:<4}   {my_ms / n:8.1f} {their_ms / n:10.1f}"
+        if wasm is not None:
+            read = sum(wasm.get(name, (None, 0.0))[0] == expected[name] for name in names)
+            ms = sum(wasm.get(name, (None, 0.0))[1] for name in names)
+            line += f"   {read:>3}/{n:<4} {ms / n:6.1f}"
+        print(line)
     print(f"{'all':18} {totals[0]:>4}/{totals[2]:<4} {totals[1]:>5}/{totals[2]:<4}")
 
 
