@@ -110,7 +110,11 @@ impl CliError {
                 | IssuerError::DatabaseHoldsIssuer
                 | IssuerError::Eu(EuError::NotSetUp | EuError::AlreadySetUp) => EXIT_CONFIG,
                 IssuerError::Store(StoreError::Unavailable(_)) => EXIT_UNAVAILABLE,
-                IssuerError::Store(StoreError::TargetHoldsIssuer) => EXIT_CONFIG,
+                IssuerError::Store(
+                    StoreError::TargetHoldsIssuer
+                    | StoreError::Moved(_)
+                    | StoreError::Overtaken { .. },
+                ) => EXIT_CONFIG,
                 IssuerError::Store(StoreError::CopyMismatch(_)) => EXIT_DATA,
                 IssuerError::Eu(_) => EXIT_DATA,
                 IssuerError::Passphrase(_) => EXIT_NOPERM,
@@ -118,6 +122,8 @@ impl CliError {
                 IssuerError::Input(_)
                 | IssuerError::Refused(_)
                 | IssuerError::UnknownCredential(_)
+                | IssuerError::UnknownRecord(_)
+                | IssuerError::RecordRevoked { .. }
                 | IssuerError::Key(_)
                 | IssuerError::Store(StoreError::Corrupt(_))
                 | IssuerError::Store(StoreError::RevocationsLost { .. })

@@ -127,11 +127,17 @@ pub enum IssuerCommand {
         /// Also write the EU twin's QR code as PNG (implies --eu).
         #[arg(long, value_name = "FILE")]
         eu_png: Option<PathBuf>,
+        /// A record issued before with other content (a correction) is issued again: its old
+        /// credential revoked and the corrected one issued (audited). Without it such a record
+        /// is refused (exit 65) and nothing is issued.
+        #[arg(long)]
+        reissue: bool,
     },
     /// Issue from a registry export: CSV with a header row (columns in the README) or JSON
     /// Lines (`.jsonl`). Idempotent on the record id; writes one QR PNG per record and
-    /// `issued.csv` (record_id,credential_id[,hc1],image) into OUT. Bad rows are reported by line and the
-    /// good ones issued; exit 65 when any row was bad.
+    /// `issued.csv` (record_id,credential_id[,hc1],image[,replaces]) into OUT. Bad rows are
+    /// reported by line and the good ones issued; exit 65 when any row was bad. A record issued
+    /// before with other content is a bad row (nothing written for it) unless --reissue.
     #[command(
         after_help = "Examples:\n  propusk issuer batch --dir ISS --input examples/registry.csv --out OUT"
     )]
@@ -149,6 +155,36 @@ pub enum IssuerCommand {
         /// `RECORD.hc1.png`; a record that cannot make one is a bad row.
         #[arg(long)]
         eu: bool,
+        /// Records issued before with other content (corrections) are issued again: each old
+        /// credential revoked, the corrected one issued, both ids in `issued.csv` (`replaces`).
+        #[arg(long)]
+        reissue: bool,
+    },
+    /// Sign credentials again under the active key: one record's, every credential of a key
+    /// (after it was compromised and a new one rotated in), or every credential not signed by
+    /// the active key (--all: after a rotation for a format change). Each old credential is
+    /// revoked and its content issued anew in one transaction, audited with both ids; OUT gets
+    /// the new QR PNGs (and twins) and `issued.csv` (record_id,credential_id[,hc1],image,
+    /// replaces). Streams in chunks; a rerun after a kill signs nothing twice. Publish next.
+    #[command(
+        after_help = "Examples:\n  propusk issuer reissue --dir ISS R-0001 --out OUT\n  propusk issuer key compromise --dir ISS 1A2B3C4D && propusk issuer key rotate --dir ISS\n  propusk issuer reissue --dir ISS --key 1A2B3C4D --out OUT && propusk issuer publish --dir ISS --out USB"
+    )]
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["record_id", "key", "all"])))]
+    Reissue {
+        /// The registry record whose credential to sign again.
+        record_id: Option<String>,
+        /// Every unexpired, unrevoked credential signed by this key.
+        #[arg(long, value_name = "KID")]
+        key: Option<String>,
+        /// Every unexpired, unrevoked credential not signed by the active key.
+        #[arg(long)]
+        all: bool,
+        /// Where the new QR images and `issued.csv` go.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write no QR images (only `issued.csv`).
+        #[arg(long)]
+        no_images: bool,
     },
     /// The issuer's own EU DCC keys: a country signing CA and document signers, for the EU
     /// twin of credentials (`issue --eu`).
@@ -201,7 +237,8 @@ pub enum IssuerCommand {
     /// Copy the whole SQLite issuer of --dir (keys, credentials, revocations, publications, audit
     /// log, settings, EU keys) into a PostgreSQL database, then read every table back and compare
     /// row counts and SHA-256 digests; all of it is committed, or nothing. A database that holds
-    /// an issuer already is refused. Afterwards run the issuer with `--database URL`.
+    /// an issuer already is refused. Afterwards the SQLite store refuses every command (it is
+    /// marked as moved): run the issuer with `--database URL`.
     #[command(
         after_help = "Examples:\n  propusk issuer migrate --dir ISS --to postgres://propusk@db.internal:5432/propusk"
     )]
@@ -277,6 +314,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             link,
             eu,
             eu_png,
+            reissue,
         } => crate::issuing::issue(
             dir,
             input,
@@ -286,6 +324,7 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 link: *link,
                 eu: *eu || eu_png.is_some(),
                 eu_png: eu_png.as_deref(),
+                reissue: *reissue,
             },
             now,
         )?,
@@ -294,12 +333,34 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             out,
             no_images,
             eu,
+            reissue,
         } => {
             let output = propusk_issuer::BatchOutput {
                 images: !no_images,
                 eu: *eu,
+                reissue: *reissue,
             };
             return crate::issuing::batch(dir, input, out, output, now);
+        }
+        IssuerCommand::Reissue {
+            record_id,
+            key,
+            all,
+            out,
+            no_images,
+        } => {
+            let which = match (record_id, key) {
+                (Some(record), _) => propusk_issuer::Reissue::Record(record.clone()),
+                (None, Some(key)) => propusk_issuer::Reissue::Key(
+                    propusk_spec::KeyId::from_hex(&key.to_ascii_lowercase())
+                        .ok_or_else(|| CliError::Usage(format!("--key {key}: not a key id")))?,
+                ),
+                (None, None) if *all => propusk_issuer::Reissue::All,
+                (None, None) => {
+                    return Err(CliError::Usage("give RECORD_ID, --key or --all".into()));
+                }
+            };
+            return crate::issuing::reissue(dir, &which, out, !no_images, now);
         }
         IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
         IssuerCommand::Rules(op) => crate::rules::run(dir, op, now)?,
@@ -311,14 +372,16 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             }
             // The passphrase is proved before anything is copied.
             unlocked(dir)?;
-            let copied = propusk_issuer::store::copy::sqlite_to_postgres(dir, to)
+            let copied = propusk_issuer::store::copy::sqlite_to_postgres(dir, to, now)
                 .map_err(IssuerError::from)?;
             for (table, rows, digest) in &copied.tables {
                 println!("  {table:18} {rows:>10} rows  sha256 {}", &digest[..16]);
             }
+            let target = &copied.target;
             println!(
-                "copied and checked: every table's rows and digest match; run the issuer with \
-                 --database (or PROPUSK_DATABASE_URL) from now on"
+                "copied and checked: every table's rows and digest match; the SQLite store is \
+                 marked as moved and refuses every command from now on: run the issuer with \
+                 --database {target} (or PROPUSK_DATABASE_URL)"
             );
         }
         IssuerCommand::Record { record_id } => {

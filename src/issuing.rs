@@ -23,6 +23,8 @@ pub(crate) struct Outputs<'a> {
     pub(crate) eu: bool,
     /// The EU twin's QR code as PNG.
     pub(crate) eu_png: Option<&'a Path>,
+    /// A corrected record is issued again (its old credential revoked).
+    pub(crate) reissue: bool,
 }
 
 pub(crate) fn issue(
@@ -37,10 +39,12 @@ pub(crate) fn issue(
         link,
         eu,
         eu_png,
+        reissue,
     } = outputs;
     let request =
         Request::from_json(&String::from_utf8_lossy(&read(input)?)).map_err(IssuerError::from)?;
     let mut issuer = unlocked(dir)?;
+    issuer.reissue_changed(reissue);
     let (issued, twin) = if eu {
         let (issued, twin) = issuer.issue_with_twin(&request, now)?;
         (issued, Some(twin))
@@ -73,17 +77,53 @@ pub(crate) fn issue(
         )?;
     }
     eprintln!(
-        "issued {} {} (key {}), valid until {}",
+        "issued {} {} (key {}), valid until {}{}",
         issued.credential_type.as_str(),
         issued.id,
         issued.key_id,
-        local(&issuer).time(issued.expires_at)
+        local(&issuer).time(issued.expires_at),
+        issued
+            .replaces
+            .map(|old| format!("; it replaces {old}, revoked: publish now"))
+            .unwrap_or_default()
     );
     println!("{shown}");
     if let Some(twin) = twin {
         println!("{twin}");
     }
     Ok(())
+}
+
+/// `issuer reissue`: what was signed again, what could not be, where the new codes are.
+pub(crate) fn reissue(
+    dir: &Path,
+    which: &propusk_issuer::Reissue,
+    out: &Path,
+    images: bool,
+    now: Timestamp,
+) -> Result<u8, CliError> {
+    let mut issuer = unlocked(dir)?;
+    let bar = progress_bar(0, "{spinner} {pos} credentials signed again, {rate}");
+    let report = issuer.reissue(which, now, out, images, |done| {
+        bar.iter().for_each(|b| b.set_position(done as u64))
+    })?;
+    bar.inspect(indicatif::ProgressBar::finish_and_clear);
+    for (id, why) in &report.refused {
+        eprintln!("credential {id}: not signed again: {why}");
+    }
+    println!(
+        "signed again {} (each old credential revoked), {} refused, {} QR images; {}; publish \
+         now so that verifiers refuse the old ones",
+        report.reissued,
+        report.refused.len(),
+        report.images,
+        out.join("issued.csv").display()
+    );
+    Ok(if report.refused.is_empty() {
+        0
+    } else {
+        EXIT_DATA
+    })
 }
 
 /// The lines of a file (for the progress bar's length), read in blocks.
@@ -133,8 +173,12 @@ pub(crate) fn batch(
         1 => format!("1 {what}"),
         n => format!("{n} {what}s"),
     };
+    let reissued = match report.reissued {
+        0 => String::new(),
+        n => format!(" ({n} of them corrections, their old credentials revoked: publish now)"),
+    };
     println!(
-        "issued {} new, {} already issued, {}, {}; {:.0} records per second; {}",
+        "issued {} new{reissued}, {} already issued, {}, {}; {:.0} records per second; {}",
         report.issued,
         report.existing,
         count(report.bad.len(), "bad row"),

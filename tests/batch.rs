@@ -374,3 +374,280 @@ fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing_on() {
         "the killed run had committed nothing: {summary}"
     );
 }
+
+/// A record issued before with other content (a corrected name) is not "already issued": it is
+/// a bad row, nothing is written for it and the run exits 65; with --reissue the old credential
+/// is revoked and the corrected one issued, both ids in issued.csv, audited; a rerun issues
+/// nothing twice; verifiers refuse the old one once published.
+#[test]
+fn a_corrected_record_is_refused_or_reissued_never_ignored() {
+    common::on_every_backend(
+        "a_corrected_record_is_refused_or_reissued_never_ignored",
+        a_corrected_record_is_refused_or_reissued_never_ignored_on,
+    );
+}
+
+fn a_corrected_record_is_refused_or_reissued_never_ignored_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    init(&dir);
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(3)).unwrap();
+    let batch = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--out",
+            s(out),
+            "--at",
+            AT,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let first = tmp.path().join("first");
+    assert_eq!(batch(&first, &[]).status.code(), Some(0));
+    let old = issued_csv(&first);
+    // The registry corrects R-000001's given name.
+    let corrected = registry(3).replacen(
+        "R-000001,vaccination,Иванов,Иван,",
+        "R-000001,vaccination,Иванов,Иоанн,",
+        1,
+    );
+    std::fs::write(&input, corrected).unwrap();
+
+    let refused_out = tmp.path().join("refused");
+    let refused = batch(&refused_out, &[]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(65), "{said}");
+    assert!(
+        said.contains("line 3: refused: record R-000001 was issued as credential")
+            && said.contains(&old[1].1)
+            && said.contains("--reissue"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stdout)
+            .starts_with("issued 0 new, 2 already issued, 1 bad row"),
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    assert!(
+        !refused_out.join("R-000001.png").exists(),
+        "the old QR is not written"
+    );
+
+    let fixed_out = tmp.path().join("fixed");
+    let fixed = batch(&fixed_out, &["--reissue"]);
+    let said = String::from_utf8_lossy(&fixed.stdout);
+    assert_eq!(fixed.status.code(), Some(0), "{said}");
+    assert!(
+        said.starts_with("issued 1 new (1 of them corrections"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(fixed_out.join("issued.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("record_id,credential_id,image,replaces"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[1][0], "R-000001");
+    assert_ne!(rows[1][1], old[1].1, "a new credential");
+    assert_eq!(rows[1][3], old[1].1, "it names the one it replaced");
+    assert_eq!((rows[0][3], rows[2][3]), ("", ""), "the others stand");
+    // The new image is the corrected credential.
+    let image = propusk_qr::read_qr_file(&fixed_out.join("R-000001.png")).unwrap();
+    let claims = propusk_spec::decode(&image)
+        .unwrap()
+        .unverified_claims()
+        .clone();
+    assert_eq!(claims.id.to_string(), rows[1][1]);
+    // The record now answers the new credential; the audit names both.
+    let record: serde_json::Value =
+        serde_json::from_slice(&run(&["issuer", "record", "--dir", s(&dir), "R-000001"]).stdout)
+            .unwrap();
+    assert_eq!(record["id"], rows[1][1]);
+    let audit =
+        String::from_utf8_lossy(&run(&["issuer", "audit", "--dir", s(&dir)]).stdout).into_owned();
+    assert!(
+        audit.contains("reissue") && audit.contains(&old[1].1) && audit.contains(rows[1][1]),
+        "{audit}"
+    );
+    // Again: nothing issued twice.
+    let again = batch(&fixed_out, &["--reissue"]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .starts_with("issued 0 new, 3 already issued, 0 bad rows"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    // Published, the old credential is revoked for verifiers; the new one is valid.
+    let (usb, store) = (tmp.path().join("usb"), tmp.path().join("verifier"));
+    common::publish_and_sync(&dir, &usb, &store, AT);
+    let old_text = propusk_qr::read_qr_file(&first.join("R-000001.png")).unwrap();
+    for (text, verdict) in [(old_text.as_str(), "invalid"), (image.as_str(), "valid")] {
+        let out = run(&["verify", "--store", s(&store), "--json", "--at", AT, text]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verdict"], verdict, "{v}");
+    }
+}
+
+/// After a key is compromised, `issuer reissue --key` signs its credentials again under the
+/// new key: each old one revoked, the new ones in issued.csv with the ids they replace, valid
+/// for verifiers while the old ones are refused; a rerun signs nothing twice.
+#[test]
+fn a_compromised_keys_credentials_are_signed_again() {
+    common::on_every_backend(
+        "a_compromised_keys_credentials_are_signed_again",
+        a_compromised_keys_credentials_are_signed_again_on,
+    );
+}
+
+fn a_compromised_keys_credentials_are_signed_again_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    init(&dir);
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(3)).unwrap();
+    let first = tmp.path().join("first");
+    let later = "2021-11-21T09:00:00Z";
+    assert_eq!(
+        run(&[
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--out",
+            s(&first),
+            "--at",
+            AT
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let old = issued_csv(&first);
+    let keys: serde_json::Value =
+        serde_json::from_slice(&run(&["issuer", "key", "list", "--dir", s(&dir), "--json"]).stdout)
+            .unwrap();
+    let kid = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["status"] == "active" && k["role"] != "root")
+        .map(|k| k["key_id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("{keys}"));
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Still the active key: rotate first.
+    let early = run(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        "--key",
+        &kid,
+        "--out",
+        s(&first),
+        "--at",
+        later,
+    ]);
+    assert_eq!(
+        early.status.code(),
+        Some(65),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    ok(&["issuer", "key", "rotate", "--dir", s(&dir), "--at", later]);
+    ok(&[
+        "issuer",
+        "key",
+        "compromise",
+        "--dir",
+        s(&dir),
+        &kid,
+        "--since",
+        "2021-11-20T08:00:00Z",
+        "--at",
+        later,
+    ]);
+    let again = tmp.path().join("again");
+    let said = ok(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        "--key",
+        &kid,
+        "--out",
+        s(&again),
+        "--at",
+        later,
+    ]);
+    assert!(
+        said.starts_with("signed again 3 (each old credential revoked), 0 refused, 3 QR images"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(again.join("issued.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("record_id,credential_id,image,replaces"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let mut replaced: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    replaced.sort_unstable();
+    let mut before: Vec<&str> = old.iter().map(|(_, id)| id.as_str()).collect();
+    before.sort_unstable();
+    assert_eq!(replaced, before, "each old credential replaced once");
+    // Nothing twice.
+    let rerun = ok(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        "--key",
+        &kid,
+        "--out",
+        s(&again),
+        "--at",
+        later,
+    ]);
+    assert!(rerun.starts_with("signed again 0"), "{rerun}");
+    // Verifiers: the new ones valid, the old ones refused.
+    let (usb, store) = (tmp.path().join("usb"), tmp.path().join("verifier"));
+    common::publish_and_sync(&dir, &usb, &store, later);
+    let verdict = |png: &Path| {
+        let text = propusk_qr::read_qr_file(png).unwrap();
+        let out = run(&[
+            "verify",
+            "--store",
+            s(&store),
+            "--json",
+            "--at",
+            later,
+            &text,
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["verdict"].as_str().unwrap().to_owned()
+    };
+    for row in &rows {
+        assert_eq!(verdict(&again.join(&row[2])), "valid", "{row:?}");
+        assert_eq!(
+            verdict(&first.join(format!("{}.png", row[0]))),
+            "invalid",
+            "{row:?}"
+        );
+    }
+}

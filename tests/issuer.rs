@@ -478,6 +478,35 @@ fn init_refuses_a_short_passphrase_and_makes_root_pub_readable() {
     assert_eq!(again.status.code(), Some(78));
 }
 
+/// A store behind what the issuer's directory has published (here an older copy of the SQLite
+/// file put back after two more publications) refuses every command, naming the sequence it
+/// lacks: issuing or revoking there would split the registry.
+#[test]
+fn a_store_behind_the_last_publication_refuses_to_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, usb) = (tmp.path().join("iss"), tmp.path().join("usb"));
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    let publish = || run(&["issuer", "publish", "--dir", s(&dir), "--out", s(&usb)]);
+    ok(publish());
+    let file = dir.join("issuer.sqlite");
+    let old = std::fs::read(&file).unwrap();
+    ok(publish());
+    ok(publish());
+    std::fs::write(&file, old).unwrap();
+    for args in [
+        vec!["issuer", "publish", "--dir", s(&dir), "--out", s(&usb)],
+        vec!["issuer", "key", "list", "--dir", s(&dir)],
+    ] {
+        let refused = run(&args);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(78), "{args:?}: {said}");
+        assert!(
+            said.contains("published sequence 3") && said.contains("only up to 1"),
+            "{said}"
+        );
+    }
+}
+
 /// Settings change after init, and every change is in the audit log, which `issuer audit`
 /// shows; a rotation without an announced key warns about verifiers that have not synced.
 #[test]

@@ -165,12 +165,37 @@ fn a_whole_sqlite_issuer_migrates_and_goes_on_in_postgres() {
         "{copied}"
     );
     assert!(copied.contains("digest match"), "{copied}");
-    // Never into a database that holds an issuer.
+    // Never twice: the SQLite store is marked as moved.
     let again = run_in(
         None,
         &["issuer", "migrate", "--dir", s(&dir), "--to", &db.url],
     );
     assert_eq!(again.status.code(), Some(78));
+    // The old SQLite store refuses every command, naming the database to use: nothing can be
+    // issued there and revoked here (one registry, not two).
+    for args in [
+        vec!["issuer", "revoke", "--dir", s(&dir), &first_id, "--at", AT],
+        vec!["issuer", "record", "--dir", s(&dir), "R-00007"],
+        vec![
+            "issuer",
+            "batch",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--out",
+            s(&out),
+        ],
+    ] {
+        let refused = run_in(None, &args);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(78), "{args:?}: {said}");
+        assert!(
+            said.contains("moved to") && said.contains("--database"),
+            "{said}"
+        );
+        assert!(!said.contains("password"), "{said}");
+    }
 
     // The same issuer, now in PostgreSQL: the audit log, the records, the revocation, the EU
     // keys; the next publication follows sequence 1 and a verifier takes it as a delta.

@@ -23,6 +23,10 @@ pub struct BatchOutput {
     /// An EU DCC twin per record (`HC1:`), in `issued.csv` and, with images, as
     /// `RECORD.hc1.png`; a record that cannot make one is a bad row.
     pub eu: bool,
+    /// A record issued before with other content is issued again: its old credential
+    /// revoked, both ids in `issued.csv` (column `replaces`). Without it such a row is a bad
+    /// row ([`crate::Refusal::RecordChanged`]) and nothing is written for it.
+    pub reissue: bool,
 }
 
 /// Rows committed together.
@@ -44,6 +48,8 @@ pub enum RowError {
 pub struct BatchReport {
     /// Credentials issued by this run.
     pub issued: usize,
+    /// Of those issued, corrected records whose old credential was revoked (`--reissue`).
+    pub reissued: usize,
     /// Records that were issued before (by an earlier run) and were not issued again.
     pub existing: usize,
     /// Bad rows: line number and reason.
@@ -123,16 +129,22 @@ impl ImageNames {
 
 /// `issued.csv` written as the run goes, row by row in input order, into a temporary file that
 /// takes its place whole at the end (owner-only: it names every record's credential).
-struct IssuedCsv {
+pub(crate) struct IssuedCsv {
     writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
     tmp: PathBuf,
     path: PathBuf,
     eu: bool,
     images: bool,
+    replaces: bool,
 }
 
 impl IssuedCsv {
-    fn create(out: &Path, eu: bool, images: bool) -> Result<Self, IssuerError> {
+    pub(crate) fn create(
+        out: &Path,
+        eu: bool,
+        images: bool,
+        replaces: bool,
+    ) -> Result<Self, IssuerError> {
         let path = out.join("issued.csv");
         let tmp = out.join("issued.csv.tmp");
         let file = std::fs::File::create(&tmp).map_err(|e| IssuerError::io(&tmp, e))?;
@@ -146,6 +158,10 @@ impl IssuedCsv {
         if images {
             header.push("image");
         }
+        // The credential a corrected record's new one replaced (revoked), when it did.
+        if replaces {
+            header.push("replaces");
+        }
         writer
             .write_record(&header)
             .map_err(|e| IssuerError::io(&tmp, e.into()))?;
@@ -155,13 +171,15 @@ impl IssuedCsv {
             path,
             eu,
             images,
+            replaces,
         })
     }
 
-    fn row(&mut self, issued: &Issued, twin: Option<&str>) -> Result<(), IssuerError> {
+    pub(crate) fn row(&mut self, issued: &Issued, twin: Option<&str>) -> Result<(), IssuerError> {
         let id = issued.id.to_string();
         let record = issued.record_id.as_deref().unwrap_or_default();
-        let image = image_name(record);
+        // A credential without a record (signed again by `reissue`) is named by its id.
+        let image = image_name(issued.record_id.as_deref().unwrap_or(&id));
         let mut row = vec![record, id.as_str()];
         if self.eu {
             row.push(twin.unwrap_or_default());
@@ -169,12 +187,16 @@ impl IssuedCsv {
         if self.images {
             row.push(&image);
         }
+        let old = issued.replaces.map(|id| id.to_string()).unwrap_or_default();
+        if self.replaces {
+            row.push(&old);
+        }
         self.writer
             .write_record(&row)
             .map_err(|e| IssuerError::io(&self.tmp, e.into()))
     }
 
-    fn finish(self) -> Result<(), IssuerError> {
+    pub(crate) fn finish(self) -> Result<(), IssuerError> {
         let tmp = self.tmp;
         let file = self
             .writer
@@ -212,7 +234,8 @@ impl Issuer {
         std::fs::create_dir_all(out).map_err(|e| IssuerError::io(out, e))?;
         let mut signer = self.signer(now)?;
         let mut report = BatchReport::default();
-        let mut csv = IssuedCsv::create(out, output.eu, images)?;
+        let mut csv = IssuedCsv::create(out, output.eu, images, output.reissue)?;
+        self.reissue_changed(output.reissue);
         let mut names = ImageNames::default();
         // The first line of each record id seen so far; a later line with the same id is a bad
         // row. (The ids alone are kept: tens of bytes a record.)
@@ -273,6 +296,7 @@ impl Issuer {
                     Ok((issued, new, twin)) => {
                         if new {
                             report.issued += 1;
+                            report.reissued += usize::from(issued.replaces.is_some());
                         } else {
                             report.existing += 1;
                         }
@@ -353,7 +377,13 @@ impl Issuer {
                 (Ok(request), None) => {
                     let known = request.record_id.as_ref().and_then(|r| existing.remove(r));
                     match known {
-                        Some(record) => Ok((self.issued(record), false, None)),
+                        Some(record) => {
+                            let done = self.issued(record);
+                            rowwise(
+                                self.again(signer, request, done, now)
+                                    .map(|(issued, new)| (issued, new, None)),
+                            )?
+                        }
                         None => match self.draft(signer, request, now) {
                             Ok(draft) => {
                                 drafts.push((results.len(), draft));
@@ -390,7 +420,7 @@ impl Issuer {
 /// Writes an image through a temporary file and a rename, so no reader ever sees half an image,
 /// but without waiting for the disk: a rerun after a crash rewrites any image that is missing,
 /// and the images are derived from the store, which is durable.
-fn write_image(path: &Path, png: &[u8]) -> Result<(), IssuerError> {
+pub(crate) fn write_image(path: &Path, png: &[u8]) -> Result<(), IssuerError> {
     let tmp = path.with_extension("png.tmp");
     std::fs::write(&tmp, png).map_err(|e| IssuerError::io(&tmp, e))?;
     // A QR image is a person's credential: the owner's alone.
@@ -447,10 +477,11 @@ mod tests {
             issued_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
             expires_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
             status: crate::records::CredentialStatus::Issued,
+            replaces: None,
         };
         let dir = std::env::temp_dir().join(format!("propusk-issued-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_default();
-        let written = IssuedCsv::create(&dir, false, true).and_then(|mut csv| {
+        let written = IssuedCsv::create(&dir, false, true, false).and_then(|mut csv| {
             csv.row(&record("R-1"), None)?;
             csv.row(&record("a,\"b\""), None)?;
             csv.finish()

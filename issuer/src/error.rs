@@ -41,6 +41,17 @@ pub enum IssuerError {
     /// No credential with this id.
     #[error("no credential with id {0}")]
     UnknownCredential(CredentialId),
+    /// No credential was issued for this registry record.
+    #[error("record {0} was never issued")]
+    UnknownRecord(String),
+    /// The record's credential is revoked: there is nothing to sign again.
+    #[error("record {record}'s credential {credential} is revoked: nothing to sign again")]
+    RecordRevoked {
+        /// The record id.
+        record: String,
+        /// Its revoked credential.
+        credential: CredentialId,
+    },
     /// The operating system's random generator failed.
     #[error("the random generator failed")]
     Random,
@@ -109,6 +120,19 @@ pub enum Refusal {
     /// The issuer has no portal URL, so there is no link form.
     #[error("the issuer has no portal URL (--url)")]
     NoPortalUrl,
+    /// The record was issued before with other content (a corrected name, date or body):
+    /// nothing is issued for it unless a reissue is asked for.
+    #[error(
+        "record {record} was issued as credential {credential} with other content (a \
+         correction?): nothing issued for it; give --reissue to revoke {credential} and issue \
+         the corrected record"
+    )]
+    RecordChanged {
+        /// The record id.
+        record: String,
+        /// The credential issued for it before.
+        credential: CredentialId,
+    },
 }
 
 /// Why a key operation is not possible.
@@ -193,6 +217,35 @@ pub enum StoreError {
     /// The database's schema is not one this program knows.
     #[error("{0}")]
     Schema(String),
+    /// The SQLite store was moved to PostgreSQL by `issuer migrate`: it is kept for the record,
+    /// and no command may issue, revoke or publish from it again (two live stores would split
+    /// the registry).
+    #[error(
+        "this issuer's SQLite store was moved to {0} by `propusk issuer migrate`: run the \
+         issuer with --database {0} (or PROPUSK_DATABASE_URL); the old file is kept only for \
+         the record"
+    )]
+    Moved(String),
+    /// Another store of this issuer (the issuer's directory says so) has published a newer
+    /// sequence than this store ever did: this store is behind it, and issuing, revoking or
+    /// publishing from it would split the registry.
+    #[error(
+        "this issuer published sequence {sequence} from {theirs}, but {ours} has published only \
+         up to {latest}: it is behind the registry (another store, or an older copy of this \
+         one); run the issuer with the store that published {sequence} (--database), or, if \
+         that store is lost for good, remove published.json from the issuer's directory \
+         knowing that verifiers will refuse sequences they have seen passed"
+    )]
+    Overtaken {
+        /// The newer sequence.
+        sequence: u64,
+        /// The store that published it.
+        theirs: String,
+        /// This store.
+        ours: String,
+        /// This store's newest sequence (0: none).
+        latest: u64,
+    },
     /// `migrate` into a database that holds an issuer already.
     #[error("the target database already holds an issuer: nothing was copied")]
     TargetHoldsIssuer,

@@ -15,7 +15,7 @@ use propusk_input::Request;
 
 /// What issuing needs once per run: the active key unsealed, the rules resolved, an encoder.
 pub(crate) struct Signer {
-    key_id: KeyId,
+    pub(crate) key_id: KeyId,
     secret: SecretKey,
     not_after: Timestamp,
     rules: Rules,
@@ -23,12 +23,21 @@ pub(crate) struct Signer {
 }
 
 impl Issuer {
-    /// Issues a credential for `request` at `now`. With a record id already issued, returns
-    /// that credential again and issues nothing.
+    /// Issues a credential for `request` at `now`. With a record id already issued with the
+    /// same content, returns that credential again and issues nothing; with other content,
+    /// refuses ([`Refusal::RecordChanged`]) unless [`Issuer::reissue_changed`] was asked for.
     pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
         let mut signer = self.signer(now)?;
-        self.issue_with(&mut signer, request, now)
+        self.in_transaction(|issuer| issuer.issue_with(&mut signer, request, now))
             .map(|(issued, _)| issued)
+    }
+
+    /// Whether a record issued before with other content (a correction) is issued again: its
+    /// old credential revoked and the corrected one issued in one transaction, audited. Off by
+    /// default: a registry that changed a record by mistake must not revoke anyone's
+    /// credential silently.
+    pub fn reissue_changed(&mut self, reissue: bool) {
+        self.reissue = reissue;
     }
 
     /// The active key unsealed and the rules resolved, for a run of issuances.
@@ -66,7 +75,7 @@ impl Issuer {
         now: Timestamp,
     ) -> Result<(Issued, bool), IssuerError> {
         if let Some(done) = self.existing(request)? {
-            return Ok((done, false));
+            return self.again(signer, request, done, now);
         }
         loop {
             let record = self.draft(signer, request, now)?;
@@ -75,13 +84,82 @@ impl Issuer {
                 // Another writer issued this record a moment ago: that credential stands.
                 Inserted::RecordTaken => {
                     if let Some(done) = self.existing(request)? {
-                        return Ok((done, false));
+                        return self.again(signer, request, done, now);
                     }
                 }
                 // 96 random bits collided: draw another id.
                 Inserted::IdTaken => {}
             }
         }
+    }
+
+    /// A request whose record id was issued before as `done`: `done` again when it says the
+    /// same of the holder and the body; otherwise refused, or (when reissuing) replaced. The
+    /// flag says whether a credential was issued. Runs inside the caller's transaction.
+    pub(crate) fn again(
+        &mut self,
+        signer: &mut Signer,
+        request: &Request,
+        done: Issued,
+        now: Timestamp,
+    ) -> Result<(Issued, bool), IssuerError> {
+        let stored = propusk_spec::decode(&done.credential)
+            .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?;
+        let claims = stored.unverified_claims();
+        if claims.holder == request.holder && claims.body == request.body {
+            return Ok((done, false));
+        }
+        if !self.reissue {
+            return Err(Refusal::RecordChanged {
+                record: done.record_id.unwrap_or_default(),
+                credential: done.id,
+            }
+            .into());
+        }
+        self.replace(signer, request, &done, now)
+            .map(|issued| (issued, true))
+    }
+
+    /// Revokes `old` and issues `request` for its record in its place (inside the caller's
+    /// transaction): the revocation proven and audited with both ids. Nothing changes when the
+    /// new credential cannot be drafted (the rules refuse it, the key ends first).
+    pub(crate) fn replace(
+        &mut self,
+        signer: &mut Signer,
+        request: &Request,
+        old: &Issued,
+        now: Timestamp,
+    ) -> Result<Issued, IssuerError> {
+        let mut record = self.draft(signer, request, now)?;
+        if !self.store.supersede(&old.id, now)? {
+            return Err(IssuerError::UnknownCredential(old.id));
+        }
+        self.prove(Row::Revocation(old.id))?;
+        loop {
+            match self.store.insert_credential(&record)? {
+                Inserted::Inserted => break,
+                // 96 random bits collided: draw another id.
+                Inserted::IdTaken => record = self.draft(signer, request, now)?,
+                Inserted::RecordTaken => {
+                    return Err(
+                        StoreError::Corrupt("a record id taken while it was replaced").into(),
+                    );
+                }
+            }
+        }
+        self.audit(
+            now,
+            AuditOp::Reissue,
+            &format!(
+                "record {}: credential {} revoked, {} issued",
+                record.record_id.as_deref().unwrap_or("(none)"),
+                old.id,
+                record.id
+            ),
+        )?;
+        let mut issued = self.issued(record);
+        issued.replaces = Some(old.id);
+        Ok(issued)
     }
 
     /// The credential `request` would be, signed under a fresh random id, not yet stored;
@@ -154,6 +232,7 @@ impl Issuer {
             issued_at: record.issued_at,
             expires_at: record.expires_at,
             status: record.status,
+            replaces: None,
         }
     }
 

@@ -80,10 +80,15 @@ pub const SIGNING_KEY_LIFETIME_S: i64 = 3 * 365 * 86_400;
 /// The issuer.
 pub struct Issuer {
     pub(crate) store: Box<dyn Store>,
+    /// The issuer's directory (`root.pub`, the token, `published.json`).
+    pub(crate) dir: std::path::PathBuf,
     pub(crate) settings: Settings,
     pub(crate) vault: Option<Vault>,
     /// A read-only replica for the portal's lookups, when one is given.
     pub(crate) read_database: Option<String>,
+    /// Whether a record issued before with other content is issued again
+    /// ([`Issuer::reissue_changed`]).
+    pub(crate) reissue: bool,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -226,9 +231,11 @@ impl Issuer {
         let (name, country) = (settings.name.clone(), settings.country.clone());
         let mut issuer = Issuer {
             store: database.open(dir)?,
+            dir: dir.to_path_buf(),
             settings: settings.clone(),
             vault: Some(vault),
             read_database: None,
+            reissue: false,
         };
         let root = issuer.in_transaction(|issuer| {
             issuer.store.create(&settings)?;
@@ -327,11 +334,14 @@ impl Issuer {
         let settings = store
             .settings()?
             .ok_or_else(|| IssuerError::NotInitialised(dir.to_path_buf()))?;
+        crate::split::check(dir, store.as_ref())?;
         Ok(Issuer {
             store,
+            dir: dir.to_path_buf(),
             settings,
             vault: None,
             read_database: None,
+            reissue: false,
         })
     }
 

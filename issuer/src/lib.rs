@@ -41,9 +41,11 @@ mod keys;
 mod proof;
 mod publish;
 mod records;
+mod reissue;
 mod rules;
 mod secret;
 pub mod server;
+mod split;
 pub mod store;
 
 pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
@@ -64,6 +66,8 @@ pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
 pub use records::{
     AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
 };
+pub use reissue::{Reissue, ReissueReport};
 pub use rules::{RulesFile, RulesVersion, RulesView};
 pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
+pub use split::PUBLISHED_FILE;
 pub use store::sqlite::STORE_FILE;

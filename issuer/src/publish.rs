@@ -100,7 +100,9 @@ impl Issuer {
             Ok((publication, count))
         })?;
         // The database holds the publication first (every server serves it from there); the
-        // files follow, each whole or not at all.
+        // issuer's directory notes which store made it; the files follow, each whole or not at
+        // all.
+        crate::split::record(&self.dir, self.store.as_ref(), publication.index.sequence)?;
         let written = write_publication(out, &publication)?;
         // For a gateway: the EU revocation hashes of revoked twins, when there are twins.
         if !self.store.eu_keys()?.is_empty() {

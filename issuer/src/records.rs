@@ -178,13 +178,16 @@ pub struct Issued {
     pub expires_at: Timestamp,
     /// Issued or revoked.
     pub status: CredentialStatus,
+    /// The credential of the same record that this one replaced (a corrected record, or one
+    /// signed again after its key was compromised), revoked in the same transaction.
+    pub replaces: Option<CredentialId>,
 }
 
 /// `issuer record` and the API: the credential's facts without its text or the holder: `id`,
 /// `link` (the short one), `record_id`, `type`, `key_id`, `issued_at`, `expires_at`, `status`.
 impl Serialize for Issued {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut o = s.serialize_struct("Issued", 8)?;
+        let mut o = s.serialize_struct("Issued", 9)?;
         o.serialize_field("id", &self.id)?;
         o.serialize_field("link", &self.links.as_ref().map(|l| &l.short))?;
         o.serialize_field("record_id", &self.record_id)?;
@@ -193,6 +196,10 @@ impl Serialize for Issued {
         o.serialize_field("issued_at", &self.issued_at)?;
         o.serialize_field("expires_at", &self.expires_at)?;
         o.serialize_field("status", &self.status)?;
+        match &self.replaces {
+            Some(old) => o.serialize_field("replaces", old)?,
+            None => o.skip_field("replaces")?,
+        }
         o.end()
     }
 }
@@ -226,11 +233,13 @@ pub enum AuditOp {
     EuWithdraw,
     /// A version of the rules was set.
     Rules,
+    /// A record's credential was revoked and replaced by a new one (corrected, or signed again).
+    Reissue,
 }
 
 impl AuditOp {
     /// Every operation.
-    pub const ALL: [AuditOp; 13] = [
+    pub const ALL: [AuditOp; 14] = [
         AuditOp::Init,
         AuditOp::KeyCreate,
         AuditOp::KeyActivate,
@@ -244,6 +253,7 @@ impl AuditOp {
         AuditOp::Vouch,
         AuditOp::EuWithdraw,
         AuditOp::Rules,
+        AuditOp::Reissue,
     ];
 
     /// The name kept in the log.
@@ -262,6 +272,7 @@ impl AuditOp {
             AuditOp::Vouch => "vouch",
             AuditOp::EuWithdraw => "eu-withdraw",
             AuditOp::Rules => "rules",
+            AuditOp::Reissue => "reissue",
         }
     }
 }

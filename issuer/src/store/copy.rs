@@ -4,6 +4,7 @@
 //! the SQLite original, row count and SHA-256 over every row in key order. A database that holds
 //! an issuer already is refused.
 
+use propusk_spec::Timestamp;
 use std::path::Path;
 
 use postgres::types::ToSql;
@@ -197,6 +198,8 @@ impl Cell {
 pub struct Copied {
     /// Table, rows, SHA-256 of the rows (hex).
     pub tables: Vec<(&'static str, u64, String)>,
+    /// The database copied into, without its password: the issuer's store from now on.
+    pub target: String,
 }
 
 fn sqlite_cell(value: ValueRef<'_>, kind: Kind) -> Result<Cell, StoreError> {
@@ -232,8 +235,9 @@ fn pg_cell(row: &postgres::Row, i: usize, kind: Kind) -> Result<Cell, StoreError
     Ok(cell.unwrap_or(Cell::Null))
 }
 
-/// Copies the SQLite issuer in `dir` into the PostgreSQL database at `url` and checks the copy.
-pub fn sqlite_to_postgres(dir: &Path, url: &str) -> Result<Copied, StoreError> {
+/// Copies the SQLite issuer in `dir` into the PostgreSQL database at `url`, checks the copy, and
+/// marks the SQLite store as moved there (at `at`): every later command on it refuses.
+pub fn sqlite_to_postgres(dir: &Path, url: &str, at: Timestamp) -> Result<Copied, StoreError> {
     let path = dir.join(STORE_FILE);
     if !path.exists() {
         return Err(StoreError::Corrupt(
@@ -242,6 +246,10 @@ pub fn sqlite_to_postgres(dir: &Path, url: &str) -> Result<Copied, StoreError> {
     }
     let source =
         rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // A store moved once is not copied again: its copy is the issuer's store now.
+    if let Some(to) = super::sqlite::moved_to(&source)? {
+        return Err(StoreError::Moved(to));
+    }
     // Brings the schema up; an issuer already there is refused before anything is written.
     if PgStore::connect(url)?.settings()?.is_some() {
         return Err(StoreError::TargetHoldsIssuer);
@@ -316,7 +324,13 @@ pub fn sqlite_to_postgres(dir: &Path, url: &str) -> Result<Copied, StoreError> {
         copied.push((table.name, count, digest));
     }
     tx.commit()?;
-    Ok(Copied { tables: copied })
+    // From now on the SQLite file refuses every command: one registry, not two.
+    let target = super::postgres::label(url);
+    super::sqlite::mark_moved(dir, &target, at)?;
+    Ok(Copied {
+        tables: copied,
+        target,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

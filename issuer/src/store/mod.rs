@@ -255,6 +255,19 @@ pub trait Store: Send {
     ) -> Result<Option<CredentialRecord>, StoreError>;
     /// Marks a credential revoked at `at`; `false` when it was not an issued one.
     fn revoke(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
+    /// Revokes a credential at `at` (kept revoked from before, if it was) and frees its record
+    /// id for the credential that replaces it; `false` when there is no such credential.
+    fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
+    /// Up to `limit` issued credentials, unexpired at `now`, not signed by `not_key`, signed by
+    /// `key` when given, with ids after `after` (in id order): the next ones to sign again.
+    fn to_reissue(
+        &self,
+        key: Option<&KeyId>,
+        not_key: &KeyId,
+        after: Option<&CredentialId>,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CredentialRecord>, StoreError>;
     /// The revoked credentials that have not expired at `now`, each with its proof.
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError>;
 
@@ -312,6 +325,11 @@ pub trait Store: Send {
     ) -> Result<(), StoreError>;
     /// The contents of the newest `n` publications, newest first.
     fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The newest publication's sequence, when there is one.
+    fn latest_sequence(&self) -> Result<Option<u64>, StoreError>;
+    /// Which store this is, as an operator names it (the SQLite file, or the PostgreSQL
+    /// database without its password).
+    fn label(&self) -> String;
 
     /// Appends to the audit log.
     fn append_audit(&mut self, at: Timestamp, op: AuditOp, detail: &str) -> Result<(), StoreError>;

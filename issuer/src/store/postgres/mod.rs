@@ -56,6 +56,39 @@ pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
         .map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
+/// A database URL as an operator may read it: user, hosts, ports and database, never the
+/// password.
+pub(crate) fn label(url: &str) -> String {
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "postgres://…".to_owned();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let name = match host {
+                postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            match config.get_ports().get(i).or(config.get_ports().first()) {
+                Some(port) => format!("{name}:{port}"),
+                None => name,
+            }
+        })
+        .collect();
+    format!(
+        "postgres://{}{}/{}",
+        config
+            .get_user()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default(),
+        hosts.join(","),
+        config.get_dbname().unwrap_or_default()
+    )
+}
+
 /// The issuer's PostgreSQL store.
 pub struct PgStore {
     client: RefCell<Conn>,
@@ -317,6 +350,46 @@ impl Store for PgStore {
         Ok(changed == 1)
     }
 
+    fn to_reissue(
+        &self,
+        key: Option<&KeyId>,
+        not_key: &KeyId,
+        after: Option<&CredentialId>,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.db()?
+            .query(
+                "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
+                 FROM credentials WHERE status = 'issued' AND expires_at > $1
+                   AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
+                 ORDER BY id LIMIT $5",
+                &[
+                    &now.unix(),
+                    &not_key.to_string(),
+                    &key.map(ToString::to_string),
+                    &after.map(ToString::to_string).unwrap_or_default(),
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
+            )?
+            .iter()
+            .map(rows::credential_record)
+            .collect()
+    }
+
+    fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self.db()?.execute(
+            "UPDATE credentials SET record_id = NULL, status = $3,
+                 revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+            &[
+                &id.to_string(),
+                &at.unix(),
+                &CredentialStatus::Revoked { at }.as_str(),
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
         vouched::revoked_unexpired(&mut *self.db()?, now)
     }
@@ -443,6 +516,19 @@ impl Store for PgStore {
             &[&(sequence - 1)],
         )?;
         Ok(())
+    }
+
+    fn latest_sequence(&self) -> Result<Option<u64>, StoreError> {
+        let last: Option<i64> = self
+            .db()?
+            .query_one("SELECT max(sequence) FROM publications", &[])?
+            .get(0);
+        last.map(|s| u64::try_from(s).map_err(|_| StoreError::Corrupt("a negative sequence")))
+            .transpose()
+    }
+
+    fn label(&self) -> String {
+        format!("the PostgreSQL store {}", label(&self.url))
     }
 
     fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError> {

@@ -58,12 +58,49 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        if let Some(to) = moved_to(&conn)? {
+            return Err(StoreError::Moved(to));
+        }
         Ok(SqliteStore {
             conn,
             path,
             in_transaction: false,
         })
     }
+}
+
+/// Where `migrate` moved the store in this file, when it did.
+pub(crate) fn moved_to(conn: &Connection) -> Result<Option<String>, StoreError> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'moved'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row("SELECT target FROM moved WHERE id = 1", [], |r| r.get(0))
+        .optional()?)
+}
+
+/// Marks the store in `dir` as moved to `target` at `at` (after `migrate` copied it): every
+/// later opening refuses, naming the target.
+pub(crate) fn mark_moved(dir: &Path, target: &str, at: Timestamp) -> Result<(), StoreError> {
+    let conn = Connection::open(dir.join(STORE_FILE))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS moved (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             target TEXT NOT NULL,
+             at INTEGER NOT NULL
+         )",
+    )?;
+    conn.execute(
+        "INSERT OR REPLACE INTO moved (id, target, at) VALUES (1, ?1, ?2)",
+        params![target, at.unix()],
+    )?;
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -266,6 +303,47 @@ impl Store for SqliteStore {
         Ok(changed == 1)
     }
 
+    fn to_reissue(
+        &self,
+        key: Option<&KeyId>,
+        not_key: &KeyId,
+        after: Option<&CredentialId>,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM credentials WHERE status = 'issued' AND expires_at > ?1
+               AND key_id != ?2 AND (?3 IS NULL OR key_id = ?3) AND id > ?4
+             ORDER BY id LIMIT ?5",
+            rows::CREDENTIAL_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let found = stmt.query_map(
+            params![
+                now.unix(),
+                not_key.to_string(),
+                key.map(ToString::to_string),
+                after.map(ToString::to_string).unwrap_or_default(),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            rows::credential_row,
+        )?;
+        found.map(|row| rows::credential_record(row?)).collect()
+    }
+
+    fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE credentials SET record_id = NULL, status = ?3,
+                 revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+            params![
+                id.to_string(),
+                at.unix(),
+                CredentialStatus::Revoked { at }.as_str()
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
         // Every row that is not plainly issued is read, so that a damaged status cell is found
         // rather than leaving a revoked credential out of the next publication.
@@ -428,6 +506,18 @@ impl Store for SqliteStore {
             [sequence],
         )?;
         Ok(())
+    }
+
+    fn latest_sequence(&self) -> Result<Option<u64>, StoreError> {
+        let last: Option<i64> =
+            self.conn
+                .query_row("SELECT max(sequence) FROM publications", [], |r| r.get(0))?;
+        last.map(|s| u64::try_from(s).map_err(|_| StoreError::Corrupt("a negative sequence")))
+            .transpose()
+    }
+
+    fn label(&self) -> String {
+        format!("the SQLite store {}", self.path.display())
     }
 
     fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError> {

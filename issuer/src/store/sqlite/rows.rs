@@ -87,7 +87,7 @@ type CredentialRow = (
     String,
 );
 
-fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
+pub(super) fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -101,7 +101,7 @@ fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
     ))
 }
 
-fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
+pub(super) fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
     let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text) = row;
     let revoked_at = revoked_at.map(timestamp).transpose()?;
     let status = CredentialStatus::from_parts(&status, revoked_at)
