@@ -424,7 +424,8 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                 .map_err(|e| IssuerError::from(InputError::field("credential id", e)))?;
             let c = unlocked(dir)?.revoke(&id, now)?;
             println!(
-                "credential {} ({}) revoked; it enters the revocation list at the next publish",
+                "credential {} ({}) revoked; publish now (`propusk issuer publish`): verifiers \
+                 accept it until they sync a publication that lists it",
                 c.id,
                 c.credential_type.as_str()
             );

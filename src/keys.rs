@@ -70,13 +70,27 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
         }
         KeyOp::Rotate { announce } => {
             // A key announced (and published) before is known to verifiers that synced since.
-            let was_announced = crate::opening::open(dir)?
+            let before = crate::opening::open(dir)?;
+            let announced = before
                 .keys()?
-                .iter()
-                .any(|k| k.status == propusk_trust_list::KeyStatus::Next);
-            let key = unlocked(dir)?.rotate(now, *announce)?;
+                .into_iter()
+                .find(|k| k.status == propusk_trust_list::KeyStatus::Next);
+            let published = match &announced {
+                Some(k) => before.key_published_at(&k.key_id)?,
+                None => None,
+            };
+            let mut issuer = unlocked(dir)?;
+            let key = issuer.rotate(now, *announce)?;
             println!("signing key {} is {}", key.key_id, key.status.as_str());
-            if !announce && !was_announced {
+            let locale = local(&issuer);
+            let window = propusk_issuer::SOFT_EXPIRY_S;
+            if *announce {
+                println!(
+                    "next: publish now (`propusk issuer publish`), then rotate once verifiers \
+                     have synced: every verifier holding fresh trust data has it by {}",
+                    locale.time(now.plus_seconds(window))
+                );
+            } else if announced.is_none() {
                 eprintln!(
                     "propusk: warning: verifiers that have not synced trust data naming key {} \
                      answer \"cannot tell\" for what it signs until they do: publish now, and \
@@ -84,6 +98,24 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
                      after verifiers synced)",
                     key.key_id
                 );
+            } else if published.is_none() {
+                eprintln!(
+                    "propusk: warning: the announced key {} was never published: no verifier \
+                     knows it, and they answer \"cannot tell\" for what it signs until they \
+                     sync: publish now",
+                    key.key_id
+                );
+            } else if let Some(at) = published.filter(|at| now.unix() - at.unix() < window) {
+                eprintln!(
+                    "propusk: warning: key {} was first published {}; verifiers that have not \
+                     synced since answer \"cannot tell\" for what it signs until they do \
+                     (every verifier with fresh data has it by {}): publish now",
+                    key.key_id,
+                    locale.time(at),
+                    locale.time(at.plus_seconds(window))
+                );
+            } else {
+                println!("next: publish now (`propusk issuer publish`)");
             }
         }
         KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {
@@ -102,7 +134,9 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
             unlocked(dir)?.compromise(kid, since, now)?;
             let issuer = crate::opening::open(dir)?;
             println!(
-                "signing key {kid} distrusted since {}",
+                "signing key {kid} distrusted since {}; publish now (`propusk issuer publish`): \
+                 verifiers accept what it signed until they sync; then sign its credentials \
+                 again under the active key (`propusk issuer reissue --key {kid}`)",
                 local(&issuer).time(since)
             );
         }

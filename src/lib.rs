@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod issue;
 pub mod issuing;
 pub mod keys;
+pub mod language;
 mod opening;
 pub mod rules;
 pub mod serve;

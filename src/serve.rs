@@ -26,6 +26,22 @@ pub struct ServeArgs {
     /// load tests only).
     #[arg(long, default_value_t = propusk_issuer::server::PORTAL_RATE)]
     pub portal_rate: u32,
+    /// Also serve `GET /metrics` (Prometheus text format) without a token on this address, one
+    /// only the monitoring reaches; on --addr it always needs the operator's token.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
+    /// Log lines as text for a terminal, or as JSON objects for a log collector.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How `serve` writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// A line of text per event.
+    Text,
+    /// A JSON object per line.
+    Json,
 }
 
 /// `HOST:PORT` to a socket address: a name (`localhost`) is looked up, IPv4 first.
@@ -51,11 +67,15 @@ fn resolve(addr: &str) -> Result<std::net::SocketAddr, CliError> {
 pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Text => log.try_init(),
+        LogFormat::Json => log.json().try_init(),
+    };
     let addr = resolve(&args.addr)?;
+    let metrics = args.metrics_addr.as_deref().map(resolve).transpose()?;
     crate::opening::choose_database(args.database.as_deref())?;
     let mut issuer = unlocked(&args.dir)?;
     let replica = args
@@ -70,6 +90,6 @@ pub fn run_serve(args: &ServeArgs) -> Result<u8, CliError> {
             )
         })?;
     }
-    propusk_issuer::server::run(&args.dir, issuer, addr, args.portal_rate)?;
+    propusk_issuer::server::run(&args.dir, issuer, addr, metrics, args.portal_rate)?;
     Ok(0)
 }

@@ -11,8 +11,8 @@ use propusk_verifier::{
 };
 
 use crate::error::{CliError, parse_at, trust_exit};
+use crate::language::{lang, lang_parser};
 use crate::progress_bar;
-use crate::verify::{lang, lang_parser};
 
 /// `propusk verifier trust ...`.
 #[derive(Debug, clap::Subcommand)]

@@ -4,12 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use propusk_eudcc::SignerCertificate;
 use propusk_trust_list::{Lang, Locale, Report, parse_public_key};
 use propusk_verifier::{Input, Session, Store, VerifierError, render};
 
 use crate::error::{CliError, now, parse_at, verdict_exit};
+pub use crate::language::{lang, lang_parser};
 
 /// `propusk verifier ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -223,22 +223,6 @@ pub fn inputs(args: &VerifyArgs, matches: &ArgMatches) -> Vec<Input> {
         .collect();
     placed.sort_by_key(|(i, _)| *i);
     placed.into_iter().map(|(_, input)| input).collect()
-}
-
-/// `--lang`: `en` or `ru`, offered as such in the help and completions.
-pub fn lang_parser() -> impl clap::builder::TypedValueParser<Value = Lang> {
-    PossibleValuesParser::new(["en", "ru"]).map(|l| l.parse::<Lang>().unwrap_or_default())
-}
-
-/// The language: the flag, else the environment's (`LC_ALL`, `LC_MESSAGES`, `LANG`).
-pub fn lang(flag: Option<Lang>) -> Lang {
-    flag.unwrap_or_else(|| {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|v| std::env::var(v).ok())
-            .find(|v| !v.is_empty())
-            .map_or(Lang::En, |v| Lang::from_preference(&v))
-    })
 }
 
 fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(), CliError> {

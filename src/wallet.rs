@@ -18,7 +18,7 @@ pub struct WalletArgs {
     #[arg(long, global = true)]
     pub at: Option<String>,
     /// Language of the words: `en` or `ru` (default: from `LANG`).
-    #[arg(long, global = true, value_parser = crate::verify::lang_parser())]
+    #[arg(long, global = true, value_parser = crate::language::lang_parser())]
     pub lang: Option<Lang>,
     /// What to do.
     #[command(subcommand)]
@@ -209,7 +209,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
     };
     let tz = wallet.time_zone()?;
     let locale = Locale::named(
-        crate::verify::lang(args.lang),
+        crate::language::lang(args.lang),
         tz.as_deref().unwrap_or("UTC"),
     );
     match &args.command {

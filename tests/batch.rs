@@ -375,6 +375,17 @@ fn a_run_killed_mid_way_and_rerun_loses_and_duplicates_nothing_on() {
     );
 }
 
+/// An issuer in a temporary directory and a registry of three records (not yet issued): the
+/// directory, the issuer's and the registry's paths.
+fn three_records() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    init(&dir);
+    let input = tmp.path().join("registry.csv");
+    std::fs::write(&input, registry(3)).unwrap();
+    (tmp, dir, input)
+}
+
 /// A record issued before with other content (a corrected name) is not "already issued": it is
 /// a bad row, nothing is written for it and the run exits 65; with --reissue the old credential
 /// is revoked and the corrected one issued, both ids in issued.csv, audited; a rerun issues
@@ -388,11 +399,7 @@ fn a_corrected_record_is_refused_or_reissued_never_ignored() {
 }
 
 fn a_corrected_record_is_refused_or_reissued_never_ignored_on() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("issuer");
-    init(&dir);
-    let input = tmp.path().join("registry.csv");
-    std::fs::write(&input, registry(3)).unwrap();
+    let (tmp, dir, input) = three_records();
     let batch = |out: &Path, extra: &[&str]| {
         let mut args = vec![
             "issuer",
@@ -506,11 +513,7 @@ fn a_compromised_keys_credentials_are_signed_again() {
 }
 
 fn a_compromised_keys_credentials_are_signed_again_on() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("issuer");
-    init(&dir);
-    let input = tmp.path().join("registry.csv");
-    std::fs::write(&input, registry(3)).unwrap();
+    let (tmp, dir, input) = three_records();
     let first = tmp.path().join("first");
     let later = "2021-11-21T09:00:00Z";
     assert_eq!(

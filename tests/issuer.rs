@@ -507,6 +507,59 @@ fn a_store_behind_the_last_publication_refuses_to_work() {
     }
 }
 
+/// A verifier offered older trust data than it holds (a server behind a balancer, an old USB
+/// stick) keeps its data and says the source is behind: lag, exit 0, not a refusal.
+#[test]
+fn a_source_behind_the_data_in_force_is_lag_not_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    let (old, new, store) = (
+        tmp.path().join("old"),
+        tmp.path().join("new"),
+        tmp.path().join("v"),
+    );
+    ok(run(&["issuer", "init", "--dir", s(&dir)]));
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&old),
+    ]));
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&new),
+    ]));
+    common::verifier_init(&store, &dir);
+    ok(run(&[
+        "verifier",
+        "sync",
+        "--store",
+        s(&store),
+        "--from",
+        s(&new),
+    ]));
+    let behind = run(&["verifier", "sync", "--store", s(&store), "--from", s(&old)]);
+    let said = String::from_utf8_lossy(&behind.stdout);
+    assert_eq!(
+        behind.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&behind.stderr)
+    );
+    assert!(
+        said.contains("this source is behind (sequence 1 < 2)"),
+        "{said}"
+    );
+    let status = ok(run(&["verifier", "status", "--store", s(&store)]));
+    assert!(status.contains("sequence 2"), "{status}");
+}
+
 /// Settings change after init, and every change is in the audit log, which `issuer audit`
 /// shows; a rotation without an announced key warns about verifiers that have not synced.
 #[test]
@@ -573,10 +626,38 @@ fn config_audit_and_the_rotation_warning_on() {
         "--dir",
         s(&dir),
     ]));
+    // Announced but never published: no verifier knows it.
     let rotated = run(&["issuer", "key", "rotate", "--dir", s(&dir)]);
+    let said = String::from_utf8_lossy(&rotated.stderr);
+    assert!(
+        said.contains("was never published") && said.contains("publish now"),
+        "{said}"
+    );
+    // Announced, published, and rotated once the freshness window has passed: no warning.
+    let announced = ok(run(&[
+        "issuer",
+        "key",
+        "rotate",
+        "--announce",
+        "--dir",
+        s(&dir),
+    ]));
+    assert!(announced.contains("next: publish now"), "{announced}");
+    let usb = dir.with_extension("usb");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+    ]));
+    let later = common::days_ago(-4);
+    let rotated = run(&["issuer", "key", "rotate", "--dir", s(&dir), "--at", &later]);
     assert!(
         !String::from_utf8_lossy(&rotated.stderr).contains("warning"),
-        "announced first"
+        "announced, published, verifiers synced: {}",
+        String::from_utf8_lossy(&rotated.stderr)
     );
 
     let log: serde_json::Value =

@@ -404,6 +404,38 @@ fn two_servers_on_one_database_are_one_issuer() {
         ));
         assert_eq!(v[0]["reason"], "revoked");
     }
+
+    // Twenty publications in quick succession while the verifier syncs from A and B in turn:
+    // a server a moment behind, or a file its index named gone by the time it is asked for,
+    // is lag, never a failed sync (issue 23).
+    let publisher = {
+        let (dir, url, usb) = (dir.clone(), db.url.clone(), tmp.path().join("usb"));
+        std::thread::spawn(move || {
+            for _ in 0..20 {
+                ok(run_in(
+                    Some(&url),
+                    &["issuer", "publish", "--dir", s(&dir), "--out", s(&usb)],
+                ));
+            }
+        })
+    };
+    let mut syncs = 0;
+    while !publisher.is_finished() || syncs < 4 {
+        let url = [&url_a, &url_b][syncs % 2];
+        let out = run_in(
+            None,
+            &["verifier", "sync", "--store", s(&store), "--url", url],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "sync {syncs} from {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        syncs += 1;
+    }
+    publisher.join().unwrap();
+    eprintln!("{syncs} syncs during twenty publications, none failed");
 }
 
 /// The portal's lookups are gathered into one query per batch under load: each of many

@@ -295,9 +295,17 @@ fn sync_over_http_and_the_operator_api_on() {
 }
 
 /// `serve --addr localhost:PORT` works, `GET /` says what the server is, and a port in use is
-/// refused naming the address.
+/// refused naming the address, with no panic and no new publication; a restart publishes no
+/// new sequence either (issue 23).
 #[test]
 fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port() {
+    common::on_every_backend(
+        "serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port",
+        serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port_on,
+    );
+}
+
+fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port_on() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("issuer");
     let out = propusk_with(
@@ -325,12 +333,29 @@ fn serve_takes_a_host_name_says_what_it_is_and_names_a_busy_port() {
         "{home}"
     );
 
+    let sequence = |url: &str| {
+        let mut index = ureq::get(&format!("{url}/bundle/index.cbor"))
+            .call()
+            .unwrap();
+        let bytes = index.body_mut().read_to_vec().unwrap();
+        let root = std::fs::read_to_string(dir.join("root.pub")).unwrap();
+        let root = propusk_trust_list::parse_public_key(&root).unwrap();
+        propusk_trust_list::Index::open(&bytes, &root)
+            .unwrap()
+            .sequence
+    };
+    let first = sequence(&url);
+    drop(_server);
+
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap().to_string();
     let out = propusk_with(&["serve", "--dir", s(&dir), "--addr", &addr], "", &[PASS]);
-    assert_ne!(out.status.code(), Some(0));
     let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "no panic: {said}");
     assert!(said.contains(&addr) && said.contains("in use"), "{said}");
+    // Neither the refused start nor a restart published anything new.
+    let (_again, url) = common::start_server(&dir, &[PASS]);
+    assert_eq!(sequence(&url), first);
     let out = propusk_with(
         &["serve", "--dir", s(&dir), "--addr", "nowhere"],
         "",
@@ -424,4 +449,122 @@ fn get_json(url: &str, token: &str) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap();
     (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// `GET /metrics` answers in the Prometheus text format (read here by a Prometheus parser),
+/// with the operator's token only, and counts the requests made by route and status; on
+/// `--metrics-addr` it needs no token (issue 23).
+#[test]
+fn metrics_count_the_requests_in_the_prometheus_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    let out = propusk_with(&["issuer", "init", "--dir", s(&dir)], "", &[PASS]);
+    assert_eq!(out.status.code(), Some(0));
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let monitor = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let monitor_addr = monitor.local_addr().unwrap().to_string();
+    drop(monitor);
+    let (_server, url) = common::start_server_with(
+        &dir,
+        &[PASS],
+        &["--addr", "127.0.0.1:0", "--metrics-addr", &monitor_addr],
+    );
+    let agent = common::http();
+    let status = |path: &str| {
+        agent
+            .get(&format!("{url}{path}"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for _ in 0..3 {
+        assert_eq!(status("/c/AAAAAAAAAAAAAAAAAAAAA"), 404);
+    }
+    assert_eq!(status("/bundle/index.cbor"), 200);
+    // Without the token: refused, and counted.
+    assert_eq!(status("/metrics"), 401);
+    let read = |url: &str, token: Option<&str>| {
+        let mut request = agent.get(url);
+        if let Some(t) = token {
+            request = request.header("Authorization", &format!("Bearer {}", t.trim()));
+        }
+        let mut response = request.call().unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.body_mut().read_to_string().unwrap();
+        let lines = text.lines().map(|l| Ok(l.to_owned()));
+        prometheus_parse::Scrape::parse(lines).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let scrape = read(&format!("{url}/metrics"), Some(&token));
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(
+        value(
+            "propusk_http_requests_total",
+            &[("route", "/c/:id"), ("status", "404")]
+        ),
+        Some(3.0),
+        "{:?}",
+        scrape.samples
+    );
+    assert_eq!(
+        value(
+            "propusk_http_requests_total",
+            &[("route", "/bundle/:name"), ("status", "200")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(value("propusk_unauthorized_total", &[]), Some(1.0));
+    assert_eq!(value("propusk_publication_sequence", &[]), Some(1.0));
+    let latency = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "propusk_http_request_duration_seconds"
+                && s.labels.get("route") == Some("/c/:id")
+        })
+        .map(|s| s.value.clone());
+    assert!(
+        matches!(latency, Some(prometheus_parse::Value::Histogram(ref h)) if h.iter().any(|b| b.less_than.is_infinite() && b.count == 3.0)),
+        "{latency:?}"
+    );
+    // The monitoring address: no token needed, the same figures.
+    let monitored = read(&format!("http://{monitor_addr}/metrics"), None);
+    assert!(
+        monitored
+            .samples
+            .iter()
+            .any(|s| s.metric == "propusk_publication_sequence")
+    );
+
+    // SIGTERM (a service manager stopping it): the server stops by itself, exit 0.
+    let mut server = _server;
+    let pid = server.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let code = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(code, Some(0), "a clean stop");
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
 
+use crate::error::EuError;
 use crate::error::{IssuerError, StoreError};
-use crate::eu::EuError;
 use crate::issuer::{Issuer, restrict};
 use crate::records::Issued;
 use crate::store::Inserted;
@@ -158,7 +158,6 @@ impl IssuedCsv {
         if images {
             header.push("image");
         }
-        // The credential a corrected record's new one replaced (revoked), when it did.
         if replaces {
             header.push("replaces");
         }

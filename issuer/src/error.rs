@@ -77,7 +77,7 @@ pub enum IssuerError {
     Store(#[from] StoreError),
     /// An EU DCC operation failed.
     #[error("EU DCC: {0}")]
-    Eu(#[from] crate::eu::EuError),
+    Eu(#[from] EuError),
 }
 
 impl IssuerError {
@@ -282,4 +282,56 @@ pub enum StoreError {
     /// A transaction was begun inside another, or ended outside one.
     #[error("transaction misuse: {0}")]
     Transaction(&'static str),
+}
+
+/// Why an EU DCC operation failed.
+#[non_exhaustive]
+#[derive(Debug, Error)]
+pub enum EuError {
+    /// `issuer eu init` has not run.
+    #[error("the issuer has no EU signing keys: run `propusk issuer eu init` first")]
+    NotSetUp,
+    /// `issuer eu init` ran already.
+    #[error("the issuer has EU signing keys already (rotate the document signer instead)")]
+    AlreadySetUp,
+    /// The credential has no EU form.
+    #[error("no EU DCC twin: {0}")]
+    Twin(#[from] propusk_eudcc::twin::TwinError),
+    /// The twin could not be signed.
+    #[error("no EU DCC twin: {0}")]
+    Sign(#[from] propusk_eudcc::SignError),
+    /// A certificate could not be made.
+    #[error("{0}")]
+    Certificate(#[from] propusk_eudcc::cert::CertError),
+    /// The country signing CA has ended (or ends before a document signer could start).
+    #[error(
+        "the country signing CA {key} ended at {ended}: renew it (propusk issuer eu renew), \
+         which makes a new CA and a document signer under it"
+    )]
+    CaEnded {
+        /// The CA's key id.
+        key: String,
+        /// When it ended.
+        ended: Timestamp,
+    },
+    /// The country signing CA is still valid for long: renewing is refused.
+    #[error(
+        "the country signing CA {key} is valid until {until}: rotate the document signer \
+         instead (renew the CA in its last year)"
+    )]
+    CaValid {
+        /// The CA's key id.
+        key: String,
+        /// When it ends.
+        until: Timestamp,
+    },
+    /// No EU signer is published under this key id.
+    #[error("no EU signer {0} is published")]
+    NoSuchSigner(String),
+    /// The signer to withdraw is the issuer's active document signer.
+    #[error(
+        "EU signer {0} is the active document signer: rotate first (propusk issuer eu rotate), \
+         then withdraw it"
+    )]
+    ActiveSigner(String),
 }

@@ -9,12 +9,12 @@ use propusk_input::Request;
 use propusk_spec::{CredentialId, Timestamp};
 use propusk_trust_list::EuSigner;
 use serde_json::json;
-use thiserror::Error;
+
 use zeroize::Zeroizing;
 
-use crate::error::{IssuerError, StoreError};
+use crate::error::{EuError, IssuerError, StoreError};
 use crate::issuer::Issuer;
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditOp, Issued};
 use crate::secret::random_bytes;
 use crate::store::{EuRole, EuTwinRecord, StoredEuKey};
@@ -26,58 +26,6 @@ pub const CSCA_LIFETIME_S: i64 = 5 * 365 * 86_400;
 pub const DSC_LIFETIME_S: i64 = 2 * 365 * 86_400;
 /// The file of EU revocation hashes that `publish` writes for a gateway.
 pub const EU_REVOCATIONS_FILE: &str = "eu-revocations.json";
-
-/// Why an EU DCC operation failed.
-#[non_exhaustive]
-#[derive(Debug, Error)]
-pub enum EuError {
-    /// `issuer eu init` has not run.
-    #[error("the issuer has no EU signing keys: run `propusk issuer eu init` first")]
-    NotSetUp,
-    /// `issuer eu init` ran already.
-    #[error("the issuer has EU signing keys already (rotate the document signer instead)")]
-    AlreadySetUp,
-    /// The credential has no EU form.
-    #[error("no EU DCC twin: {0}")]
-    Twin(#[from] twin::TwinError),
-    /// The twin could not be signed.
-    #[error("no EU DCC twin: {0}")]
-    Sign(#[from] propusk_eudcc::SignError),
-    /// A certificate could not be made.
-    #[error("{0}")]
-    Certificate(#[from] cert::CertError),
-    /// The country signing CA has ended (or ends before a document signer could start).
-    #[error(
-        "the country signing CA {key} ended at {ended}: renew it (propusk issuer eu renew), \
-         which makes a new CA and a document signer under it"
-    )]
-    CaEnded {
-        /// The CA's key id.
-        key: String,
-        /// When it ended.
-        ended: Timestamp,
-    },
-    /// The country signing CA is still valid for long: renewing is refused.
-    #[error(
-        "the country signing CA {key} is valid until {until}: rotate the document signer \
-         instead (renew the CA in its last year)"
-    )]
-    CaValid {
-        /// The CA's key id.
-        key: String,
-        /// When it ends.
-        until: Timestamp,
-    },
-    /// No EU signer is published under this key id.
-    #[error("no EU signer {0} is published")]
-    NoSuchSigner(String),
-    /// The signer to withdraw is the issuer's active document signer.
-    #[error(
-        "EU signer {0} is the active document signer: rotate first (propusk issuer eu rotate), \
-         then withdraw it"
-    )]
-    ActiveSigner(String),
-}
 
 /// How long before its end a country signing CA may be renewed (its last year), and how long
 /// a document signer must have to sign before rotating makes one under the old CA.

@@ -7,7 +7,7 @@ use propusk_trust_list::{RuleFailure, Rules};
 use crate::error::{IssuerError, KeyError, Refusal, StoreError};
 use crate::issuer::Issuer;
 use crate::keys::is_active;
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditOp, CredentialStatus, Issued, Links};
 use crate::secret::{SecretKey, random_bytes};
 use crate::store::{CredentialRecord, Inserted};
@@ -28,8 +28,13 @@ impl Issuer {
     /// refuses ([`Refusal::RecordChanged`]) unless [`Issuer::reissue_changed`] was asked for.
     pub fn issue(&mut self, request: &Request, now: Timestamp) -> Result<Issued, IssuerError> {
         let mut signer = self.signer(now)?;
-        self.in_transaction(|issuer| issuer.issue_with(&mut signer, request, now))
-            .map(|(issued, _)| issued)
+        // A replacement (revoke, insert, prove, audit) is one transaction; a plain issuance is
+        // one statement, and may run inside the caller's transaction.
+        let issued = match self.reissue {
+            true => self.in_transaction(|issuer| issuer.issue_with(&mut signer, request, now)),
+            false => self.issue_with(&mut signer, request, now),
+        };
+        issued.map(|(issued, _)| issued)
     }
 
     /// Whether a record issued before with other content (a correction) is issued again: its

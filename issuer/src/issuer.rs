@@ -10,7 +10,7 @@ use propusk_spec::{CredentialId, Timestamp, short_link};
 use propusk_trust_list::{KeyStatus, RuleSet, Rules, write_atomically};
 
 use crate::error::IssuerError;
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::sqlite::STORE_FILE;

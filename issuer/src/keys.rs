@@ -6,7 +6,7 @@ use propusk_trust_list::{KeyStatus, format_public_key, key_id_of};
 
 use crate::error::{IssuerError, KeyError, StoreError};
 use crate::issuer::{Issuer, SIGNING_KEY_LIFETIME_S};
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditOp, KeyInfo, KeyRole};
 use crate::secret::SecretKey;
 use crate::store::StoredKey;

@@ -49,10 +49,9 @@ mod split;
 pub mod store;
 
 pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
-pub use error::{IssuerError, KeyError, Refusal, StoreError};
+pub use error::{EuError, IssuerError, KeyError, Refusal, StoreError};
 pub use eu::{
-    CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuError, EuKeyInfo,
-    MIN_DSC_LIFE_S,
+    CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuKeyInfo, MIN_DSC_LIFE_S,
 };
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
@@ -62,7 +61,7 @@ pub use propusk_input::{
     CSV_COLUMNS, InputError, Registry, Request, RotateRequest, Row, read_csv, read_jsonl,
     read_registry, registry,
 };
-pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, SOFT_EXPIRY_S};
+pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, REPUBLISH_AFTER_S, SOFT_EXPIRY_S};
 pub use records::{
     AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
 };

@@ -2,7 +2,7 @@
 //! authority's name, country and time zone, from which the rules come), the signing keys, the EU
 //! signers and the revocations — must have been written by someone holding the passphrase. Each
 //! such write stores an HMAC of the row's content under a key derived from the vault
-//! ([`crate::secret::Vault::prove`]) in the `proofs` table; a signing key's secret half must also
+//! (the vault's `prove`) in the `proofs` table; a signing key's secret half must also
 //! open under the vault and match its public key. A row written into the database by other
 //! means (a database login without the passphrase) carries no valid proof: publishing refuses
 //! and names it, and nothing is signed.
@@ -11,77 +11,13 @@
 //! when the operator confirms they are the issuer's own, proves them (audited).
 
 use propusk_eudcc::SignerCertificate;
-use propusk_spec::{CredentialId, KeyId, Timestamp};
+use propusk_spec::Timestamp;
 use propusk_trust_list::{BundleContent, EuSigner, KeyStatus, TrustedKey};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
-use crate::records::{AuditOp, CredentialStatus};
+use crate::records::{AuditOp, CredentialStatus, Row};
 use crate::store::{Revoked, RuleVersion, Settings, StoredKey};
-
-/// A row that publications vouch for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Row {
-    /// The issuer's settings (one row).
-    Settings,
-    /// A key (root or signing), by its id.
-    Key(KeyId),
-    /// An EU signer certificate published with the bundle, by its EU key id (hex).
-    EuSigner(String),
-    /// A credential's revocation.
-    Revocation(CredentialId),
-    /// A publication's content as recorded (what the next one is checked against).
-    Publication(u64),
-    /// A version of the rules the operator set.
-    Rules(u32),
-}
-
-impl Row {
-    const SETTINGS: &'static str = "settings";
-    const KEY: &'static str = "key";
-    /// The kind of row an EU signer's proof is kept under.
-    pub(crate) const EU_SIGNER: &'static str = "eu_signer";
-    /// The kind of row a revocation's proof is kept under.
-    pub(crate) const REVOCATION: &'static str = "revocation";
-    const PUBLICATION: &'static str = "publication";
-    const RULES: &'static str = "rules";
-
-    /// The kind of row, as the `proofs` table keeps it.
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Row::Settings => Self::SETTINGS,
-            Row::Key(_) => Self::KEY,
-            Row::EuSigner(_) => Self::EU_SIGNER,
-            Row::Revocation(_) => Self::REVOCATION,
-            Row::Publication(_) => Self::PUBLICATION,
-            Row::Rules(_) => Self::RULES,
-        }
-    }
-
-    /// Which row of its kind.
-    pub(crate) fn key(&self) -> String {
-        match self {
-            Row::Settings => "1".to_owned(),
-            Row::Key(kid) => kid.to_string(),
-            Row::EuSigner(kid) => kid.clone(),
-            Row::Revocation(id) => id.to_string(),
-            Row::Publication(sequence) => sequence.to_string(),
-            Row::Rules(version) => version.to_string(),
-        }
-    }
-
-    /// The row in words, for an operator.
-    fn describe(&self) -> String {
-        match self {
-            Row::Settings => "the issuer's settings (name, country, time zone)".to_owned(),
-            Row::Key(kid) => format!("key {kid}"),
-            Row::EuSigner(kid) => format!("EU signer {kid}"),
-            Row::Revocation(id) => format!("the revocation of credential {id}"),
-            Row::Publication(sequence) => format!("the record of publication {sequence}"),
-            Row::Rules(version) => format!("version {version} of the rules"),
-        }
-    }
-}
 
 /// The content of a row as its proof covers it: the kind and the row first, then every field
 /// that a publication takes from it.
@@ -389,7 +325,7 @@ impl Issuer {
         // What the next publication would hold.
         let revoked = self
             .store
-            .revoked_unexpired(crate::publish::published_from(now))?;
+            .revoked_unexpired(crate::records::published_from(now))?;
         let found = self.findings(&revoked)?;
         let (provable, foreign): (Vec<Finding>, Vec<Finding>) =
             found.into_iter().partition(|f| f.content.is_some());

@@ -20,19 +20,48 @@ use crate::records::{AuditOp, KeyRole, Published};
 pub const SOFT_EXPIRY_S: i64 = 3 * 86_400;
 /// After this, verifiers cannot tell.
 pub const HARD_EXPIRY_S: i64 = 30 * 86_400;
+/// A running server publishes again once its newest publication is this old, so verifiers
+/// that sync find data fresh for two more days at least.
+pub const REPUBLISH_AFTER_S: i64 = SOFT_EXPIRY_S / 3;
 /// Past publications kept to publish deltas from.
 pub const DELTAS_KEPT: usize = 7;
 
-/// From when revoked credentials are published at `now`: whole partitions, so a credential that
-/// expired earlier this month stays in this month's partition until the month is over, as the
-/// last publication had it.
-pub(crate) fn published_from(now: Timestamp) -> Timestamp {
-    now.date()
-        .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
-        .map_or(now, |d| d.start())
-}
-
 impl Issuer {
+    /// When the newest publication was made, if there is one.
+    pub fn last_published_at(&self) -> Result<Option<Timestamp>, IssuerError> {
+        let Some(bytes) = self.store.recent_publications(1)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let content: BundleContent = ciborium::from_reader(bytes.as_slice())
+            .map_err(|_| StoreError::Corrupt("a stored publication that does not decode"))?;
+        Ok(Timestamp::from_unix(content.issued_at))
+    }
+
+    /// When the newest publication naming signing key `kid` was made — the newest publication
+    /// when it names the key, else none (the key was never published, or no longer is).
+    pub fn key_published_at(
+        &self,
+        kid: &propusk_spec::KeyId,
+    ) -> Result<Option<Timestamp>, IssuerError> {
+        let Some(bytes) = self.store.recent_publications(1)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let content: BundleContent = ciborium::from_reader(bytes.as_slice())
+            .map_err(|_| StoreError::Corrupt("a stored publication that does not decode"))?;
+        let named = content.keys.iter().any(|k| k.key_id == kid.as_bytes());
+        Ok(named
+            .then(|| Timestamp::from_unix(content.issued_at))
+            .flatten())
+    }
+
+    /// Whether a server should publish at `now`: there is no publication yet, or the newest is
+    /// older than [`REPUBLISH_AFTER_S`] (a third of the time verifiers hold it fresh).
+    pub fn due_for_publishing(&self, now: Timestamp) -> Result<bool, IssuerError> {
+        Ok(self
+            .last_published_at()?
+            .is_none_or(|at| now.unix() - at.unix() >= REPUBLISH_AFTER_S))
+    }
+
     /// Builds the trust bundle of `now`, signs it with deltas from recent publications and the
     /// index, and records it — sequence, content and signed files — in one transaction, so two
     /// publishers never share a sequence and every server serves the newest publication; then
@@ -42,7 +71,9 @@ impl Issuer {
         let root = self.unseal(&root_key)?;
         let (publication, count) = self.in_transaction(|issuer| {
             let sequence = issuer.store.next_publication_sequence()?;
-            let revoked = issuer.store.revoked_unexpired(published_from(now))?;
+            let revoked = issuer
+                .store
+                .revoked_unexpired(crate::records::published_from(now))?;
             // Nothing is vouched for that someone without the passphrase wrote.
             issuer.check_proofs(&revoked)?;
             let count = revoked.len() as u64;

@@ -1,5 +1,6 @@
 //! What the issuer keeps and answers, as typed values: keys with their role and status, the
-//! credentials issued with both link forms, the audit log.
+//! credentials issued with both link forms, the audit log, the rows publications vouch for.
+//! The layers below the issuer (the store, the errors) and above it share these.
 
 use std::fmt;
 use std::str::FromStr;
@@ -318,4 +319,77 @@ pub struct Published {
     pub deltas_from: Vec<u64>,
     /// Credentials in the revocation set.
     pub revoked: u64,
+}
+
+/// A row that publications vouch for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Row {
+    /// The issuer's settings (one row).
+    Settings,
+    /// A key (root or signing), by its id.
+    Key(KeyId),
+    /// An EU signer certificate published with the bundle, by its EU key id (hex).
+    EuSigner(String),
+    /// A credential's revocation.
+    Revocation(CredentialId),
+    /// A publication's content as recorded (what the next one is checked against).
+    Publication(u64),
+    /// A version of the rules the operator set.
+    Rules(u32),
+}
+
+impl Row {
+    pub(crate) const SETTINGS: &'static str = "settings";
+    pub(crate) const KEY: &'static str = "key";
+    /// The kind of row an EU signer's proof is kept under.
+    pub(crate) const EU_SIGNER: &'static str = "eu_signer";
+    /// The kind of row a revocation's proof is kept under.
+    pub(crate) const REVOCATION: &'static str = "revocation";
+    pub(crate) const PUBLICATION: &'static str = "publication";
+    pub(crate) const RULES: &'static str = "rules";
+
+    /// The kind of row, as the `proofs` table keeps it.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Row::Settings => Self::SETTINGS,
+            Row::Key(_) => Self::KEY,
+            Row::EuSigner(_) => Self::EU_SIGNER,
+            Row::Revocation(_) => Self::REVOCATION,
+            Row::Publication(_) => Self::PUBLICATION,
+            Row::Rules(_) => Self::RULES,
+        }
+    }
+
+    /// Which row of its kind.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Row::Settings => "1".to_owned(),
+            Row::Key(kid) => kid.to_string(),
+            Row::EuSigner(kid) => kid.clone(),
+            Row::Revocation(id) => id.to_string(),
+            Row::Publication(sequence) => sequence.to_string(),
+            Row::Rules(version) => version.to_string(),
+        }
+    }
+
+    /// The row in words, for an operator.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Row::Settings => "the issuer's settings (name, country, time zone)".to_owned(),
+            Row::Key(kid) => format!("key {kid}"),
+            Row::EuSigner(kid) => format!("EU signer {kid}"),
+            Row::Revocation(id) => format!("the revocation of credential {id}"),
+            Row::Publication(sequence) => format!("the record of publication {sequence}"),
+            Row::Rules(version) => format!("version {version} of the rules"),
+        }
+    }
+}
+
+/// From when revoked credentials are published at `now`: whole partitions, so a credential that
+/// expired earlier this month stays in this month's partition until the month is over, as the
+/// last publication had it.
+pub(crate) fn published_from(now: Timestamp) -> Timestamp {
+    now.date()
+        .and_then(|d| propusk_spec::Date::new(d.year(), d.month(), 1))
+        .map_or(now, |d| d.start())
 }

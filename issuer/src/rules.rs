@@ -9,8 +9,8 @@ use propusk_trust_list::{Policy, PolicyEntry, Rule, RuleEntry, RuleSet, Rules};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
-use crate::proof::Row;
 use crate::records::AuditOp;
+use crate::records::Row;
 use crate::store::RuleVersion;
 
 /// A version of the rules, as `issuer rules show` tells it.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 
 /// Why a verdict is not `valid`. Its [`Reason::code`] is the stable snake_case code of
-/// `verify --json`; its words in each language are in [`crate::words`], an exhaustive match, so a
+/// `verify --json`; its words in each language are in the `words` module, an exhaustive match, so a
 /// reason added here without words does not compile.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

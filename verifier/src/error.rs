@@ -18,6 +18,10 @@ fn time(secs: i64) -> String {
 #[non_exhaustive]
 #[derive(Debug, Error)]
 pub enum VerifierError {
+    /// A file the index named was not found (a newer publication took its place a moment
+    /// ago): the index is read again.
+    #[error("{0} answered 404")]
+    Gone(String),
     /// `--store` has not been set up with `propusk verifier init`.
     #[error("no verifier store in {0}: run `propusk verifier init` first")]
     NotInitialised(PathBuf),

@@ -59,6 +59,15 @@ pub enum SyncOutcome {
     },
     /// The offered bundle is the one already in force.
     UpToDate(u64),
+    /// The source offers older trust data than the data in force (a server behind a balancer
+    /// that has not picked up the newest publication yet, an old USB stick): the data in force
+    /// is kept. Lag, not a failure.
+    Behind {
+        /// The sequence the source offers.
+        source: u64,
+        /// The sequence in force, kept.
+        held: u64,
+    },
 }
 
 impl std::fmt::Display for SyncOutcome {
@@ -101,6 +110,14 @@ pub fn sync_words(outcome: &SyncOutcome, lang: Lang) -> String {
         (SyncOutcome::UpToDate(seq), Lang::Ru) => {
             format!("данные проверки уже актуальны: выпуск {seq}")
         }
+        (SyncOutcome::Behind { source, held }, Lang::En) => format!(
+            "this source is behind (sequence {source} < {held}): the trust data in force \
+             (sequence {held}) is kept"
+        ),
+        (SyncOutcome::Behind { source, held }, Lang::Ru) => format!(
+            "этот источник отстаёт (выпуск {source} < {held}): действуют прежние данные \
+             (выпуск {held})"
+        ),
     }
 }
 

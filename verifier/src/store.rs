@@ -263,8 +263,16 @@ impl Store {
         now: Timestamp,
         fetch: &mut dyn FnMut(&str) -> Result<Vec<u8>, VerifierError>,
     ) -> Result<SyncOutcome, VerifierError> {
-        let current = self.meta()?;
-        if let Some(entry) = accept::delta_from(&index, current.map(|c| c.sequence)) {
+        let current = self.meta()?.map(|c| c.sequence);
+        // A source behind the data in force (signed by the same root, only older) is lag: the
+        // data in force stays and nothing is fetched.
+        if let Some(held) = current.filter(|&held| held > index.sequence) {
+            return Ok(SyncOutcome::Behind {
+                source: index.sequence,
+                held,
+            });
+        }
+        if let Some(entry) = accept::delta_from(&index, current) {
             let taken = fetch(&entry.file).and_then(|bytes| {
                 if sha256_hex(&bytes) != entry.sha256 {
                     return Err(VerifierError::IndexMismatch);

@@ -22,11 +22,40 @@ impl Store {
     ) -> Result<SyncOutcome, VerifierError> {
         let base = base.trim_end_matches('/');
         let agent = agent();
+        // Servers behind one name publish a moment apart: a file the index named that is gone
+        // by the time it is asked for (a newer publication took its place) means a fresh index
+        // is there; it is read again, a few times, before this counts as a failure.
+        let mut attempt = 0;
+        loop {
+            match self.sync_once(&agent, base, now, attempt > 0, progress) {
+                Err(VerifierError::Gone(_)) if attempt < GONE_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+                }
+                Err(VerifierError::Gone(url)) => {
+                    return Err(VerifierError::Network(format!("{url} answered 404")));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One index and what it names; `fresh` skips the conditional request.
+    fn sync_once(
+        &mut self,
+        agent: &ureq::Agent,
+        base: &str,
+        now: Timestamp,
+        fresh: bool,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<SyncOutcome, VerifierError> {
         let cached = self.http_cache()?;
-        let etag = cached.filter(|(url, _)| url == base).map(|(_, etag)| etag);
+        let etag = cached
+            .filter(|(url, _)| url == base && !fresh)
+            .map(|(_, etag)| etag);
         let current = self.meta()?;
         let (status, etag_now, index_bytes) = fetch(
-            &agent,
+            agent,
             &format!("{base}/bundle/{INDEX_FILE}"),
             etag.as_deref().filter(|_| current.is_some()),
             1 << 20,
@@ -45,9 +74,10 @@ impl Store {
         let index = Index::open(&index_bytes, self.root())?;
         let outcome = self.take(index, now, &mut |name| {
             let url = format!("{base}/bundle/{name}");
-            let (status, _, bytes) = fetch(&agent, &url, None, MAX_BUNDLE_LEN as u64, progress)?;
+            let (status, _, bytes) = fetch(agent, &url, None, MAX_BUNDLE_LEN as u64, progress)?;
             match status {
                 200 => Ok(bytes),
+                404 => Err(VerifierError::Gone(url)),
                 other => Err(VerifierError::Network(format!("{url} answered {other}"))),
             }
         })?;
@@ -57,6 +87,9 @@ impl Store {
         Ok(outcome)
     }
 }
+
+/// How many times an index is read again when a file it named is gone.
+const GONE_RETRIES: u64 = 3;
 
 /// The HTTP client for trust data: 5 s to connect, 2 minutes in all, statuses as answers (not
 /// errors), so that a 304 or a 404 is read as such.

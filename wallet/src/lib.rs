@@ -21,6 +21,7 @@ mod error;
 mod eu;
 #[cfg(feature = "store")]
 mod kept;
+mod page;
 mod pdf;
 #[cfg(feature = "store")]
 mod pdf_read;

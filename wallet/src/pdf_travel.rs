@@ -7,7 +7,7 @@ use propusk_trust_list::{Lang, Locale};
 use serde_json::Value;
 
 use crate::error::WalletError;
-use crate::pdf::{A4, Writer};
+use crate::page::{A4, Writer};
 
 fn title(kind: propusk_eudcc::Hc1Type) -> &'static str {
     match kind {

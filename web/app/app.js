@@ -200,7 +200,8 @@ async function syncRoot(i, root) {
   const base = `${root.url}/bundle/`;
   const plan = app.engine.call('index', { root: i }, await fetchBytes(base + 'index.cbor', MAX_INDEX));
   if (plan.error) throw new SyncError(plan.code, plan.error);
-  if (plan.up_to_date !== undefined) return null;
+  // Up to date; or the server is behind the data in force (lag: the data in force stays).
+  if (plan.up_to_date !== undefined) return plan.behind === undefined ? null : { words: plan.words[app.lang] };
   const take = async (file, delta) => app.engine.call('take',
     { root: i, now: now(), lang: app.lang, delta }, await fetchBytes(base + file));
   let taken = await take(plan.fetch, plan.delta);

@@ -100,6 +100,19 @@ impl Root {
             .is_some_and(|k| k.full_sha256.as_deref() == Some(index.full_sha256.as_str()));
         let answer = if current == Some(index.sequence) && same_bundle {
             json!({"up_to_date": index.sequence})
+        } else if let Some(held) = current.filter(|&held| held > index.sequence) {
+            // A source behind the data in force: lag, kept as it is (see the command line's).
+            let words = |lang| {
+                sync_words(
+                    &SyncOutcome::Behind {
+                        source: index.sequence,
+                        held,
+                    },
+                    lang,
+                )
+            };
+            json!({"up_to_date": held, "behind": index.sequence,
+                   "words": {"en": words(Lang::En), "ru": words(Lang::Ru)}})
         } else if let Some(delta) = delta_from(&index, current) {
             json!({"fetch": delta.file, "delta": true, "full": index.full})
         } else {
@@ -238,7 +251,7 @@ fn open(content: BundleContent) -> Result<Bundle, EngineError> {
 pub(crate) fn outcome_json(outcome: &SyncOutcome, lang: Lang) -> Value {
     let (from, to) = match outcome {
         SyncOutcome::Updated { from, to } => (*from, *to),
-        SyncOutcome::UpToDate(s) => (Some(*s), *s),
+        SyncOutcome::UpToDate(s) | SyncOutcome::Behind { held: s, .. } => (Some(*s), *s),
     };
     json!({"from": from, "to": to, "words": sync_words(outcome, lang)})
 }

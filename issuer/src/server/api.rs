@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use super::{AppState, blocking, now};
+use crate::error::EuError;
 use crate::error::{IssuerError, StoreError};
-use crate::eu::EuError;
 use propusk_input::{Request, RotateRequest};
 
 /// An API error: a status, a stable code, and a message that reveals nothing internal.
@@ -177,6 +177,19 @@ pub(crate) fn routes(state: Arc<AppState>, body_timeout: Duration) -> Router<Arc
         ))
 }
 
+/// Whether the request carries the operator's bearer token (compared in constant time).
+pub(crate) fn token_matches(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = state.token.as_bytes();
+    !expected.is_empty()
+        && given.len() == expected.len()
+        && bool::from(given.as_bytes().ct_eq(expected))
+}
+
 /// Checks the token, then reads the body whole within the time allowed: a client that stalls
 /// or trickles it (the token does not make it harmless) is answered 408, its connection closed.
 async fn require_token(
@@ -184,15 +197,14 @@ async fn require_token(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let expected = state.token.as_bytes();
-    let ok = given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected));
-    if !ok || expected.is_empty() {
+    if !token_matches(&state, request.headers()) {
+        super::metrics::UNAUTHORIZED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        tracing::warn!(%peer, path = request.uri().path(), "refused: a missing or wrong bearer token (401)");
         return ApiError::Unauthorized.into_response();
     }
     let (parts, body) = request.into_parts();

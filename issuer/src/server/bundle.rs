@@ -58,10 +58,18 @@ impl AppState {
             .write()
             .map_err(|_| IssuerError::Server("the bundle's lock is poisoned".into()))? =
             bundle.map(Arc::new);
+        let old = std::mem::replace(
+            &mut *self
+                .files
+                .write()
+                .map_err(|_| IssuerError::Server("the files' lock is poisoned".into()))?,
+            files,
+        );
         *self
-            .files
+            .previous
             .write()
-            .map_err(|_| IssuerError::Server("the files' lock is poisoned".into()))? = files;
+            .map_err(|_| IssuerError::Server("the files' lock is poisoned".into()))? =
+            old.into_iter().filter(|(_, f)| f.immutable).collect();
         self.serving.store(newest, Ordering::Release);
         tracing::info!(sequence = newest, "serving the newest publication");
         Ok(())
@@ -71,8 +79,9 @@ impl AppState {
 /// `GET /bundle/{name}`. The index, and a file this server does not have yet, are answered
 /// after a look at the store for a newer publication (another server's, a moment ago): a
 /// verifier that syncs from several servers behind one name never sees an older index after a
-/// newer one, nor a 404 for a file the index it just read names. When the store cannot be
-/// reached, what is in memory is served.
+/// newer one, nor a 404 for a file the index it just read names. The previous publication's
+/// bundle and deltas stay served (an index read just before a publication still resolves).
+/// When the store cannot be reached, what is in memory is served.
 pub(crate) async fn file(
     State(state): State<Arc<AppState>>,
     UrlPath(name): UrlPath<String>,
@@ -89,7 +98,12 @@ pub(crate) async fn file(
             tracing::debug!(error = ?e, "cannot look for a newer publication");
         }
     }
-    let file = state.files.read().ok().and_then(|f| f.get(&name).cloned());
+    let file = state
+        .files
+        .read()
+        .ok()
+        .and_then(|f| f.get(&name).cloned())
+        .or_else(|| state.previous.read().ok()?.get(&name).cloned());
     let Some(file) = file else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };

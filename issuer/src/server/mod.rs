@@ -9,6 +9,7 @@ mod api;
 mod bundle;
 mod judged;
 pub mod limiter;
+mod metrics;
 mod portal;
 mod webapp;
 
@@ -46,6 +47,9 @@ pub struct AppState {
     token: String,
     published: PathBuf,
     files: RwLock<std::collections::HashMap<String, Served>>,
+    /// The bundle and deltas of the publication served before, still served: a verifier that
+    /// read the previous index a moment before this server moved on still finds what it named.
+    previous: RwLock<std::collections::HashMap<String, Served>>,
     /// The sequence of the publication served.
     serving: AtomicU64,
     /// Its trust bundle, opened with the root key: what the portal judges with.
@@ -57,6 +61,8 @@ pub struct AppState {
     /// The web app's files, with this server as its source of trust data, each also gzipped.
     app: Vec<webapp::Served>,
     limiter: Mutex<Limiter>,
+    /// The requests answered, for `/metrics`.
+    metrics: metrics::Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,7 +78,8 @@ pub(crate) fn now() -> Timestamp {
 
 impl AppState {
     /// State for an unlocked issuer in `dir`: reads the operator token, publishes the current
-    /// trust data (into the store, and `dir/published`) and serves it. `portal_rate` is the portal
+    /// trust data (into the store, and `dir/published`) when there is none or the newest is due
+    /// ([`Issuer::due_for_publishing`]: a restart publishes no new sequence), and serves it. `portal_rate` is the portal
     /// lookups a client may make in a burst and per minute (0: no limit, for load tests).
     pub fn new(dir: &Path, issuer: Issuer, portal_rate: u32) -> Result<Arc<Self>, IssuerError> {
         let token_path = dir.join(TOKEN_FILE);
@@ -94,14 +101,21 @@ impl AppState {
             token,
             published: dir.join(PUBLISHED_DIR),
             files: RwLock::new(std::collections::HashMap::new()),
+            previous: RwLock::new(std::collections::HashMap::new()),
             serving: AtomicU64::new(0),
             bundle: RwLock::new(None),
             root,
             judged: judged::Judgements::default(),
             app,
             limiter: Mutex::new(Limiter::new(portal_rate, limiter::CAPACITY)),
+            metrics: metrics::Metrics::default(),
         });
-        match state.republish() {
+        let due = state.issuer()?.due_for_publishing(now())?;
+        match if due {
+            state.republish()
+        } else {
+            state.refresh()
+        } {
             Ok(()) => {}
             // The store holds rows nothing proves this issuer wrote: nothing new is signed, the
             // newest good publication is served, and the operator is told (the log).
@@ -125,6 +139,23 @@ impl AppState {
     fn republish(&self) -> Result<(), IssuerError> {
         self.issuer()?.publish(&self.published, now())?;
         self.refresh()
+    }
+
+    /// Publishes when the newest publication is due (a server left running for days keeps
+    /// its verifiers' data fresh); else looks for a newer one (another server's).
+    fn keep_fresh(&self) -> Result<(), IssuerError> {
+        self.refresh()?;
+        // The age of the publication served, from memory (reading it back from the store would
+        // decode a bundle of a million revocations every two seconds).
+        let made = self
+            .bundle
+            .read()
+            .ok()
+            .and_then(|b| b.as_ref().map(|b| b.content().issued_at));
+        if made.is_none_or(|made| now().unix() - made >= crate::publish::REPUBLISH_AFTER_S) {
+            self.republish()?;
+        }
+        Ok(())
     }
 }
 
@@ -156,8 +187,21 @@ pub fn router_with(state: Arc<AppState>, body_timeout: Duration) -> Router {
         .route("/app", get(webapp::bare))
         .route("/app/", get(webapp::index))
         .route("/app/{file}", get(webapp::file))
+        .route("/metrics", get(metrics::guarded))
         .merge(api::routes(state.clone(), body_timeout))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// `/metrics` alone, without a token: for `--metrics-addr`, an address only the monitoring
+/// reaches.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::open))
         .with_state(state)
 }
 
@@ -193,19 +237,48 @@ pub fn run(
     dir: &Path,
     issuer: Issuer,
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     portal_rate: u32,
 ) -> Result<(), IssuerError> {
+    // The addresses first: a server that cannot listen publishes nothing.
+    let listener = bind(addr)?;
+    let metrics = metrics_addr.map(bind).transpose()?;
     let state = AppState::new(dir, issuer, portal_rate)?;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| IssuerError::Server(format!("cannot start the runtime: {e}")))?
-        .block_on(serve(state, addr))
+        .map_err(|e| IssuerError::Server(format!("cannot start the runtime: {e}")))?;
+    let served = runtime.block_on(async {
+        if let Some(metrics) = metrics {
+            let app = metrics_router(state.clone());
+            let listener = tokio_listener(metrics)?;
+            if let Ok(bound) = listener.local_addr() {
+                tracing::info!(%bound, "serving /metrics");
+            }
+            tokio::spawn(accept(
+                listener,
+                app,
+                std::future::pending(),
+                HEADER_TIMEOUT,
+            ));
+        }
+        serve_bound(state.clone(), listener).await
+    });
+    // The tasks end with the runtime; the issuer (and its database client, which runs a
+    // runtime of its own) is dropped after, outside any runtime.
+    drop(runtime);
+    drop(state);
+    served
 }
 
 /// Serves until the process is stopped (Ctrl-C).
 pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerError> {
-    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+    serve_bound(state, bind(addr)?).await
+}
+
+/// Listens on `addr`, or says in words why not.
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, IssuerError> {
+    std::net::TcpListener::bind(addr).map_err(|e| {
         IssuerError::Server(match e.kind() {
             std::io::ErrorKind::AddrInUse => format!(
                 "cannot listen on {addr}: the address is in use (another server runs there?); \
@@ -220,17 +293,51 @@ pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> Result<(), IssuerE
             }
             _ => format!("cannot listen on {addr}: {e}"),
         })
-    })?;
+    })
+}
+
+/// Serves on a bound listener until the process is stopped (Ctrl-C).
+async fn serve_bound(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+) -> Result<(), IssuerError> {
     let bound = listener
         .local_addr()
         .map_err(|e| IssuerError::Server(e.to_string()))?;
     tracing::info!(%bound, "listening");
     println!("listening on http://{bound}");
-    serve_listener(state, listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    serve_listener(state, listener, stopped()).await?;
+    tracing::info!("stopped");
+    Ok(())
 }
+
+/// Completes on Ctrl-C or SIGTERM (a service manager stopping the server).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// How long connections in flight at a shutdown may take to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How long a client may take to send a request's headers (a slow-loris client that trickles
 /// them, or opens connections and sends nothing, is closed after it). hyper starts the same
@@ -254,11 +361,7 @@ pub async fn serve_listener_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     header_timeout: Duration,
 ) -> Result<(), IssuerError> {
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| IssuerError::Server(e.to_string()))?;
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| IssuerError::Server(e.to_string()))?;
+    let listener = tokio_listener(listener)?;
     // One issuer has one current publication, whoever made it: look for a newer one now and then.
     let watched = state.clone();
     let watcher = tokio::spawn(async move {
@@ -266,12 +369,29 @@ pub async fn serve_listener_with(
         loop {
             every.tick().await;
             let state = watched.clone();
-            if let Err(e) = blocking(move || Ok(state.refresh()?)).await {
+            if let Err(e) = blocking(move || Ok(state.keep_fresh()?)).await {
                 tracing::warn!(error = %e, "cannot look for a newer publication");
             }
         }
     });
     let app = router_with(state, header_timeout);
+    accept(listener, app, shutdown, header_timeout).await;
+    watcher.abort();
+    Ok(())
+}
+
+/// Accepts connections on `listener` for `app` until `shutdown` completes; then lets the
+/// requests in flight finish (at most [`SHUTDOWN_GRACE`]).
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    header_timeout: Duration,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    // Told to each connection at shutdown: an idle one closes at once, one answering a request
+    // finishes it first.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -289,17 +409,48 @@ pub async fn serve_listener_with(
             app.clone()
                 .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
         );
-        tokio::spawn(async move {
-            let served = hyper::server::conn::http1::Builder::new()
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let served = tokio::select! {
+                served = connection.as_mut() => served,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
             if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended");
             }
         });
+        // Connections that ended are forgotten as they go.
+        while connections.try_join_next().is_some() {}
     }
-    watcher.abort();
-    Ok(())
+    tracing::info!(
+        open = connections.len(),
+        "shutting down: no new connections"
+    );
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = connections.len(),
+            "connections still open at the end of the grace period were closed"
+        );
+    }
+}
+
+/// A bound listener handed to tokio (inside a runtime).
+fn tokio_listener(listener: std::net::TcpListener) -> Result<tokio::net::TcpListener, IssuerError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| IssuerError::Server(e.to_string()))?;
+    tokio::net::TcpListener::from_std(listener).map_err(|e| IssuerError::Server(e.to_string()))
 }

@@ -241,6 +241,7 @@ pub(crate) async fn page(
         })
     };
     if !state.allow(client(connect)) {
+        super::metrics::RATE_LIMITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return bare(StatusCode::TOO_MANY_REQUESTS, c.too_many);
     }
     let Ok(id) = id.parse::<CredentialId>() else {
@@ -329,6 +330,7 @@ pub(crate) async fn credential(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
     if !state.allow(client(connect)) {
+        super::metrics::RATE_LIMITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return (StatusCode::TOO_MANY_REQUESTS, "too many requests").into_response();
     }
     let Ok(id) = id.parse::<CredentialId>() else {

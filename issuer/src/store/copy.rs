@@ -247,7 +247,7 @@ pub fn sqlite_to_postgres(dir: &Path, url: &str, at: Timestamp) -> Result<Copied
     let source =
         rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     // A store moved once is not copied again: its copy is the issuer's store now.
-    if let Some(to) = super::sqlite::moved_to(&source)? {
+    if let Some(to) = super::sqlite::moved::moved_to(&source)? {
         return Err(StoreError::Moved(to));
     }
     // Brings the schema up; an issuer already there is refused before anything is written.
@@ -325,8 +325,8 @@ pub fn sqlite_to_postgres(dir: &Path, url: &str, at: Timestamp) -> Result<Copied
     }
     tx.commit()?;
     // From now on the SQLite file refuses every command: one registry, not two.
-    let target = super::postgres::label(url);
-    super::sqlite::mark_moved(dir, &target, at)?;
+    let target = super::postgres::moved::label(url);
+    super::sqlite::moved::mark_moved(dir, &target, at)?;
     Ok(Copied {
         tables: copied,
         target,

@@ -120,7 +120,7 @@ pub struct Revoked {
     pub expires_at: Timestamp,
     /// When it was revoked.
     pub revoked_at: Timestamp,
-    /// The proof that the issuer revoked it ([`crate::proof`]), if the row has one.
+    /// The proof that the issuer revoked it (the issuer's proofs module), if the row has one.
     pub proof: Option<Vec<u8>>,
 }
 
@@ -277,7 +277,7 @@ pub trait Store: Send {
     fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError>;
 
     /// Records the proof of a row that publications vouch for (replacing any it had): `kind`
-    /// names its table ([`crate::proof::Row::kind`]), `row` the row.
+    /// names its table (`Row::kind`), `row` the row.
     fn set_proof(&mut self, kind: &str, row: &str, proof: &[u8]) -> Result<(), StoreError>;
     /// The proofs of the rows of one kind, by row.
     fn proofs(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

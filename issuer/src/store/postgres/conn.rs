@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
-use postgres::{Client, Row, Statement};
+use postgres::{Client, NoTls, Row, Statement};
+
+use crate::error::StoreError;
 
 /// A connection and the statements prepared on it.
 pub(crate) struct Conn {
@@ -97,4 +99,16 @@ impl Conn {
         self.used = Instant::now();
         self.client.batch_execute(sql)
     }
+}
+
+/// Opens a connection (no TLS: the database is on the issuer's own network).
+pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
+    let config: postgres::Config = url
+        .parse()
+        .map_err(|e: postgres::Error| StoreError::Unavailable(e.to_string()))?;
+    let mut config = config;
+    config.connect_timeout(std::time::Duration::from_secs(5));
+    config
+        .connect(NoTls)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
 }

@@ -8,6 +8,7 @@ mod bulk;
 mod conn;
 mod eu;
 mod lookup;
+pub(crate) mod moved;
 mod rows;
 mod schema;
 mod vouched;
@@ -15,9 +16,8 @@ mod vouched;
 use std::cell::{RefCell, RefMut};
 use std::sync::Arc;
 
-use postgres::{Client, NoTls};
-
 use conn::Conn;
+pub(crate) use conn::connect;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::{EuSigner, KeyStatus};
 
@@ -26,7 +26,7 @@ use super::{
     StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use lookup::PgLookup;
 use rows::{CredentialKey, select_credential, stored_key, timestamp};
@@ -42,51 +42,6 @@ pub fn is_postgres_url(url: &str) -> bool {
 /// Lookups for a portal from the database at `url` (a read-only replica will do).
 pub(crate) fn read_only(url: &str) -> Arc<dyn Lookup> {
     Arc::new(PgLookup::new(url))
-}
-
-/// Opens a connection (no TLS: the database is on the issuer's own network).
-pub(crate) fn connect(url: &str) -> Result<Client, StoreError> {
-    let config: postgres::Config = url
-        .parse()
-        .map_err(|e: postgres::Error| StoreError::Unavailable(e.to_string()))?;
-    let mut config = config;
-    config.connect_timeout(std::time::Duration::from_secs(5));
-    config
-        .connect(NoTls)
-        .map_err(|e| StoreError::Unavailable(e.to_string()))
-}
-
-/// A database URL as an operator may read it: user, hosts, ports and database, never the
-/// password.
-pub(crate) fn label(url: &str) -> String {
-    let Ok(config) = url.parse::<postgres::Config>() else {
-        return "postgres://…".to_owned();
-    };
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(i, host)| {
-            let name = match host {
-                postgres::config::Host::Tcp(name) => name.clone(),
-                #[cfg(unix)]
-                postgres::config::Host::Unix(path) => path.display().to_string(),
-            };
-            match config.get_ports().get(i).or(config.get_ports().first()) {
-                Some(port) => format!("{name}:{port}"),
-                None => name,
-            }
-        })
-        .collect();
-    format!(
-        "postgres://{}{}/{}",
-        config
-            .get_user()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default(),
-        hosts.join(","),
-        config.get_dbname().unwrap_or_default()
-    )
 }
 
 /// The issuer's PostgreSQL store.
@@ -358,36 +313,11 @@ impl Store for PgStore {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<CredentialRecord>, StoreError> {
-        self.db()?
-            .query(
-                "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
-                 FROM credentials WHERE status = 'issued' AND expires_at > $1
-                   AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
-                 ORDER BY id LIMIT $5",
-                &[
-                    &now.unix(),
-                    &not_key.to_string(),
-                    &key.map(ToString::to_string),
-                    &after.map(ToString::to_string).unwrap_or_default(),
-                    &i64::try_from(limit).unwrap_or(i64::MAX),
-                ],
-            )?
-            .iter()
-            .map(rows::credential_record)
-            .collect()
+        moved::to_reissue(&mut *self.db()?, key, not_key, after, now, limit)
     }
 
     fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
-        let changed = self.db()?.execute(
-            "UPDATE credentials SET record_id = NULL, status = $3,
-                 revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
-            &[
-                &id.to_string(),
-                &at.unix(),
-                &CredentialStatus::Revoked { at }.as_str(),
-            ],
-        )?;
-        Ok(changed == 1)
+        moved::supersede(&mut *self.db()?, id, at)
     }
 
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
@@ -528,7 +458,7 @@ impl Store for PgStore {
     }
 
     fn label(&self) -> String {
-        format!("the PostgreSQL store {}", label(&self.url))
+        format!("the PostgreSQL store {}", moved::label(&self.url))
     }
 
     fn recent_publications(&self, n: usize) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -556,18 +486,7 @@ impl Store for PgStore {
         self.db()?
             .query("SELECT seq, at, op, detail FROM audit ORDER BY seq", &[])?
             .iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: u64::try_from(r.get::<_, i64>(0))
-                        .map_err(|_| StoreError::Corrupt("an audit sequence"))?,
-                    at: timestamp(r.get(1))?,
-                    op: r
-                        .get::<_, &str>(2)
-                        .parse()
-                        .map_err(|()| StoreError::Corrupt("an unknown audit operation"))?,
-                    detail: r.get(3),
-                })
-            })
+            .map(rows::audit_entry)
             .collect()
     }
 

@@ -7,7 +7,7 @@ use propusk_spec::{CredentialId, KeyId, Timestamp};
 use propusk_trust_list::KeyStatus;
 
 use crate::error::StoreError;
-use crate::records::CredentialStatus;
+use crate::records::{AuditEntry, CredentialStatus};
 use crate::store::{CredentialRecord, EuRole, EuTwinRecord, StoredEuKey, StoredKey};
 
 pub(super) fn timestamp(secs: i64) -> Result<Timestamp, StoreError> {
@@ -132,5 +132,19 @@ pub(super) fn eu_key(r: &Row) -> Result<StoredEuKey, StoreError> {
         not_before: timestamp(r.get(5))?,
         not_after: timestamp(r.get(6))?,
         created_at: timestamp(r.get(7))?,
+    })
+}
+
+/// An audit log row (`seq, at, op, detail`).
+pub(super) fn audit_entry(r: &Row) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: u64::try_from(r.get::<_, i64>(0))
+            .map_err(|_| StoreError::Corrupt("an audit sequence"))?,
+        at: timestamp(r.get(1))?,
+        op: r
+            .get::<_, &str>(2)
+            .parse()
+            .map_err(|()| StoreError::Corrupt("an unknown audit operation"))?,
+        detail: r.get(3),
     })
 }

@@ -1,4 +1,4 @@
-//! The PostgreSQL rows that publications vouch for with their proofs (`crate::proof`): the
+//! The PostgreSQL rows that publications vouch for with their proofs (the issuer's proofs module): the
 //! revocations to publish, the versions of the rules the operator set, the proofs themselves.
 
 use propusk_spec::Timestamp;
@@ -6,8 +6,8 @@ use propusk_spec::Timestamp;
 use super::conn::Conn;
 use super::rows::{credential_id, timestamp};
 use crate::error::StoreError;
-use crate::proof::Row;
 use crate::records::CredentialStatus;
+use crate::records::Row;
 use crate::store::{Revoked, RuleVersion};
 
 pub(super) fn insert_rule_version(db: &mut Conn, v: &RuleVersion) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! `synchronous=FULL`, owner-only). Every SQL statement of the issuer is in this module.
 
 mod eu;
+pub(crate) mod moved;
 mod pool;
 mod rows;
 mod vouched;
@@ -19,7 +20,7 @@ use super::{
     StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
-use crate::proof::Row;
+use crate::records::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use pool::ReadPool;
 use rows::{corrupt, key_row, select_credential, stored_key, timestamp};
@@ -58,7 +59,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        if let Some(to) = moved_to(&conn)? {
+        if let Some(to) = moved::moved_to(&conn)? {
             return Err(StoreError::Moved(to));
         }
         Ok(SqliteStore {
@@ -67,40 +68,6 @@ impl SqliteStore {
             in_transaction: false,
         })
     }
-}
-
-/// Where `migrate` moved the store in this file, when it did.
-pub(crate) fn moved_to(conn: &Connection) -> Result<Option<String>, StoreError> {
-    let exists: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'moved'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !exists {
-        return Ok(None);
-    }
-    Ok(conn
-        .query_row("SELECT target FROM moved WHERE id = 1", [], |r| r.get(0))
-        .optional()?)
-}
-
-/// Marks the store in `dir` as moved to `target` at `at` (after `migrate` copied it): every
-/// later opening refuses, naming the target.
-pub(crate) fn mark_moved(dir: &Path, target: &str, at: Timestamp) -> Result<(), StoreError> {
-    let conn = Connection::open(dir.join(STORE_FILE))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS moved (
-             id INTEGER PRIMARY KEY CHECK (id = 1),
-             target TEXT NOT NULL,
-             at INTEGER NOT NULL
-         )",
-    )?;
-    conn.execute(
-        "INSERT OR REPLACE INTO moved (id, target, at) VALUES (1, ?1, ?2)",
-        params![target, at.unix()],
-    )?;
-    Ok(())
 }
 
 #[cfg(unix)]
@@ -311,76 +278,15 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<CredentialRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM credentials WHERE status = 'issued' AND expires_at > ?1
-               AND key_id != ?2 AND (?3 IS NULL OR key_id = ?3) AND id > ?4
-             ORDER BY id LIMIT ?5",
-            rows::CREDENTIAL_COLUMNS
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let found = stmt.query_map(
-            params![
-                now.unix(),
-                not_key.to_string(),
-                key.map(ToString::to_string),
-                after.map(ToString::to_string).unwrap_or_default(),
-                i64::try_from(limit).unwrap_or(i64::MAX)
-            ],
-            rows::credential_row,
-        )?;
-        found.map(|row| rows::credential_record(row?)).collect()
+        moved::to_reissue(&self.conn, key, not_key, after, now, limit)
     }
 
     fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {
-        let changed = self.conn.execute(
-            "UPDATE credentials SET record_id = NULL, status = ?3,
-                 revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-            params![
-                id.to_string(),
-                at.unix(),
-                CredentialStatus::Revoked { at }.as_str()
-            ],
-        )?;
-        Ok(changed == 1)
+        moved::supersede(&self.conn, id, at)
     }
 
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError> {
-        // Every row that is not plainly issued is read, so that a damaged status cell is found
-        // rather than leaving a revoked credential out of the next publication.
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, c.expires_at, c.status, c.revoked_at, p.proof FROM credentials c
-             LEFT JOIN proofs p ON p.kind = ?2 AND p.row_key = c.id
-             WHERE c.expires_at > ?1 AND (c.status IS NOT 'issued' OR c.revoked_at IS NOT NULL)",
-        )?;
-        let rows = stmt.query_map(params![now.unix(), Row::REVOCATION], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, Option<Vec<u8>>>(4)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (id, expires, status, revoked_at, proof) = row?;
-            let revoked_at = revoked_at.map(timestamp).transpose()?;
-            let Some(CredentialStatus::Revoked { at }) =
-                CredentialStatus::from_parts(status.as_deref().unwrap_or(""), revoked_at)
-            else {
-                return Err(StoreError::Corrupt(
-                    "a credential whose status and revocation time disagree",
-                ));
-            };
-            Ok(Revoked {
-                id: id
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt("a malformed credential id"))?,
-                expires_at: timestamp(expires)?,
-                revoked_at: at,
-                proof,
-            })
-        })
-        .collect()
+        vouched::revoked_unexpired(&self.conn, now)
     }
 
     fn insert_rule_version(&mut self, v: &RuleVersion) -> Result<(), StoreError> {

@@ -1,0 +1,89 @@
+//! Rows that move: credentials replaced by new ones (a correction, or signed again after a
+//! compromise); and a database named for an operator (the store `migrate` moved to).
+
+use super::conn::Conn;
+use propusk_spec::{CredentialId, KeyId, Timestamp};
+
+use super::rows;
+use crate::error::StoreError;
+use crate::records::CredentialStatus;
+use crate::store::CredentialRecord;
+
+/// A database URL as an operator may read it: user, hosts, ports and database, never the
+/// password.
+pub(crate) fn label(url: &str) -> String {
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "postgres://…".to_owned();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let name = match host {
+                postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            match config.get_ports().get(i).or(config.get_ports().first()) {
+                Some(port) => format!("{name}:{port}"),
+                None => name,
+            }
+        })
+        .collect();
+    format!(
+        "postgres://{}{}/{}",
+        config
+            .get_user()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default(),
+        hosts.join(","),
+        config.get_dbname().unwrap_or_default()
+    )
+}
+
+/// Up to `limit` issued, unexpired credentials not signed by `not_key` (signed by `key` when
+/// given), with ids after `after`, in id order.
+pub(super) fn to_reissue(
+    db: &mut Conn,
+    key: Option<&KeyId>,
+    not_key: &KeyId,
+    after: Option<&CredentialId>,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<CredentialRecord>, StoreError> {
+    db.query(
+        "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
+         FROM credentials WHERE status = 'issued' AND expires_at > $1
+           AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
+         ORDER BY id LIMIT $5",
+        &[
+            &now.unix(),
+            &not_key.to_string(),
+            &key.map(ToString::to_string),
+            &after.map(ToString::to_string).unwrap_or_default(),
+            &i64::try_from(limit).unwrap_or(i64::MAX),
+        ],
+    )?
+    .iter()
+    .map(rows::credential_record)
+    .collect()
+}
+
+/// Revokes a credential (kept revoked from before, if it was) and frees its record id.
+pub(super) fn supersede(
+    db: &mut Conn,
+    id: &CredentialId,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let changed = db.execute(
+        "UPDATE credentials SET record_id = NULL, status = $3,
+             revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+        &[
+            &id.to_string(),
+            &at.unix(),
+            &CredentialStatus::Revoked { at }.as_str(),
+        ],
+    )?;
+    Ok(changed == 1)
+}
