@@ -738,6 +738,28 @@ fn a_database_that_goes_away_is_answered_503_and_comes_back() {
     assert_eq!(page.status().as_u16(), 200);
     let (status, _, after) = post("D-4");
     assert_eq!(status, 200, "{after}");
+    // What the operator's dashboard saw: the 503s, the reconnections, gathered lookups.
+    let figures = agent
+        .get(&format!("{url}/metrics"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let value = |name: &str| {
+        figures
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing: {figures}"))
+    };
+    assert!(value("propusk_database_errors_total") >= 2.0, "{figures}");
+    assert!(
+        value("propusk_database_reconnects_total") >= 1.0,
+        "{figures}"
+    );
+    assert!(value("propusk_gathered_lookups_total") >= value("propusk_gathered_queries_total"));
 }
 
 #[test]

@@ -4,10 +4,8 @@
 //! age, database errors, refused tokens and rate-limited clients. Routes are the router's
 //! patterns (`/c/:id`), never the ids themselves.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -29,48 +27,86 @@ pub(crate) static RATE_LIMITED: AtomicU64 = AtomicU64::new(0);
 /// API requests refused for a missing or wrong token.
 pub(crate) static UNAUTHORIZED: AtomicU64 = AtomicU64::new(0);
 
-/// One route's latencies.
-#[derive(Default)]
-struct Histogram {
-    buckets: [u64; BOUNDS.len()],
-    count: u64,
-    sum: f64,
-}
+/// The routes the server answers, as the router names them: each has its figures; anything
+/// else counts under `other`.
+const ROUTES: [&str; 15] = [
+    "/",
+    "/C/{id}",
+    "/api/v1/credentials",
+    "/api/v1/credentials/{id}/revoke",
+    "/api/v1/issuance/{record_id}",
+    "/api/v1/keys/rotate",
+    "/app",
+    "/app/",
+    "/app/{file}",
+    "/bundle/{name}",
+    "/c/{id}",
+    "/c/{id}/credential",
+    "/healthz",
+    "/metrics",
+    "/static/{file}",
+];
 
-/// One route's figures: answers by status, and latencies.
+/// The statuses counted apart; any other counts under `other`.
+const STATUSES: [u16; 13] = [
+    200, 304, 400, 401, 403, 404, 408, 413, 422, 429, 500, 503, 504,
+];
+
+/// One route's figures, counted without a lock: answers by status, and latencies.
 #[derive(Default)]
 struct Route {
-    statuses: BTreeMap<u16, u64>,
-    latency: Histogram,
+    statuses: [AtomicU64; STATUSES.len() + 1],
+    buckets: [AtomicU64; BOUNDS.len()],
+    count: AtomicU64,
+    /// The latencies' sum, in microseconds.
+    sum_us: AtomicU64,
 }
 
-/// The requests answered so far, by route (one lock, taken briefly once a request; a route's
-/// name is allocated the first time only).
-#[derive(Default)]
+/// The requests answered so far, by route (and one more for `other`).
 pub(crate) struct Metrics {
-    routes: Mutex<BTreeMap<String, Route>>,
+    routes: Vec<Route>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            routes: (0..=ROUTES.len()).map(|_| Route::default()).collect(),
+        }
+    }
 }
 
 impl Metrics {
     fn record(&self, route: &str, status: u16, seconds: f64) {
-        let Ok(mut routes) = self.routes.lock() else {
+        let at = ROUTES
+            .iter()
+            .position(|r| *r == route)
+            .unwrap_or(ROUTES.len());
+        let Some(r) = self.routes.get(at) else {
             return;
         };
-        if !routes.contains_key(route) {
-            routes.insert(route.to_owned(), Route::default());
-        }
-        let Some(r) = routes.get_mut(route) else {
-            return;
-        };
-        *r.statuses.entry(status).or_default() += 1;
-        let h = &mut r.latency;
-        for (bucket, bound) in h.buckets.iter_mut().zip(BOUNDS) {
+        let slot = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(STATUSES.len());
+        r.statuses[slot].fetch_add(1, Ordering::Relaxed);
+        for (bucket, bound) in r.buckets.iter().zip(BOUNDS) {
             if seconds <= bound {
-                *bucket += 1;
+                bucket.fetch_add(1, Ordering::Relaxed);
             }
         }
-        h.count += 1;
-        h.sum += seconds;
+        r.count.fetch_add(1, Ordering::Relaxed);
+        r.sum_us
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// Each route with its figures, `other` last, those never asked for left out.
+    fn answered(&self) -> impl Iterator<Item = (&str, &Route)> + Clone {
+        ROUTES
+            .iter()
+            .copied()
+            .chain(std::iter::once("other"))
+            .zip(&self.routes)
+            .filter(|(_, r)| r.count.load(Ordering::Relaxed) > 0)
     }
 
     /// The exposition text.
@@ -81,15 +117,20 @@ impl Metrics {
             "# HELP propusk_http_requests_total Requests answered, by route and status."
         );
         let _ = writeln!(out, "# TYPE propusk_http_requests_total counter");
-        let routes = self.routes.lock().ok();
-        let routes = routes.as_deref().into_iter().flatten();
-        for (route, r) in routes.clone() {
-            for (status, n) in &r.statuses {
-                let _ = writeln!(
-                    out,
-                    "propusk_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                    escape(route)
-                );
+        for (route, r) in self.answered() {
+            let labels = STATUSES
+                .iter()
+                .map(u16::to_string)
+                .chain(["other".to_owned()]);
+            for (status, n) in labels.zip(&r.statuses) {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "propusk_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                        escape(route)
+                    );
+                }
             }
         }
         let _ = writeln!(
@@ -100,28 +141,28 @@ impl Metrics {
             out,
             "# TYPE propusk_http_request_duration_seconds histogram"
         );
-        for (route, r) in routes {
-            let (route, h) = (escape(route), &r.latency);
-            for (bound, n) in BOUNDS.iter().zip(h.buckets) {
+        for (route, r) in self.answered() {
+            let route = escape(route);
+            for (bound, n) in BOUNDS.iter().zip(&r.buckets) {
                 let _ = writeln!(
                     out,
-                    "propusk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {n}"
+                    "propusk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                    n.load(Ordering::Relaxed)
                 );
             }
+            let count = r.count.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "propusk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
+                "propusk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
             );
             let _ = writeln!(
                 out,
                 "propusk_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
+                r.sum_us.load(Ordering::Relaxed) as f64 / 1e6
             );
             let _ = writeln!(
                 out,
-                "propusk_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
+                "propusk_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
             );
         }
         let gauge = |out: &mut String, name: &str, help: &str, value: String| {
@@ -148,6 +189,25 @@ impl Metrics {
                 age.to_string(),
             );
         }
+        let figures = &crate::store::figures::GATHERED_LOOKUPS;
+        counter(
+            &mut out,
+            "propusk_gathered_lookups_total",
+            "Portal lookups answered by gathered queries (divided by the queries: the mean batch).",
+            figures,
+        );
+        counter(
+            &mut out,
+            "propusk_gathered_queries_total",
+            "Gathered lookup queries made.",
+            &crate::store::figures::GATHERED_BATCHES,
+        );
+        counter(
+            &mut out,
+            "propusk_database_reconnects_total",
+            "Database connections opened again after the database closed one.",
+            &crate::store::figures::RECONNECTS,
+        );
         counter(
             &mut out,
             "propusk_database_errors_total",
@@ -170,9 +230,12 @@ impl Metrics {
     }
 }
 
-/// A label value as the exposition format quotes it.
+/// A route's pattern as a label value: `/c/{id}` as `/c/:id` (braces inside label values trip
+/// up some scrapers), quoted as the exposition format quotes.
 fn escape(value: &str) -> String {
     value
+        .replace('{', ":")
+        .replace('}', "")
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
@@ -184,20 +247,18 @@ pub(crate) async fn track(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    // The route's pattern as `/c/:id` (braces inside label values trip up some scrapers).
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || "other".to_owned(),
-        |p| p.as_str().replace('{', ":").replace('}', ""),
-    );
+    // The route's pattern (a shared string: no copy), named for the exposition when rendered.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     if status == 503 {
         DATABASE_ERRORS.fetch_add(1, Ordering::Relaxed);
     }
+    let route = route.as_ref().map_or("other", MatchedPath::as_str);
     state
         .metrics
-        .record(&route, status, started.elapsed().as_secs_f64());
+        .record(route, status, started.elapsed().as_secs_f64());
     response
 }
 

@@ -13,6 +13,20 @@
 //! - The audit log is append-only in the database itself: no statement can rewrite it.
 
 pub mod copy;
+
+/// Figures the store keeps for the server's `/metrics` (process-wide counters).
+pub mod figures {
+    use std::sync::atomic::AtomicU64;
+
+    /// Portal lookups answered by gathered queries (`id = ANY(…)`), and the queries: their ratio
+    /// is the mean batch.
+    pub static GATHERED_LOOKUPS: AtomicU64 = AtomicU64::new(0);
+    /// Gathered queries made.
+    pub static GATHERED_BATCHES: AtomicU64 = AtomicU64::new(0);
+    /// Database connections opened again after the database closed one (a restart, a
+    /// failover).
+    pub static RECONNECTS: AtomicU64 = AtomicU64::new(0);
+}
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

@@ -167,6 +167,9 @@ impl Gathered {
         let mut conn: Option<Conn> = None;
         while let Some(batch) = self.next() {
             let ids: Vec<String> = batch.iter().map(|w| w.id.clone()).collect();
+            use std::sync::atomic::Ordering::Relaxed;
+            crate::store::figures::GATHERED_BATCHES.fetch_add(1, Relaxed);
+            crate::store::figures::GATHERED_LOOKUPS.fetch_add(ids.len() as u64, Relaxed);
             let rows = match conn.take().and_then(|mut c| (!c.is_gone()).then_some(c)) {
                 Some(c) => Ok(c),
                 None => open(url),

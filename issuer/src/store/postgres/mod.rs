@@ -76,6 +76,8 @@ impl PgStore {
         let mut client = self.client.borrow_mut();
         if !self.in_transaction && client.is_gone() {
             *client = Conn::new(connect(&self.url)?);
+            crate::store::figures::RECONNECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!("the database had closed the issuer's connection: connected again");
         }
         Ok(client)
     }
