@@ -13,6 +13,7 @@ use crate::batch::{CHUNK, IssuedCsv, image_name, write_image};
 use crate::error::{IssuerError, KeyError, StoreError};
 use crate::issuer::Issuer;
 use crate::records::Issued;
+use crate::store::Reissuable;
 
 /// Which credentials to sign again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,9 +89,13 @@ impl Issuer {
         };
         let mut after: Option<CredentialId> = None;
         loop {
-            let chunk = self
-                .store
-                .to_reissue(key.as_ref(), &active, after.as_ref(), now, CHUNK)?;
+            let chunk = self.store.to_reissue(&Reissuable {
+                key: key.clone(),
+                not_key: active.clone(),
+                after,
+                now,
+                limit: CHUNK,
+            })?;
             let Some(last) = chunk.last() else { break };
             after = Some(last.id);
             let outcomes = self.in_transaction(|issuer| {

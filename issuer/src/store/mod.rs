@@ -14,6 +14,22 @@
 
 pub mod copy;
 
+/// Which credentials a reissue run takes next: up to `limit` issued ones, unexpired at `now`,
+/// not signed by `not_key` (the active key), signed by `key` when given, with ids after `after`.
+#[derive(Debug, Clone)]
+pub struct Reissuable {
+    /// Only those of this key.
+    pub key: Option<KeyId>,
+    /// Never those of this key.
+    pub not_key: KeyId,
+    /// After this id (the last of the previous chunk).
+    pub after: Option<CredentialId>,
+    /// Unexpired then.
+    pub now: Timestamp,
+    /// How many at most.
+    pub limit: usize,
+}
+
 /// Figures the store keeps for the server's `/metrics` (process-wide counters).
 pub mod figures {
     use std::sync::atomic::AtomicU64;
@@ -272,16 +288,8 @@ pub trait Store: Send {
     /// Revokes a credential at `at` (kept revoked from before, if it was) and frees its record
     /// id for the credential that replaces it; `false` when there is no such credential.
     fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError>;
-    /// Up to `limit` issued credentials, unexpired at `now`, not signed by `not_key`, signed by
-    /// `key` when given, with ids after `after` (in id order): the next ones to sign again.
-    fn to_reissue(
-        &self,
-        key: Option<&KeyId>,
-        not_key: &KeyId,
-        after: Option<&CredentialId>,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// The next credentials to sign again ([`Reissuable`]), in id order.
+    fn to_reissue(&self, which: &Reissuable) -> Result<Vec<CredentialRecord>, StoreError>;
     /// The revoked credentials that have not expired at `now`, each with its proof.
     fn revoked_unexpired(&self, now: Timestamp) -> Result<Vec<Revoked>, StoreError>;
 

@@ -2,12 +2,12 @@
 //! compromise); and a database named for an operator (the store `migrate` moved to).
 
 use super::conn::Conn;
-use propusk_spec::{CredentialId, KeyId, Timestamp};
+use propusk_spec::{CredentialId, Timestamp};
 
 use super::rows;
 use crate::error::StoreError;
 use crate::records::CredentialStatus;
-use crate::store::CredentialRecord;
+use crate::store::{CredentialRecord, Reissuable};
 
 /// A database URL as an operator may read it: user, hosts, ports and database, never the
 /// password.
@@ -42,15 +42,10 @@ pub(crate) fn label(url: &str) -> String {
     )
 }
 
-/// Up to `limit` issued, unexpired credentials not signed by `not_key` (signed by `key` when
-/// given), with ids after `after`, in id order.
+/// The next credentials to sign again (see [`Reissuable`]), in id order.
 pub(super) fn to_reissue(
     db: &mut Conn,
-    key: Option<&KeyId>,
-    not_key: &KeyId,
-    after: Option<&CredentialId>,
-    now: Timestamp,
-    limit: usize,
+    which: &Reissuable,
 ) -> Result<Vec<CredentialRecord>, StoreError> {
     db.query(
         "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
@@ -58,11 +53,15 @@ pub(super) fn to_reissue(
            AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
          ORDER BY id LIMIT $5",
         &[
-            &now.unix(),
-            &not_key.to_string(),
-            &key.map(ToString::to_string),
-            &after.map(ToString::to_string).unwrap_or_default(),
-            &i64::try_from(limit).unwrap_or(i64::MAX),
+            &which.now.unix(),
+            &which.not_key.to_string(),
+            &which.key.as_ref().map(ToString::to_string),
+            &which
+                .after
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            &i64::try_from(which.limit).unwrap_or(i64::MAX),
         ],
     )?
     .iter()

@@ -16,8 +16,8 @@ use propusk_trust_list::{EuSigner, KeyStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CredentialRecord, EuTwinRecord, Inserted, Lookup, Revoked, RuleVersion, Settings, Store,
-    StoredEuKey, StoredKey,
+    CredentialRecord, EuTwinRecord, Inserted, Lookup, Reissuable, Revoked, RuleVersion, Settings,
+    Store, StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
 use crate::records::Row;
@@ -270,15 +270,8 @@ impl Store for SqliteStore {
         Ok(changed == 1)
     }
 
-    fn to_reissue(
-        &self,
-        key: Option<&KeyId>,
-        not_key: &KeyId,
-        after: Option<&CredentialId>,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<CredentialRecord>, StoreError> {
-        moved::to_reissue(&self.conn, key, not_key, after, now, limit)
+    fn to_reissue(&self, which: &Reissuable) -> Result<Vec<CredentialRecord>, StoreError> {
+        moved::to_reissue(&self.conn, which)
     }
 
     fn supersede(&mut self, id: &CredentialId, at: Timestamp) -> Result<bool, StoreError> {

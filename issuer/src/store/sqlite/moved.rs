@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use propusk_spec::{CredentialId, KeyId, Timestamp};
+use propusk_spec::{CredentialId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::STORE_FILE;
 use super::rows;
 use crate::error::StoreError;
 use crate::records::CredentialStatus;
-use crate::store::CredentialRecord;
+use crate::store::{CredentialRecord, Reissuable};
 
 /// Where `migrate` moved the store in this file, when it did.
 pub(crate) fn moved_to(conn: &Connection) -> Result<Option<String>, StoreError> {
@@ -47,15 +47,10 @@ pub(crate) fn mark_moved(dir: &Path, target: &str, at: Timestamp) -> Result<(), 
     Ok(())
 }
 
-/// Up to `limit` issued, unexpired credentials not signed by `not_key` (signed by `key` when
-/// given), with ids after `after`, in id order.
+/// The next credentials to sign again (see [`Reissuable`]), in id order.
 pub(super) fn to_reissue(
     conn: &Connection,
-    key: Option<&KeyId>,
-    not_key: &KeyId,
-    after: Option<&CredentialId>,
-    now: Timestamp,
-    limit: usize,
+    which: &Reissuable,
 ) -> Result<Vec<CredentialRecord>, StoreError> {
     let sql = format!(
         "SELECT {} FROM credentials WHERE status = 'issued' AND expires_at > ?1
@@ -66,11 +61,15 @@ pub(super) fn to_reissue(
     let mut stmt = conn.prepare_cached(&sql)?;
     let found = stmt.query_map(
         params![
-            now.unix(),
-            not_key.to_string(),
-            key.map(ToString::to_string),
-            after.map(ToString::to_string).unwrap_or_default(),
-            i64::try_from(limit).unwrap_or(i64::MAX)
+            which.now.unix(),
+            which.not_key.to_string(),
+            which.key.as_ref().map(ToString::to_string),
+            which
+                .after
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            i64::try_from(which.limit).unwrap_or(i64::MAX)
         ],
         rows::credential_row,
     )?;
