@@ -1,8 +1,9 @@
 //! The server's figures for an operations team, in the Prometheus text exposition format
 //! (`GET /metrics`, with the operator's bearer token, or on a separate `--metrics-addr`):
 //! requests by route and status, latency histograms by route, the publication served and its
-//! age, database errors, refused tokens and rate-limited clients. Routes are the router's
-//! patterns (`/c/:id`), never the ids themselves.
+//! age, database errors and reconnections, the portal's gathered lookups, refused tokens and
+//! rate-limited clients. Routes are the router's patterns (`/c/:id`), never the ids themselves;
+//! a route missing from [`ROUTES`] counts under `other`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ const BOUNDS: [f64; 11] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
 ];
 
-/// Answers the database could not give (503s and failed gathered lookups).
+/// Answers the database could not give (503s).
 pub(crate) static DATABASE_ERRORS: AtomicU64 = AtomicU64::new(0);
 /// Portal requests refused for going over a client's rate.
 pub(crate) static RATE_LIMITED: AtomicU64 = AtomicU64::new(0);
