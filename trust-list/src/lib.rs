@@ -68,6 +68,7 @@ mod person;
 mod policy;
 mod publish;
 mod reason;
+mod report;
 mod revocation;
 mod rules;
 pub mod words;
