@@ -3,6 +3,8 @@
 # and with QR images, and with EU twins (no images). Prints the batch command's own summary (records per second).
 # With PROPUSK_BENCH_DATABASE_URL (a PostgreSQL admin URL, e.g. from scripts/pg-cluster.sh) also
 # N records into PostgreSQL (a fresh database `propusk_bench`), no images.
+# With SoftHSM2 (Debian's softhsm2), also N records signed in a token (keys in the hardware security
+# module through PKCS#11), without and with EU twins, against the sealed keys above.
 # Usage: scripts/bench-batch.sh [N]   (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,25 @@ for mode in --no-images images eu; do
     echo "bytes per credential in SQLite: $((bytes / n)) (the whole file, WAL included)"
   fi
 done
+module=${PROPUSK_BENCH_PKCS11:-/usr/lib/softhsm/libsofthsm2.so}
+if [ -f "$module" ] && command -v softhsm2-util > /dev/null; then
+  mkdir -p "$work/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$work/tokens" > "$work/softhsm2.conf"
+  export SOFTHSM2_CONF="$work/softhsm2.conf" PROPUSK_PKCS11_PIN=4321
+  softhsm2-util --init-token --free --label bench --so-pin 87654321 --pin "$PROPUSK_PKCS11_PIN" > /dev/null
+  for mode in no-images eu; do
+    rm -rf "$work/issuer" "$work/out"
+    "$bin" issuer init --dir "$work/issuer" --pkcs11 "$module" --token bench --at 2021-11-20T08:00:00Z > /dev/null
+    extra=(--no-images)
+    if [ "$mode" = eu ]; then
+      "$bin" issuer eu init --dir "$work/issuer" --at 2021-11-20T08:00:00Z > /dev/null
+      extra=(--no-images --eu)
+    fi
+    echo "== $n records, keys in a SoftHSM2 token, $mode:"
+    taskset -c 0 "$bin" issuer batch --dir "$work/issuer" --input "$work/registry.csv" --out "$work/out" \
+      --at 2021-11-21T08:00:00Z "${extra[@]}"
+  done
+fi
 if [ -n "${PROPUSK_BENCH_DATABASE_URL:-}" ]; then
   rm -rf "$work/issuer" "$work/out"
   psql -q "$PROPUSK_BENCH_DATABASE_URL" -c "DROP DATABASE IF EXISTS propusk_bench" -c "CREATE DATABASE propusk_bench" 2>/dev/null

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use propusk_issuer::{EuError, IssuerError, StoreError};
+use propusk_issuer::{EuError, IssuerError, StoreError, TokenError};
 use propusk_spec::Timestamp;
 use propusk_trust_list::{TrustState, Verdict};
 use propusk_verifier::VerifierError;
@@ -117,7 +117,19 @@ impl CliError {
                 ) => EXIT_CONFIG,
                 IssuerError::Store(StoreError::CopyMismatch(_)) => EXIT_DATA,
                 IssuerError::Eu(_) => EXIT_DATA,
-                IssuerError::Passphrase(_) => EXIT_NOPERM,
+                IssuerError::Passphrase(_)
+                | IssuerError::Token(
+                    TokenError::WrongPin | TokenError::NoPin | TokenError::PinLocked,
+                ) => EXIT_NOPERM,
+                IssuerError::Token(
+                    TokenError::Module { .. }
+                    | TokenError::NoToken(_)
+                    | TokenError::NotNamed(_)
+                    | TokenError::Damaged(_)
+                    | TokenError::Unsupported(_),
+                ) => EXIT_CONFIG,
+                IssuerError::Token(TokenError::NoKey { .. }) => EXIT_DATA,
+                IssuerError::Token(_) => EXIT_UNAVAILABLE,
                 IssuerError::WeakPassphrase { .. } => EXIT_USAGE,
                 IssuerError::Input(_)
                 | IssuerError::Refused(_)

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use propusk_issuer::{InputError, Issuer, IssuerError};
+use propusk_issuer::{InputError, Issuer, IssuerError, TokenPlace};
 use propusk_spec::CredentialId;
 
 use crate::error::{CliError, EXIT_DATA, parse_at};
-use crate::opening::{choose_database, database, new_passphrase, open, unlocked};
+use crate::opening::{self, choose_database, database, new_passphrase, open, unlocked};
 
 /// `propusk issuer [--dir DIR] [--at TIME] ...` (both also after the subcommand).
 #[derive(Debug, clap::Args)]
@@ -81,11 +81,19 @@ pub enum IssuerCommand {
     },
     /// Create an issuer: a root key (signs trust bundles only), a first signing key,
     /// `DIR/root.pub` (the key verifiers pin) and `DIR/operator.token` (owner-readable). Secret
-    /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal.
+    /// keys are sealed with the passphrase in PROPUSK_PASSPHRASE, or one asked on the terminal;
+    /// with --pkcs11 and --token, every key is made and kept in that hardware security module
+    /// instead (the PIN from PROPUSK_PKCS11_PIN or the terminal; no passphrase).
     #[command(
-        after_help = "Examples:\n  propusk issuer init --dir ISS --name 'Минздрав России' --country RU --time-zone Europe/Moscow"
+        after_help = "Examples:\n  propusk issuer init --dir ISS --name 'Минздрав России' --country RU --time-zone Europe/Moscow\n  PROPUSK_PKCS11_PIN=… propusk issuer init --dir ISS --pkcs11 /usr/lib/softhsm/libsofthsm2.so --token propusk"
     )]
     Init {
+        /// The PKCS#11 module of the hardware security module to keep the keys in.
+        #[arg(long, value_name = "MODULE", requires = "token")]
+        pkcs11: Option<PathBuf>,
+        /// The label of the token in that module.
+        #[arg(long, value_name = "LABEL", requires = "pkcs11")]
+        token: Option<String>,
         /// The authority's name, as verifiers show it.
         #[arg(long, default_value = "Propusk issuer")]
         name: String,
@@ -281,18 +289,29 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
         // Answered above, without a directory.
         IssuerCommand::Example { .. } => {}
         IssuerCommand::Init {
+            pkcs11,
+            token,
             name,
             country,
             url,
             time_zone,
         } => {
-            let issuer = Issuer::init_in(
-                dir,
-                database(),
-                (name, country, url.as_deref(), time_zone),
-                &new_passphrase()?,
-                now,
-            )?;
+            let settings = (
+                name.as_str(),
+                country.as_str(),
+                url.as_deref(),
+                time_zone.as_str(),
+            );
+            let issuer = match (pkcs11, token) {
+                (Some(module), Some(token)) => {
+                    let place = TokenPlace {
+                        module: module.clone(),
+                        token: token.clone(),
+                    };
+                    Issuer::init_in_token(dir, database(), settings, opening::token(place)?, now)?
+                }
+                _ => Issuer::init_in(dir, database(), settings, &new_passphrase()?, now)?,
+            };
             println!("issuer {name} ready in {}", dir.display());
             for key in issuer.keys()? {
                 println!(

@@ -30,6 +30,20 @@ pub enum KeyOp {
         /// The key id.
         kid: String,
     },
+    /// Keep every key made from now on (signing keys at the next rotation, EU keys) in a
+    /// hardware security module; the keys sealed so far stay sealed and sign until rotated
+    /// out. Needs the passphrase and the token's PIN (PROPUSK_PKCS11_PIN or the terminal).
+    #[command(
+        after_help = "Examples:\n  propusk issuer key to-token --dir ISS --pkcs11 /usr/lib/softhsm/libsofthsm2.so --token propusk\n  propusk issuer key rotate --dir ISS"
+    )]
+    ToToken {
+        /// The PKCS#11 module of the hardware security module.
+        #[arg(long, value_name = "MODULE")]
+        pkcs11: std::path::PathBuf,
+        /// The label of the token in that module.
+        #[arg(long, value_name = "LABEL")]
+        token: String,
+    },
     /// Distrust a signing key from a time on: credentials it signed then or later are refused.
     Compromise {
         /// The key id.
@@ -59,8 +73,9 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
                 let end = k
                     .not_after
                     .map_or_else(|| "no end".to_owned(), |t| locale.time(t));
+                let kept = if k.in_token { ", in the token" } else { "" };
                 println!(
-                    "{} {:7} {}{since}, from {} to {end}",
+                    "{} {:7} {}{since}, from {} to {end}{kept}",
                     k.key_id,
                     k.role.as_str(),
                     k.status.as_str(),
@@ -124,6 +139,24 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
             Err(e @ IssuerError::Key(KeyError::AlreadyRetired { .. })) => println!("{e}"),
             Err(e) => return Err(e.into()),
         },
+        KeyOp::ToToken { pkcs11, token } => {
+            if let Some(place) = propusk_issuer::TokenPlace::read(dir)? {
+                return Err(CliError::Usage(format!(
+                    "this issuer keeps its keys in token {} already",
+                    place.token
+                )));
+            }
+            let mut issuer = unlocked(dir)?;
+            let place = propusk_issuer::TokenPlace {
+                module: pkcs11.clone(),
+                token: token.clone(),
+            };
+            issuer.move_to_token(crate::opening::token(place)?, now)?;
+            println!(
+                "keys made from now on are kept in token {token}; next: rotate the signing key \
+                 (`key rotate --announce`, publish, then `key rotate`) to sign with one there"
+            );
+        }
         KeyOp::Compromise { kid, since } => {
             let since = match since {
                 Some(s) => s

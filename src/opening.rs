@@ -1,11 +1,11 @@
 //! Opening the issuer for a command: the database of this run, the passphrase (from
-//! PROPUSK_PASSPHRASE or the terminal), files read and written, and the issuer's local time.
-//! Every `propusk issuer …` command module opens through here.
+//! PROPUSK_PASSPHRASE or the terminal) and the token's PIN (PROPUSK_PKCS11_PIN or the
+//! terminal), files read and written, and the issuer's local time. Every `propusk issuer …` command module opens through here.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
-use propusk_issuer::{Database, Issuer, IssuerError};
+use propusk_issuer::{Database, Issuer, IssuerError, Token, TokenError, TokenPlace};
 
 use crate::error::CliError;
 
@@ -78,9 +78,38 @@ fn passphrase() -> Result<String, IssuerError> {
         .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
 }
 
+/// The token's PIN: PROPUSK_PKCS11_PIN, or asked on the terminal.
+fn pin() -> Result<String, IssuerError> {
+    if let Ok(p) = std::env::var("PROPUSK_PKCS11_PIN") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(TokenError::NoPin.into());
+    }
+    rpassword::prompt_password("Token PIN: ")
+        .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
+}
+
+/// The token at `place`, logged in with the PIN.
+pub(crate) fn token(place: TokenPlace) -> Result<Token, IssuerError> {
+    Token::open(place, &pin()?)
+}
+
+/// Opens the issuer of `dir` with its secrets: the token its directory names (with the PIN)
+/// and the passphrase, each when its keys need it.
 pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
     let mut issuer = open(dir)?;
-    issuer.unlock(&passphrase()?)?;
+    match TokenPlace::read(dir)? {
+        Some(place) => {
+            let token = token(place)?;
+            let passphrase = match issuer.root_in_token()? {
+                true => None,
+                false => Some(passphrase()?),
+            };
+            issuer.unlock_with_token(token, passphrase.as_deref())?;
+        }
+        None => issuer.unlock(&passphrase()?)?,
+    }
     Ok(issuer)
 }
 

@@ -17,6 +17,7 @@ use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::{Time, Validity};
 
 use crate::Hc1Type;
+use crate::ec::{CertSigner, EcSign};
 use crate::trust::eku_oid;
 
 /// A P-256 signing key (zeroized on drop).
@@ -72,14 +73,14 @@ fn validity(not_before: i64, not_after: i64) -> Result<Validity, CertError> {
     })
 }
 
-fn spki(key: &p256::ecdsa::SigningKey) -> Result<SubjectPublicKeyInfoOwned, CertError> {
-    SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(err)
+fn spki(key: &dyn EcSign) -> Result<SubjectPublicKeyInfoOwned, CertError> {
+    SubjectPublicKeyInfoOwned::from_key(crate::ec::public(key).map_err(err)?).map_err(err)
 }
 
 /// A self-signed country signing CA certificate (DER) for `country`, named after the
 /// authority, valid over the window (Unix seconds).
 pub fn country_signing_ca(
-    key: &p256::ecdsa::SigningKey,
+    key: &dyn EcSign,
     country: &str,
     authority: &str,
     serial: u64,
@@ -87,13 +88,14 @@ pub fn country_signing_ca(
     not_after: i64,
 ) -> Result<Vec<u8>, CertError> {
     let subject = name(country, authority, &format!("{authority} CSCA"))?;
+    let signer = CertSigner::new(key).map_err(err)?;
     let builder = CertificateBuilder::new(
         Profile::Root,
         SerialNumber::from(serial),
         validity(not_before, not_after)?,
         subject,
         spki(key)?,
-        key,
+        &signer,
     )
     .map_err(err)?;
     builder
@@ -104,12 +106,12 @@ pub fn country_signing_ca(
 }
 
 /// A document signer certificate (DER) for `key`, signed by the CA, with the EU extended key
-/// usage OIDs of `types`.
+/// usage OIDs of `types`. Only `key`'s public half is used.
 #[allow(clippy::too_many_arguments)]
 pub fn document_signer(
-    ca_key: &p256::ecdsa::SigningKey,
+    ca_key: &dyn EcSign,
     ca_der: &[u8],
-    key: &p256::ecdsa::SigningKey,
+    key: &dyn EcSign,
     types: &[Hc1Type],
     serial: u64,
     not_before: i64,
@@ -134,6 +136,7 @@ pub fn document_signer(
         .and_then(|atv| atv.value.decode_as::<String>().ok())
         .unwrap_or_default();
     let subject = name(&country, &organisation, &format!("DSC {serial}"))?;
+    let ca_signer = CertSigner::new(ca_key).map_err(err)?;
     let mut builder = CertificateBuilder::new(
         Profile::Leaf {
             issuer,
@@ -144,7 +147,7 @@ pub fn document_signer(
         validity(not_before, not_after)?,
         subject,
         spki(key)?,
-        ca_key,
+        &ca_signer,
     )
     .map_err(err)?;
     let oids = types

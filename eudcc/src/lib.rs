@@ -16,11 +16,13 @@
 
 pub mod cert;
 mod curve;
+mod ec;
 mod sign;
 mod trust;
 pub mod twin;
 pub mod valuesets;
 
+pub use ec::EcSign;
 pub use sign::{DocumentSigner, RevocationHash, SignError, SignedHc1, kind_of, sign};
 pub use trust::{ES256, PS256, SignerCertificate, TrustError, verify};
 

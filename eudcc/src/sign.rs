@@ -6,10 +6,10 @@
 use std::io::Write;
 
 use ciborium::Value;
-use p256::ecdsa::signature::Signer;
 use sha2_010::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::ec::EcSign;
 use crate::{Hc1Type, PREFIX, SignerCertificate, TrustError};
 
 /// Why an EU certificate could not be signed.
@@ -31,12 +31,15 @@ pub enum SignError {
     /// The certificate is not an object with one of `v`, `t`, `r`.
     #[error("not an EU DCC: {0}")]
     Shape(&'static str),
+    /// The key (in a device) failed to sign.
+    #[error("the document signer's key could not sign: {0}")]
+    Signing(String),
 }
 
-/// A document signer: its P-256 key (zeroized on drop) and its certificate. `Debug` shows the
-/// key id only.
+/// A document signer: its P-256 key (in memory, zeroized on drop, or in a device) and its
+/// certificate. `Debug` shows the key id only.
 pub struct DocumentSigner {
-    key: p256::ecdsa::SigningKey,
+    key: Box<dyn EcSign>,
     certificate: SignerCertificate,
 }
 
@@ -56,10 +59,15 @@ impl DocumentSigner {
     /// the certificate is not of this key.
     pub fn new(key: &[u8], certificate_der: &[u8]) -> Result<Self, SignError> {
         let key = p256::ecdsa::SigningKey::from_slice(key).map_err(|_| SignError::Key)?;
+        Self::with_key(Box::new(key), certificate_der)
+    }
+
+    /// The signer of a key kept anywhere (a device's, say) with its certificate (DER); refused
+    /// when the certificate is not of this key.
+    pub fn with_key(key: Box<dyn EcSign>, certificate_der: &[u8]) -> Result<Self, SignError> {
         let certificate =
             SignerCertificate::from_der(certificate_der).map_err(SignError::Certificate)?;
-        let public = key.verifying_key().to_encoded_point(false);
-        if certificate.public_key_sec1().as_deref() != Some(public.as_bytes()) {
+        if certificate.public_key_sec1() != Some(key.public_sec1()) {
             return Err(SignError::Key);
         }
         Ok(DocumentSigner { key, certificate })
@@ -160,7 +168,7 @@ pub fn sign(
         ),
     ]));
     let message = propusk_spec::to_be_signed(&protected, &payload);
-    let signature: p256::ecdsa::Signature = signer.key.sign(&message);
+    let signature = crate::ec::sign(signer.key.as_ref(), &message).map_err(SignError::Signing)?;
     let signature = signature.to_bytes().to_vec();
     let cose = cbor(&Value::Tag(
         18,

@@ -78,6 +78,9 @@ pub enum IssuerError {
     /// An EU DCC operation failed.
     #[error("EU DCC: {0}")]
     Eu(#[from] EuError),
+    /// The hardware security module (PKCS#11 token) failed or refused.
+    #[error("token: {0}")]
+    Token(#[from] TokenError),
 }
 
 impl IssuerError {
@@ -334,4 +337,53 @@ pub enum EuError {
          then withdraw it"
     )]
     ActiveSigner(String),
+}
+
+/// Why the hardware security module (a PKCS#11 token) could not be used.
+#[non_exhaustive]
+#[derive(Debug, Error)]
+pub enum TokenError {
+    /// The PKCS#11 module could not be loaded.
+    #[error("cannot load the PKCS#11 module {}: {why}", module.display())]
+    Module {
+        /// The module's path.
+        module: PathBuf,
+        /// Why, in the loader's words.
+        why: String,
+    },
+    /// No token with this label.
+    #[error("no token labelled {0:?} in the PKCS#11 module")]
+    NoToken(String),
+    /// The PIN is wrong.
+    #[error("the token's PIN is wrong")]
+    WrongPin,
+    /// The PIN is missing.
+    #[error("set PROPUSK_PKCS11_PIN (no terminal to ask for the token's PIN on)")]
+    NoPin,
+    /// The PIN is locked after too many wrong tries.
+    #[error("the token's PIN is locked: its security officer must unlock it")]
+    PinLocked,
+    /// The issuer keeps keys in a token its directory does not name.
+    #[error(
+        "this issuer keeps keys in a token, but {} names none: write it (module and token \
+         label) or copy it from the issuer's first directory", .0.display()
+    )]
+    NotNamed(PathBuf),
+    /// `pkcs11.json` does not parse.
+    #[error("{} is damaged: it must name the module and the token", .0.display())]
+    Damaged(PathBuf),
+    /// A key the store names is not in the token.
+    #[error("the token {token} holds no key {id} (another token, or a deleted key?)")]
+    NoKey {
+        /// The token's label.
+        token: String,
+        /// The key's object id (hex).
+        id: String,
+    },
+    /// The token cannot do what is asked (Ed25519, P-256 or HMAC-SHA-256).
+    #[error("the token does not support it: {0}")]
+    Unsupported(String),
+    /// The token refused otherwise.
+    #[error("the token refused: {0}")]
+    Refused(String),
 }

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use propusk_eudcc::{DocumentSigner, Hc1Type, RevocationHash, SignerCertificate, cert, twin};
+use propusk_eudcc::{
+    DocumentSigner, EcSign, Hc1Type, RevocationHash, SignerCertificate, cert, twin,
+};
 use propusk_input::Request;
 use propusk_spec::{CredentialId, Timestamp};
 use propusk_trust_list::EuSigner;
 use serde_json::json;
-
-use zeroize::Zeroizing;
 
 use crate::error::{EuError, IssuerError, StoreError};
 use crate::issuer::Issuer;
@@ -46,16 +46,9 @@ pub struct EuKeyInfo {
     pub not_before: Timestamp,
     /// End of its certificate's validity.
     pub not_after: Timestamp,
-}
-
-fn new_key() -> Result<(cert::EcKey, Zeroizing<[u8; 32]>), IssuerError> {
-    loop {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        random_bytes(bytes.as_mut_slice())?;
-        if let Some(key) = cert::signing_key(&bytes) {
-            return Ok((key, bytes));
-        }
-    }
+    /// `sealed` (in the store, under the passphrase) or `token` (in a hardware security
+    /// module).
+    pub kept: &'static str,
 }
 
 fn serial() -> Result<u64, IssuerError> {
@@ -87,7 +80,7 @@ impl Issuer {
         self.in_transaction(|issuer| {
             issuer.store.insert_eu_key(&stored)?;
             issuer.audit(now, AuditOp::EuKey, &format!("EU CSCA {}", stored.key_id))?;
-            issuer.new_document_signer(&ca_key, &stored, now)
+            issuer.new_document_signer(ca_key.as_ref(), &stored, now)
         })?;
         self.eu_keys()
     }
@@ -110,7 +103,7 @@ impl Issuer {
             if let Some(old) = issuer.eu_key(EuRole::Dsc)? {
                 issuer.store.retire_eu_key(&old.key_id)?;
             }
-            issuer.new_document_signer(&ca_key, &ca, now)
+            issuer.new_document_signer(ca_key.as_ref(), &ca, now)
         })?;
         self.eu_keys()
     }
@@ -140,7 +133,7 @@ impl Issuer {
                 AuditOp::EuKey,
                 &format!("EU CSCA {} (renews {})", stored.key_id, old.key_id),
             )?;
-            issuer.new_document_signer(&ca_key, &stored, now)
+            issuer.new_document_signer(ca_key.as_ref(), &stored, now)
         })?;
         self.eu_keys()
     }
@@ -170,26 +163,17 @@ impl Issuer {
         })
     }
 
-    /// The P-256 secret of an EU key, unsealed.
-    fn eu_secret(&self, key: &StoredEuKey) -> Result<cert::EcKey, IssuerError> {
-        let secret = self
-            .vault()?
-            .unseal_bytes(&key.sealed, &label(&key.key_id))?;
-        cert::signing_key(
-            secret
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("an EU key of the wrong size"))?,
-        )
-        .ok_or_else(|| StoreError::Corrupt("an EU key that is not a P-256 key").into())
+    /// The signing half of an EU key.
+    fn eu_secret(&self, key: &StoredEuKey) -> Result<Box<dyn EcSign>, IssuerError> {
+        self.ec_of(key, &label(&key.key_id))
     }
 
-    /// A new country signing CA from `now`, sealed (not yet stored).
-    fn new_ca(&self, now: Timestamp) -> Result<(cert::EcKey, StoredEuKey), IssuerError> {
-        let (ca_key, ca_secret) = new_key()?;
+    /// A new country signing CA from `now`, sealed or in the token (not yet stored).
+    fn new_ca(&self, now: Timestamp) -> Result<(Box<dyn EcSign>, StoredEuKey), IssuerError> {
+        let ca_key = self.new_ec()?;
         let not_after = now.plus_seconds(CSCA_LIFETIME_S);
         let der = cert::country_signing_ca(
-            &ca_key,
+            ca_key.key(),
             &self.settings.country,
             &self.settings.name,
             serial()?,
@@ -199,9 +183,7 @@ impl Issuer {
         .map_err(EuError::from)?;
         let key_id = key_id_of(&der)?;
         let stored = StoredEuKey {
-            sealed: self
-                .vault()?
-                .seal_bytes(ca_secret.as_slice(), &label(&key_id))?,
+            sealed: ca_key.stored(self.vault()?, &label(&key_id))?,
             key_id,
             role: EuRole::Csca,
             certificate: der,
@@ -210,21 +192,21 @@ impl Issuer {
             not_after,
             created_at: now,
         };
-        Ok((ca_key, stored))
+        Ok((self.eu_secret(&stored)?, stored))
     }
 
     fn new_document_signer(
         &mut self,
-        ca_key: &cert::EcKey,
+        ca_key: &dyn EcSign,
         ca: &StoredEuKey,
         now: Timestamp,
     ) -> Result<(), IssuerError> {
-        let (key, secret) = new_key()?;
+        let key = self.new_ec()?;
         let not_after = now.plus_seconds(DSC_LIFETIME_S).min(ca.not_after);
         let der = cert::document_signer(
             ca_key,
             &ca.certificate,
-            &key,
+            key.key(),
             &[Hc1Type::Vaccination, Hc1Type::Test, Hc1Type::Recovery],
             serial()?,
             now.unix(),
@@ -237,9 +219,7 @@ impl Issuer {
             country: self.settings.country.clone(),
         };
         self.store.insert_eu_key(&StoredEuKey {
-            sealed: self
-                .vault()?
-                .seal_bytes(secret.as_slice(), &label(&key_id))?,
+            sealed: key.stored(self.vault()?, &label(&key_id))?,
             key_id: key_id.clone(),
             role: EuRole::Dsc,
             certificate: der,
@@ -275,6 +255,10 @@ impl Issuer {
                 active: k.active,
                 not_before: k.not_before,
                 not_after: k.not_after,
+                kept: match crate::token::token_id(&k.sealed) {
+                    Some(_) => "token",
+                    None => "sealed",
+                },
             })
             .collect())
     }
@@ -307,8 +291,8 @@ impl Issuer {
     /// The active document signer, unsealed.
     pub(crate) fn document_signer(&self) -> Result<(DocumentSigner, String), IssuerError> {
         let k = self.eu_key(EuRole::Dsc)?.ok_or(EuError::NotSetUp)?;
-        let secret = self.vault()?.unseal_bytes(&k.sealed, &label(&k.key_id))?;
-        let signer = DocumentSigner::new(&secret, &k.certificate).map_err(EuError::from)?;
+        let signer =
+            DocumentSigner::with_key(self.eu_secret(&k)?, &k.certificate).map_err(EuError::from)?;
         Ok((signer, k.key_id))
     }
 

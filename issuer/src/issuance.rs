@@ -4,19 +4,20 @@
 use propusk_spec::{Credential, CredentialId, Encoder, KeyId, Timestamp};
 use propusk_trust_list::{RuleFailure, Rules};
 
+use crate::custody::Ed25519Key;
 use crate::error::{IssuerError, KeyError, Refusal, StoreError};
 use crate::issuer::Issuer;
 use crate::keys::is_active;
 use crate::records::Row;
 use crate::records::{AuditOp, CredentialStatus, Issued, Links};
-use crate::secret::{SecretKey, random_bytes};
+use crate::secret::random_bytes;
 use crate::store::{CredentialRecord, Inserted};
 use propusk_input::Request;
 
 /// What issuing needs once per run: the active key unsealed, the rules resolved, an encoder.
 pub(crate) struct Signer {
     pub(crate) key_id: KeyId,
-    secret: SecretKey,
+    key: Ed25519Key,
     not_after: Timestamp,
     rules: Rules,
     encoder: Encoder,
@@ -63,7 +64,7 @@ impl Issuer {
             .into());
         }
         Ok(Signer {
-            secret: self.unseal(&key)?,
+            key: self.key_of(&key)?,
             not_after,
             key_id: key.key_id,
             rules: self.rules()?,
@@ -208,10 +209,9 @@ impl Issuer {
         let mut id = [0u8; 12];
         random_bytes(&mut id)?;
         credential.id = CredentialId::from_bytes(id);
-        let secret = &signer.secret;
-        let text = signer
-            .encoder
-            .encode(&credential, &signer.key_id, |d| secret.sign(d))
+        let (key, key_id, encoder) = (&signer.key, &signer.key_id, &mut signer.encoder);
+        let text = key
+            .signing(|sign| encoder.encode(&credential, key_id, sign))?
             .map_err(Refusal::Format)?;
         Ok(CredentialRecord {
             id: credential.id,

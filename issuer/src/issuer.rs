@@ -15,6 +15,7 @@ use crate::records::{AuditOp, KeyRole};
 use crate::secret::{Vault, random_bytes};
 use crate::store::sqlite::STORE_FILE;
 use crate::store::{PgStore, Settings, SqliteStore, Store, is_postgres_url};
+use crate::token::{PKCS11_FILE, Token};
 
 /// Where an issuer's store is: the SQLite file in its directory (the embedded default), or a
 /// PostgreSQL database that several servers share. `Debug` never shows the URL (it may hold a
@@ -70,6 +71,14 @@ impl Database {
     }
 }
 
+/// What keeps a new issuer's secret keys.
+enum Custody<'a> {
+    /// Sealed under this passphrase, in the store.
+    Passphrase(&'a str),
+    /// Made and kept in this token.
+    Token(Token),
+}
+
 /// The root public key file that verifiers pin.
 pub const ROOT_PUB_FILE: &str = "root.pub";
 /// The operator API's bearer token file (owner-readable only).
@@ -84,6 +93,8 @@ pub struct Issuer {
     pub(crate) dir: std::path::PathBuf,
     pub(crate) settings: Settings,
     pub(crate) vault: Option<Vault>,
+    /// The hardware security module keys are kept in, once opened.
+    pub(crate) token: Option<std::sync::Arc<crate::token::Token>>,
     /// A read-only replica for the portal's lookups, when one is given.
     pub(crate) read_database: Option<String>,
     /// Whether a record issued before with other content is issued again
@@ -164,6 +175,35 @@ impl Issuer {
         passphrase: &str,
         now: Timestamp,
     ) -> Result<Self, IssuerError> {
+        Self::init_with(
+            dir,
+            database,
+            settings,
+            Custody::Passphrase(passphrase),
+            now,
+        )
+    }
+
+    /// [`Issuer::init_in`] with every key made and kept in a hardware security module, and the
+    /// vault derived there: no passphrase; the token's PIN unlocks the issuer. The directory
+    /// names the token (`pkcs11.json`).
+    pub fn init_in_token(
+        dir: &Path,
+        database: &Database,
+        settings: (&str, &str, Option<&str>, &str),
+        token: Token,
+        now: Timestamp,
+    ) -> Result<Self, IssuerError> {
+        Self::init_with(dir, database, settings, Custody::Token(token), now)
+    }
+
+    fn init_with(
+        dir: &Path,
+        database: &Database,
+        settings: (&str, &str, Option<&str>, &str),
+        custody: Custody<'_>,
+        now: Timestamp,
+    ) -> Result<Self, IssuerError> {
         let (name, country, url, time_zone) = settings;
         // Another issuer's `root.pub` is never overwritten.
         if dir.join(ROOT_PUB_FILE).exists() {
@@ -184,15 +224,20 @@ impl Issuer {
         }
         Rules::new(RuleSet::standard(country, time_zone))
             .map_err(|e| InputError::field("--time-zone", e))?;
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        if let Custody::Passphrase(passphrase) = custody
+            && passphrase.chars().count() < MIN_PASSPHRASE_CHARS
+        {
             return Err(IssuerError::WeakPassphrase {
                 min: MIN_PASSPHRASE_CHARS,
             });
         }
         let mut salt = [0u8; 16];
         random_bytes(&mut salt)?;
-        // The passphrase is checked before anything is created.
-        let vault = Vault::open(passphrase, &salt)?;
+        // The passphrase (or the token) is checked before anything is created.
+        let (vault, token) = match custody {
+            Custody::Passphrase(passphrase) => (Vault::open(passphrase, &salt)?, None),
+            Custody::Token(token) => (Self::new_token_vault(&token, &salt)?, Some(token)),
+        };
         let existed = dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| IssuerError::io(dir, e))?;
         // Others may reach `root.pub` by its path (it is handed out), not list the directory.
@@ -201,12 +246,12 @@ impl Issuer {
             dir,
             database,
             settings_of(name, country, url, time_zone, salt, now),
-            vault,
+            (vault, token),
             now,
         );
         if made.is_err() {
             // Nothing half-made stays behind: a second `init` must find the directory as before.
-            for file in [STORE_FILE, ROOT_PUB_FILE, TOKEN_FILE] {
+            for file in [STORE_FILE, ROOT_PUB_FILE, TOKEN_FILE, PKCS11_FILE] {
                 let _ = std::fs::remove_file(dir.join(file));
             }
             for suffix in ["-wal", "-shm", "-journal"] {
@@ -225,15 +270,19 @@ impl Issuer {
         dir: &Path,
         database: &Database,
         settings: Settings,
-        vault: Vault,
+        (vault, token): (Vault, Option<Token>),
         now: Timestamp,
     ) -> Result<Self, IssuerError> {
         let (name, country) = (settings.name.clone(), settings.country.clone());
+        if let Some(token) = &token {
+            token.place().write(dir)?;
+        }
         let mut issuer = Issuer {
             store: database.open(dir)?,
             dir: dir.to_path_buf(),
             settings: settings.clone(),
             vault: Some(vault),
+            token: token.map(std::sync::Arc::new),
             read_database: None,
             reissue: false,
         };
@@ -340,6 +389,7 @@ impl Issuer {
             dir: dir.to_path_buf(),
             settings,
             vault: None,
+            token: None,
             read_database: None,
             reissue: false,
         })
@@ -369,8 +419,12 @@ impl Issuer {
         })
     }
 
-    /// Derives the vault key from the passphrase and checks it against the root key.
+    /// Derives the vault key from the passphrase and checks it against the root key (an issuer
+    /// whose root key is kept in a token unlocks with it: [`Issuer::unlock_with_token`]).
     pub fn unlock(&mut self, passphrase: &str) -> Result<(), IssuerError> {
+        if self.root_in_token()? {
+            return Err(crate::error::TokenError::NotNamed(self.dir.join(PKCS11_FILE)).into());
+        }
         let vault = Vault::open(passphrase, &self.settings.salt)?;
         let root = self.root_key()?;
         vault.unseal(&root.sealed, root.key_id.to_string().as_bytes())?;

@@ -8,7 +8,6 @@ use crate::error::{IssuerError, KeyError, StoreError};
 use crate::issuer::{Issuer, SIGNING_KEY_LIFETIME_S};
 use crate::records::Row;
 use crate::records::{AuditOp, KeyInfo, KeyRole};
-use crate::secret::SecretKey;
 use crate::store::StoredKey;
 
 impl From<&StoredKey> for KeyInfo {
@@ -20,6 +19,7 @@ impl From<&StoredKey> for KeyInfo {
             status: k.status,
             not_before: k.not_before,
             not_after: k.not_after,
+            in_token: crate::token::token_id(&k.sealed).is_some(),
         }
     }
 }
@@ -45,13 +45,11 @@ impl Issuer {
         not_after: Option<Timestamp>,
     ) -> Result<KeyInfo, IssuerError> {
         loop {
-            let secret = SecretKey::generate()?;
-            let key_id = key_id_of(&secret.public());
-            let sealed = self.vault()?.seal(&secret, key_id.to_string().as_bytes())?;
+            let (public_key, sealed) = self.new_ed25519()?;
             let key = StoredKey {
-                key_id,
+                key_id: key_id_of(&public_key),
                 role,
-                public_key: secret.public(),
+                public_key,
                 sealed,
                 status,
                 not_before,
@@ -103,12 +101,6 @@ impl Issuer {
             .into_iter()
             .find(|k| k.key_id == id && k.role == KeyRole::Signing)
             .ok_or_else(|| no_such().into())
-    }
-
-    /// The secret half of a stored key, unsealed (the issuer must be unlocked).
-    pub(crate) fn unseal(&self, key: &StoredKey) -> Result<SecretKey, IssuerError> {
-        self.vault()?
-            .unseal(&key.sealed, key.key_id.to_string().as_bytes())
     }
 
     /// Rotates: the announced (`next`) key, or a new one, becomes active, and the active key

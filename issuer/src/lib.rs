@@ -33,6 +33,7 @@
 pub mod app;
 mod audit;
 mod batch;
+mod custody;
 mod error;
 mod eu;
 mod issuance;
@@ -47,9 +48,10 @@ mod secret;
 pub mod server;
 mod split;
 pub mod store;
+mod token;
 
 pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
-pub use error::{EuError, IssuerError, KeyError, Refusal, StoreError};
+pub use error::{EuError, IssuerError, KeyError, Refusal, StoreError, TokenError};
 pub use eu::{
     CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuKeyInfo, MIN_DSC_LIFE_S,
 };
@@ -70,3 +72,4 @@ pub use rules::{RulesFile, RulesVersion, RulesView};
 pub use secret::{KDF_MEMORY_KIB, KDF_PASSES, SecretKey, Vault};
 pub use split::PUBLISHED_FILE;
 pub use store::sqlite::STORE_FILE;
+pub use token::{PKCS11_FILE, Token, TokenPlace};

@@ -246,9 +246,10 @@ impl Issuer {
         let mut foreign = Vec::new();
         for key in self.store.keys()? {
             let row = Row::Key(key.key_id.clone());
-            // The secret half must open under the passphrase and be the row's public key.
+            // The secret half must open under the passphrase (or be in this issuer's token) and
+            // be the row's public key.
             let opens = self
-                .unseal(&key)
+                .key_of(&key)
                 .is_ok_and(|secret| secret.public() == key.public_key);
             if !opens {
                 foreign.push(Finding {

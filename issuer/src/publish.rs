@@ -68,7 +68,7 @@ impl Issuer {
     /// writes the files into `out`.
     pub fn publish(&mut self, out: &Path, now: Timestamp) -> Result<Published, IssuerError> {
         let root_key = self.root_key()?;
-        let root = self.unseal(&root_key)?;
+        let root = self.key_of(&root_key)?;
         let (publication, count) = self.in_transaction(|issuer| {
             let sequence = issuer.store.next_publication_sequence()?;
             let revoked = issuer
@@ -113,9 +113,9 @@ impl Issuer {
                     .into());
                 }
             }
-            let publication =
-                sign_publication(&content, &previous, &root_key.key_id, &|d| root.sign(d))
-                    .map_err(PublishError::from)?;
+            let publication = root
+                .signing(|sign| sign_publication(&content, &previous, &root_key.key_id, sign))?
+                .map_err(PublishError::from)?;
             let mut encoded = Vec::new();
             ciborium::into_writer(&content, &mut encoded)
                 .map_err(|_| StoreError::Corrupt("a bundle that does not encode"))?;

@@ -65,6 +65,9 @@ pub struct KeyInfo {
     pub not_before: Timestamp,
     /// End of the key's window; `None` for a key with no end (the root key).
     pub not_after: Option<Timestamp>,
+    /// Whether its secret half is kept in a hardware security module (else sealed in the
+    /// store).
+    pub in_token: bool,
 }
 
 impl KeyInfo {
@@ -75,10 +78,10 @@ impl KeyInfo {
 }
 
 /// `key list --json`: `key_id`, `role`, `public_key` (base64url), `status`, `since`,
-/// `not_before`, `not_after` (`null` when the key has no end).
+/// `not_before`, `not_after` (`null` when the key has no end), `kept` (`sealed` or `token`).
 impl Serialize for KeyInfo {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut o = s.serialize_struct("KeyInfo", 7)?;
+        let mut o = s.serialize_struct("KeyInfo", 8)?;
         o.serialize_field("key_id", &self.key_id)?;
         o.serialize_field("role", self.role.as_str())?;
         o.serialize_field(
@@ -89,6 +92,7 @@ impl Serialize for KeyInfo {
         o.serialize_field("since", &self.since())?;
         o.serialize_field("not_before", &self.not_before)?;
         o.serialize_field("not_after", &self.not_after)?;
+        o.serialize_field("kept", if self.in_token { "token" } else { "sealed" })?;
         o.end()
     }
 }

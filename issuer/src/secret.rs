@@ -70,8 +70,17 @@ impl Vault {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
             .hash_password_into(passphrase.as_bytes(), salt, &mut key)
             .map_err(|_| IssuerError::Passphrase("the key derivation failed"))?;
-        let proof = mac(&key, &[PROOF_KEY_LABEL]);
-        Ok(Vault { key, proof })
+        let vault = Self::from_key(&key);
+        key.zeroize();
+        Ok(vault)
+    }
+
+    /// The vault of a key derived elsewhere (in a hardware security module).
+    pub(crate) fn from_key(key: &[u8; 32]) -> Self {
+        Vault {
+            key: *key,
+            proof: mac(key, &[PROOF_KEY_LABEL]),
+        }
     }
 
     /// The proof of a row's content: HMAC-SHA-256 under a key derived from the vault key, over
