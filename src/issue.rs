@@ -187,9 +187,10 @@ pub enum IssuerCommand {
         /// Every unexpired, unrevoked credential not signed by the active key.
         #[arg(long)]
         all: bool,
-        /// Where the new QR images and `issued.csv` go.
+        /// Where the new QR images and `issued.csv` go (needed for --key and --all; without
+        /// it, one record's new credential text is printed, its twin on the line after).
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
         /// Write no QR images (only `issued.csv`).
         #[arg(long)]
         no_images: bool,
@@ -379,7 +380,10 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
                     return Err(CliError::Usage("give RECORD_ID, --key or --all".into()));
                 }
             };
-            return crate::issuing::reissue(dir, &which, out, !no_images, now);
+            return match out {
+                Some(out) => crate::issuing::reissue(dir, &which, out, !no_images, now),
+                None => crate::issuing::reissue_one(dir, &which, now),
+            };
         }
         IssuerCommand::Eu(op) => crate::eu::run(dir, op, now)?,
         IssuerCommand::Rules(op) => crate::rules::run(dir, op, now)?,

@@ -126,6 +126,35 @@ pub(crate) fn reissue(
     })
 }
 
+/// `issuer reissue RECORD_ID` without `--out`: the new credential text is printed as the last
+/// line but one or the last (its twin, when it has one, last), as `issue` prints.
+pub(crate) fn reissue_one(
+    dir: &Path,
+    which: &propusk_issuer::Reissue,
+    now: Timestamp,
+) -> Result<u8, CliError> {
+    let propusk_issuer::Reissue::Record(record) = which else {
+        return Err(CliError::Usage(
+            "--key and --all sign many credentials again: give --out DIR for their issued.csv \
+             and QR images"
+                .into(),
+        ));
+    };
+    let mut issuer = unlocked(dir)?;
+    let (issued, twin) = issuer.reissue_record(record, now)?;
+    let replaced = issued.replaces.map(|id| id.to_string()).unwrap_or_default();
+    eprintln!(
+        "record {record}: signed again as {} (old credential {replaced} revoked); publish now \
+         so that verifiers refuse the old one",
+        issued.id
+    );
+    println!("{}", issued.credential);
+    if let Some(twin) = twin {
+        println!("{twin}");
+    }
+    Ok(0)
+}
+
 /// The lines of a file (for the progress bar's length), read in blocks.
 fn count_lines(path: &Path) -> Result<u64, CliError> {
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;

@@ -653,4 +653,41 @@ fn a_compromised_keys_credentials_are_signed_again_on() {
             "{row:?}"
         );
     }
+    // One record without --out: its new credential printed as `issue` prints it.
+    let printed = ok(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        &rows[0][0],
+        "--at",
+        later,
+    ]);
+    let text = printed.lines().last().unwrap();
+    assert!(text.starts_with("PR1:"), "{printed}");
+    common::publish_and_sync(&dir, &usb, &store, later);
+    let fresh = run(&[
+        "verify",
+        "--store",
+        s(&store),
+        "--json",
+        "--at",
+        later,
+        text,
+    ]);
+    let fresh: serde_json::Value = serde_json::from_slice(&fresh.stdout).unwrap();
+    assert_eq!(fresh["verdict"], "valid", "{fresh}");
+    assert_eq!(verdict(&again.join(&rows[0][2])), "invalid");
+    // Many credentials need a folder for them.
+    let all = run(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        "--all",
+        "--at",
+        later,
+    ]);
+    assert_eq!(all.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("--out"));
 }

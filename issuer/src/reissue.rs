@@ -70,18 +70,7 @@ impl Issuer {
             Reissue::Key(key) => Some(key.clone()),
             Reissue::All => None,
             Reissue::Record(record) => {
-                let old = self
-                    .record(record)?
-                    .ok_or_else(|| IssuerError::UnknownRecord(record.clone()))?;
-                if old.status != crate::records::CredentialStatus::Issued {
-                    return Err(IssuerError::RecordRevoked {
-                        record: record.clone(),
-                        credential: old.id,
-                    });
-                }
-                let done = self.in_transaction(|issuer| {
-                    issuer.sign_again(&mut signer, eu.as_ref(), &old, now)
-                })?;
+                let done = self.reissue_with(&mut signer, eu.as_ref(), record, now)?;
                 report.record(done, &mut csv, out, images)?;
                 csv.finish()?;
                 return Ok(report);
@@ -124,6 +113,41 @@ impl Issuer {
         }
         csv.finish()?;
         Ok(report)
+    }
+
+    /// Signs the credential of one registry record again at `now` under the active key (its
+    /// old credential revoked, audited); returns the new credential and its twin, when the old
+    /// one had one.
+    pub fn reissue_record(
+        &mut self,
+        record: &str,
+        now: Timestamp,
+    ) -> Result<(Issued, Option<String>), IssuerError> {
+        let mut signer = self.signer(now)?;
+        let eu = match self.store.eu_keys()?.is_empty() {
+            true => None,
+            false => Some(self.document_signer()?.0),
+        };
+        self.reissue_with(&mut signer, eu.as_ref(), record, now)
+    }
+
+    fn reissue_with(
+        &mut self,
+        signer: &mut crate::issuance::Signer,
+        eu: Option<&propusk_eudcc::DocumentSigner>,
+        record: &str,
+        now: Timestamp,
+    ) -> Result<(Issued, Option<String>), IssuerError> {
+        let old = self
+            .record(record)?
+            .ok_or_else(|| IssuerError::UnknownRecord(record.to_owned()))?;
+        if old.status != crate::records::CredentialStatus::Issued {
+            return Err(IssuerError::RecordRevoked {
+                record: record.to_owned(),
+                credential: old.id,
+            });
+        }
+        self.in_transaction(|issuer| issuer.sign_again(signer, eu, &old, now))
     }
 
     /// `old` revoked and its content issued anew (with its twin when it had one).
