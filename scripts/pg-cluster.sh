@@ -4,6 +4,8 @@
 # admin URL to put in PROPUSK_TEST_DATABASE_URL. `stop` removes it; `down` stops the server and
 # keeps its data, the next start brings it back (for the tests of a database that goes away).
 # `replica-of PORT` makes this cluster a streaming replica (hot standby) of the one on PORT.
+# PG_SHARED_BUFFERS sets the server's shared_buffers (default 128MB, PostgreSQL's own; the load
+# tests over a million credentials use 1GB, as a database server holding them in memory would).
 # Needs Debian's `postgresql` package (its binaries under /usr/lib/postgresql/*/bin).
 set -euo pipefail
 port=${PG_PORT:-54329}
@@ -41,6 +43,6 @@ if ! as_postgres "$bin/pg_ctl" -D "$state/data" status >/dev/null 2>&1; then
     as_postgres "$bin/initdb" -D "$state/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
   fi
   as_postgres "$bin/pg_ctl" -D "$state/data" -l "$state/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c fsync=off -c max_connections=200" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c fsync=off -c max_connections=200 -c shared_buffers=${PG_SHARED_BUFFERS:-128MB}" start >/dev/null
 fi
 echo "postgres://postgres@127.0.0.1:$port/postgres"

@@ -994,3 +994,82 @@ fn an_ended_country_signing_ca_is_renewed_not_inverted() {
         "{files}"
     );
 }
+
+/// A counter of the server's `/metrics`.
+fn counter(url: &str, dir: &Path, name: &str) -> f64 {
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap();
+    let text = common::http()
+        .get(format!("{url}/metrics"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name}: {text}"))
+}
+
+/// Issue 23: the portal takes a stored row whose proof (the issuer's HMAC over its id and text)
+/// holds as signed, without checking its signature; a row whose proof does not hold (copied from
+/// another row, or none) has its signature checked, so a forged text under a borrowed proof is
+/// still refused.
+#[test]
+fn the_portal_trusts_a_proven_row_and_checks_any_other() {
+    common::on_every_backend("the_portal_trusts_a_proven_row", || {
+        let tmp = tempfile::tempdir().unwrap();
+        let iss = tmp.path().join("iss");
+        init(&iss, "Issuer", "RU", "Europe/Moscow");
+        let [a, b, c] = ["A", "B", "C"].map(|_| issue_json(&iss, &example("vaccination"), AT, &[]));
+        let [a_id, b_id, c_id] = [&a, &b, &c].map(|t| id_of(t));
+        // B keeps its own text under A's proof; C's text is forged (another key signed it, under
+        // the issuer's key id) and carries A's proof too.
+        let decoded = propusk_spec::decode(&c).unwrap();
+        let forger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let forged = propusk_spec::encode(decoded.unverified_claims(), decoded.key_id(), |d| {
+            use ed25519_dalek::Signer;
+            forger.sign(d).to_bytes()
+        })
+        .unwrap();
+        let borrowed = format!("(SELECT proof FROM credentials WHERE id = '{a_id}')");
+        sql(
+            &iss,
+            &format!(
+                "UPDATE credentials SET proof = {borrowed} WHERE id = '{b_id}';
+                 UPDATE credentials SET text = '{forged}', proof = {borrowed} WHERE id = '{c_id}'"
+            ),
+        );
+        let (_server, url) = common::start_server(&iss, &[common::PASS]);
+        let verdict = |id: &str| {
+            let page = common::http()
+                .get(format!("{url}/c/{id}?lang=en"))
+                .call()
+                .unwrap()
+                .into_body()
+                .read_to_string()
+                .unwrap();
+            let at = page.find("data-verdict=\"").unwrap() + 14;
+            page[at..at + page[at..].find('"').unwrap()].to_owned()
+        };
+        assert_eq!(verdict(&a_id), "valid");
+        assert_eq!(
+            counter(&url, &iss, "propusk_portal_judged_proven_total"),
+            1.0
+        );
+        assert_eq!(
+            counter(&url, &iss, "propusk_portal_judged_checked_total"),
+            0.0
+        );
+        assert_eq!(verdict(&b_id), "valid");
+        assert_eq!(verdict(&c_id), "invalid");
+        assert_eq!(
+            counter(&url, &iss, "propusk_portal_judged_proven_total"),
+            1.0
+        );
+        assert_eq!(
+            counter(&url, &iss, "propusk_portal_judged_checked_total"),
+            2.0
+        );
+    });
+}

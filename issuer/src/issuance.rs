@@ -214,6 +214,7 @@ impl Issuer {
             .signing(|sign| encoder.encode(&credential, key_id, sign))?
             .map_err(Refusal::Format)?;
         Ok(CredentialRecord {
+            proof: Some(self.credential_proof(&credential.id, &text)?),
             id: credential.id,
             record_id: request.record_id.clone(),
             credential_type: credential.credential_type(),

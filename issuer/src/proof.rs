@@ -11,12 +11,13 @@
 //! when the operator confirms they are the issuer's own, proves them (audited).
 
 use propusk_eudcc::SignerCertificate;
-use propusk_spec::Timestamp;
+use propusk_spec::{CredentialId, Timestamp};
 use propusk_trust_list::{BundleContent, EuSigner, KeyStatus, TrustedKey};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
 use crate::records::{AuditOp, CredentialStatus, Row};
+use crate::secret::Prover;
 use crate::store::{Revoked, RuleVersion, Settings, StoredKey};
 
 /// The content of a row as its proof covers it: the kind and the row first, then every field
@@ -80,6 +81,22 @@ fn rules_content(v: &RuleVersion) -> Content {
 
 fn publication_content(sequence: u64, bytes: &[u8]) -> Content {
     Content::new(&Row::Publication(sequence)).with(bytes)
+}
+
+/// The content of an issued credential as its proof covers it: its id and its text.
+fn credential_content(id: &CredentialId, text: &str) -> Content {
+    Content::new(&Row::Credential(*id)).with(text)
+}
+
+/// Whether `proof` proves that the issuer of `prover` stored this credential (the portal takes
+/// such a row as signed, without checking its signature).
+pub(crate) fn proves_credential(
+    prover: &Prover,
+    proof: &[u8],
+    id: &CredentialId,
+    text: &str,
+) -> bool {
+    prover.proves(proof, &credential_content(id, text).parts())
 }
 
 fn revocation_content(r: &Revoked) -> Content {
@@ -160,6 +177,18 @@ impl Issuer {
         )
     }
 
+    /// The proof of a credential about to be stored.
+    pub(crate) fn credential_proof(
+        &self,
+        id: &CredentialId,
+        text: &str,
+    ) -> Result<Vec<u8>, IssuerError> {
+        Ok(self
+            .vault()?
+            .prove(&credential_content(id, text).parts())
+            .to_vec())
+    }
+
     fn store_proof(&mut self, row: &Row, content: &Content) -> Result<(), IssuerError> {
         let proof = self.vault()?.prove(&content.parts());
         self.store.set_proof(row.kind(), &row.key(), &proof)?;
@@ -191,7 +220,7 @@ impl Issuer {
                 })),
                 CredentialStatus::Issued => None,
             }),
-            Row::Publication(_) => None,
+            Row::Publication(_) | Row::Credential(_) => None,
             Row::Rules(version) => self
                 .store
                 .rule_versions()?

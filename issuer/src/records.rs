@@ -340,6 +340,8 @@ pub(crate) enum Row {
     Publication(u64),
     /// A version of the rules the operator set.
     Rules(u32),
+    /// An issued credential (its proof is kept in its own row: the portal reads both at once).
+    Credential(CredentialId),
 }
 
 impl Row {
@@ -351,6 +353,7 @@ impl Row {
     pub(crate) const REVOCATION: &'static str = "revocation";
     pub(crate) const PUBLICATION: &'static str = "publication";
     pub(crate) const RULES: &'static str = "rules";
+    pub(crate) const CREDENTIAL: &'static str = "credential";
 
     /// The kind of row, as the `proofs` table keeps it.
     pub(crate) fn kind(&self) -> &'static str {
@@ -361,6 +364,7 @@ impl Row {
             Row::Revocation(_) => Self::REVOCATION,
             Row::Publication(_) => Self::PUBLICATION,
             Row::Rules(_) => Self::RULES,
+            Row::Credential(_) => Self::CREDENTIAL,
         }
     }
 
@@ -373,6 +377,7 @@ impl Row {
             Row::Revocation(id) => id.to_string(),
             Row::Publication(sequence) => sequence.to_string(),
             Row::Rules(version) => version.to_string(),
+            Row::Credential(id) => id.to_string(),
         }
     }
 
@@ -385,6 +390,7 @@ impl Row {
             Row::Revocation(id) => format!("the revocation of credential {id}"),
             Row::Publication(sequence) => format!("the record of publication {sequence}"),
             Row::Rules(version) => format!("version {version} of the rules"),
+            Row::Credential(id) => format!("credential {id}"),
         }
     }
 }

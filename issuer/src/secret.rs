@@ -91,8 +91,12 @@ impl Vault {
 
     /// Whether `proof` is the proof of `parts` (compared in constant time).
     pub fn proves(&self, proof: &[u8], parts: &[&[u8]]) -> bool {
-        use subtle::ConstantTimeEq;
-        proof.ct_eq(self.prove(parts).as_slice()).into()
+        self.prover().proves(proof, parts)
+    }
+
+    /// The proof key alone, for a reader that checks proofs and seals nothing (the portal).
+    pub(crate) fn prover(&self) -> Prover {
+        Prover(self.proof)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -150,6 +154,24 @@ impl Vault {
                 )
                 .map_err(|_| wrong())?,
         ))
+    }
+}
+
+/// The key that proves rows, apart from the vault. Zeroized on drop; its `Debug` shows nothing.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Prover([u8; 32]);
+
+impl std::fmt::Debug for Prover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prover").finish_non_exhaustive()
+    }
+}
+
+impl Prover {
+    /// Whether `proof` is the proof of `parts` (compared in constant time).
+    pub(crate) fn proves(&self, proof: &[u8], parts: &[&[u8]]) -> bool {
+        use subtle::ConstantTimeEq;
+        proof.ct_eq(mac(&self.0, parts).as_slice()).into()
     }
 }
 

@@ -161,6 +161,7 @@ fn the_store_keeps_record_ids_unique_and_sequences_inside_transactions() {
         expires_at: issued.expires_at,
         status: issued.status,
         text: issued.credential.clone(),
+        proof: None,
     };
     assert_eq!(
         store.insert_credential(&record).unwrap(),
@@ -379,4 +380,36 @@ fn key_operations_keep_a_key_to_sign_with_and_sign_only_inside_its_window() {
     issuer
         .compromise(&first.key_id.to_string(), now, now)
         .unwrap();
+}
+
+/// A store made before credentials carried their proof gains the column when opened, keeps its
+/// rows, and its old credentials read with no proof (the portal checks their signatures); new
+/// ones carry theirs.
+#[test]
+fn a_store_from_before_credential_proofs_is_brought_up_to_date() {
+    use propusk_issuer::store::{SqliteStore, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut old = issuer(tmp.path());
+    let request = propusk_issuer::Request::from_json(REQUEST).unwrap();
+    let issued = old.issue(&request, at("2021-06-02T00:00:00Z")).unwrap();
+    drop(old);
+    let db = rusqlite::Connection::open(tmp.path().join(STORE_FILE)).unwrap();
+    db.execute_batch("ALTER TABLE credentials DROP COLUMN proof")
+        .unwrap();
+    drop(db);
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let record = store
+        .credential(&issued.id)
+        .unwrap()
+        .expect("the old row is kept");
+    assert_eq!((record.text, record.proof), (issued.credential, None));
+    drop(store);
+    let mut again = Issuer::open(tmp.path()).unwrap();
+    again.unlock("pass phrase 12").unwrap();
+    let second = propusk_issuer::Request::from_json(&REQUEST.replace("R-1", "R-2")).unwrap();
+    let fresh = again.issue(&second, at("2021-06-02T00:00:00Z")).unwrap();
+    drop(again);
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let proof = store.credential(&fresh.id).unwrap().unwrap().proof;
+    assert_eq!(proof.map(|p| p.len()), Some(32));
 }

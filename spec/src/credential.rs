@@ -171,6 +171,19 @@ impl UnverifiedCredential {
         &self.signature
     }
 
+    /// Takes the credential as its issuer's own without checking its signature: for the issuer
+    /// itself, reading a credential from its own store whose row carries the issuer's proof (an
+    /// HMAC under its secret over the id and the text), which stands for the signature it made.
+    /// `None` when the provider holds no key under this key id. Never for a credential that came
+    /// from outside.
+    pub fn vouched_for(&self, keys: &impl KeyProvider) -> Option<VerifiedCredential> {
+        keys.verifying_key(&self.key_id)?;
+        Some(VerifiedCredential {
+            key_id: self.key_id.clone(),
+            credential: self.credential.clone(),
+        })
+    }
+
     /// Verifies the signature with the key the provider holds for this key id, strictly
     /// (SPEC §6.4): canonical encodings of the key and of R, neither of small order, S < L, and
     /// R recomputed without the cofactor.

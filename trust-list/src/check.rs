@@ -21,6 +21,31 @@ pub fn check(bundle: Option<&Bundle>, input: &str, at: Timestamp) -> Report {
         .unwrap_or_else(|| Report::blank(TrustState::Missing))
 }
 
+/// Judges a credential its issuer proved is its own (see
+/// [`propusk_spec::UnverifiedCredential::vouched_for`]) against the issuer's own trust data,
+/// every check but the signature's: the key's status and usage, the revocations, the rules.
+/// `None` when the issuer has no trust data in force or does not list the key: [`check`] then
+/// judges the text and says why.
+pub fn check_vouched(
+    home: Option<&Bundle>,
+    u: &UnverifiedCredential,
+    at: Timestamp,
+) -> Option<Report> {
+    let bundle = home?;
+    let state = bundle.state(at);
+    let verified = u.vouched_for(bundle.trust_list())?;
+    if state == TrustState::Expired {
+        return None;
+    }
+    let mut report = Report::blank(state);
+    report.checks.decode = CheckOutcome::Ok;
+    let claims = u.unverified_claims();
+    report.credential_type = Some(claims.credential_type());
+    report.id = Some(claims.id);
+    report.key_id = Some(u.key_id().clone());
+    Some(judge(report, bundle, bundle, Ok(verified), at))
+}
+
 /// Judges many inputs at once, each on its own (one report per input, in order), verifying all
 /// their signatures in one Ed25519 batch when there are several.
 pub fn check_many(bundle: Option<&Bundle>, inputs: &[&str], at: Timestamp) -> Vec<Report> {

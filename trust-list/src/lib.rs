@@ -79,7 +79,7 @@ pub use bundle::{
 };
 pub use check::{
     CheckOutcome, Checks, HolderView, IssuerView, Report, Verdict, check, check_among, check_many,
-    judge_by_rules,
+    check_vouched, judge_by_rules,
 };
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;

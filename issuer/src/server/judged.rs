@@ -1,15 +1,17 @@
 //! The portal's judgements of credentials, kept while they hold: the same publication served,
-//! and — for a valid one — before its end. The verifiers' engine checks a signature on every
-//! judgement; a QR code scanned again and again at a door is judged once.
+//! and — for a valid one — before its end; a QR code scanned again and again at a door is judged
+//! once. A credential whose row carries the issuer's proof (this issuer stored it, having signed
+//! it) is judged by every check but the signature's; any other has its signature checked.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
-use propusk_spec::{CredentialId, Timestamp};
+use propusk_spec::{CredentialId, Timestamp, UnverifiedCredential};
 use propusk_trust_list::{Reason, Verdict};
 
 use super::{AppState, now};
+use crate::proof::proves_credential;
 
 /// Judgements kept at most; past it the store starts again (memory stays bounded).
 const CAPACITY: usize = 100_000;
@@ -61,8 +63,14 @@ impl Judged {
 pub(crate) struct Judgements(Mutex<HashMap<CredentialId, Judged>>);
 
 impl AppState {
-    /// The verifiers' engine on `text` (credential `id`) now, against the trust bundle served.
-    pub(crate) fn judge(&self, id: &CredentialId, text: &str) -> Judged {
+    /// The verifiers' engine on `text` (credential `id`, decoded as `decoded`, its row's
+    /// `proof`) now, against the trust bundle served.
+    pub(crate) fn judge(
+        &self,
+        id: &CredentialId,
+        (text, decoded): (&str, &UnverifiedCredential),
+        proof: Option<&[u8]>,
+    ) -> Judged {
         let sequence = self.serving.load(Ordering::Acquire);
         let now = now();
         let kept = self.judged.0.lock().ok().and_then(|k| k.get(id).copied());
@@ -70,7 +78,23 @@ impl AppState {
             return j;
         }
         let bundle = self.bundle.read().ok().and_then(|b| b.clone());
-        let report = propusk_trust_list::check(bundle.as_deref(), text, now);
+        let proven = match (&self.prover, proof) {
+            (Some(prover), Some(proof)) => proves_credential(prover, proof, id, text),
+            _ => false,
+        };
+        let vouched = proven
+            .then(|| propusk_trust_list::check_vouched(bundle.as_deref(), decoded, now))
+            .flatten();
+        let report = match vouched {
+            Some(report) => {
+                super::metrics::JUDGED_PROVEN.fetch_add(1, Ordering::Relaxed);
+                report
+            }
+            None => {
+                super::metrics::JUDGED_CHECKED.fetch_add(1, Ordering::Relaxed);
+                propusk_trust_list::check(bundle.as_deref(), text, now)
+            }
+        };
         let judged = Judged {
             verdict: report.verdict,
             reason: report.reason,

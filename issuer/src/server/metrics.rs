@@ -27,6 +27,11 @@ pub(crate) static DATABASE_ERRORS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static RATE_LIMITED: AtomicU64 = AtomicU64::new(0);
 /// API requests refused for a missing or wrong token.
 pub(crate) static UNAUTHORIZED: AtomicU64 = AtomicU64::new(0);
+/// Portal judgements of a credential whose row carries the issuer's proof (no signature
+/// checked).
+pub(crate) static JUDGED_PROVEN: AtomicU64 = AtomicU64::new(0);
+/// Portal judgements that checked the credential's signature (a row without a valid proof).
+pub(crate) static JUDGED_CHECKED: AtomicU64 = AtomicU64::new(0);
 
 /// The routes the server answers, as the router names them: each has its figures; anything
 /// else counts under `other`.
@@ -220,6 +225,20 @@ impl Metrics {
             "propusk_rate_limited_total",
             "Portal requests refused over a client's rate.",
             &RATE_LIMITED,
+        );
+        counter(
+            &mut out,
+            "propusk_portal_judged_proven_total",
+            "Portal judgements of credentials whose rows the issuer's proof vouches for (no \
+             signature checked).",
+            &JUDGED_PROVEN,
+        );
+        counter(
+            &mut out,
+            "propusk_portal_judged_checked_total",
+            "Portal judgements that checked the credential's signature (a row without a valid \
+             proof).",
+            &JUDGED_CHECKED,
         );
         counter(
             &mut out,

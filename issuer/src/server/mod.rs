@@ -58,6 +58,9 @@ pub struct AppState {
     root: ed25519_dalek::VerifyingKey,
     /// The portal's judgements, kept while they hold.
     judged: judged::Judgements,
+    /// The issuer's proof key: a stored credential whose proof it confirms is judged without its
+    /// signature checked (this issuer stored it, having signed it).
+    prover: Option<crate::secret::Prover>,
     /// The web app's files, with this server as its source of trust data, each also gzipped.
     app: Vec<webapp::Served>,
     limiter: Mutex<Limiter>,
@@ -96,6 +99,7 @@ impl AppState {
             .collect();
         let state = Arc::new(AppState {
             lookup: issuer.lookup()?,
+            prover: issuer.vault().ok().map(crate::secret::Vault::prover),
             time_zone,
             issuer: Mutex::new(issuer),
             token,

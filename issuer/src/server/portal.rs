@@ -37,11 +37,22 @@ fn language(query: &LangQuery, headers: &HeaderMap) -> Lang {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// `s` for HTML text and quoted attributes, in one pass (a page has a dozen of them).
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The page's own words (its chrome); the status, reasons and types come from
@@ -286,7 +297,8 @@ pub(crate) async fn page(
             (Verdict::Invalid, Some(Reason::Revoked), claims.expires_at)
         }
         CredentialStatus::Issued => {
-            let judged = state.judge(&record.id, &record.text);
+            let text = (record.text.as_str(), &decoded);
+            let judged = state.judge(&record.id, text, record.proof.as_deref());
             let until = judged.valid_until.unwrap_or(claims.expires_at);
             (judged.verdict, judged.reason, until)
         }

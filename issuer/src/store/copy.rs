@@ -78,6 +78,7 @@ const TABLES: &[Table] = &[
             ("status", Text),
             ("revoked_at", Int),
             ("text", Text),
+            ("proof", Blob),
         ],
         order: "id",
     },

@@ -125,6 +125,9 @@ pub struct CredentialRecord {
     pub status: CredentialStatus,
     /// The credential text.
     pub text: String,
+    /// The issuer's proof that it stored this credential (an HMAC under the vault's proof key
+    /// over the id and the text); `None` in rows from before such proofs.
+    pub proof: Option<Vec<u8>>,
 }
 
 /// A version of the rules as the operator set it: the rules (JSON, the serde shapes of

@@ -22,6 +22,7 @@ pub(super) fn insert(
     let keys = column(&|c| c.key_id.to_string());
     let statuses = column(&|c| c.status.as_str().to_owned());
     let texts = column(&|c| c.text.clone());
+    let proofs: Vec<Option<Vec<u8>>> = records.iter().map(|c| c.proof.clone()).collect();
     let record_ids: Vec<Option<String>> = records.iter().map(|c| c.record_id.clone()).collect();
     let issued: Vec<i64> = records.iter().map(|c| c.issued_at.unix()).collect();
     let expires: Vec<i64> = records.iter().map(|c| c.expires_at.unix()).collect();
@@ -32,10 +33,11 @@ pub(super) fn insert(
     Ok(db
         .query(
             "INSERT INTO credentials
-             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text)
+             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
+              proof)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
                                   $5::bigint[], $6::bigint[], $7::text[], $8::bigint[],
-                                  $9::text[])
+                                  $9::text[], $10::bytea[])
              ON CONFLICT DO NOTHING RETURNING id",
             &[
                 &ids,
@@ -47,6 +49,7 @@ pub(super) fn insert(
                 &statuses,
                 &revoked,
                 &texts,
+                &proofs,
             ],
         )?
         .iter()

@@ -215,8 +215,9 @@ impl Store for PgStore {
     fn insert_credential(&mut self, c: &CredentialRecord) -> Result<Inserted, StoreError> {
         let inserted = self.db()?.execute(
             "INSERT INTO credentials
-             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
+              proof)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
             &[
                 &c.id.to_string(),
                 &c.record_id,
@@ -227,6 +228,7 @@ impl Store for PgStore {
                 &c.status.as_str(),
                 &c.status.since().map(Timestamp::unix),
                 &c.text,
+                &c.proof,
             ],
         )?;
         if inserted == 1 {
@@ -274,8 +276,11 @@ impl Store for PgStore {
     ) -> Result<Vec<CredentialRecord>, StoreError> {
         self.db()?
             .query(
-                "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
-                 FROM credentials WHERE record_id = ANY($1)",
+                concat!(
+                    "SELECT ",
+                    rows::credential_columns!(),
+                    " FROM credentials WHERE record_id = ANY($1)"
+                ),
                 &[&record_ids],
             )?
             .iter()

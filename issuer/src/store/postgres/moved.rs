@@ -48,10 +48,13 @@ pub(super) fn to_reissue(
     which: &Reissuable,
 ) -> Result<Vec<CredentialRecord>, StoreError> {
     db.query(
-        "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text
-         FROM credentials WHERE status = 'issued' AND expires_at > $1
-           AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
-         ORDER BY id LIMIT $5",
+        concat!(
+            "SELECT ",
+            rows::credential_columns!(),
+            " FROM credentials WHERE status = 'issued' AND expires_at > $1
+               AND key_id <> $2 AND ($3::text IS NULL OR key_id = $3) AND id > $4
+             ORDER BY id LIMIT $5"
+        ),
         &[
             &which.now.unix(),
             &which.not_key.to_string(),

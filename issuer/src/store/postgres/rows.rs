@@ -39,6 +39,7 @@ pub(super) fn credential_record(r: &Row) -> Result<CredentialRecord, StoreError>
         expires_at: timestamp(r.get(5))?,
         status,
         text: r.get(8),
+        proof: r.get(9),
     })
 }
 
@@ -51,14 +52,23 @@ pub(super) enum CredentialKey {
     Record,
 }
 
+/// The columns [`credential_record`] reads, in its order (a literal, for `concat!`).
+macro_rules! credential_columns {
+    () => {
+        "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof"
+    };
+}
+pub(super) use credential_columns;
+
 macro_rules! select_credential_by {
     ($column:literal) => {
         select_credential_by!($column, "$1")
     };
     ($column:literal, $value:literal) => {
         concat!(
-            "SELECT id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text ",
-            "FROM credentials WHERE ",
+            "SELECT ",
+            credential_columns!(),
+            " FROM credentials WHERE ",
             $column,
             " = ",
             $value

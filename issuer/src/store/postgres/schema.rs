@@ -119,6 +119,8 @@ CREATE TABLE rule_versions (
 );
 ",
     ),
+    // The issuer's proof of each credential it stored, read with the row by the portal.
+    (4, "ALTER TABLE credentials ADD COLUMN proof BYTEA;"),
 ];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,

@@ -44,6 +44,20 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Columns added since a table was first made (`ALTER TABLE … ADD COLUMN` has no `IF NOT
+/// EXISTS` in SQLite): added to a store that lacks them.
+fn upgrade(conn: &Connection) -> Result<(), StoreError> {
+    let has_proof: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('credentials') WHERE name = 'proof'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_proof {
+        conn.execute_batch("ALTER TABLE credentials ADD COLUMN proof BLOB")?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Whether `dir` holds an issuer's SQLite file.
     pub fn exists(dir: &Path) -> bool {
@@ -59,6 +73,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        upgrade(&conn)?;
         if let Some(to) = moved::moved_to(&conn)? {
             return Err(StoreError::Moved(to));
         }
@@ -218,8 +233,9 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO credentials
-             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
+              proof)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 c.id.to_string(),
@@ -230,7 +246,8 @@ impl Store for SqliteStore {
                 c.expires_at.unix(),
                 status,
                 revoked_at,
-                c.text
+                c.text,
+                c.proof
             ])?;
         if inserted == 1 {
             return Ok(Inserted::Inserted);

@@ -10,7 +10,7 @@ use crate::records::CredentialStatus;
 use crate::store::{CredentialRecord, StoredKey};
 
 pub(super) const CREDENTIAL_COLUMNS: &str =
-    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text";
+    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof";
 
 pub(super) fn corrupt(what: &'static str) -> impl Fn() -> StoreError {
     move || StoreError::Corrupt(what)
@@ -85,6 +85,7 @@ type CredentialRow = (
     String,
     Option<i64>,
     String,
+    Option<Vec<u8>>,
 );
 
 pub(super) fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
@@ -98,11 +99,12 @@ pub(super) fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
         r.get(6)?,
         r.get(7)?,
         r.get(8)?,
+        r.get(9)?,
     ))
 }
 
 pub(super) fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
-    let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text) = row;
+    let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text, proof) = row;
     let revoked_at = revoked_at.map(timestamp).transpose()?;
     let status = CredentialStatus::from_parts(&status, revoked_at)
         .ok_or(StoreError::Corrupt("an unknown credential status"))?;
@@ -119,6 +121,7 @@ pub(super) fn credential_record(row: CredentialRow) -> Result<CredentialRecord, 
         expires_at: timestamp(expires_at)?,
         status,
         text,
+        proof,
     })
 }
 

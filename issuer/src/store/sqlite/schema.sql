@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS credentials (
     status TEXT NOT NULL CHECK (status IN ('issued', 'revoked')),
     revoked_at INTEGER,
     text TEXT NOT NULL,
+    proof BLOB,
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS audit (
