@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use propusk_issuer::{InputError, IssuerError, KeyError};
+use propusk_issuer::{InputError, IssuerError, KeyError, RotationAdvice};
 use propusk_spec::Timestamp;
 
 use crate::error::CliError;
@@ -84,53 +84,38 @@ pub(crate) fn run(dir: &Path, op: &KeyOp, now: Timestamp) -> Result<(), CliError
             }
         }
         KeyOp::Rotate { announce } => {
-            // A key announced (and published) before is known to verifiers that synced since.
-            let before = crate::opening::open(dir)?;
-            let announced = before
-                .keys()?
-                .into_iter()
-                .find(|k| k.status == propusk_trust_list::KeyStatus::Next);
-            let published = match &announced {
-                Some(k) => before.key_published_at(&k.key_id)?,
-                None => None,
-            };
             let mut issuer = unlocked(dir)?;
-            let key = issuer.rotate(now, *announce)?;
+            let (key, advice) = issuer.rotate_advised(now, *announce)?;
             println!("signing key {} is {}", key.key_id, key.status.as_str());
             let locale = local(&issuer);
-            let window = propusk_issuer::SOFT_EXPIRY_S;
-            if *announce {
-                println!(
+            match advice {
+                RotationAdvice::Announced { safe_from } => println!(
                     "next: publish now (`propusk issuer publish`), then rotate once verifiers \
                      have synced: every verifier holding fresh trust data has it by {}",
-                    locale.time(now.plus_seconds(window))
-                );
-            } else if announced.is_none() {
-                eprintln!(
+                    locale.time(safe_from)
+                ),
+                RotationAdvice::NotAnnounced => eprintln!(
                     "propusk: warning: verifiers that have not synced trust data naming key {} \
                      answer \"cannot tell\" for what it signs until they do: publish now, and \
                      next time announce a key ahead (`key rotate --announce`, publish, rotate \
                      after verifiers synced)",
                     key.key_id
-                );
-            } else if published.is_none() {
-                eprintln!(
+                ),
+                RotationAdvice::NeverPublished => eprintln!(
                     "propusk: warning: the announced key {} was never published: no verifier \
                      knows it, and they answer \"cannot tell\" for what it signs until they \
                      sync: publish now",
                     key.key_id
-                );
-            } else if let Some(at) = published.filter(|at| now.unix() - at.unix() < window) {
-                eprintln!(
+                ),
+                RotationAdvice::RecentlyPublished { at, safe_from } => eprintln!(
                     "propusk: warning: key {} was first published {}; verifiers that have not \
                      synced since answer \"cannot tell\" for what it signs until they do \
                      (every verifier with fresh data has it by {}): publish now",
                     key.key_id,
                     locale.time(at),
-                    locale.time(at.plus_seconds(window))
-                );
-            } else {
-                println!("next: publish now (`propusk issuer publish`)");
+                    locale.time(safe_from)
+                ),
+                RotationAdvice::Ready => println!("next: publish now (`propusk issuer publish`)"),
             }
         }
         KeyOp::Retire { kid } => match unlocked(dir)?.retire(kid, now) {

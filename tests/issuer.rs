@@ -633,6 +633,31 @@ fn config_audit_and_the_rotation_warning_on() {
         said.contains("was never published") && said.contains("publish now"),
         "{said}"
     );
+    // Announced, published, and rotated at once: verifiers that have not synced since cannot
+    // tell, and the words say until when.
+    ok(run(&[
+        "issuer",
+        "key",
+        "rotate",
+        "--announce",
+        "--dir",
+        s(&dir),
+    ]));
+    let usb = dir.with_extension("usb");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+    ]));
+    let rotated = run(&["issuer", "key", "rotate", "--dir", s(&dir)]);
+    let said = String::from_utf8_lossy(&rotated.stderr);
+    assert!(
+        said.contains("was first published") && said.contains("has it by"),
+        "{said}"
+    );
     // Announced, published, and rotated once the freshness window has passed: no warning.
     let announced = ok(run(&[
         "issuer",
@@ -643,7 +668,6 @@ fn config_audit_and_the_rotation_warning_on() {
         s(&dir),
     ]));
     assert!(announced.contains("next: publish now"), "{announced}");
-    let usb = dir.with_extension("usb");
     ok(run(&[
         "issuer",
         "publish",
@@ -659,6 +683,7 @@ fn config_audit_and_the_rotation_warning_on() {
         "announced, published, verifiers synced: {}",
         String::from_utf8_lossy(&rotated.stderr)
     );
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("next: publish now"));
 
     let log: serde_json::Value =
         serde_json::from_str(&ok(run(&["issuer", "audit", "--dir", s(&dir), "--json"]))).unwrap();

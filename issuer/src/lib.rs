@@ -58,6 +58,7 @@ pub use eu::{
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };
+pub use keys::RotationAdvice;
 pub use proof::Vouching;
 pub use propusk_input::{
     CSV_COLUMNS, InputError, Registry, Request, RotateRequest, Row, read_csv, read_jsonl,
