@@ -5,6 +5,8 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use propusk_issuer::{Database, Issuer, IssuerError, Token, TokenError, TokenPlace};
 
 use crate::error::CliError;
@@ -44,19 +46,20 @@ pub(crate) fn open(dir: &Path) -> Result<Issuer, IssuerError> {
 
 /// A new issuer's passphrase: PROPUSK_PASSPHRASE, or asked twice on the terminal (both must
 /// agree); its length is the issuer's to check.
-pub(crate) fn new_passphrase() -> Result<String, IssuerError> {
+pub(crate) fn new_passphrase() -> Result<Zeroizing<String>, IssuerError> {
     if std::env::var_os("PROPUSK_PASSPHRASE").is_some() || !std::io::stdin().is_terminal() {
         return passphrase();
     }
     let ask = |prompt: &str| {
         rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
             .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
     };
     let first = ask(&format!(
         "New passphrase (at least {} characters): ",
         propusk_issuer::MIN_PASSPHRASE_CHARS
     ))?;
-    if ask("The same passphrase again: ")? != first {
+    if *ask("The same passphrase again: ")? != *first {
         return Err(IssuerError::Passphrase(
             "the two passphrases differ; nothing was created",
         ));
@@ -64,30 +67,33 @@ pub(crate) fn new_passphrase() -> Result<String, IssuerError> {
     Ok(first)
 }
 
-/// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
-fn passphrase() -> Result<String, IssuerError> {
-    if let Ok(p) = std::env::var("PROPUSK_PASSPHRASE") {
-        return Ok(p);
+/// A secret from the environment variable `var`, or asked on the terminal with `prompt`;
+/// `missing` when there is neither. Zeroized when dropped.
+fn secret(var: &str, prompt: &str, missing: IssuerError) -> Result<Zeroizing<String>, IssuerError> {
+    if let Ok(p) = std::env::var(var) {
+        return Ok(Zeroizing::new(p));
     }
     if !std::io::stdin().is_terminal() {
-        return Err(IssuerError::Passphrase(
-            "set PROPUSK_PASSPHRASE (no terminal to ask on)",
-        ));
+        return Err(missing);
     }
-    rpassword::prompt_password("Passphrase: ")
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
         .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
 }
 
+/// The passphrase: PROPUSK_PASSPHRASE, or asked on the terminal.
+fn passphrase() -> Result<Zeroizing<String>, IssuerError> {
+    let missing = IssuerError::Passphrase("set PROPUSK_PASSPHRASE (no terminal to ask on)");
+    secret("PROPUSK_PASSPHRASE", "Passphrase: ", missing)
+}
+
 /// The token's PIN: PROPUSK_PKCS11_PIN, or asked on the terminal.
-fn pin() -> Result<String, IssuerError> {
-    if let Ok(p) = std::env::var("PROPUSK_PKCS11_PIN") {
-        return Ok(p);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(TokenError::NoPin.into());
-    }
-    rpassword::prompt_password("Token PIN: ")
-        .map_err(|_| IssuerError::Passphrase("could not be read from the terminal"))
+fn pin() -> Result<Zeroizing<String>, IssuerError> {
+    secret(
+        "PROPUSK_PKCS11_PIN",
+        "Token PIN: ",
+        TokenError::NoPin.into(),
+    )
 }
 
 /// The token at `place`, logged in with the PIN.
@@ -106,7 +112,7 @@ pub(crate) fn unlocked(dir: &Path) -> Result<Issuer, IssuerError> {
                 true => None,
                 false => Some(passphrase()?),
             };
-            issuer.unlock_with_token(token, passphrase.as_deref())?;
+            issuer.unlock_with_token(token, passphrase.as_deref().map(String::as_str))?;
         }
         None => issuer.unlock(&passphrase()?)?,
     }

@@ -128,16 +128,29 @@ fn point(value: &[u8], len: usize) -> Option<&[u8]> {
     }
 }
 
+/// The module at `path`, loaded and initialised once per process.
+fn module(path: &Path) -> Result<Pkcs11, IssuerError> {
+    static LOADED: Mutex<Vec<(PathBuf, Pkcs11)>> = Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, module)) = loaded.iter().find(|(p, _)| p == path) {
+        return Ok(module.clone());
+    }
+    let module = Pkcs11::new(path).map_err(|e| TokenError::Module {
+        module: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    module
+        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .map_err(refused)?;
+    loaded.push((path.to_path_buf(), module.clone()));
+    Ok(module)
+}
+
 impl Token {
-    /// Loads the module, finds the token by its label and logs in with `pin`.
+    /// Loads the module (once per process: PKCS#11 allows one initialisation), finds the token
+    /// by its label and logs in with `pin`.
     pub fn open(place: TokenPlace, pin: &str) -> Result<Self, IssuerError> {
-        let module = Pkcs11::new(&place.module).map_err(|e| TokenError::Module {
-            module: place.module.clone(),
-            why: e.to_string(),
-        })?;
-        module
-            .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .map_err(refused)?;
+        let module = module(&place.module)?;
         let mut found = None;
         for slot in module.get_slots_with_token().map_err(refused)? {
             let info = module.get_token_info(slot).map_err(refused)?;
