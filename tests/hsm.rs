@@ -286,16 +286,19 @@ fn an_issuer_in_a_token_signs_everything_there_and_keeps_no_secret() {
         assert_eq!(batch.lines().count(), 4, "{batch}");
 
         // A verifier accepts what the token signed, the twin with it.
-        ok(hsm.run(&[
-            "issuer",
-            "publish",
-            "--dir",
-            d,
-            "--out",
-            s(&usb),
-            "--at",
-            AT,
-        ]));
+        let publish = |at: &str| {
+            ok(hsm.run(&[
+                "issuer",
+                "publish",
+                "--dir",
+                d,
+                "--out",
+                s(&usb),
+                "--at",
+                at,
+            ]));
+        };
+        publish(AT);
         common::verifier_init(&store, &dir);
         sync(&store, &usb, AT);
         assert_eq!(verdict(&store, credential, Some(AT)).0, "valid");
@@ -324,16 +327,7 @@ fn an_issuer_in_a_token_signs_everything_there_and_keeps_no_secret() {
             AT,
         ]));
         let later = "2026-06-06T10:00:00Z";
-        ok(hsm.run(&[
-            "issuer",
-            "publish",
-            "--dir",
-            d,
-            "--out",
-            s(&usb),
-            "--at",
-            AT,
-        ]));
+        publish(AT);
         ok(hsm.run(&["issuer", "key", "rotate", "--dir", d, "--at", later]));
         ok(hsm.run(&[
             "issuer",
@@ -348,16 +342,7 @@ fn an_issuer_in_a_token_signs_everything_there_and_keeps_no_secret() {
             later,
         ]));
         let fresh = issue(&hsm, &dir, &example("recovery", "T-1"), later, &[]);
-        ok(hsm.run(&[
-            "issuer",
-            "publish",
-            "--dir",
-            d,
-            "--out",
-            s(&usb),
-            "--at",
-            later,
-        ]));
+        publish(later);
         sync(&store, &usb, later);
         assert_eq!(verdict(&store, credential, Some(later)).0, "invalid");
         assert_eq!(
