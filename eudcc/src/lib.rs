@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod cert;
+pub mod certlogic;
 mod curve;
 mod ec;
 mod sign;
