@@ -142,6 +142,33 @@ fn the_twin_is_issued_verified_and_revoked_with_its_credential_on() {
     assert_eq!(eu["verdict"], "valid", "{eu}");
     assert_eq!(eu["issuer"]["country"], "RU");
     assert_eq!(eu["holder"]["birth_date"], "1980-05-12");
+    // The officer's view: the name as the passport's machine-readable zone has it.
+    let name = eu["holder"]["name"].as_str().unwrap();
+    assert!(name.starts_with("IVANOV<<IVAN"), "{eu}");
+    let words = ok(run(&["verify", "--trust-cert", s(&dsc), "--at", AT, twin]));
+    assert!(
+        words.contains("name as in the passport: IVANOV<<IVAN"),
+        "{words}"
+    );
+    // `decode` reads it: masked as a door shows it, whole with --full.
+    let masked = ok(run(&["decode", twin]));
+    assert!(
+        masked.contains("(EU DCC)") && masked.contains("born 1980-05-12"),
+        "{masked}"
+    );
+    assert!(
+        !masked.contains("IVANOV") && !masked.contains("Иванов"),
+        "{masked}"
+    );
+    let whole = ok(run(&["decode", "--full", twin]));
+    assert!(whole.contains("IVANOV<<IVAN (IVANOV IVAN)"), "{whole}");
+    let decoded = json_lines(&run(&["decode", "--json", twin])).remove(0);
+    assert_eq!(
+        (decoded["format"].as_str(), decoded["decoded"].as_bool()),
+        (Some("hc1"), Some(true))
+    );
+    assert!(decoded["certificate"].get("nam").is_none(), "{decoded}");
+    assert_eq!(run(&["decode", "HC1:!!"]).status.code(), Some(1));
     // Tampered: one character of the twin changed is not valid.
     let mut tampered = twin.to_owned();
     let last = tampered.pop().unwrap();

@@ -86,6 +86,11 @@ pub struct HolderView {
     pub birth_date: String,
     /// The document number masked: `45** ***789`.
     pub document: String,
+    /// The standardised name (ICAO 9303, as a passport's machine-readable zone has it:
+    /// `SHCHUKINA<<IULIIA`) of an EU certificate, which carries no document number: what an
+    /// officer compares with the passport. `None` for Propusk's own credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl HolderView {
@@ -94,6 +99,7 @@ impl HolderView {
             initials: c.holder.document_initials(),
             birth_date: c.holder.birth_date.to_string(),
             document: c.holder.document.masked(),
+            name: None,
         }
     }
 }

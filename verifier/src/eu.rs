@@ -1,11 +1,12 @@
 //! EU Digital COVID Certificates (`HC1:`) judged against trusted EU signer certificates, in the
 //! same report as Propusk's own credentials.
 
-use propusk_eudcc::{Hc1Type, SignerCertificate, TrustError};
+use propusk_eudcc::{Hc1, Hc1Type, SignerCertificate, TrustError};
 use propusk_spec::{CredentialType, KeyId, Timestamp};
 use propusk_trust_list::{
     CheckOutcome, HolderView, IssuerView, Lang, Person, Reason, Report, TrustState, Verdict,
 };
+use serde_json::json;
 
 /// Checks an EU Digital COVID Certificate (`HC1:`) at `at` against trusted EU signer
 /// certificates: decoding, signature (ES256 or PS256), the signer's window and extended key
@@ -77,10 +78,15 @@ pub fn verify_eu(
         None,
         hc1.certificate["dob"].as_str().unwrap_or(""),
     ));
+    let (family, given) = (name("fnt"), name("gnt"));
     report.holder = Some(HolderView {
         initials: initials.join(" "),
         birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),
         document: String::new(),
+        name: (!family.is_empty() || !given.is_empty()).then(|| match given.is_empty() {
+            true => family.clone(),
+            false => format!("{family}<<{given}"),
+        }),
     });
     let exp = hc1.expires_at.and_then(Timestamp::from_unix);
     // Valid no longer than its signer.
@@ -145,4 +151,104 @@ fn issuer_of(entry: &serde_json::Value) -> Option<IssuerView> {
         name: entry["is"].as_str()?.to_owned(),
         country: entry["co"].as_str()?.to_owned(),
     })
+}
+
+fn kind_name(kind: Hc1Type) -> &'static str {
+    match kind {
+        Hc1Type::Vaccination => "vaccination",
+        Hc1Type::Test => "test",
+        Hc1Type::Recovery => "recovery",
+    }
+}
+
+/// The standardised name (`FAMILY<<GIVEN`, as a passport's machine-readable zone) and the
+/// initials of an EU certificate's holder.
+fn names(hc1: &Hc1) -> (String, String) {
+    let part = |key: &str| {
+        hc1.certificate["nam"][key]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (family, given) = (part("fnt"), part("gnt"));
+    let initials: Vec<String> = [&family, &given]
+        .iter()
+        .filter_map(|n| n.split('<').find(|p| !p.is_empty())?.chars().next())
+        .map(|c| format!("{c}."))
+        .collect();
+    let standard = match given.is_empty() {
+        true => family,
+        false => format!("{family}<<{given}"),
+    };
+    (standard, initials.join(" "))
+}
+
+/// `propusk decode` of an EU certificate (`HC1:`): what each layer holds, the signature not
+/// checked; the holder masked as a door shows it (initials and date of birth) unless `full`.
+/// The flag says whether it decoded.
+pub(crate) fn describe_hc1(input: &str, json: bool, full: bool) -> (bool, String) {
+    let hc1 = match propusk_eudcc::decode(input) {
+        Ok(hc1) => hc1,
+        Err(e) if json => {
+            let v = json!({"decoded": false, "format": "hc1", "layer": e.step(), "error": e.to_string()});
+            return (false, v.to_string());
+        }
+        Err(e) => return (false, format!("refused at the {} step: {e}", e.step())),
+    };
+    let (standard, initials) = names(&hc1);
+    let time = |t: Option<i64>| t.and_then(Timestamp::from_unix);
+    let key_id = hc1.key_id.as_deref().map(propusk_spec::hex::encode);
+    let entry = hc1.entry();
+    if json {
+        let mut certificate = hc1.certificate.clone();
+        if !full && let Some(fields) = certificate.as_object_mut() {
+            fields.remove("nam");
+            fields.insert("initials".into(), initials.into());
+        }
+        let v = json!({
+            "decoded": true,
+            "format": "hc1",
+            "signature_checked": false,
+            "type": kind_name(hc1.kind),
+            "key_id": key_id,
+            "issuer": hc1.issuer,
+            "issued_at": time(hc1.issued_at),
+            "expires_at": time(hc1.expires_at),
+            "certificate": certificate,
+        });
+        return (true, v.to_string());
+    }
+    let locale = propusk_trust_list::Locale::utc(Lang::En);
+    let when = |t: Option<i64>| time(t).map_or_else(|| "not given".to_owned(), |t| locale.time(t));
+    let dob = hc1.certificate["dob"].as_str().unwrap_or("");
+    let holder = match full {
+        true => {
+            let native = |key: &str| {
+                hc1.certificate["nam"][key]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!("{standard} ({} {})  born {dob}", native("fn"), native("gn"))
+        }
+        false => format!("{initials}  born {dob}"),
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let shown = format!(
+        "type:        {} (EU DCC)\nUCI:         {}\nissued by:   {} ({})\nkey id:      {}\n\
+         issued at:   {}\nexpires at:  {}\nholder:      {}\nsays:        {}\n\
+         signature:   NOT CHECKED (use `propusk verify --trust-cert DSC`, or a store whose \
+         trust data lists the signer)",
+        kind_name(hc1.kind),
+        text(&entry["ci"]),
+        text(&entry["is"]),
+        text(&entry["co"]),
+        key_id.unwrap_or_default(),
+        when(hc1.issued_at),
+        when(hc1.expires_at),
+        holder,
+        propusk_eudcc::valuesets::summary(&hc1.certificate).unwrap_or_default(),
+    );
+    let lines: Vec<String> = shown.lines().map(crate::present::printable).collect();
+    (true, lines.join("\n"))
 }

@@ -235,10 +235,15 @@ pub fn holder_lines(r: &Report, locale: &Locale) -> Vec<String> {
     let Some(h) = &r.holder else {
         return Vec::new();
     };
-    let (holder, born, doc) = if locale.lang == Lang::Ru {
-        ("владелец", "дата рождения", "документ")
+    let (holder, born, doc, mrz) = if locale.lang == Lang::Ru {
+        (
+            "владелец",
+            "дата рождения",
+            "документ",
+            "имя как в паспорте",
+        )
     } else {
-        ("holder", "born", "document")
+        ("holder", "born", "document", "name as in the passport")
     };
     let birth = h
         .birth_date
@@ -250,6 +255,9 @@ pub fn holder_lines(r: &Report, locale: &Locale) -> Vec<String> {
     ];
     if !h.document.is_empty() {
         lines.push(format!("{doc} {}", printable(&h.document)));
+    }
+    if let Some(name) = &h.name {
+        lines.push(format!("{mrz}: {}", printable(name)));
     }
     lines
 }
@@ -398,6 +406,13 @@ pub fn summary(c: &propusk_spec::Credential, locale: &Locale) -> String {
 /// decode`): the holder masked as at the door; or the layer that refused it. JSON on one line, or
 /// words; `true` when it decoded.
 pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
+    if input
+        .trim_start()
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("HC1:"))
+    {
+        return crate::eu::describe_hc1(input.trim(), json, full);
+    }
     let u = match propusk_spec::decode_any(input) {
         Ok(u) => u,
         Err(e) if json => {
@@ -476,6 +491,7 @@ mod tests {
             initials: "\u{1b}[2J".into(),
             birth_date: "1964\u{7}".into(),
             document: String::new(),
+            name: Some("SHCHUKINA<<IULIIA\u{1b}[0m".into()),
         });
         report.summary = Some("Spikevax\u{1b}]0;owned\u{7}".into());
         let trust = TrustView {
