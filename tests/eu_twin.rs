@@ -530,3 +530,47 @@ fn a_signed_eu_certificate_with_any_uci_is_answered_not_a_panic() {
         );
     }
 }
+
+/// Issue 25: a rapid antigen test's twin carries its device (`ma`, which the EU's TR-EU-0002
+/// requires): given in the issuance JSON or the registry's `device` column, checked against the
+/// EU value set, kept when the credential is signed again; refused (nothing issued) without it.
+#[test]
+fn a_rapid_tests_twin_names_its_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    issuer(&dir);
+    ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
+    let rapid = example("test", "T-1").replace("\"pcr\"", "\"rapid_antigen\"");
+    let without = issue_eu(&dir, &rapid, &[]);
+    assert_eq!(without.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("device"));
+    let with_device = |device: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&rapid).unwrap();
+        v["test"]["device"] = device.into();
+        v.to_string()
+    };
+    let unknown = with_device("99999");
+    assert_eq!(issue_eu(&dir, &unknown, &[]).status.code(), Some(65));
+    // Nothing was issued for the refused record.
+    let record = run(&["issuer", "record", "--dir", s(&dir), "T-1"]);
+    assert_eq!(record.status.code(), Some(65));
+    let out = ok(issue_eu(&dir, &with_device("1232"), &[]));
+    let twin = out.lines().last().unwrap();
+    let decoded = json_lines(&run(&["decode", "--json", twin])).remove(0);
+    assert_eq!(decoded["certificate"]["t"][0]["ma"], "1232", "{decoded}");
+    assert_eq!(decoded["certificate"]["t"][0]["tt"], "LP217198-3");
+    // Signed again: the device stays.
+    let again = ok(run(&[
+        "issuer",
+        "reissue",
+        "--dir",
+        s(&dir),
+        "T-1",
+        "--at",
+        AT,
+    ]));
+    let twin = again.lines().last().unwrap();
+    assert!(twin.starts_with("HC1:"), "{again}");
+    let decoded = json_lines(&run(&["decode", "--json", twin])).remove(0);
+    assert_eq!(decoded["certificate"]["t"][0]["ma"], "1232", "{decoded}");
+}

@@ -33,6 +33,14 @@ pub enum TwinError {
     /// The authority's name is longer than the EU DCC allows (80 characters).
     #[error("the authority's name is longer than an EU DCC allows (80 characters)")]
     Issuer,
+    /// A rapid antigen test without its device, or with one the EU value set does not list: the
+    /// EU rules (TR-EU-0002) refuse such a twin.
+    #[error(
+        "a rapid antigen test's EU DCC needs its device from the EU value set (`test.device`, \
+         e.g. 1232 for Abbott Panbio){}",
+        .0.as_deref().map(|d| format!(": {d:?} is not in it")).unwrap_or_default()
+    )]
+    Device(Option<String>),
 }
 
 /// The Luhn mod N check character of a UVCI (over the whole text, `URN:UVCI:` included), as the
@@ -93,8 +101,14 @@ fn product(code: &str) -> Option<(String, String)> {
 /// The disease targeted: COVID-19 (SNOMED CT 840539006).
 const COVID_19: &str = "840539006";
 
-/// The EU DCC JSON of a credential's twin, issued by `authority` of `country`.
-pub fn certificate(c: &Credential, authority: &str, country: &str) -> Result<Value, TwinError> {
+/// The EU DCC JSON of a credential's twin, issued by `authority` of `country`; `device` is a
+/// rapid antigen test's device identifier (`ma`, required for one; ignored otherwise).
+pub fn certificate(
+    c: &Credential,
+    authority: &str,
+    country: &str,
+    device: Option<&str>,
+) -> Result<Value, TwinError> {
     if authority.chars().count() > 80 {
         return Err(TwinError::Issuer);
     }
@@ -118,10 +132,18 @@ pub fn certificate(c: &Credential, authority: &str, country: &str) -> Result<Val
                 propusk_spec::TestResult::Negative => "260415000",
                 propusk_spec::TestResult::Positive => "260373001",
             };
-            json!({"t": [{
+            let mut entry = json!({
                 "tg": COVID_19, "tt": tt, "sc": t.sampled_at.to_string(), "tr": tr,
                 "tc": t.center.as_str(), "co": t.country.as_str(), "is": authority, "ci": ci,
-            }]})
+            });
+            if t.kind == propusk_spec::TestKind::RapidAntigen {
+                let device = device.ok_or(TwinError::Device(None))?;
+                if crate::valuesets::test_device(device).is_none() {
+                    return Err(TwinError::Device(Some(device.to_owned())));
+                }
+                entry["ma"] = device.into();
+            }
+            json!({"t": [entry]})
         }
         Body::Recovery(r) => {
             let until = c.expires_at.date().unwrap_or(r.first_positive);

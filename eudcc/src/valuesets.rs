@@ -44,6 +44,13 @@ pub fn test_type(code: &str) -> Option<&'static str> {
     lookup(&CELL, include_str!("../valuesets/test-type.json"), code)
 }
 
+/// The name of a rapid antigen test device (`1232` → `Abbott Rapid Diagnostics, Panbio
+/// COVID-19 Ag Rapid Test`), from the EU value set of devices (its 2021-07-01 release).
+pub fn test_device(code: &str) -> Option<&'static str> {
+    static CELL: OnceLock<HashMap<String, String>> = OnceLock::new();
+    lookup(&CELL, include_str!("../valuesets/test-manf.json"), code)
+}
+
 /// The display name of a test result (`260415000` → `Not detected`).
 pub fn test_result(code: &str) -> Option<&'static str> {
     static CELL: OnceLock<HashMap<String, String>> = OnceLock::new();

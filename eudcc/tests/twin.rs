@@ -84,7 +84,7 @@ fn twins_verify_and_carry_the_credential() {
     let trusted = [SignerCertificate::from_der(&dsc).unwrap()];
     for kind in [CredentialType::Vaccination, CredentialType::Test] {
         let c = examples::credential(kind, CredentialId::from_bytes([5; 12]));
-        let json = certificate(&c, "Минздрав России", "RU").unwrap();
+        let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
         let signed = sign(
             &json,
             "RU",
@@ -115,7 +115,7 @@ fn twins_verify_and_carry_the_credential() {
     }
     // A recovery is outside this signer's extended key usage.
     let r = examples::credential(CredentialType::Recovery, CredentialId::from_bytes([6; 12]));
-    let json = certificate(&r, "Минздрав России", "RU").unwrap();
+    let json = certificate(&r, "Минздрав России", "RU", Some("1232")).unwrap();
     assert_eq!(
         sign(
             &json,
@@ -131,7 +131,7 @@ fn twins_verify_and_carry_the_credential() {
         CredentialType::Vaccination,
         CredentialId::from_bytes([7; 12]),
     );
-    let json = certificate(&v, "Минздрав России", "RU").unwrap();
+    let json = certificate(&v, "Минздрав России", "RU", Some("1232")).unwrap();
     assert_eq!(
         sign(&json, "RU", T2021, T2021 + 4 * YEAR, &signer),
         Err(SignError::OutlastsSigner)
@@ -143,7 +143,7 @@ fn types_without_an_eu_form_are_refused() {
     for kind in [CredentialType::Exemption, CredentialType::Pass] {
         let c = examples::credential(kind, CredentialId::from_bytes([1; 12]));
         assert!(matches!(
-            certificate(&c, "Минздрав России", "RU"),
+            certificate(&c, "Минздрав России", "RU", Some("1232")),
             Err(TwinError::NoEuType(_))
         ));
     }
@@ -154,7 +154,8 @@ fn types_without_an_eu_form_are_refused() {
                 CredentialId::from_bytes([1; 12])
             ),
             &"x".repeat(81),
-            "RU"
+            "RU",
+            None
         ),
         Err(TwinError::Issuer)
     );
@@ -201,6 +202,7 @@ fn twins_of_every_eu_type_pass_the_official_schema() {
         &examples::credential(CredentialType::Test, CredentialId::from_bytes([3; 12])),
         "Минздрав России",
         "RU",
+        None,
     )
     .unwrap();
     broken["nam"]["fnt"] = "ivanov".into();
@@ -220,7 +222,7 @@ fn twins_of_every_eu_type_pass_the_official_schema() {
         CredentialType::Recovery,
     ] {
         let c = examples::credential(kind, CredentialId::from_bytes([4; 12]));
-        let json = certificate(&c, "Минздрав России", "RU").unwrap();
+        let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
         let errors = validator.errors(&json);
         assert!(errors.is_empty(), "{kind:?}: {errors:?}\n{json:#}");
     }
@@ -382,4 +384,34 @@ mod schema {
             }
         }
     }
+}
+
+/// A rapid antigen test's twin carries its device (`ma`, TR-EU-0002 of the EU template rules):
+/// one from the EU value set is written; none, or one the value set does not list, is refused.
+#[test]
+fn a_rapid_tests_twin_carries_its_device() {
+    let mut c = examples::credential(CredentialType::Test, CredentialId::from_bytes([6; 12]));
+    let propusk_spec::Body::Test(test) = &mut c.body else {
+        panic!("not a test")
+    };
+    test.kind = propusk_spec::TestKind::RapidAntigen;
+    let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
+    assert_eq!(json["t"][0]["ma"], "1232");
+    assert_eq!(json["t"][0]["tt"], "LP217198-3");
+    assert_eq!(
+        certificate(&c, "Минздрав России", "RU", None),
+        Err(TwinError::Device(None))
+    );
+    let unknown = certificate(&c, "Минздрав России", "RU", Some("9999999"));
+    assert_eq!(unknown, Err(TwinError::Device(Some("9999999".into()))));
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("\"9999999\" is not in it")
+    );
+    // A PCR test has no device field.
+    let pcr = examples::credential(CredentialType::Test, CredentialId::from_bytes([6; 12]));
+    let json = certificate(&pcr, "Минздрав России", "RU", Some("1232")).unwrap();
+    assert!(json["t"][0].get("ma").is_none());
 }

@@ -12,7 +12,7 @@ use crate::request::{
 };
 
 /// The CSV columns: the holder's, then every body field by its JSON name.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "record_id",
     "type",
     "family_name",
@@ -32,6 +32,7 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "sampled_at",
     "result",
     "center",
+    "device",
     "valid_from",
     "valid_until",
     "purpose",
@@ -73,6 +74,7 @@ struct CsvRow {
     sampled_at: Option<String>,
     result: Option<String>,
     center: Option<String>,
+    device: Option<String>,
     valid_from: Option<String>,
     valid_until: Option<String>,
     purpose: Option<String>,
@@ -80,7 +82,7 @@ struct CsvRow {
 
 impl CsvRow {
     /// The body columns that hold a value, by name.
-    fn body_cells(&self) -> [(&'static str, bool); 14] {
+    fn body_cells(&self) -> [(&'static str, bool); 15] {
         [
             ("product", self.product.is_some()),
             ("dose", self.dose.is_some()),
@@ -93,6 +95,7 @@ impl CsvRow {
             ("sampled_at", self.sampled_at.is_some()),
             ("result", self.result.is_some()),
             ("center", self.center.is_some()),
+            ("device", self.device.is_some()),
             ("valid_from", self.valid_from.is_some()),
             ("valid_until", self.valid_until.is_some()),
             ("purpose", self.purpose.is_some()),
@@ -169,6 +172,7 @@ impl CsvRow {
                     result: need(self.result, "result")?,
                     center: need(self.center, "center")?,
                     country: need(self.country, "country")?,
+                    device: self.device,
                 })
             }
             "exemption" => {
@@ -210,7 +214,14 @@ const BODY_FIELDS: [(&str, &[&str]); 5] = [
     ),
     (
         "test",
-        &["kind", "sampled_at", "result", "center", "country"],
+        &[
+            "kind",
+            "sampled_at",
+            "result",
+            "center",
+            "country",
+            "device",
+        ],
     ),
     ("exemption", &["valid_from", "valid_until", "country"]),
     ("pass", &["purpose", "valid_from", "valid_until"]),
@@ -473,6 +484,31 @@ mod tests {
             why(2).is_some_and(|w| w.starts_with("vaccination.dose:")),
             "{:?}",
             why(2)
+        );
+    }
+
+    #[test]
+    fn a_rapid_tests_device_is_read_from_its_column() {
+        let csv = "record_id,type,family_name,birth_date,document_kind,document_number,kind,sampled_at,result,center,country,device\n\
+                   T-1,test,Иванов,1980,passport,4510 123789,rapid_antigen,2021-06-01T08:00:00Z,negative,ГП 2,RU,1232\n\
+                   T-2,test,Иванов,1980,passport,4510 123789,rapid_antigen,2021-06-01T08:00:00Z,negative,ГП 2,RU,12a\n\
+                   V-1,vaccination,Иванов,1980,passport,4510 123789,,,,,RU,1232\n";
+        let rows = read_csv(csv.as_bytes()).unwrap_or_default();
+        let device = rows[0]
+            .request
+            .as_ref()
+            .ok()
+            .and_then(|r| r.test_device.clone());
+        assert_eq!(device.as_deref(), Some("1232"));
+        let why = |i: usize| rows[i].request.as_ref().err().map(ToString::to_string);
+        assert!(
+            why(1).is_some_and(|w| w.starts_with("test.device")),
+            "{:?}",
+            why(1)
+        );
+        assert_eq!(
+            why(2).as_deref(),
+            Some("column `device` is not a field of type `vaccination`")
         );
     }
 }

@@ -55,6 +55,9 @@ pub(crate) struct TestIn {
     pub(crate) result: String,
     pub(crate) center: String,
     pub(crate) country: String,
+    /// A rapid antigen test's device, from the EU value set (for the EU twin's `ma`).
+    #[serde(default)]
+    pub(crate) device: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +99,10 @@ pub struct Request {
     pub holder: Holder,
     /// The body.
     pub body: Body,
+    /// A rapid antigen test's device identifier (`test.device`, the EU value set's code, such
+    /// as `1232`): what its EU twin needs (`ma`). Version 1 of the credential has no key for it,
+    /// so it is not in the Propusk credential; the twin keeps it.
+    pub test_device: Option<String>,
 }
 
 fn field<T>(name: &str, parsed: Result<T, impl std::fmt::Display>) -> Result<T, InputError> {
@@ -104,6 +111,18 @@ fn field<T>(name: &str, parsed: Result<T, impl std::fmt::Display>) -> Result<T, 
 
 fn text(name: &str, value: &str) -> Result<Text, InputError> {
     field(name, Text::new(value))
+}
+
+/// A test device identifier as the EU value set writes them: digits, at most ten.
+fn device(code: &str) -> Result<String, InputError> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(InputError::field(
+            "test.device",
+            "the EU value set's device code: digits, such as 1232",
+        ));
+    }
+    Ok(code.to_owned())
 }
 
 /// A registry record id as every store keeps it: not empty, no control characters (a NUL byte
@@ -189,6 +208,7 @@ impl Request {
         let date = |name: &str, v: &str| field::<Date>(name, v.parse());
         let instant = |name: &str, v: &str| field::<Timestamp>(name, v.parse());
         let country = |name: &str, v: &str| field::<Country>(name, v.parse());
+        let mut test_device = None;
         let body = match input.kind.as_str() {
             "vaccination" => {
                 let v = input.vaccination.ok_or_else(missing)?;
@@ -211,6 +231,7 @@ impl Request {
             }
             "test" => {
                 let t = input.test.ok_or_else(missing)?;
+                test_device = t.device.as_deref().map(device).transpose()?;
                 Body::Test(Test {
                     kind: field::<TestKind>("test.kind", t.kind.parse())?,
                     sampled_at: instant("test.sampled_at", &t.sampled_at)?,
@@ -246,6 +267,7 @@ impl Request {
             record_id: input.record_id.as_deref().map(record_id).transpose()?,
             holder,
             body,
+            test_device,
         })
     }
 }

@@ -329,22 +329,25 @@ impl Issuer {
                 holder: request.holder.clone(),
                 body: request.body.clone(),
             };
-            twin::certificate(&draft, &self.settings.name, &self.settings.country)
+            let device = request.test_device.as_deref();
+            twin::certificate(&draft, &self.settings.name, &self.settings.country, device)
                 .map_err(EuError::from)?;
         }
         let (issued, new) = self.issue_with(signer, request, now)?;
         let twin = match eu {
-            Some(eu) => Some(self.twin(eu, &issued)?),
+            Some(eu) => Some(self.twin(eu, &issued, request.test_device.as_deref())?),
             None => None,
         };
         Ok((issued, new, twin))
     }
 
-    /// The twin of an issued credential: the stored one, or one signed now and stored.
+    /// The twin of an issued credential: the stored one, or one signed now and stored (`device`:
+    /// a rapid antigen test's, see [`twin::certificate`]).
     pub(crate) fn twin(
         &mut self,
         eu: &DocumentSigner,
         issued: &Issued,
+        device: Option<&str>,
     ) -> Result<String, IssuerError> {
         if let Some(existing) = self.store.eu_twin(&issued.id)? {
             return Ok(existing.text);
@@ -354,7 +357,7 @@ impl Issuer {
             .unverified_claims()
             .clone();
         let (name, country) = (&self.settings.name, &self.settings.country);
-        let json = twin::certificate(&credential, name, country).map_err(EuError::from)?;
+        let json = twin::certificate(&credential, name, country, device).map_err(EuError::from)?;
         let signed = propusk_eudcc::sign(
             &json,
             country,

@@ -161,15 +161,21 @@ impl Issuer {
         let stored = propusk_spec::decode(&old.credential)
             .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?;
         let claims = stored.unverified_claims();
+        let old_twin = self.store.eu_twin(&old.id)?;
         let request = Request {
             record_id: old.record_id.clone(),
             holder: claims.holder.clone(),
             body: claims.body.clone(),
+            // A rapid test's device is kept only in its twin (`ma`).
+            test_device: old_twin
+                .as_ref()
+                .and_then(|t| propusk_eudcc::decode(&t.text).ok())
+                .and_then(|hc1| hc1.entry()["ma"].as_str().map(str::to_owned)),
         };
-        let had_twin = self.store.eu_twin(&old.id)?.is_some();
+        let had_twin = old_twin.is_some();
         let issued = self.replace(signer, &request, old, now)?;
         let twin = match (eu, had_twin) {
-            (Some(eu), true) => Some(self.twin(eu, &issued)?),
+            (Some(eu), true) => Some(self.twin(eu, &issued, request.test_device.as_deref())?),
             _ => None,
         };
         Ok((issued, twin))
