@@ -58,7 +58,10 @@ fn decode_reads_stdin_one_per_line_and_the_worst_decides() {
     assert_eq!(lines[0]["decoded"], true);
     assert_eq!(lines[0]["credential"]["type"], "test");
     assert_eq!(lines[1]["layer"], "cose");
-    assert_eq!(lines[2]["reason"], "not_a_credential");
+    // An EU certificate is decoded as one: this one's base45 is refused.
+    assert_eq!(lines[2]["format"], "hc1");
+    assert_eq!(lines[2]["layer"], "b45decode");
+    assert_eq!(lines[2]["reason"], "corrupt");
     assert_eq!(out.status.code(), Some(1));
 }
 

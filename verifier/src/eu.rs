@@ -190,7 +190,12 @@ pub(crate) fn describe_hc1(input: &str, json: bool, full: bool) -> (bool, String
     let hc1 = match propusk_eudcc::decode(input) {
         Ok(hc1) => hc1,
         Err(e) if json => {
-            let v = json!({"decoded": false, "format": "hc1", "layer": e.step(), "error": e.to_string()});
+            let reason = match e {
+                propusk_eudcc::Hc1Error::Unprefix(_) => Reason::NotACredential,
+                _ => Reason::Corrupt,
+            };
+            let v = json!({"decoded": false, "format": "hc1", "layer": e.step(),
+                           "reason": reason.code(), "error": e.to_string()});
             return (false, v.to_string());
         }
         Err(e) => return (false, format!("refused at the {} step: {e}", e.step())),
