@@ -24,33 +24,8 @@ impl From<&StoredKey> for KeyInfo {
     }
 }
 
-/// What an operator should do after a rotation, for verifiers to know the key that signs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RotationAdvice {
-    /// A key was only announced: publish now, and rotate once verifiers have synced (every
-    /// verifier holding fresh trust data has it by `safe_from`).
-    Announced {
-        /// When rotating is safe.
-        safe_from: Timestamp,
-    },
-    /// The new key was never announced: verifiers answer "cannot tell" for what it signs until
-    /// they sync; publish now, and announce ahead next time.
-    NotAnnounced,
-    /// The announced key was never published: no verifier knows it; publish now.
-    NeverPublished,
-    /// The announced key was first published `at`, less than a freshness window ago: verifiers
-    /// that have not synced since cannot tell; every one with fresh data has it by `safe_from`.
-    RecentlyPublished {
-        /// When it was first published.
-        at: Timestamp,
-        /// When every verifier with fresh data has it.
-        safe_from: Timestamp,
-    },
-    /// Verifiers know the key: publish now (the old key's retirement).
-    Ready,
-}
-
-fn is_next(status: KeyStatus) -> bool {
+/// Whether a key with this status is announced (published, not yet signing).
+pub(crate) fn is_next(status: KeyStatus) -> bool {
     matches!(status, KeyStatus::Next)
 }
 
@@ -163,36 +138,6 @@ impl Issuer {
             }
             Ok(new)
         })
-    }
-
-    /// [`Issuer::rotate`], with what the operator should do next (see [`RotationAdvice`]).
-    pub fn rotate_advised(
-        &mut self,
-        now: Timestamp,
-        announce: bool,
-    ) -> Result<(KeyInfo, RotationAdvice), IssuerError> {
-        let window = crate::publish::SOFT_EXPIRY_S;
-        let announced = self.signing_key(is_next)?;
-        let published = match &announced {
-            Some(k) => self.key_published_at(&k.key_id)?,
-            None => None,
-        };
-        let key = self.rotate(now, announce)?;
-        let advice = match (announce, announced, published) {
-            (true, _, _) => RotationAdvice::Announced {
-                safe_from: now.plus_seconds(window),
-            },
-            (false, None, _) => RotationAdvice::NotAnnounced,
-            (false, Some(_), None) => RotationAdvice::NeverPublished,
-            (false, Some(_), Some(at)) if now.unix() - at.unix() < window => {
-                RotationAdvice::RecentlyPublished {
-                    at,
-                    safe_from: at.plus_seconds(window),
-                }
-            }
-            (false, Some(_), Some(_)) => RotationAdvice::Ready,
-        };
-        Ok((key, advice))
     }
 
     fn key_info(&self, id: &KeyId) -> Result<KeyInfo, IssuerError> {

@@ -58,13 +58,12 @@ pub use eu::{
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };
-pub use keys::RotationAdvice;
 pub use proof::Vouching;
 pub use propusk_input::{
     CSV_COLUMNS, InputError, Registry, Request, RotateRequest, Row, read_csv, read_jsonl,
     read_registry, registry,
 };
-pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, REPUBLISH_AFTER_S, SOFT_EXPIRY_S};
+pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, REPUBLISH_AFTER_S, RotationAdvice, SOFT_EXPIRY_S};
 pub use records::{
     AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
 };

@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 
 mod accept;
+mod describe;
 mod error;
 mod eu;
 mod present;
@@ -71,11 +72,12 @@ pub use accept::{
     CLOCK_SKEW_S, DeltaTaken, InForce, Offered, clock_guard, delta_from, not_from_the_future,
     offered_bundle, offered_delta, rebuild,
 };
+pub use describe::describe;
 pub use error::VerifierError;
 pub use eu::verify_eu;
 pub use present::{
-    SyncOutcome, TrustView, describe, detail_lines, fact_lines, freshness_warning, holder_lines,
-    printable, render, summary, sync_words, to_json, to_text, verdict_line,
+    SyncOutcome, TrustView, detail_lines, fact_lines, freshness_warning, holder_lines, printable,
+    render, summary, sync_words, to_json, to_text, verdict_line,
 };
 pub use propusk_trust_list::{Lang, Locale};
 #[cfg(feature = "store")]
