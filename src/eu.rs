@@ -59,7 +59,15 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
         EuOp::Init => {
             let keys = unlocked(dir)?.eu_init(now)?;
             println!("EU DCC keys ready:");
-            list(&crate::opening::open(dir)?, &keys);
+            let issuer = crate::opening::open(dir)?;
+            list(&issuer, &keys);
+            if issuer.settings().name_latin.is_none() && !issuer.settings().name.is_ascii() {
+                println!(
+                    "twins name the authority {:?} (its name transliterated); give its English \
+                     name with `propusk issuer config --name-latin NAME`",
+                    issuer.authority_latin()
+                );
+            }
             println!(
                 "the document signer is published with the next bundle; export the certificates \
                  for a gateway with `propusk issuer eu export`"

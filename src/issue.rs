@@ -56,6 +56,10 @@ pub enum IssuerCommand {
         /// The jurisdiction's IANA time zone.
         #[arg(long)]
         time_zone: Option<String>,
+        /// The authority's name in Latin letters, for its EU twins (the certificate issuer and
+        /// the travel page; `""` removes it).
+        #[arg(long, value_name = "NAME")]
+        name_latin: Option<String>,
     },
     /// The audit log: every change of keys, credentials, settings and publications, oldest
     /// first (`--json`: an array of seq, at, op, detail).
@@ -423,18 +427,19 @@ pub fn run(args: &IssuerArgs) -> Result<u8, CliError> {
             name,
             url,
             time_zone,
+            name_latin,
         } => {
-            if name.is_some() || url.is_some() || time_zone.is_some() {
-                unlocked(dir)?.configure(
-                    name.as_deref(),
-                    url.as_deref(),
-                    time_zone.as_deref(),
-                    now,
-                )?;
+            if name.is_some() || url.is_some() || time_zone.is_some() || name_latin.is_some() {
+                let mut issuer = unlocked(dir)?;
+                issuer.configure(name.as_deref(), url.as_deref(), time_zone.as_deref(), now)?;
+                if let Some(latin) = name_latin {
+                    issuer.set_name_latin(latin, now)?;
+                }
             }
             let issuer = open(dir)?;
             let s = issuer.settings();
             println!("name: {}", s.name);
+            println!("name in EU twins: {}", issuer.authority_latin());
             println!("country: {}", s.country);
             println!("portal URL: {}", s.url.as_deref().unwrap_or("none"));
             println!("time zone: {}", s.time_zone);

@@ -574,3 +574,62 @@ fn a_rapid_tests_twin_names_its_device() {
     let decoded = json_lines(&run(&["decode", "--json", twin])).remove(0);
     assert_eq!(decoded["certificate"]["t"][0]["ma"], "1232", "{decoded}");
 }
+
+/// Issue 25: the twin names the authority in Latin letters (`is`): its name transliterated until
+/// the operator gives its English name (`issuer config --name-latin`, audited, published as
+/// before); a name with other letters is refused.
+#[test]
+fn the_twin_names_the_authority_in_latin_letters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("issuer");
+    issuer(&dir);
+    let init = ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
+    assert!(init.contains("--name-latin"), "{init}");
+    let is = |record: &str| {
+        let out = ok(issue_eu(&dir, &example("vaccination", record), &[]));
+        let decoded =
+            json_lines(&run(&["decode", "--json", out.lines().last().unwrap()])).remove(0);
+        decoded["certificate"]["v"][0]["is"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(is("V-1"), "MINZDRAV ROSSII");
+    let english = "Ministry of Health of the Russian Federation";
+    let set = ok(run(&[
+        "issuer",
+        "config",
+        "--dir",
+        s(&dir),
+        "--name-latin",
+        english,
+    ]));
+    assert!(
+        set.contains(&format!("name in EU twins: {english}")),
+        "{set}"
+    );
+    assert_eq!(is("V-2"), english);
+    let refused = run(&[
+        "issuer",
+        "config",
+        "--dir",
+        s(&dir),
+        "--name-latin",
+        "Минздрав",
+    ]);
+    assert_eq!(refused.status.code(), Some(65));
+    let audit = ok(run(&["issuer", "audit", "--dir", s(&dir)]));
+    assert!(audit.contains(&format!("Latin name {english}")), "{audit}");
+    // The settings' proof covers the new name: publishing vouches for them.
+    let usb = tmp.path().join("usb");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+}

@@ -163,6 +163,49 @@ impl Issuer {
         })
     }
 
+    /// The authority's name as its EU twins give it (the certificate issuer `is`, the travel
+    /// page): its Latin name when set, its name when that is in Latin letters, else the name
+    /// transliterated (ICAO 9303, upper case).
+    pub fn authority_latin(&self) -> String {
+        let s = &self.settings;
+        if let Some(latin) = &s.name_latin {
+            return latin.clone();
+        }
+        if s.name.is_ascii() {
+            return s.name.clone();
+        }
+        propusk_spec::translit::to_latin(&s.name).unwrap_or_else(|| s.name.clone())
+    }
+
+    /// Sets the authority's name in Latin letters for its EU twins (`""` removes it): letters
+    /// A–Z, digits, spaces and `. , - & ' ( ) /`, at most 80 characters; audited and proven like
+    /// every setting.
+    pub fn set_name_latin(&mut self, latin: &str, now: Timestamp) -> Result<(), IssuerError> {
+        self.vault()?;
+        let latin = latin.trim();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || " .,-&'()/".contains(c);
+        if latin.chars().count() > 80 || !latin.chars().all(allowed) {
+            return Err(propusk_input::InputError::field(
+                "--name-latin",
+                "Latin letters, digits, spaces and . , - & ' ( ) /, at most 80 characters",
+            )
+            .into());
+        }
+        let mut settings = self.settings.clone();
+        settings.name_latin = (!latin.is_empty()).then(|| latin.to_owned());
+        let said = match &settings.name_latin {
+            Some(latin) => format!("Latin name {latin}"),
+            None => "no Latin name".to_owned(),
+        };
+        self.in_transaction(|issuer| {
+            issuer.store.update_settings(&settings)?;
+            issuer.prove(Row::Settings)?;
+            issuer.audit(now, AuditOp::Config, &said)
+        })?;
+        self.settings = settings;
+        Ok(())
+    }
+
     /// The signing half of an EU key.
     fn eu_secret(&self, key: &StoredEuKey) -> Result<Box<dyn EcSign>, IssuerError> {
         self.ec_of(key, &label(&key.key_id))
@@ -330,8 +373,13 @@ impl Issuer {
                 body: request.body.clone(),
             };
             let device = request.test_device.as_deref();
-            twin::certificate(&draft, &self.settings.name, &self.settings.country, device)
-                .map_err(EuError::from)?;
+            twin::certificate(
+                &draft,
+                &self.authority_latin(),
+                &self.settings.country,
+                device,
+            )
+            .map_err(EuError::from)?;
         }
         let (issued, new) = self.issue_with(signer, request, now)?;
         let twin = match eu {
@@ -356,8 +404,8 @@ impl Issuer {
             .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?
             .unverified_claims()
             .clone();
-        let (name, country) = (&self.settings.name, &self.settings.country);
-        let json = twin::certificate(&credential, name, country, device).map_err(EuError::from)?;
+        let (name, country) = (self.authority_latin(), &self.settings.country);
+        let json = twin::certificate(&credential, &name, country, device).map_err(EuError::from)?;
         let signed = propusk_eudcc::sign(
             &json,
             country,

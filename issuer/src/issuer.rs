@@ -146,6 +146,7 @@ fn settings_of(
         time_zone: time_zone.into(),
         salt: salt.to_vec(),
         created_at: now,
+        name_latin: None,
     }
 }
 

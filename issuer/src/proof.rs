@@ -44,7 +44,7 @@ impl Content {
 }
 
 fn settings_content(s: &Settings) -> Content {
-    Content::new(&Row::Settings)
+    let content = Content::new(&Row::Settings)
         .with(s.name.as_bytes())
         .with(s.country.as_bytes())
         .with(
@@ -54,7 +54,12 @@ fn settings_content(s: &Settings) -> Content {
         )
         .with(s.time_zone.as_bytes())
         .with(s.salt.as_slice())
-        .with_time(Some(s.created_at))
+        .with_time(Some(s.created_at));
+    // Added later: covered when set, so that the proofs of settings made before still hold.
+    match &s.name_latin {
+        Some(latin) => content.with([b"latin=", latin.as_bytes()].concat()),
+        None => content,
+    }
 }
 
 fn key_content(k: &StoredKey) -> Content {

@@ -48,6 +48,7 @@ const TABLES: &[Table] = &[
             ("time_zone", Text),
             ("salt", Blob),
             ("created_at", Int),
+            ("name_latin", Text),
         ],
         order: "id",
     },

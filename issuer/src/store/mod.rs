@@ -71,6 +71,9 @@ pub struct Settings {
     pub time_zone: String,
     /// The salt of the passphrase's key derivation.
     pub salt: Vec<u8>,
+    /// The authority's name in Latin letters, for the EU twin's certificate issuer (`is`) and
+    /// the travel page, when its name is in another script.
+    pub name_latin: Option<String>,
     /// When the issuer was created.
     pub created_at: Timestamp,
 }

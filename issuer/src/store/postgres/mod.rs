@@ -117,7 +117,8 @@ impl Store for PgStore {
 
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
         let row = self.db()?.query_opt(
-            "SELECT name, country, url, time_zone, salt, created_at FROM config WHERE id = 1",
+            "SELECT name, country, url, time_zone, salt, created_at, name_latin FROM config
+             WHERE id = 1",
             &[],
         )?;
         row.map(|r| {
@@ -128,6 +129,7 @@ impl Store for PgStore {
                 time_zone: r.get(3),
                 salt: r.get(4),
                 created_at: timestamp(r.get(5))?,
+                name_latin: r.get(6),
             })
         })
         .transpose()
@@ -151,8 +153,8 @@ impl Store for PgStore {
 
     fn update_settings(&mut self, s: &Settings) -> Result<(), StoreError> {
         self.db()?.execute(
-            "UPDATE config SET name = $1, url = $2, time_zone = $3 WHERE id = 1",
-            &[&s.name, &s.url, &s.time_zone],
+            "UPDATE config SET name = $1, url = $2, time_zone = $3, name_latin = $4 WHERE id = 1",
+            &[&s.name, &s.url, &s.time_zone, &s.name_latin],
         )?;
         Ok(())
     }

@@ -121,6 +121,8 @@ CREATE TABLE rule_versions (
     ),
     // The issuer's proof of each credential it stored, read with the row by the portal.
     (4, "ALTER TABLE credentials ADD COLUMN proof BYTEA;"),
+    // The authority's Latin name, for the EU twin.
+    (5, "ALTER TABLE config ADD COLUMN name_latin TEXT;"),
 ];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,

@@ -47,13 +47,18 @@ impl std::fmt::Debug for SqliteStore {
 /// Columns added since a table was first made (`ALTER TABLE … ADD COLUMN` has no `IF NOT
 /// EXISTS` in SQLite): added to a store that lacks them.
 fn upgrade(conn: &Connection) -> Result<(), StoreError> {
-    let has_proof: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM pragma_table_info('credentials') WHERE name = 'proof'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_proof {
-        conn.execute_batch("ALTER TABLE credentials ADD COLUMN proof BLOB")?;
+    for (table, column, kind) in [
+        ("credentials", "proof", "BLOB"),
+        ("config", "name_latin", "TEXT"),
+    ] {
+        let has: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |r| r.get(0),
+        )?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+        }
     }
     Ok(())
 }
@@ -126,7 +131,8 @@ impl Store for SqliteStore {
     fn settings(&self) -> Result<Option<Settings>, StoreError> {
         self.conn
             .query_row(
-                "SELECT name, country, url, time_zone, salt, created_at FROM config WHERE id = 1",
+                "SELECT name, country, url, time_zone, salt, created_at, name_latin FROM config
+                 WHERE id = 1",
                 [],
                 |r| {
                     Ok((
@@ -136,27 +142,31 @@ impl Store for SqliteStore {
                         r.get(3)?,
                         r.get(4)?,
                         r.get::<_, i64>(5)?,
+                        r.get(6)?,
                     ))
                 },
             )
             .optional()?
-            .map(|(name, country, url, time_zone, salt, created_at)| {
-                Ok::<_, StoreError>(Settings {
-                    name,
-                    country,
-                    url,
-                    time_zone,
-                    salt,
-                    created_at: timestamp(created_at)?,
-                })
-            })
+            .map(
+                |(name, country, url, time_zone, salt, created_at, name_latin)| {
+                    Ok::<_, StoreError>(Settings {
+                        name,
+                        country,
+                        url,
+                        time_zone,
+                        salt,
+                        created_at: timestamp(created_at)?,
+                        name_latin,
+                    })
+                },
+            )
             .transpose()
     }
 
     fn update_settings(&mut self, s: &Settings) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE config SET name = ?1, url = ?2, time_zone = ?3 WHERE id = 1",
-            params![s.name, s.url, s.time_zone],
+            "UPDATE config SET name = ?1, url = ?2, time_zone = ?3, name_latin = ?4 WHERE id = 1",
+            params![s.name, s.url, s.time_zone, s.name_latin],
         )?;
         Ok(())
     }

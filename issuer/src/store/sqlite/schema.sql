@@ -6,7 +6,8 @@ CREATE TABLE IF NOT EXISTS config (
     url TEXT,
     time_zone TEXT NOT NULL,
     salt BLOB NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    name_latin TEXT
 );
 CREATE TABLE IF NOT EXISTS keys (
     key_id TEXT PRIMARY KEY,
