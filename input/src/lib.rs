@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod csv_row;
 mod error;
 mod registry;
 mod request;
