@@ -95,6 +95,14 @@ impl NewEcKey {
         }
     }
 
+    /// The key, to keep signing with.
+    pub(crate) fn into_key(self) -> Box<dyn EcSign> {
+        match self {
+            NewEcKey::Memory(key, _) => Box::new(key),
+            NewEcKey::Token(key) => Box::new(key),
+        }
+    }
+
     /// What the store keeps of it: the secret sealed under `label`, or its token object id.
     pub(crate) fn stored(&self, vault: &Vault, label: &[u8]) -> Result<Vec<u8>, IssuerError> {
         match self {

@@ -235,7 +235,7 @@ impl Issuer {
             not_after,
             created_at: now,
         };
-        Ok((self.eu_secret(&stored)?, stored))
+        Ok((ca_key.into_key(), stored))
     }
 
     fn new_document_signer(

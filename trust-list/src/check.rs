@@ -37,12 +37,7 @@ pub fn check_vouched(
     if state == TrustState::Expired {
         return None;
     }
-    let mut report = Report::blank(state);
-    report.checks.decode = CheckOutcome::Ok;
-    let claims = u.unverified_claims();
-    report.credential_type = Some(claims.credential_type());
-    report.id = Some(claims.id);
-    report.key_id = Some(u.key_id().clone());
+    let report = decoded(Report::blank(state), u);
     Some(judge(report, bundle, bundle, Ok(verified), at))
 }
 
@@ -87,11 +82,8 @@ pub fn check_among(
                 report = report.fail(verdict, reason, e.to_string());
             }
             Ok(u) => {
-                report.checks.decode = CheckOutcome::Ok;
+                report = decoded(report, &u);
                 let claims = u.unverified_claims();
-                report.credential_type = Some(claims.credential_type());
-                report.id = Some(claims.id);
-                report.key_id = Some(u.key_id().clone());
                 found = owners(&issuers, u.key_id());
                 let usable: Vec<usize> = found
                     .iter()
@@ -193,6 +185,16 @@ pub fn check_among(
         }
     }
     reports
+}
+
+/// `report` of a credential that decoded: what it says it is, before any check of it.
+fn decoded(mut report: Report, u: &UnverifiedCredential) -> Report {
+    report.checks.decode = CheckOutcome::Ok;
+    let claims = u.unverified_claims();
+    report.credential_type = Some(claims.credential_type());
+    report.id = Some(claims.id);
+    report.key_id = Some(u.key_id().clone());
+    report
 }
 
 /// How bad a verdict is when several issuers judge one credential: a positive refusal (revoked,

@@ -56,37 +56,14 @@ pub fn verify_eu(
     report.checks.signature = CheckOutcome::Ok;
     report.issuer = issuer_of(hc1.entry());
     report.summary = propusk_eudcc::valuesets::summary_in(&hc1.certificate, lang == Lang::Ru);
-    let name = |key: &str| {
-        hc1.certificate["nam"][key]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    };
-    let initials: Vec<String> = [name("fnt"), name("gnt")]
-        .iter()
-        .filter_map(|n| {
-            n.split('<')
-                .find(|p| !p.is_empty())
-                .and_then(|p| p.chars().next())
-        })
-        .map(|c| format!("{c}."))
-        .collect();
-    let given = name("gnt");
-    report.person = Some(Person::new(
-        &name("fnt"),
-        Some(given.as_str()),
-        None,
-        hc1.certificate["dob"].as_str().unwrap_or(""),
-    ));
-    let (family, given) = (name("fnt"), name("gnt"));
+    let name = holder_name(&hc1);
+    let dob = hc1.certificate["dob"].as_str().unwrap_or("");
+    report.person = Some(Person::new(&name.family, Some(&name.given), None, dob));
     report.holder = Some(HolderView {
-        initials: initials.join(" "),
-        birth_date: hc1.certificate["dob"].as_str().unwrap_or("").to_owned(),
+        initials: name.initials,
+        birth_date: dob.to_owned(),
         document: String::new(),
-        name: (!family.is_empty() || !given.is_empty()).then(|| match given.is_empty() {
-            true => family.clone(),
-            false => format!("{family}<<{given}"),
-        }),
+        name: (!name.standard.is_empty()).then_some(name.standard),
     });
     let exp = hc1.expires_at.and_then(Timestamp::from_unix);
     // Valid no longer than its signer.
@@ -161,9 +138,17 @@ fn kind_name(kind: Hc1Type) -> &'static str {
     }
 }
 
-/// The standardised name (`FAMILY<<GIVEN`, as a passport's machine-readable zone) and the
-/// initials of an EU certificate's holder.
-fn names(hc1: &Hc1) -> (String, String) {
+/// An EU certificate holder's name as the officer compares it with the passport: the
+/// machine-readable forms of the family and given names (`fnt`, `gnt`), the standardised name
+/// (`FAMILY<<GIVEN`; empty when neither is given) and the initials.
+struct HolderName {
+    family: String,
+    given: String,
+    standard: String,
+    initials: String,
+}
+
+fn holder_name(hc1: &Hc1) -> HolderName {
     let part = |key: &str| {
         hc1.certificate["nam"][key]
             .as_str()
@@ -177,10 +162,15 @@ fn names(hc1: &Hc1) -> (String, String) {
         .map(|c| format!("{c}."))
         .collect();
     let standard = match given.is_empty() {
-        true => family,
+        true => family.clone(),
         false => format!("{family}<<{given}"),
     };
-    (standard, initials.join(" "))
+    HolderName {
+        family,
+        given,
+        standard,
+        initials: initials.join(" "),
+    }
 }
 
 /// `propusk decode` of an EU certificate (`HC1:`): what each layer holds, the signature not
@@ -200,7 +190,9 @@ pub(crate) fn describe_hc1(input: &str, json: bool, full: bool) -> (bool, String
         }
         Err(e) => return (false, format!("refused at the {} step: {e}", e.step())),
     };
-    let (standard, initials) = names(&hc1);
+    let HolderName {
+        standard, initials, ..
+    } = holder_name(&hc1);
     let time = |t: Option<i64>| t.and_then(Timestamp::from_unix);
     let key_id = hc1.key_id.as_deref().map(propusk_spec::hex::encode);
     let entry = hc1.entry();
