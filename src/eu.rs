@@ -51,6 +51,42 @@ pub enum EuOp {
         #[arg(required = true)]
         certificates: Vec<PathBuf>,
     },
+    /// Set the trust anchor: the certificate (X.509, DER or PEM) EU trust lists are signed by.
+    Anchor {
+        /// The anchor's certificate.
+        certificate: PathBuf,
+    },
+    /// Import an EU trust list (the gateway's signer list, JSON), checked with the trust anchor:
+    /// its document signers are published with the next bundle, and the signers of its
+    /// countries it no longer names are withdrawn.
+    TrustList {
+        /// The list.
+        list: PathBuf,
+        /// Its separate signature (raw or base64); without it, the list's first line holds it.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+    },
+    /// Import EU value sets (each file one set, JSON as the EU publishes them); a set replaces
+    /// the one with its id. Verifiers name codes with them and EU rules read them.
+    ValueSets {
+        /// The value set files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import EU business rules (CertLogic, as countries publish them): each country in the
+    /// files has its rules replaced. Travellers' wallets check trips with them.
+    Rules {
+        /// The rule files (a list of rules, one rule, or the gateway's download).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import the EU revocation lists (gateway batches, JSON): the files are the whole current
+    /// set and replace what was imported before. Verifiers refuse the certificates they name.
+    Revocations {
+        /// The batch files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Runs `propusk issuer eu ...`.
@@ -110,8 +146,48 @@ pub fn run(dir: &Path, op: &EuOp, now: Timestamp) -> Result<(), CliError> {
             country,
             certificates,
         } => import(dir, country, certificates, now)?,
+        EuOp::Anchor { certificate } => {
+            let kid = unlocked(dir)?.set_eu_trust_anchor(&read(certificate)?, now)?;
+            println!("trust anchor set ({kid}): EU trust lists must be signed by it");
+        }
+        EuOp::TrustList { list, signature } => {
+            let signature = signature.as_deref().map(read).transpose()?;
+            let done =
+                unlocked(dir)?.import_eu_trust_list(&read(list)?, signature.as_deref(), now)?;
+            println!(
+                "EU trust list imported: {} signers added, {} already there, {} withdrawn; \
+                 they are published with the next bundle",
+                done.added.len(),
+                done.kept,
+                done.withdrawn.len()
+            );
+        }
+        EuOp::ValueSets { files } => {
+            let ids = unlocked(dir)?.import_eu_value_sets(&read_all(files)?, now)?;
+            println!("EU value sets imported: {}", ids.join(", "));
+        }
+        EuOp::Rules { files } => {
+            let counts = unlocked(dir)?.import_eu_rules(&read_all(files)?, now)?;
+            let words: Vec<String> = counts.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+            println!("EU business rules imported: {}", words.join(", "));
+        }
+        EuOp::Revocations { files } => {
+            let (lists, hashes) = unlocked(dir)?.import_eu_revocations(&read_all(files)?, now)?;
+            println!(
+                "EU revocation lists imported: {lists} lists, {hashes} hashes; they are \
+                 published with the next bundle"
+            );
+        }
     }
     Ok(())
+}
+
+/// Each file's name and bytes.
+fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, CliError> {
+    paths
+        .iter()
+        .map(|p| Ok((p.display().to_string(), read(p)?)))
+        .collect()
 }
 
 fn list(issuer: &Issuer, keys: &[propusk_issuer::EuKeyInfo]) {

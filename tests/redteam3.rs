@@ -6,7 +6,7 @@
 use std::path::Path;
 
 mod common;
-use common::{issue_json, json_lines, ok, propusk_with, run, s};
+use common::{issue_json, json_lines, ok, propusk_with, run, s, sql};
 
 const AT: &str = "2026-06-02T10:00:00Z";
 const LATER: &str = "2026-06-03T10:00:00Z";
@@ -204,39 +204,6 @@ fn a_revoked_twin_is_invalid_whichever_bundle_also_lists_its_signer() {
     let v = verify(&vb, twin, "2026-07-05T10:00:00Z");
     assert_eq!(v["verdict"], "unknown", "{v}");
     assert_eq!(v["reason"], "trust_data_expired", "{v}");
-}
-
-/// Runs `sql` on the store of the issuer in `dir` (its SQLite file, or the backend's
-/// PostgreSQL database), as someone with a database login but no passphrase would; `{blob:HEX}`
-/// is written as each database spells a byte string.
-fn sql(dir: &Path, sql: &str) {
-    let blob = |pg: bool, text: &str| -> String {
-        let mut out = String::new();
-        let mut rest = text;
-        while let Some(at) = rest.find("{blob:") {
-            out.push_str(&rest[..at]);
-            let end = rest[at..].find('}').unwrap() + at;
-            let hex = &rest[at + 6..end];
-            out.push_str(&if pg {
-                format!("'\\x{hex}'::bytea")
-            } else {
-                format!("X'{hex}'")
-            });
-            rest = &rest[end + 1..];
-        }
-        out.push_str(rest);
-        out
-    };
-    match common::database() {
-        Some(url) => {
-            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            client.batch_execute(&blob(true, sql)).unwrap();
-        }
-        None => {
-            let conn = rusqlite::Connection::open(dir.join("issuer.sqlite")).unwrap();
-            conn.execute_batch(&blob(false, sql)).unwrap();
-        }
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -52,6 +52,7 @@ impl Issuer {
             ),
             rules: RuleSet::standard(jurisdiction, "Europe/Moscow"),
             eu_signers: vec![],
+            eu: Default::default(),
         }
     }
 

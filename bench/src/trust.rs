@@ -46,5 +46,6 @@ pub(crate) fn bundle_content(
             ..RuleSet::standard("RU", "Europe/Moscow")
         },
         eu_signers: vec![],
+        eu: Default::default(),
     }
 }

@@ -114,6 +114,14 @@ pub fn evaluate(expression: &Json, data: &Json) -> Result<Value, CertLogicError>
     eval(expression, &Value::from_json(data), 0)
 }
 
+/// A date-time as CertLogic reads it (`2021-06-01`, `2021-06-01T06:30:00Z`, with an offset or
+/// fractions), in Unix seconds; `None` when it is not one.
+pub fn date_time(text: &str) -> Option<i64> {
+    time::plus_time(text, 0, time::TimeUnit::Day)
+        .ok()
+        .map(|ms| ms.div_euclid(1000))
+}
+
 /// Evaluates `expression` over `data` as a validation rule: passed only when it evaluates to
 /// a truthy value; an error is not passed.
 pub fn passes(expression: &Json, data: &Json) -> bool {

@@ -18,8 +18,11 @@ pub mod cert;
 pub mod certlogic;
 mod curve;
 mod ec;
+pub mod revocation;
+pub mod rules;
 mod sign;
 mod trust;
+pub mod trustlist;
 pub mod twin;
 pub mod valuesets;
 

@@ -200,6 +200,41 @@ impl SignerCertificate {
         self.types.as_ref().is_none_or(|t| t.contains(&kind))
     }
 
+    /// Checks a detached signature over `message` with this certificate's key, SHA-256: for an
+    /// EC key ECDSA (raw `r ‖ s` or DER), for an RSA key PSS or PKCS#1 v1.5.
+    pub fn verify_detached(&self, message: &[u8], signature: &[u8]) -> Result<(), TrustError> {
+        match &self.key {
+            Key::Ec(key) => {
+                let sig = p256::ecdsa::Signature::from_slice(signature)
+                    .or_else(|_| p256::ecdsa::Signature::from_der(signature))
+                    .map_err(|_| TrustError::BadSignature)?;
+                key.verify(message, &sig)
+                    .map_err(|_| TrustError::BadSignature)
+            }
+            Key::Rsa(key) => {
+                use rsa::signature::Verifier as _;
+                let pss = rsa::pss::Signature::try_from(signature).ok().filter(|sig| {
+                    rsa::pss::VerifyingKey::<Sha256>::new(key.clone())
+                        .verify(message, sig)
+                        .is_ok()
+                });
+                let pkcs1 = || {
+                    rsa::pkcs1v15::Signature::try_from(signature)
+                        .ok()
+                        .filter(|sig| {
+                            rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone())
+                                .verify(message, sig)
+                                .is_ok()
+                        })
+                        .map(|_| ())
+                };
+                pss.map(|_| ())
+                    .or_else(pkcs1)
+                    .ok_or(TrustError::BadSignature)
+            }
+        }
+    }
+
     fn verify(
         &self,
         algorithm: Option<i64>,

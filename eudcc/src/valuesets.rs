@@ -1,8 +1,123 @@
 //! The EU DCC value sets (Apache-2.0, `valuesets/`): display names of vaccine products, test
 //! types and results, and countries, for what a verifier says to a person.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
+
+/// The value sets compiled in (the EU's, Apache-2.0): each file's JSON.
+const COMPILED: [&str; 9] = [
+    include_str!("../valuesets/country-2-codes.json"),
+    include_str!("../valuesets/disease-agent-targeted.json"),
+    include_str!("../valuesets/test-manf.json"),
+    include_str!("../valuesets/test-result.json"),
+    include_str!("../valuesets/test-type.json"),
+    include_str!("../valuesets/vaccine-encoding-instructions.json"),
+    include_str!("../valuesets/vaccine-mah-manf.json"),
+    include_str!("../valuesets/vaccine-medicinal-product.json"),
+    include_str!("../valuesets/vaccine-prophylaxis.json"),
+];
+
+/// Largest value set accepted, in bytes.
+pub const MAX_VALUE_SET_LEN: usize = 1 << 20;
+
+/// One EU value set: its id, its date, and each code's display name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueSet {
+    /// Its `valueSetId` (`vaccines-covid-19-names`).
+    pub id: String,
+    /// Its `valueSetDate`.
+    pub date: String,
+    /// Each code's display name.
+    pub values: BTreeMap<String, String>,
+}
+
+impl ValueSet {
+    /// Reads a value set as the EU publishes it (`valueSetId`, `valueSetDate`,
+    /// `valueSetValues` with a `display` per code); the error says what is wrong.
+    pub fn parse(json: &str) -> Result<ValueSet, String> {
+        if json.len() > MAX_VALUE_SET_LEN {
+            return Err("larger than 1 MiB".into());
+        }
+        let parsed: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        let id = parsed["valueSetId"]
+            .as_str()
+            .filter(|id| {
+                !id.is_empty()
+                    && id.len() <= 100
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .ok_or("no valueSetId (letters, digits and dashes)")?;
+        let values = parsed["valueSetValues"]
+            .as_object()
+            .filter(|v| !v.is_empty())
+            .ok_or("no valueSetValues")?;
+        let mut out = BTreeMap::new();
+        for (code, v) in values {
+            let display = v["display"]
+                .as_str()
+                .ok_or_else(|| format!("code {code:?} has no display name"))?;
+            out.insert(code.clone(), display.to_owned());
+        }
+        Ok(ValueSet {
+            id: id.to_owned(),
+            date: parsed["valueSetDate"].as_str().unwrap_or("").to_owned(),
+            values: out,
+        })
+    }
+}
+
+/// Value sets by id, as EU business rules see them (`external.valueSets`) and verifiers name
+/// codes with them: those compiled in, replaced by any imported with the same id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueSets {
+    sets: BTreeMap<String, ValueSet>,
+}
+
+impl Default for ValueSets {
+    fn default() -> Self {
+        ValueSets::compiled()
+    }
+}
+
+impl ValueSets {
+    /// The value sets compiled in.
+    pub fn compiled() -> ValueSets {
+        let sets = COMPILED
+            .iter()
+            .filter_map(|json| ValueSet::parse(json).ok())
+            .map(|set| (set.id.clone(), set))
+            .collect();
+        ValueSets { sets }
+    }
+
+    /// These with `set` in place of the one with its id.
+    pub fn with(mut self, set: ValueSet) -> ValueSets {
+        self.sets.insert(set.id.clone(), set);
+        self
+    }
+
+    /// The display name of `code` in the value set `id`.
+    pub fn name(&self, id: &str, code: &str) -> Option<&str> {
+        self.sets.get(id)?.values.get(code).map(String::as_str)
+    }
+
+    /// A value set by id.
+    pub fn get(&self, id: &str) -> Option<&ValueSet> {
+        self.sets.get(id)
+    }
+
+    /// `{id: [code, ...]}`: the value sets as CertLogic rules read them.
+    pub fn codes_json(&self) -> serde_json::Value {
+        self.sets
+            .iter()
+            .map(|(id, set)| (id.clone(), set.values.keys().cloned().collect()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
 
 fn table(json: &str) -> HashMap<String, String> {
     let parsed: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
@@ -99,15 +214,29 @@ pub fn summary(certificate: &serde_json::Value) -> Option<String> {
 /// A line for a person about a decoded EU certificate: what it certifies, in Russian
 /// (`russian`) or English, dates as people there write them.
 pub fn summary_in(certificate: &serde_json::Value, russian: bool) -> Option<String> {
+    summary_with(certificate, russian, None)
+}
+
+/// As [`summary_in`], codes named first by `sets` (imported value sets), then by those compiled
+/// in: a product the EU added later is named, not shown as its code.
+pub fn summary_with(
+    certificate: &serde_json::Value,
+    russian: bool,
+    sets: Option<&ValueSets>,
+) -> Option<String> {
     let field = |group: &str, key: &str| certificate[group][0][key].as_str().map(str::to_owned);
+    let english = |id: &str, code: &str, en: fn(&str) -> Option<&'static str>| {
+        sets.and_then(|s| s.name(id, code))
+            .map(str::to_owned)
+            .or_else(|| en(code).map(str::to_owned))
+    };
     let named = |code: Option<String>,
+                 id: &str,
                  en: fn(&str) -> Option<&'static str>,
                  ru: fn(&str) -> Option<&'static str>| {
-        let names = if russian { ru } else { en };
         code.map(|c| {
-            names(&c)
-                .or_else(|| en(&c))
-                .map_or(c.clone(), str::to_owned)
+            let native = russian.then(|| ru(&c)).flatten().map(str::to_owned);
+            native.or_else(|| english(id, &c, en)).unwrap_or(c.clone())
         })
         .unwrap_or_default()
     };
@@ -126,22 +255,29 @@ pub fn summary_in(certificate: &serde_json::Value, russian: bool) -> Option<Stri
         ("260373001", true) => Some("обнаружено"),
         _ => None,
     };
-    let test = |code: Option<String>, en: fn(&str) -> Option<&'static str>| {
+    let test = |code: Option<String>, id: &str, en: fn(&str) -> Option<&'static str>| {
         code.map(|c| {
             test_words(&c)
-                .or_else(|| en(&c))
-                .map_or(c.clone(), str::to_owned)
+                .map(str::to_owned)
+                .or_else(|| english(id, &c, en))
+                .unwrap_or(c.clone())
         })
         .unwrap_or_default()
     };
     let place = named(
         field("v", "co").or(field("t", "co")).or(field("r", "co")),
+        "country-2-codes",
         country,
         country_ru,
     );
     if certificate["v"][0].is_object() {
         let (dn, sd) = (&certificate["v"][0]["dn"], &certificate["v"][0]["sd"]);
-        let product = named(field("v", "mp"), vaccine_product, vaccine_product_ru);
+        let product = named(
+            field("v", "mp"),
+            "vaccines-covid-19-names",
+            vaccine_product,
+            vaccine_product_ru,
+        );
         let when = date(field("v", "dt"));
         return Some(if russian {
             format!("{product}, доза {dn} из {sd}, {when}, {place}")
@@ -151,8 +287,8 @@ pub fn summary_in(certificate: &serde_json::Value, russian: bool) -> Option<Stri
     }
     if certificate["t"][0].is_object() {
         let (kind, result) = (
-            test(field("t", "tt"), test_type),
-            test(field("t", "tr"), test_result),
+            test(field("t", "tt"), "covid-19-lab-test-type", test_type),
+            test(field("t", "tr"), "covid-19-lab-result", test_result),
         );
         let sampled = if russian {
             date(field("t", "sc"))
@@ -179,6 +315,46 @@ pub fn summary_in(certificate: &serde_json::Value, russian: bool) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn imported_value_sets_name_new_codes() {
+        let compiled = ValueSets::compiled();
+        assert_eq!(
+            compiled.name("vaccines-covid-19-names", "EU/1/20/1528"),
+            Some("Comirnaty")
+        );
+        assert!(compiled.get("sct-vaccines-covid-19").is_some());
+        let codes = compiled.codes_json();
+        assert!(
+            codes["covid-19-lab-result"]
+                .as_array()
+                .is_some_and(|c| c.len() == 2)
+        );
+        let newer = ValueSet::parse(
+            r#"{"valueSetId": "vaccines-covid-19-names", "valueSetDate": "2026-01-01",
+                "valueSetValues": {"EU/1/26/9999": {"display": "Novavax-2026", "lang": "en",
+                "active": true, "system": "x", "version": ""}}}"#,
+        )
+        .unwrap();
+        let sets = compiled.with(newer);
+        let cert = serde_json::json!({"v": [{"mp": "EU/1/26/9999", "dn": 1, "sd": 1, "dt": "2026-05-29", "co": "DE"}]});
+        assert_eq!(
+            summary_with(&cert, false, Some(&sets)).as_deref(),
+            Some("Novavax-2026, dose 1/1, 2026-05-29, Germany")
+        );
+        assert_eq!(
+            summary(&cert).as_deref(),
+            Some("EU/1/26/9999, dose 1/1, 2026-05-29, Germany")
+        );
+        for bad in [
+            "[]",
+            "{}",
+            r#"{"valueSetId": "a b", "valueSetValues": {"x": {"display": "y"}}}"#,
+            r#"{"valueSetId": "ok", "valueSetValues": {"x": {}}}"#,
+        ] {
+            assert!(ValueSet::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn every_code_has_a_russian_name() {

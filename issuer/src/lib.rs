@@ -36,6 +36,7 @@ mod batch;
 mod custody;
 mod error;
 mod eu;
+mod eu_import;
 mod issuance;
 mod issuer;
 mod keys;
@@ -55,6 +56,7 @@ pub use error::{EuError, IssuerError, KeyError, Refusal, StoreError, TokenError}
 pub use eu::{
     CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuKeyInfo, MIN_DSC_LIFE_S,
 };
+pub use eu_import::TrustListImport;
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };
@@ -65,7 +67,7 @@ pub use propusk_input::{
 };
 pub use publish::{DELTAS_KEPT, HARD_EXPIRY_S, REPUBLISH_AFTER_S, RotationAdvice, SOFT_EXPIRY_S};
 pub use records::{
-    AuditEntry, AuditOp, CredentialStatus, Issued, KeyInfo, KeyRole, Links, Published,
+    AuditEntry, AuditOp, CredentialStatus, EuDataKind, Issued, KeyInfo, KeyRole, Links, Published,
 };
 pub use reissue::{Reissue, ReissueReport};
 pub use rules::{RulesFile, RulesVersion, RulesView};

@@ -16,7 +16,7 @@ use propusk_trust_list::{BundleContent, EuSigner, KeyStatus, TrustedKey};
 
 use crate::error::{IssuerError, StoreError};
 use crate::issuer::Issuer;
-use crate::records::{AuditOp, CredentialStatus, Row};
+use crate::records::{AuditOp, CredentialStatus, EuDataKind, Row};
 use crate::secret::Prover;
 use crate::store::{Revoked, RuleVersion, Settings, StoredKey};
 
@@ -76,6 +76,10 @@ fn eu_signer_content(kid: &str, s: &EuSigner) -> Content {
     Content::new(&Row::EuSigner(kid.to_owned()))
         .with(s.der.as_slice())
         .with(s.country.as_bytes())
+}
+
+fn eu_data_content(kind: EuDataKind, name: &str, body: &[u8]) -> Content {
+    Content::new(&Row::EuData(kind, name.to_owned())).with(body)
 }
 
 fn rules_content(v: &RuleVersion) -> Content {
@@ -182,6 +186,40 @@ impl Issuer {
         )
     }
 
+    /// Stores the proof of imported EU data as the operator gave it.
+    pub(crate) fn prove_eu_data(
+        &mut self,
+        kind: EuDataKind,
+        name: &str,
+        body: &[u8],
+    ) -> Result<(), IssuerError> {
+        self.store_proof(
+            &Row::EuData(kind, name.to_owned()),
+            &eu_data_content(kind, name, body),
+        )
+    }
+
+    /// Refuses imported EU data that the operator did not import (its proof missing or wrong).
+    pub(crate) fn check_eu_proof(
+        &self,
+        kind: EuDataKind,
+        name: &str,
+        body: &[u8],
+    ) -> Result<(), IssuerError> {
+        let row = Row::EuData(kind, name.to_owned());
+        let proofs: std::collections::HashMap<String, Vec<u8>> =
+            self.store.proofs(row.kind())?.into_iter().collect();
+        let proven = proofs.get(name).is_some_and(|p| {
+            self.vault()
+                .is_ok_and(|v| v.proves(p, &eu_data_content(kind, name, body).parts()))
+        });
+        if proven {
+            Ok(())
+        } else {
+            Err(StoreError::Unproven(vec![row.describe()]).into())
+        }
+    }
+
     /// The proof of a credential about to be stored.
     pub(crate) fn credential_proof(
         &self,
@@ -226,6 +264,12 @@ impl Issuer {
                 CredentialStatus::Issued => None,
             }),
             Row::Publication(_) | Row::Credential(_) => None,
+            Row::EuData(kind, name) => self
+                .store
+                .eu_data(kind.as_str())?
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(n, body)| eu_data_content(*kind, &n, &body)),
             Row::Rules(version) => self
                 .store
                 .rule_versions()?
@@ -307,6 +351,13 @@ impl Issuer {
             };
             let content = eu_signer_content(&kid, &signer);
             check(Row::EuSigner(kid.clone()), content, signers.get(&kid));
+        }
+        for kind in EuDataKind::ALL {
+            let proven = proofs(kind.proof_kind())?;
+            for (name, body) in self.store.eu_data(kind.as_str())? {
+                let content = eu_data_content(kind, &name, &body);
+                check(Row::EuData(kind, name.clone()), content, proven.get(&name));
+            }
         }
         for r in revoked {
             check(

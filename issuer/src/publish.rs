@@ -144,6 +144,7 @@ impl Issuer {
                 revocations: RevocationSet::build(revoked, vec![], now),
                 rules: issuer.rule_set()?,
                 eu_signers: issuer.eu_signers_in_force(now)?,
+                eu: issuer.eu_trust_data(now)?,
             };
             let previous = issuer
                 .store

@@ -342,6 +342,51 @@ pub(crate) enum Row {
     Rules(u32),
     /// An issued credential (its proof is kept in its own row: the portal reads both at once).
     Credential(CredentialId),
+    /// EU trust data the operator imported, by its kind and name.
+    EuData(EuDataKind, String),
+}
+
+/// A kind of EU trust data the operator imports, to publish with the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EuDataKind {
+    /// An EU value set (its JSON), by its id.
+    ValueSet,
+    /// A country's EU business rules (a JSON array), by the country.
+    Rules,
+    /// The EU revocation batches (a JSON array), by the signer's key id and hash type.
+    Revocations,
+    /// The certificate (DER) that EU trust lists are verified against.
+    Anchor,
+}
+
+impl EuDataKind {
+    /// Every kind.
+    pub(crate) const ALL: [EuDataKind; 4] = [
+        EuDataKind::ValueSet,
+        EuDataKind::Rules,
+        EuDataKind::Revocations,
+        EuDataKind::Anchor,
+    ];
+
+    /// Its name in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EuDataKind::ValueSet => "valueset",
+            EuDataKind::Rules => "rules",
+            EuDataKind::Revocations => "revocations",
+            EuDataKind::Anchor => "anchor",
+        }
+    }
+
+    /// The kind its proofs are kept under (`eu_data:` and its name).
+    pub(crate) fn proof_kind(self) -> &'static str {
+        match self {
+            EuDataKind::ValueSet => "eu_data:valueset",
+            EuDataKind::Rules => "eu_data:rules",
+            EuDataKind::Revocations => "eu_data:revocations",
+            EuDataKind::Anchor => "eu_data:anchor",
+        }
+    }
 }
 
 impl Row {
@@ -354,6 +399,8 @@ impl Row {
     pub(crate) const PUBLICATION: &'static str = "publication";
     pub(crate) const RULES: &'static str = "rules";
     pub(crate) const CREDENTIAL: &'static str = "credential";
+    /// The prefix of the kinds EU trust data's proofs are kept under.
+    pub(crate) const EU_DATA: &'static str = "eu_data";
 
     /// The kind of row, as the `proofs` table keeps it.
     pub(crate) fn kind(&self) -> &'static str {
@@ -365,6 +412,7 @@ impl Row {
             Row::Publication(_) => Self::PUBLICATION,
             Row::Rules(_) => Self::RULES,
             Row::Credential(_) => Self::CREDENTIAL,
+            Row::EuData(kind, _) => kind.proof_kind(),
         }
     }
 
@@ -378,6 +426,7 @@ impl Row {
             Row::Publication(sequence) => sequence.to_string(),
             Row::Rules(version) => version.to_string(),
             Row::Credential(id) => id.to_string(),
+            Row::EuData(_, name) => name.clone(),
         }
     }
 
@@ -391,6 +440,7 @@ impl Row {
             Row::Publication(sequence) => format!("the record of publication {sequence}"),
             Row::Rules(version) => format!("version {version} of the rules"),
             Row::Credential(id) => format!("credential {id}"),
+            Row::EuData(kind, name) => format!("imported EU {} {name}", kind.as_str()),
         }
     }
 }

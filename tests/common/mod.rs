@@ -419,3 +419,36 @@ pub(crate) fn german_test(
         .unwrap()
         .text
 }
+
+/// Runs `sql` on the store of the issuer in `dir` (its SQLite file, or the backend's
+/// PostgreSQL database), as someone with a database login but no passphrase would; `{blob:HEX}`
+/// is written as each database spells a byte string.
+pub(crate) fn sql(dir: &Path, sql: &str) {
+    let blob = |pg: bool, text: &str| -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("{blob:") {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find('}').unwrap() + at;
+            let hex = &rest[at + 6..end];
+            out.push_str(&if pg {
+                format!("'\\x{hex}'::bytea")
+            } else {
+                format!("X'{hex}'")
+            });
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    };
+    match database() {
+        Some(url) => {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client.batch_execute(&blob(true, sql)).unwrap();
+        }
+        None => {
+            let conn = rusqlite::Connection::open(dir.join("issuer.sqlite")).unwrap();
+            conn.execute_batch(&blob(false, sql)).unwrap();
+        }
+    }
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::TrustError;
+use crate::eu::EuTrustData;
 use crate::keys::{TrustList, TrustedKey};
 use crate::revocation::RevocationSet;
 use crate::rules::{RuleSet, Rules};
@@ -38,6 +39,9 @@ pub struct BundleContent {
     /// that verifiers check travellers' EU certificates with the same trust data.
     #[serde(default)]
     pub eu_signers: Vec<EuSigner>,
+    /// EU value sets, business rules and revocation lists the issuer imported.
+    #[serde(default, skip_serializing_if = "EuTrustData::is_empty")]
+    pub eu: EuTrustData,
 }
 
 /// An EU DCC document signer certificate carried in the bundle.

@@ -43,6 +43,9 @@ pub struct Delta {
     /// The new EU signer certificates, whole.
     #[serde(default)]
     pub eu_signers: Vec<crate::bundle::EuSigner>,
+    /// The new EU trust data (value sets, rules, revocation lists), whole.
+    #[serde(default, skip_serializing_if = "crate::eu::EuTrustData::is_empty")]
+    pub eu: crate::eu::EuTrustData,
     /// Hashes added, by partition month.
     pub added: BTreeMap<u32, Partition>,
     /// Partitions of months before this one are dropped.
@@ -110,6 +113,7 @@ impl Delta {
             rules: new.rules.clone(),
             bulk: new.revocations.bulk.clone(),
             eu_signers: new.eu_signers.clone(),
+            eu: new.eu.clone(),
             added,
             drop_before,
             result_sha256: content_digest(new)?,
@@ -157,6 +161,7 @@ impl Delta {
             },
             rules: self.rules.clone(),
             eu_signers: self.eu_signers.clone(),
+            eu: self.eu.clone(),
         };
         if content_digest(&content)? != self.result_sha256 {
             return Err(TrustError::Malformed(

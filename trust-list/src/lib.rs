@@ -38,6 +38,7 @@
 //!     revocations: revoked,
 //!     rules: RuleSet::standard("RU", "Europe/Moscow"),
 //!     eu_signers: vec![],
+//!     eu: Default::default(),
 //! };
 //! let bytes = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| root.sign(d).to_bytes())?;
 //! let bundle = Bundle::open(&bytes, &root.verifying_key())?;
@@ -63,6 +64,7 @@ mod check;
 mod delta;
 mod door;
 mod error;
+mod eu;
 mod keys;
 mod person;
 mod policy;
@@ -83,6 +85,7 @@ pub use check::{
 };
 pub use delta::{Delta, content_digest};
 pub use error::TrustError;
+pub use eu::{EU_HASH_LEN, EuDocument, EuRevocationList, EuTrustData};
 pub use keys::{KeyRefusal, KeyStatus, TrustList, TrustedKey};
 pub use person::Person;
 pub use policy::{Policy, PolicyEntry};

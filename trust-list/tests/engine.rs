@@ -62,6 +62,7 @@ impl World {
             revocations,
             rules: RuleSet::standard("RU", tz),
             eu_signers: vec![],
+            eu: Default::default(),
         }
     }
 
@@ -567,6 +568,7 @@ mod two_issuers {
             ),
             rules,
             eu_signers: vec![],
+            eu: Default::default(),
         };
         let bytes = sign_bundle(&content, &key_id_of(&root.verifying_key()), |d| {
             root.sign(d).to_bytes()

@@ -1,10 +1,12 @@
 //! EU Digital COVID Certificates (`HC1:`) judged against trusted EU signer certificates, in the
 //! same report as Propusk's own credentials.
 
+use propusk_eudcc::valuesets::{ValueSet, ValueSets};
 use propusk_eudcc::{Hc1, Hc1Type, SignerCertificate, TrustError};
 use propusk_spec::{CredentialType, KeyId, Timestamp};
 use propusk_trust_list::{
-    CheckOutcome, HolderView, IssuerView, Lang, Person, Reason, Report, TrustState, Verdict,
+    CheckOutcome, EuTrustData, HolderView, IssuerView, Lang, Person, Reason, Report, TrustState,
+    Verdict,
 };
 use serde_json::json;
 
@@ -18,6 +20,20 @@ pub fn verify_eu(
     at: Timestamp,
     trust_state: TrustState,
     lang: Lang,
+) -> Report {
+    verify_eu_with(text, trusted, at, trust_state, lang, &[])
+}
+
+/// As [`verify_eu`], with the EU trust data the verifier's bundles carry: a certificate that an
+/// EU revocation list names is `invalid` (`revoked`), and codes are named by the imported value
+/// sets.
+pub fn verify_eu_with(
+    text: &str,
+    trusted: &[SignerCertificate],
+    at: Timestamp,
+    trust_state: TrustState,
+    lang: Lang,
+    eu: &[&EuTrustData],
 ) -> Report {
     let mut report = Report::blank(trust_state);
     let hc1 = match propusk_eudcc::decode(text) {
@@ -55,7 +71,11 @@ pub fn verify_eu(
     };
     report.checks.signature = CheckOutcome::Ok;
     report.issuer = issuer_of(hc1.entry());
-    report.summary = propusk_eudcc::valuesets::summary_in(&hc1.certificate, lang == Lang::Ru);
+    report.summary = propusk_eudcc::valuesets::summary_with(
+        &hc1.certificate,
+        lang == Lang::Ru,
+        Some(&value_sets(eu)),
+    );
     let name = holder_name(&hc1);
     let dob = hc1.certificate["dob"].as_str().unwrap_or("");
     report.person = Some(Person::new(&name.family, Some(&name.given), None, dob));
@@ -119,7 +139,46 @@ pub fn verify_eu(
         );
         CheckOutcome::Failed
     };
-    report
+    eu_revocation(report, &hc1, eu)
+}
+
+/// The value sets to name codes and feed EU rules with: those compiled in, replaced by those
+/// the trust data carries (the first bundle's word on an id counts).
+pub fn value_sets(eu: &[&EuTrustData]) -> ValueSets {
+    let mut sets = ValueSets::compiled();
+    for doc in eu.iter().rev().flat_map(|d| &d.value_sets) {
+        if let Ok(set) = ValueSet::parse(&doc.json) {
+            sets = sets.with(set);
+        }
+    }
+    sets
+}
+
+/// A certificate judged by the EU revocation lists: named by one (under its signer's key id,
+/// by any hash form), it is `invalid` with `revoked`; with lists at hand and not named, the
+/// revocation check passed.
+fn eu_revocation(mut report: Report, hc1: &Hc1, eu: &[&EuTrustData]) -> Report {
+    if eu.iter().all(|d| d.revocations.is_empty()) {
+        return report;
+    }
+    let kid = hc1.key_id.as_deref().unwrap_or_default();
+    let hashes = propusk_eudcc::revocation::hashes_of(hc1);
+    match eu.iter().find_map(|d| d.revoked_by(kid, &hashes)) {
+        Some(list) => {
+            report.checks.revocation = CheckOutcome::Failed;
+            report.fail(
+                Verdict::Invalid,
+                Reason::Revoked,
+                format!("revoked: on the EU revocation list of {}", list.country),
+            )
+        }
+        None => {
+            if report.checks.revocation == CheckOutcome::Skipped {
+                report.checks.revocation = CheckOutcome::Ok;
+            }
+            report
+        }
+    }
 }
 
 /// The issuer an EU certificate names: its entry's `is` (the authority) and `co` (the country).

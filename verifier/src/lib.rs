@@ -35,6 +35,7 @@
 //!     revocations: RevocationSet::default(),
 //!     rules: RuleSet::standard("RU", "Europe/Moscow"),
 //!     eu_signers: vec![],
+//!     eu: Default::default(),
 //! };
 //! write_dir(&published, &content, &[], &key_id_of(&root.verifying_key()), &|d| root.sign(d).to_bytes())?;
 //!
@@ -74,7 +75,7 @@ pub use accept::{
 };
 pub use describe::describe;
 pub use error::VerifierError;
-pub use eu::verify_eu;
+pub use eu::{value_sets, verify_eu, verify_eu_with};
 pub use present::{
     SyncOutcome, TrustView, detail_lines, fact_lines, freshness_warning, holder_lines, printable,
     render, summary, sync_words, to_json, to_text, verdict_line,

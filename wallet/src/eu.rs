@@ -120,12 +120,13 @@ pub(crate) fn eu_entry(text: &str, bundle: Option<&Bundle>, at: Timestamp) -> Op
     let eu = EuView::of(&hc1, text)?;
     let (verdict, reason, until) = match bundle {
         Some(b) => {
-            let r = propusk_verifier::verify_eu(
+            let r = propusk_verifier::verify_eu_with(
                 text,
                 &eu_signers(b),
                 at,
                 b.state(at),
                 propusk_trust_list::Lang::En,
+                &[&b.content().eu],
             );
             (r.verdict, r.reason, r.valid_until.unwrap_or(eu.expires_at))
         }

@@ -67,6 +67,7 @@ impl Issuer {
             ),
             rules: RuleSet::standard("RU", "Europe/Moscow"),
             eu_signers: vec![],
+            eu: Default::default(),
         }
     }
 

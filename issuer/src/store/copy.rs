@@ -99,6 +99,16 @@ const TABLES: &[Table] = &[
         order: "key_id",
     },
     Table {
+        name: "eu_data",
+        columns: &[
+            ("kind", Text),
+            ("name", Text),
+            ("body", Blob),
+            ("added_at", Int),
+        ],
+        order: "kind, name",
+    },
+    Table {
         name: "publications",
         columns: &[("sequence", Int), ("issued_at", Int), ("content", Blob)],
         order: "sequence",

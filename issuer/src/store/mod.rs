@@ -323,6 +323,17 @@ pub trait Store: Send {
     /// when there was none under this key id.
     fn remove_eu_signer(&mut self, key_id: &str) -> Result<bool, StoreError>;
 
+    /// Replaces the EU trust data of one kind (value sets, business rules, revocation batches,
+    /// the trust list's anchor) with `all`, each by its name, their proofs with them.
+    fn set_eu_data(
+        &mut self,
+        kind: &str,
+        all: &[(String, Vec<u8>)],
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The EU trust data of one kind, by name.
+    fn eu_data(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
     /// Stores a new EU DCC key (CA or document signer).
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError>;
     /// Every EU DCC key, by creation.

@@ -5,11 +5,12 @@
 use propusk_eudcc::SignerCertificate;
 use propusk_spec::Timestamp;
 use propusk_trust_list::{
-    Bundle, CheckOutcome, EuSigner, Reason, Report, TrustState, Verdict, judge_by_rules,
+    Bundle, CheckOutcome, EuSigner, EuTrustData, Reason, Report, TrustState, Verdict,
+    judge_by_rules,
 };
 
 use super::Session;
-use crate::eu::verify_eu;
+use crate::eu::verify_eu_with;
 
 impl Session {
     /// An EU certificate against the EU signers: those of a bundle count only while it is
@@ -27,7 +28,14 @@ impl Session {
             .chain(&self.eu_given)
             .cloned()
             .collect();
-        let mut report = verify_eu(text, &all, at, state, self.locale.lang);
+        let data: Vec<&EuTrustData> = self
+            .bundle
+            .iter()
+            .chain(&self.others)
+            .filter(|b| b.state(at) != TrustState::Expired)
+            .map(|b| &b.content().eu)
+            .collect();
+        let mut report = verify_eu_with(text, &all, at, state, self.locale.lang, &data);
         if report.reason == Some(Reason::UnknownKey) && !expired.is_empty() {
             report.reason = Some(Reason::TrustDataExpired);
             report.detail = Some("the trust data is past its hard expiry: sync it".into());

@@ -5,7 +5,9 @@ use propusk_spec::{CredentialId, Timestamp};
 use super::conn::Conn;
 use super::rows::{self, timestamp};
 use crate::error::StoreError;
+use crate::records::Row;
 use crate::store::{EuTwinRecord, StoredEuKey};
+use propusk_trust_list::EuSigner;
 
 pub(super) fn insert_key(db: &mut Conn, k: &StoredEuKey) -> Result<(), StoreError> {
     db.execute(
@@ -85,4 +87,69 @@ pub(super) fn revoked_twins(
     .iter()
     .map(|r| Ok((rows::twin(r)?, timestamp(r.get(5))?)))
     .collect()
+}
+
+pub(super) fn add_signer(
+    db: &mut Conn,
+    kid: &str,
+    signer: &EuSigner,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let inserted = db.execute(
+        "INSERT INTO eu_signers (key_id, der, country, added_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+        &[&kid, &signer.der, &signer.country, &at.unix()],
+    )?;
+    Ok(inserted == 1)
+}
+
+pub(super) fn signers(db: &mut Conn) -> Result<Vec<EuSigner>, StoreError> {
+    Ok(db
+        .query("SELECT der, country FROM eu_signers ORDER BY key_id", &[])?
+        .iter()
+        .map(|r| EuSigner {
+            der: r.get(0),
+            country: r.get(1),
+        })
+        .collect())
+}
+
+pub(super) fn remove_signer(db: &mut Conn, kid: &str) -> Result<bool, StoreError> {
+    db.execute(
+        "DELETE FROM proofs WHERE kind = $1 AND row_key = $2",
+        &[&Row::EU_SIGNER, &kid],
+    )?;
+    let removed = db.execute("DELETE FROM eu_signers WHERE key_id = $1", &[&kid])?;
+    Ok(removed == 1)
+}
+
+/// Replaces every row of one kind of EU trust data, and drops the proofs of the rows gone (the
+/// caller proves the new ones in the same transaction).
+pub(super) fn set_data(
+    db: &mut Conn,
+    kind: &str,
+    all: &[(String, Vec<u8>)],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let proof_kind = format!("{}:{kind}", Row::EU_DATA);
+    db.execute("DELETE FROM proofs WHERE kind = $1", &[&proof_kind])?;
+    db.execute("DELETE FROM eu_data WHERE kind = $1", &[&kind])?;
+    for (name, body) in all {
+        db.execute(
+            "INSERT INTO eu_data (kind, name, body, added_at) VALUES ($1, $2, $3, $4)",
+            &[&kind, name, body, &at.unix()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn data(db: &mut Conn, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    Ok(db
+        .query(
+            "SELECT name, body FROM eu_data WHERE kind = $1 ORDER BY name",
+            &[&kind],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }

@@ -26,7 +26,6 @@ use super::{
     Store, StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
-use crate::records::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use lookup::PgLookup;
 use rows::{CredentialKey, select_credential, stored_key, timestamp};
@@ -345,37 +344,31 @@ impl Store for PgStore {
     fn add_eu_signer(
         &mut self,
         kid: &str,
-        signer: &EuSigner,
+        s: &EuSigner,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let inserted = self.db()?.execute(
-            "INSERT INTO eu_signers (key_id, der, country, added_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-            &[&kid, &signer.der, &signer.country, &at.unix()],
-        )?;
-        Ok(inserted == 1)
+        eu::add_signer(&mut *self.db()?, kid, s, at)
     }
 
     fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError> {
-        Ok(self
-            .db()?
-            .query("SELECT der, country FROM eu_signers ORDER BY key_id", &[])?
-            .iter()
-            .map(|r| EuSigner {
-                der: r.get(0),
-                country: r.get(1),
-            })
-            .collect())
+        eu::signers(&mut *self.db()?)
     }
 
     fn remove_eu_signer(&mut self, kid: &str) -> Result<bool, StoreError> {
-        let mut db = self.db()?;
-        db.execute(
-            "DELETE FROM proofs WHERE kind = $1 AND row_key = $2",
-            &[&Row::EU_SIGNER, &kid],
-        )?;
-        let removed = db.execute("DELETE FROM eu_signers WHERE key_id = $1", &[&kid])?;
-        Ok(removed == 1)
+        eu::remove_signer(&mut *self.db()?, kid)
+    }
+
+    fn set_eu_data(
+        &mut self,
+        kind: &str,
+        all: &[(String, Vec<u8>)],
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        eu::set_data(&mut *self.db()?, kind, all, at)
+    }
+
+    fn eu_data(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        eu::data(&mut *self.db()?, kind)
     }
 
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {

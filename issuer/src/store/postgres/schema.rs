@@ -123,6 +123,19 @@ CREATE TABLE rule_versions (
     (4, "ALTER TABLE credentials ADD COLUMN proof BYTEA;"),
     // The authority's Latin name, for the EU twin.
     (5, "ALTER TABLE config ADD COLUMN name_latin TEXT;"),
+    // EU trust data the operator imported, published with the bundle.
+    (
+        6,
+        "
+CREATE TABLE eu_data (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+",
+    ),
 ];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,

@@ -5,7 +5,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::timestamp;
 use crate::error::StoreError;
+use crate::records::Row;
 use crate::store::{EuRole, EuTwinRecord, StoredEuKey};
+use propusk_trust_list::EuSigner;
 
 pub(super) fn insert_key(conn: &Connection, k: &StoredEuKey) -> Result<(), StoreError> {
     conn.execute(
@@ -138,4 +140,65 @@ pub(super) fn revoked_twins(
         Ok((to_twin(twin)?, timestamp(expires)?))
     })
     .collect()
+}
+
+pub(super) fn add_signer(
+    conn: &Connection,
+    kid: &str,
+    signer: &EuSigner,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO eu_signers (key_id, der, country, added_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![kid, signer.der, signer.country, at.unix()],
+    )?;
+    Ok(inserted == 1)
+}
+
+pub(super) fn signers(conn: &Connection) -> Result<Vec<EuSigner>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT der, country FROM eu_signers ORDER BY key_id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(EuSigner {
+            der: r.get(0)?,
+            country: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn remove_signer(conn: &Connection, kid: &str) -> Result<bool, StoreError> {
+    conn.execute(
+        "DELETE FROM proofs WHERE kind = ?1 AND row_key = ?2",
+        params![Row::EU_SIGNER, kid],
+    )?;
+    let removed = conn.execute("DELETE FROM eu_signers WHERE key_id = ?1", params![kid])?;
+    Ok(removed == 1)
+}
+
+/// Replaces every row of one kind of EU trust data, and drops the proofs of the rows gone (the
+/// caller proves the new ones in the same transaction).
+pub(super) fn set_data(
+    conn: &Connection,
+    kind: &str,
+    all: &[(String, Vec<u8>)],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let proof_kind = format!("{}:{kind}", Row::EU_DATA);
+    conn.execute("DELETE FROM proofs WHERE kind = ?1", params![proof_kind])?;
+    conn.execute("DELETE FROM eu_data WHERE kind = ?1", params![kind])?;
+    for (name, body) in all {
+        conn.execute(
+            "INSERT INTO eu_data (kind, name, body, added_at) VALUES (?1, ?2, ?3, ?4)",
+            params![kind, name, body, at.unix()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn data(conn: &Connection, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name, body FROM eu_data WHERE kind = ?1 ORDER BY name")?;
+    let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

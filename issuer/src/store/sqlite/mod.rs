@@ -20,7 +20,6 @@ use super::{
     Store, StoredEuKey, StoredKey,
 };
 use crate::error::StoreError;
-use crate::records::Row;
 use crate::records::{AuditEntry, AuditOp, CredentialStatus, KeyRole};
 use pool::ReadPool;
 use rows::{corrupt, key_row, select_credential, stored_key, timestamp};
@@ -328,39 +327,31 @@ impl Store for SqliteStore {
     fn add_eu_signer(
         &mut self,
         kid: &str,
-        signer: &EuSigner,
+        s: &EuSigner,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO eu_signers (key_id, der, country, added_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![kid, signer.der, signer.country, at.unix()],
-        )?;
-        Ok(inserted == 1)
+        eu::add_signer(&self.conn, kid, s, at)
     }
 
     fn eu_signers(&self) -> Result<Vec<EuSigner>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT der, country FROM eu_signers ORDER BY key_id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(EuSigner {
-                der: r.get(0)?,
-                country: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        eu::signers(&self.conn)
     }
 
     fn remove_eu_signer(&mut self, kid: &str) -> Result<bool, StoreError> {
-        self.conn.execute(
-            "DELETE FROM proofs WHERE kind = ?1 AND row_key = ?2",
-            params![Row::EU_SIGNER, kid],
-        )?;
-        let removed = self
-            .conn
-            .execute("DELETE FROM eu_signers WHERE key_id = ?1", params![kid])?;
-        Ok(removed == 1)
+        eu::remove_signer(&self.conn, kid)
+    }
+
+    fn set_eu_data(
+        &mut self,
+        kind: &str,
+        all: &[(String, Vec<u8>)],
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        eu::set_data(&self.conn, kind, all, at)
+    }
+
+    fn eu_data(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        eu::data(&self.conn, kind)
     }
 
     fn insert_eu_key(&mut self, key: &StoredEuKey) -> Result<(), StoreError> {

@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS eu_signers (
     country TEXT NOT NULL,
     added_at INTEGER NOT NULL
 );
+-- EU trust data the operator imported (value sets, business rules, revocation batches, the
+-- trust list's anchor), published with the bundle.
+CREATE TABLE IF NOT EXISTS eu_data (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body BLOB NOT NULL,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+);
 CREATE TABLE IF NOT EXISTS publications (
     sequence INTEGER PRIMARY KEY,
     issued_at INTEGER NOT NULL,
