@@ -16,6 +16,7 @@ pub mod language;
 mod opening;
 pub mod rules;
 pub mod serve;
+pub mod trip;
 pub mod trust;
 pub mod verify;
 pub mod wallet;

@@ -96,6 +96,31 @@ pub enum WalletCommand {
         #[arg(long)]
         pdf: PathBuf,
     },
+    /// Before a trip: each credential judged offline as the destination would on the day, by its
+    /// Propusk rules or the EU business rules in the trust data; the failing rules named, the
+    /// form to show there, and a warning for a credential that ends before the return. Exit 0
+    /// when one would be accepted, 1 when none, 2 when no rules are known for the country.
+    #[command(
+        after_help = "Examples:\n  propusk wallet --dir W trip --to DE --on 2026-07-01\n  propusk wallet --dir W trip --to DE --on 2026-07-01 --back 2026-07-20 --json"
+    )]
+    Trip {
+        /// The destination (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        to: String,
+        /// The day of travel (`2026-07-01`, judged at noon UTC, or an RFC 3339 time); default
+        /// --at or now.
+        #[arg(long)]
+        on: Option<String>,
+        /// The day of return: a credential that ends before it is flagged.
+        #[arg(long)]
+        back: Option<String>,
+        /// Only this person's credentials (a part of the name, any case).
+        #[arg(long)]
+        person: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Take the issuer's trust data (a published directory) to check signatures and rules.
     #[command(
         after_help = "Examples:\n  propusk wallet --dir W trust --root ISS/root.pub --from USB"
@@ -389,6 +414,24 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             let bytes = wallet.certificate_pdf(&id.to_string())?;
             std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;
             println!("certificate written to {}", pdf.display());
+        }
+        WalletCommand::Trip {
+            to,
+            on,
+            back,
+            person,
+            json,
+        } => {
+            return crate::trip::run(
+                &wallet,
+                to,
+                on.as_deref(),
+                back.as_deref(),
+                person.as_deref(),
+                *json,
+                at,
+                &locale,
+            );
         }
         WalletCommand::Trust { root, from, url } => {
             let key = match root {

@@ -251,3 +251,226 @@ fn eu_trust_data_is_imported_published_and_judged_by_on() {
     ]);
     assert_ne!(publish.status.code(), Some(0), "{publish:?}");
 }
+
+/// An EU country's rules as it publishes them: an EMA-only acceptance rule for vaccinations
+/// (a Sputnik-V twin fails it), and a general one that reads the value sets.
+fn german_rules() -> String {
+    serde_json::json!([
+        {
+            "Identifier": "VR-DE-0001", "Type": "Acceptance", "Country": "DE",
+            "Version": "1.0.0", "SchemaVersion": "1.0.0", "Engine": "CERTLOGIC",
+            "EngineVersion": "0.7.5", "CertificateType": "Vaccination",
+            "Description": [{"lang": "en",
+                             "desc": "Only vaccines in the allowed valueset that have been approved by the EMA are allowed."}],
+            "ValidFrom": "2026-01-01T00:00:00Z", "ValidTo": "2030-01-01T00:00:00Z",
+            "AffectedFields": ["v.0.mp"],
+            "Logic": {"if": [{"var": "payload.v.0"},
+                             {"in": [{"var": "payload.v.0.mp"},
+                                     ["EU/1/20/1528", "EU/1/20/1507", "EU/1/21/1529", "EU/1/20/1525"]]},
+                             true]}
+        },
+        {
+            "Identifier": "GR-DE-0001", "Type": "Acceptance", "Country": "DE",
+            "Version": "1.0.0", "SchemaVersion": "1.0.0", "Engine": "CERTLOGIC",
+            "EngineVersion": "0.7.5", "CertificateType": "General",
+            "Description": [{"lang": "en", "desc": "The disease must be COVID-19."},
+                            {"lang": "ru", "desc": "Заболевание должно быть COVID-19."}],
+            "ValidFrom": "2026-01-01T00:00:00Z", "ValidTo": "2030-01-01T00:00:00Z",
+            "AffectedFields": ["v.0.tg"],
+            "Logic": {"in": [{"var": "payload.v.0.tg"},
+                             {"var": "external.valueSets.disease-agent-targeted"}]}
+        }
+    ])
+    .to_string()
+}
+
+fn trip(wallet: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["wallet", "--dir", s(wallet), "--at", AT, "trip"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_trip_is_checked_by_the_destinations_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iss");
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--name",
+        "Минздрав России",
+        "--country",
+        "RU",
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+    ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
+    let issue = |record: &str, product: &str, family: &str| {
+        let json = ok(run(&["issuer", "example", "vaccination", "--at", AT]));
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["record_id"] = record.into();
+        v["vaccination"]["product"] = product.into();
+        v["holder"]["family_name"] = family.into();
+        let input = dir.join("input.json");
+        std::fs::write(&input, v.to_string()).unwrap();
+        let out = ok(run(&[
+            "issuer",
+            "issue",
+            "--dir",
+            s(&dir),
+            "--input",
+            s(&input),
+            "--at",
+            AT,
+            "--eu",
+        ]));
+        let lines: Vec<String> = out.lines().map(str::to_owned).collect();
+        (
+            lines[lines.len() - 2].clone(),
+            lines[lines.len() - 1].clone(),
+        )
+    };
+    let (sputnik, sputnik_twin) = issue("V-1", "Sputnik-V", "Иванов");
+    let (_, comirnaty_twin) = issue("V-2", "EU/1/20/1528", "Петров");
+    let rules = tmp.path().join("rules-de.json");
+    std::fs::write(&rules, german_rules()).unwrap();
+    let imported = ok(eu(&dir, &["rules", s(&rules)]));
+    assert!(imported.contains("DE (2)"), "{imported}");
+    // A rule that is not CertLogic, or has no logic, is refused whole.
+    let bad = tmp.path().join("bad-rules.json");
+    std::fs::write(&bad, german_rules().replace("CERTLOGIC", "JSONLOGIC")).unwrap();
+    assert_eq!(eu(&dir, &["rules", s(&bad)]).status.code(), Some(65));
+
+    let usb = tmp.path().join("usb");
+    ok(run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        AT,
+    ]));
+    let wallet = tmp.path().join("wallet");
+    ok(run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "trust",
+        "--root",
+        s(&dir.join("root.pub")),
+        "--from",
+        s(&usb),
+    ]));
+    for text in [&sputnik, &sputnik_twin] {
+        ok(run(&["wallet", "--dir", s(&wallet), "add", text]));
+    }
+
+    // The Sputnik-V twin fails the EMA-only rule, named in both languages.
+    let (code, out) = trip(&wallet, &["--to", "DE", "--on", "2026-07-01", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rules"]["eu"]["count"], 2, "{v}");
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(
+        checks.len(),
+        1,
+        "the credential and its twin are one record: {v}"
+    );
+    assert_eq!(checks[0]["form"], "hc1");
+    assert_eq!(checks[0]["verdict"], "invalid");
+    let failed: Vec<&str> = checks[0]["failed_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["VR-DE-0001"], "the value-set rule passes: {v}");
+    assert!(v["show"].is_null());
+    let (_, words) = trip(&wallet, &["--to", "DE", "--on", "2026-07-01"]);
+    assert!(
+        words.contains("rule VR-DE-0001 (1.0.0) failed: Only vaccines"),
+        "{words}"
+    );
+    assert!(
+        words.contains("правило VR-DE-0001 (1.0.0) не выполнено"),
+        "{words}"
+    );
+
+    // With an EMA-approved product's twin, that one is to be shown there.
+    ok(run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "add",
+        &comirnaty_twin,
+    ]));
+    let (code, out) = trip(
+        &wallet,
+        &[
+            "--to",
+            "de",
+            "--on",
+            "2026-07-01",
+            "--back",
+            "2027-12-01",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let shown = v["show"].as_str().unwrap();
+    let chosen = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == shown)
+        .unwrap();
+    let name = chosen["name"].as_str().unwrap().to_lowercase();
+    assert!(name.contains("petrov"), "{v}");
+    assert_eq!(
+        chosen["ends_before_return"], true,
+        "a twin ends within a year: {v}"
+    );
+    let (code, out) = trip(
+        &wallet,
+        &[
+            "--to",
+            "DE",
+            "--on",
+            "2026-07-01",
+            "--person",
+            "ivanov",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+
+    // No rules known for a country: unknown, never valid.
+    let (code, words) = trip(&wallet, &["--to", "FR", "--on", "2026-07-01"]);
+    assert_eq!(code, Some(2), "{words}");
+    assert!(words.contains("no rules known for FR"), "{words}");
+    // At home, by the home rules, the Propusk QR.
+    let (code, out) = trip(&wallet, &["--to", "RU", "--on", "2026-07-01", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rules"], "propusk", "{v}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["form"] == "own"),
+        "{v}"
+    );
+    // A usage mistake is not a verdict.
+    assert_eq!(trip(&wallet, &["--to", "Germany"]).0, Some(64));
+    assert_eq!(trip(&wallet, &["--to", "DE", "--on", "soon"]).0, Some(64));
+}

@@ -1,0 +1,250 @@
+//! A trip check for the traveller: each credential the wallet holds judged offline as the
+//! destination would judge it on the day of travel — by the destination's own Propusk rules
+//! when the wallet's trust data is that jurisdiction's, else by the EU business rules the trust
+//! data carries for that country (CertLogic, on the EU twin or a foreign EU certificate) —
+//! with the failing rules named, the form to show there, and a warning for a credential that
+//! ends before the return.
+
+use propusk_eudcc::rules::{self, RuleResult};
+use propusk_spec::{CredentialId, CredentialType, Timestamp};
+use propusk_trust_list::{Bundle, Reason, Verdict};
+use serde::Serialize;
+
+use crate::{Entry, entries, id_of};
+
+/// What judges the trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripRules {
+    /// The destination's Propusk rules (the wallet's trust data is its jurisdiction's).
+    Propusk,
+    /// The destination's EU business rules, as many as the trust data carries.
+    Eu {
+        /// How many rules the country published.
+        count: usize,
+    },
+    /// No rules are known for the destination: nothing can be said (never valid).
+    None,
+}
+
+/// Which form of a credential to show at the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripForm {
+    /// The Propusk QR.
+    Own,
+    /// The EU DCC QR (`HC1:`), or its printed travel page.
+    Hc1,
+}
+
+/// A rule the credential failed (or that could not be evaluated on it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedRule {
+    /// Its identifier (`VR-EU-0002`).
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// Its description in English.
+    pub en: String,
+    /// Its description in Russian (in English when the country gave none).
+    pub ru: String,
+    /// Why it could not be evaluated, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open: Option<String>,
+}
+
+/// One credential judged for the trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TripCheck {
+    /// The credential's id in the wallet.
+    pub id: CredentialId,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub credential_type: CredentialType,
+    /// The holder's name.
+    pub name: String,
+    /// The form judged, and to show.
+    pub form: TripForm,
+    /// `valid` when the destination's rules accept it that day.
+    pub verdict: Verdict,
+    /// Why not, when not valid and no rule names it.
+    pub reason: Option<Reason>,
+    /// The rules it failed.
+    pub failed_rules: Vec<FailedRule>,
+    /// Until when it is valid (by the home rules and its own expiry).
+    pub valid_until: Timestamp,
+    /// It ends before the return date.
+    pub ends_before_return: bool,
+}
+
+/// The trip check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trip {
+    /// The destination (ISO 3166-1 alpha-2).
+    pub to: String,
+    /// The moment judged: the day of travel.
+    pub on: Timestamp,
+    /// The return, when given.
+    pub back: Option<Timestamp>,
+    /// What judged it.
+    pub rules: TripRules,
+    /// Every credential of the person, judged.
+    pub checks: Vec<TripCheck>,
+    /// The one to show there: valid, and valid the longest.
+    pub show: Option<CredentialId>,
+}
+
+/// Judges the wallet's credentials (`texts`) for a trip to `to` at `on`, returning at `back`
+/// when given, of the person whose name contains `person` when given. `bundle` is the wallet's
+/// trust data (without it no rules are known).
+pub fn trip(
+    texts: &[String],
+    bundle: Option<&Bundle>,
+    to: &str,
+    on: Timestamp,
+    back: Option<Timestamp>,
+    person: Option<&str>,
+) -> Trip {
+    let to = to.to_ascii_uppercase();
+    let held = entries(texts, bundle, on);
+    let wanted = person.map(str::to_lowercase);
+    let held: Vec<Entry> = held
+        .into_iter()
+        .filter(|e| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+        })
+        .collect();
+    let home = bundle.filter(|b| b.content().jurisdiction.eq_ignore_ascii_case(&to));
+    let eu_rules = bundle
+        .and_then(|b| b.content().eu.rules_of(&to))
+        .and_then(|json| rules::EuRule::parse_file(json.as_bytes()).ok());
+    let ends = |e: &Entry| back.is_some_and(|b| e.valid_until < b);
+    let text_of = |e: &Entry| texts.iter().find(|t| id_of(t) == Some(e.id));
+    // The form an entry is in: an EU certificate's text begins `HC1:`.
+    let form_of = |e: &Entry| match text_of(e).is_some_and(|t| t.starts_with(propusk_eudcc::PREFIX))
+    {
+        true => TripForm::Hc1,
+        false => TripForm::Own,
+    };
+    let base = |e: &Entry, form| TripCheck {
+        id: e.id,
+        credential_type: e.credential_type,
+        name: e.name.clone(),
+        form,
+        verdict: e.verdict,
+        reason: e.reason,
+        failed_rules: Vec::new(),
+        valid_until: e.valid_until,
+        ends_before_return: ends(e),
+    };
+    let (rules_known, checks): (TripRules, Vec<TripCheck>) = match (home, eu_rules, bundle) {
+        (Some(_), _, _) => (
+            TripRules::Propusk,
+            held.iter()
+                .filter(|e| e.twin_of.is_none() || !held.iter().any(|o| Some(o.id) == e.twin_of))
+                .map(|e| base(e, form_of(e)))
+                .collect(),
+        ),
+        (None, Some(rules), Some(bundle)) => {
+            let checks = held
+                .iter()
+                .filter(|e| e.eu_twin.is_none())
+                .map(|e| match (form_of(e), text_of(e)) {
+                    (TripForm::Hc1, Some(text)) => {
+                        eu_check(base(e, TripForm::Hc1), text, bundle, &rules, &to, on)
+                    }
+                    _ => TripCheck {
+                        verdict: Verdict::Unknown,
+                        reason: Some(Reason::RuleFailed),
+                        ..base(e, TripForm::Own)
+                    },
+                })
+                .collect();
+            (TripRules::Eu { count: rules.len() }, checks)
+        }
+        _ => (
+            TripRules::None,
+            held.iter()
+                .filter(|e| e.eu_twin.is_none())
+                .map(|e| TripCheck {
+                    verdict: Verdict::Unknown,
+                    reason: None,
+                    ..base(e, form_of(e))
+                })
+                .collect(),
+        ),
+    };
+    let show = checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Valid)
+        .max_by_key(|c| c.valid_until)
+        .map(|c| c.id);
+    Trip {
+        to,
+        on,
+        back,
+        rules: rules_known,
+        checks,
+        show,
+    }
+}
+
+/// An EU certificate judged by the destination's EU rules on the day: first as an EU verifier
+/// would check it (signature, expiry, revocation lists), then by each rule in force.
+fn eu_check(
+    mut check: TripCheck,
+    text: &str,
+    bundle: &Bundle,
+    all: &[rules::EuRule],
+    to: &str,
+    on: Timestamp,
+) -> TripCheck {
+    let Ok(hc1) = propusk_eudcc::decode(text) else {
+        check.verdict = Verdict::Invalid;
+        check.reason = Some(Reason::Corrupt);
+        return check;
+    };
+    if check.verdict != Verdict::Valid {
+        return check;
+    }
+    let issuer_country = hc1.issuer.clone().unwrap_or_default();
+    let chosen = rules::rules_for(all, to, &issuer_country, hc1.kind, on.unix());
+    let sets = propusk_verifier::value_sets(&[&bundle.content().eu]);
+    let data = rules::rule_data(&hc1, to, on.unix(), &sets);
+    for result in rules::check(&chosen, &data) {
+        let open = match result.result {
+            RuleResult::Passed => continue,
+            RuleResult::Failed => None,
+            RuleResult::Open(why) => Some(why),
+        };
+        check.failed_rules.push(FailedRule {
+            id: result.rule.identifier.clone(),
+            version: result.rule.version.clone(),
+            en: result.rule.description("en").to_owned(),
+            ru: result.rule.description("ru").to_owned(),
+            open,
+        });
+    }
+    if !check.failed_rules.is_empty() {
+        check.verdict = Verdict::Invalid;
+        check.reason = Some(Reason::RuleFailed);
+    }
+    check
+}
+
+#[cfg(feature = "store")]
+impl crate::Wallet {
+    /// [`trip`] over the wallet's credentials and trust data.
+    pub fn trip(
+        &self,
+        to: &str,
+        on: Timestamp,
+        back: Option<Timestamp>,
+        person: Option<&str>,
+    ) -> Result<Trip, crate::WalletError> {
+        let bundle = self.bundle()?;
+        Ok(trip(&self.texts()?, bundle.as_ref(), to, on, back, person))
+    }
+}
