@@ -28,8 +28,8 @@ mod pdf_read;
 mod pdf_travel;
 #[cfg(feature = "store")]
 mod store;
-#[cfg(feature = "store")]
 mod trip;
+#[cfg(feature = "store")]
 mod trust;
 
 use std::fmt;
@@ -46,7 +46,7 @@ pub use kept::Wallet;
 pub use pdf::{PrintContext, certificate_in, certificate_of};
 #[cfg(feature = "store")]
 pub use store::STORE_FILE;
-pub use trip::{FailedRule, Trip, TripCheck, TripForm, TripRules, trip};
+pub use trip::{FailedRule, Trip, TripCheck, TripForm, TripRules, trip, trip_words};
 
 /// A credential that is valid now and ends within this many seconds is "expiring soon".
 pub const EXPIRING_SOON_S: i64 = 14 * 86_400;

@@ -7,7 +7,7 @@
 
 use propusk_eudcc::rules::{self, RuleResult};
 use propusk_spec::{CredentialId, CredentialType, Timestamp};
-use propusk_trust_list::{Bundle, Reason, Verdict};
+use propusk_trust_list::{Bundle, Lang, Locale, Reason, Verdict, words};
 use serde::Serialize;
 
 use crate::{Entry, entries, id_of};
@@ -232,6 +232,108 @@ fn eu_check(
         check.reason = Some(Reason::RuleFailed);
     }
     check
+}
+
+/// The check in words, a line each, in the locale's language (a failing rule in Russian and
+/// English both).
+pub fn trip_words(trip: &Trip, locale: &Locale) -> Vec<String> {
+    let ru = locale.lang == Lang::Ru;
+    let country = if ru {
+        propusk_eudcc::valuesets::country_ru(&trip.to)
+    } else {
+        propusk_eudcc::valuesets::country(&trip.to)
+    }
+    .unwrap_or(&trip.to);
+    // The day, as the traveller gave it (judged at its noon UTC).
+    let when = trip
+        .on
+        .date()
+        .map_or_else(|| locale.time(trip.on), |d| locale.date(d));
+    let mut out = match (&trip.rules, ru) {
+        (TripRules::Propusk, false) => {
+            format!("trip to {country} on {when}: judged by its own rules\n")
+        }
+        (TripRules::Propusk, true) => {
+            format!("поездка: {country}, {when}; по её собственным правилам\n")
+        }
+        (TripRules::Eu { count }, false) => {
+            format!(
+                "trip to {country} on {when}: judged by the EU business rules it published ({count})\n"
+            )
+        }
+        (TripRules::Eu { count }, true) => {
+            format!("поездка: {country}, {when}; по её правилам ЕС ({count})\n")
+        }
+        (TripRules::None, false) => {
+            format!(
+                "no rules known for {} ({country}): the wallet cannot tell (unknown)\n",
+                trip.to
+            )
+        }
+        (TripRules::None, true) => format!(
+            "правила для {} ({country}) неизвестны: кошелёк не может сказать (неизвестно)\n",
+            trip.to
+        ),
+    };
+    for c in &trip.checks {
+        let kind = words::credential_type(c.credential_type, locale.lang);
+        let form = match (c.form, ru) {
+            (TripForm::Own, false) => "Propusk QR",
+            (TripForm::Own, true) => "QR Пропуска",
+            (TripForm::Hc1, false) => "EU QR (HC1)",
+            (TripForm::Hc1, true) => "QR ЕС (HC1)",
+        };
+        let verdict = words::verdict(c.verdict, locale.lang);
+        let reason = c
+            .reason
+            .filter(|_| c.failed_rules.is_empty())
+            .map(|r| format!(": {}", words::reason(r, locale.lang)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {kind} {} ({}, {form}): {verdict}{reason}\n",
+            c.id, c.name
+        ));
+        for rule in &c.failed_rules {
+            let version = &rule.version;
+            out.push_str(&format!(
+                "    правило {} ({version}) не выполнено: {}\n    rule {} ({version}) failed: {}\n",
+                rule.id, rule.ru, rule.id, rule.en
+            ));
+            if let Some(why) = &rule.open {
+                out.push_str(&format!("    ({why})\n"));
+            }
+        }
+        if c.ends_before_return {
+            let until = locale.time(c.valid_until);
+            out.push_str(&match ru {
+                false => format!("    ends before the return: valid until {until}\n"),
+                true => format!("    истекает до возвращения: действителен до {until}\n"),
+            });
+        }
+    }
+    let shown = trip
+        .show
+        .and_then(|id| trip.checks.iter().find(|c| c.id == id));
+    out.push_str(&match (shown, ru) {
+        (Some(c), false) => match c.form {
+            TripForm::Own => format!("show there: {} (its Propusk QR)\n", c.id),
+            TripForm::Hc1 => format!(
+                "show there: {} (its EU QR, or the printed travel page: propusk wallet export {} --pdf FILE)\n",
+                c.id, c.id
+            ),
+        },
+        (Some(c), true) => match c.form {
+            TripForm::Own => format!("предъявите там: {} (QR Пропуска)\n", c.id),
+            TripForm::Hc1 => format!(
+                "предъявите там: {} (QR ЕС или распечатанную страницу для поездок: propusk wallet export {} --pdf ФАЙЛ)\n",
+                c.id, c.id
+            ),
+        },
+        (None, false) if trip.rules != TripRules::None => "none would be accepted there\n".to_owned(),
+        (None, true) if trip.rules != TripRules::None => "там не был бы принят ни один документ\n".to_owned(),
+        (None, _) => String::new(),
+    });
+    out.lines().map(str::to_owned).collect()
 }
 
 #[cfg(feature = "store")]

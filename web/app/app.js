@@ -21,6 +21,8 @@ const WORDS = {
       not_an_image: 'Not a PNG or JPEG image: open a photo or a screenshot of the code.',
       image_too_large: 'The image is too large: open a smaller photo or a screenshot.',
     },
+    trip_title: 'Before a trip', trip_to: 'Country (DE, FR…)', trip_on: 'Travel on', trip_back: 'Back on',
+    trip_check: 'Check the trip',
     twin: 'EU DCC for travel', remove_sure: 'Remove this certificate from the device?', keep: 'Keep',
     trust_none: 'No trust data yet: connect to the network once.',
     trust_line: (s) => `Trust data ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, made ${s.age_words} ago, updated at ${clock(s.synced_at)}`,
@@ -57,6 +59,8 @@ const WORDS = {
       not_an_image: 'Это не изображение PNG или JPEG: откройте фото или снимок экрана с кодом.',
       image_too_large: 'Изображение слишком большое: откройте фото поменьше или снимок экрана.',
     },
+    trip_title: 'Перед поездкой', trip_to: 'Страна (DE, FR…)', trip_on: 'Дата поездки', trip_back: 'Дата возвращения',
+    trip_check: 'Проверить поездку',
     twin: 'EU DCC для поездок', remove_sure: 'Удалить этот сертификат с устройства?', keep: 'Оставить',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
     trust_line: (s) => `Данные проверки ${s.sequence} (${s.issuer || s.jurisdiction}): ${s.state_words}, выпущены ${s.age_words} назад, обновлены в ${clock(s.synced_at)}`,
@@ -707,6 +711,36 @@ async function showWallet() {
   $('#entries').replaceChildren(...items);
 }
 
+// The trip check: the kept certificates judged by the destination's rules on the day (noon UTC
+// of the date chosen), offline, by the engine; its words a line each.
+async function checkTrip() {
+  const texts = (await dbAll('wallet')).map((k) => k.text);
+  const day = (id) => {
+    const value = $(id).value;
+    if (!value) return null;
+    const [y, m, d] = value.split('-').map(Number);
+    return Math.floor(Date.UTC(y, m - 1, d, 12) / 1000);
+  };
+  const answer = app.engine.call('trip', {
+    texts, now: now(), lang: app.lang, to: $('#trip-to').value.trim().toUpperCase(),
+    on: day('#trip-on'), back: day('#trip-back'),
+  });
+  const out = $('#trip');
+  if (answer.error) {
+    out.dataset.tripVerdict = '';
+    out.textContent = answer.error;
+    return;
+  }
+  out.dataset.tripVerdict = answer.verdict;
+  out.dataset.show = answer.show || '';
+  out.replaceChildren(...answer.lines.map((line) => {
+    const p = document.createElement('p');
+    p.textContent = line.trim();
+    if (line.startsWith('    ')) p.className = 'detail';
+    return p;
+  }));
+}
+
 // The PDF: what it takes from the trust data from the engine, the printing from a module of its
 // own (its font is half a megabyte), fetched the first time (the service worker keeps it).
 async function makePdf(text, texts) {
@@ -843,6 +877,7 @@ async function main() {
     e.preventDefault();
     if (await addToWallet($('#wallet-text').value)) $('#wallet-text').value = '';
   };
+  $('#trip-form').onsubmit = (e) => { e.preventDefault(); checkTrip(); };
   $('[data-action=close]').onclick = closeQr;
   document.querySelectorAll('[data-mode]').forEach((b) => { b.onclick = () => mode(b.dataset.mode); });
   $('#lang').onclick = () => {

@@ -203,6 +203,10 @@ impl Engine {
                 let texts = texts(&r.header)?;
                 Ok(json(wallet::list(&texts, self.home(), now, lang)))
             }
+            "trip" => {
+                let (now, lang) = (r.now()?, r.lang());
+                wallet::trip(&texts(&r.header)?, self.home(), &r.header, now, lang).map(json)
+            }
             "identify" => {
                 let text = r.header["text"]
                     .as_str()

@@ -66,6 +66,40 @@ fn entry(e: &Entry, locale: &Locale, text: String) -> Value {
     })
 }
 
+/// The trip check of the kept credentials (`to`, `on` and optional `back` in the request,
+/// times in Unix seconds; `on` defaults to now): the check, its words a line each, and the
+/// verdict for the page (`valid` when one would be accepted there).
+pub(crate) fn trip(
+    texts: &[String],
+    bundle: Option<&Bundle>,
+    header: &Value,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<Value, EngineError> {
+    let to = header["to"]
+        .as_str()
+        .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+        .ok_or(EngineError::Request("to: a two-letter country code"))?;
+    let time = |key: &str| header[key].as_i64().and_then(Timestamp::from_unix);
+    let on = time("on").unwrap_or(now);
+    let locale = Locale {
+        lang,
+        tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
+    };
+    let checked = propusk_wallet::trip(texts, bundle, to, on, time("back"), None);
+    let verdict = match (&checked.rules, checked.show) {
+        (propusk_wallet::TripRules::None, _) => "unknown",
+        (_, Some(_)) => "valid",
+        (_, None) => "invalid",
+    };
+    Ok(json!({
+        "verdict": verdict,
+        "show": checked.show.map(|id| id.to_string()),
+        "lines": propusk_wallet::trip_words(&checked, &locale),
+        "trip": checked,
+    }))
+}
+
 /// What printing `text` takes from the trust data, for the PDF module: the time zone and the
 /// issuing authority.
 pub(crate) fn context(text: &str, bundle: Option<&Bundle>) -> Value {
