@@ -134,7 +134,7 @@ pub fn certificate(
             };
             let mut entry = json!({
                 "tg": COVID_19, "tt": tt, "sc": t.sampled_at.to_string(), "tr": tr,
-                "tc": t.center.as_str(), "co": t.country.as_str(), "is": authority, "ci": ci,
+                "tc": propusk_spec::translit::text_to_latin(t.center.as_str()).trim(), "co": t.country.as_str(), "is": authority, "ci": ci,
             });
             if t.kind == propusk_spec::TestKind::RapidAntigen {
                 let device = device.ok_or(TwinError::Device(None))?;

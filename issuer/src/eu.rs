@@ -174,7 +174,8 @@ impl Issuer {
         if s.name.is_ascii() {
             return s.name.clone();
         }
-        propusk_spec::translit::to_latin(&s.name).unwrap_or_else(|| s.name.clone())
+        propusk_spec::translit::to_latin(&s.name)
+            .unwrap_or_else(|| propusk_spec::translit::text_to_latin(&s.name))
     }
 
     /// Sets the authority's name in Latin letters for its EU twins (`""` removes it): letters

@@ -85,6 +85,32 @@ pub fn to_latin(name: &str) -> Option<String> {
     Some(out)
 }
 
+/// Free text (a testing centre's name, an authority's) in Latin letters for readers abroad:
+/// Cyrillic by the ICAO 9303 table, keeping each letter's case; ASCII, and Latin-1 letters by
+/// their ICAO equivalents, kept; `№` as `No`; anything else without a Latin form left out.
+pub fn text_to_latin(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if c == '№' {
+            out.push_str("No");
+        } else if let Some(latin) = cyrillic(c).or_else(|| latin1(c)) {
+            // A capital before a small letter is written as a capital and small letters (Щука
+            // → Shchuka); a capital among capitals stays all capitals (ГБУЗ → GBUZ).
+            let title = c.is_uppercase() && chars.peek().is_some_and(|n| n.is_lowercase());
+            for (i, l) in latin.chars().enumerate() {
+                out.push(match (c.is_lowercase(), title && i > 0) {
+                    (true, _) | (false, true) => l.to_ascii_lowercase(),
+                    (false, false) => l,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Whether a string is a well-formed Latin form: upper-case A–Z, spaces, hyphens and
 /// apostrophes, starting with a letter.
 pub fn is_latin_form(s: &str) -> bool {
@@ -105,6 +131,17 @@ pub fn to_mrz(latin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_keeps_its_case_digits_and_signs() {
+        assert_eq!(text_to_latin("ГБУЗ ГП № 2"), "GBUZ GP No 2");
+        assert_eq!(
+            text_to_latin("Лаборатория «Гемотест», Москва"),
+            "Laboratoriia Gemotest, Moskva"
+        );
+        assert_eq!(text_to_latin("Щукина"), "Shchukina");
+        assert_eq!(text_to_latin("Testzentrum 1"), "Testzentrum 1");
+    }
 
     #[test]
     fn russian_names_by_icao_9303() {
