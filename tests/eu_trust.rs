@@ -91,6 +91,24 @@ fn trust_list(entries: &[(&[u8], &str)]) -> Vec<u8> {
     serde_json::to_vec_pretty(&list).unwrap()
 }
 
+/// A Russian issuer in `tmp/iss`: its directory.
+fn russian_issuer(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("iss");
+    ok(run(&[
+        "issuer",
+        "init",
+        "--dir",
+        s(&dir),
+        "--name",
+        "Минздрав России",
+        "--country",
+        "RU",
+        "--at",
+        "2026-06-01T08:00:00Z",
+    ]));
+    dir
+}
+
 fn eu(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["issuer", "eu"];
     all.extend_from_slice(args);
@@ -108,19 +126,7 @@ fn eu_trust_data_is_imported_published_and_judged_by() {
 
 fn eu_trust_data_is_imported_published_and_judged_by_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
-    ok(run(&[
-        "issuer",
-        "init",
-        "--dir",
-        s(&dir),
-        "--name",
-        "Минздрав России",
-        "--country",
-        "RU",
-        "--at",
-        "2026-06-01T08:00:00Z",
-    ]));
+    let dir = russian_issuer(tmp.path());
     let (dsc, signer) = german();
     let revoked = vaccination(&signer, "URN:UVCI:01:DE:REVOKED#1", "EU/1/20/1528");
     let kept = vaccination(&signer, "URN:UVCI:01:DE:KEPT#2", "EU/1/20/1528");
@@ -297,19 +303,7 @@ fn trip(wallet: &Path, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn a_trip_is_checked_by_the_destinations_rules() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iss");
-    ok(run(&[
-        "issuer",
-        "init",
-        "--dir",
-        s(&dir),
-        "--name",
-        "Минздрав России",
-        "--country",
-        "RU",
-        "--at",
-        "2026-06-01T08:00:00Z",
-    ]));
+    let dir = russian_issuer(tmp.path());
     ok(run(&["issuer", "eu", "init", "--dir", s(&dir), "--at", AT]));
     let issue = |record: &str, product: &str, family: &str| {
         let json = ok(run(&["issuer", "example", "vaccination", "--at", AT]));
@@ -453,6 +447,21 @@ fn a_trip_is_checked_by_the_destinations_rules() {
     );
     assert_eq!(code, Some(1), "{out}");
 
+    // A trip months ahead is judged by the rules and keys held now, not refused for the trust
+    // data being old by then.
+    let (code, out) = trip(
+        &wallet,
+        &[
+            "--to",
+            "RU",
+            "--on",
+            "2026-10-01",
+            "--person",
+            "иванов",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
     // No rules known for a country: unknown, never valid.
     let (code, words) = trip(&wallet, &["--to", "FR", "--on", "2026-07-01"]);
     assert_eq!(code, Some(2), "{words}");

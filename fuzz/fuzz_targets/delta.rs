@@ -22,6 +22,7 @@ fuzz_target!(|bytes: &[u8]| {
             revocations: RevocationSet::default(),
             rules: RuleSet::standard("RU", "Europe/Moscow"),
             eu_signers: vec![],
+            eu: Default::default(),
         };
         if let Ok(applied) = delta.apply(&base) {
             assert_eq!(content_digest(&applied).ok(), Some(delta.result_sha256.clone()));

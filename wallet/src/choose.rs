@@ -77,15 +77,7 @@ pub fn choose(
     person: Option<&str>,
     trust_made_at: Option<i64>,
 ) -> Best {
-    let wanted = person.map(str::to_lowercase);
-    let entries: Vec<Entry> = entries
-        .into_iter()
-        .filter(|e| {
-            wanted
-                .as_ref()
-                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
-        })
-        .collect();
+    let entries = of_person(entries, person);
     // An EU twin is for abroad: at home its own credential is shown, when the wallet holds it.
     let held: Vec<_> = entries.iter().map(|e| e.id).collect();
     let entries: Vec<Entry> = entries
@@ -112,6 +104,19 @@ pub fn choose(
         return Best::ByOwnDates { best, trust_age_s };
     }
     Best::None(entries)
+}
+
+/// The entries of the person whose name contains `person` (any case); all when not given.
+pub(crate) fn of_person(entries: Vec<Entry>, person: Option<&str>) -> Vec<Entry> {
+    let wanted = person.map(str::to_lowercase);
+    entries
+        .into_iter()
+        .filter(|e| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+        })
+        .collect()
 }
 
 /// What `best` found.

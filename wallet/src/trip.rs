@@ -106,16 +106,16 @@ pub fn trip(
     person: Option<&str>,
 ) -> Trip {
     let to = to.to_ascii_uppercase();
-    let held = entries(texts, bundle, on);
-    let wanted = person.map(str::to_lowercase);
-    let held: Vec<Entry> = held
-        .into_iter()
-        .filter(|e| {
-            wanted
-                .as_ref()
-                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
-        })
-        .collect();
+    // The trust data as it stands, taken to hold on the day: a trip weeks ahead is judged by
+    // today's rules and keys, not refused because the data will be old by then.
+    let on_the_day = bundle.and_then(|b| {
+        let mut content = b.content().clone();
+        content.soft_expiry = content.soft_expiry.max(on.unix() + 1);
+        content.hard_expiry = content.hard_expiry.max(on.unix() + 1);
+        Bundle::from_content(content).ok()
+    });
+    let bundle = on_the_day.as_ref().or(bundle);
+    let held = crate::choose::of_person(entries(texts, bundle, on), person);
     let home = bundle.filter(|b| b.content().jurisdiction.eq_ignore_ascii_case(&to));
     let eu_rules = bundle
         .and_then(|b| b.content().eu.rules_of(&to))
