@@ -256,6 +256,29 @@ fn eu_trust_data_is_imported_published_and_judged_by_on() {
         AT,
     ]);
     assert_ne!(publish.status.code(), Some(0), "{publish:?}");
+    // Nor is it proven by importing another value set beside it.
+    let beside = eu(
+        &dir,
+        &[
+            "value-sets",
+            s(&write(
+                "tests.json",
+                include_bytes!("../eudcc/valuesets/test-type.json"),
+            )),
+        ],
+    );
+    assert_ne!(beside.status.code(), Some(0), "{beside:?}");
+    let again = run(&[
+        "issuer",
+        "publish",
+        "--dir",
+        s(&dir),
+        "--out",
+        s(&usb),
+        "--at",
+        AT,
+    ]);
+    assert_ne!(again.status.code(), Some(0), "{again:?}");
 }
 
 /// An EU country's rules as it publishes them: an EMA-only acceptance rule for vaccinations

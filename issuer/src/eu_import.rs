@@ -146,11 +146,7 @@ impl Issuer {
         files: &[(String, Vec<u8>)],
         now: Timestamp,
     ) -> Result<Vec<String>, IssuerError> {
-        let mut all: BTreeMap<String, Vec<u8>> = self
-            .store
-            .eu_data(EuDataKind::ValueSet.as_str())?
-            .into_iter()
-            .collect();
+        let mut all = self.proven_eu_data(EuDataKind::ValueSet)?;
         let mut ids = Vec::new();
         for (path, bytes) in files {
             let text = std::str::from_utf8(bytes).map_err(|_| refused(path, "not UTF-8 text"))?;
@@ -183,11 +179,7 @@ impl Issuer {
                     .push(rule.source);
             }
         }
-        let mut all: BTreeMap<String, Vec<u8>> = self
-            .store
-            .eu_data(EuDataKind::Rules.as_str())?
-            .into_iter()
-            .collect();
+        let mut all = self.proven_eu_data(EuDataKind::Rules)?;
         let counts: Vec<(String, usize)> = by_country
             .iter()
             .map(|(c, r)| (c.clone(), r.len()))
@@ -286,6 +278,16 @@ impl Issuer {
             }
         }
         Ok(data)
+    }
+
+    /// The imported data of one kind, each row's proof checked: what is kept beside a new
+    /// import is proven again with it, so nothing written without the passphrase may be.
+    fn proven_eu_data(&self, kind: EuDataKind) -> Result<BTreeMap<String, Vec<u8>>, IssuerError> {
+        let rows = self.store.eu_data(kind.as_str())?;
+        for (name, body) in &rows {
+            self.check_eu_proof(kind, name, body)?;
+        }
+        Ok(rows.into_iter().collect())
     }
 
     fn replace_eu_data(
