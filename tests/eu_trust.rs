@@ -485,6 +485,33 @@ fn a_trip_is_checked_by_the_destinations_rules() {
         ],
     );
     assert_eq!(code, Some(0), "{out}");
+    // A credential without an EU twin cannot be judged by EU rules: unknown, and said why.
+    let input = dir.join("own-only.json");
+    let own = ok(run(&["issuer", "example", "vaccination", "--at", AT]));
+    std::fs::write(&input, own.replace("Иванов", "Сидоров")).unwrap();
+    let issued = ok(run(&[
+        "issuer",
+        "issue",
+        "--dir",
+        s(&dir),
+        "--input",
+        s(&input),
+        "--at",
+        AT,
+    ]));
+    ok(run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "add",
+        issued.lines().last().unwrap(),
+    ]));
+    let (code, words) = trip(
+        &wallet,
+        &["--to", "DE", "--on", "2026-07-01", "--person", "сидоров"],
+    );
+    assert_eq!(code, Some(2), "{words}");
+    assert!(words.contains("no EU twin"), "{words}");
     // No rules known for a country: unknown, never valid.
     let (code, words) = trip(&wallet, &["--to", "FR", "--on", "2026-07-01"]);
     assert_eq!(code, Some(2), "{words}");

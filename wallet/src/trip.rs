@@ -157,7 +157,7 @@ pub fn trip(
                     }
                     _ => TripCheck {
                         verdict: Verdict::Unknown,
-                        reason: Some(Reason::RuleFailed),
+                        reason: None,
                         ..base(e, TripForm::Own)
                     },
                 })
@@ -302,6 +302,12 @@ pub fn trip_words(trip: &Trip, locale: &Locale) -> Vec<String> {
             if let Some(why) = &rule.open {
                 out.push_str(&format!("    ({why})\n"));
             }
+        }
+        if matches!(trip.rules, TripRules::Eu { .. }) && c.form == TripForm::Own {
+            out.push_str(match ru {
+                false => "    no EU twin: EU rules judge the EU DCC; ask the issuer for one\n",
+                true => "    нет EU DCC: правила ЕС проверяют EU DCC; попросите его у выдавшего\n",
+            });
         }
         if c.ends_before_return {
             let until = locale.time(c.valid_until);
