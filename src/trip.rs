@@ -2,7 +2,7 @@
 
 use propusk_spec::{Date, Timestamp};
 use propusk_trust_list::{Locale, Verdict};
-use propusk_wallet::{TripRules, Wallet};
+use propusk_wallet::Wallet;
 
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK, EXIT_UNKNOWN};
 
@@ -43,11 +43,10 @@ pub fn run(
         return Err(CliError::Usage("--back is before --on".into()));
     }
     let trip = wallet.trip(to, on, back, person)?;
-    let code = match (&trip.rules, trip.show) {
-        (TripRules::None, _) => EXIT_UNKNOWN,
-        (_, Some(_)) => EXIT_OK,
-        (_, None) if trip.checks.iter().any(|c| c.verdict == Verdict::Unknown) => EXIT_UNKNOWN,
-        (_, None) => EXIT_INVALID,
+    let code = match trip.verdict() {
+        Verdict::Valid => EXIT_OK,
+        Verdict::Invalid => EXIT_INVALID,
+        _ => EXIT_UNKNOWN,
     };
     if json {
         println!("{}", crate::json(&trip, false));

@@ -85,12 +85,15 @@ impl Default for ValueSets {
 impl ValueSets {
     /// The value sets compiled in.
     pub fn compiled() -> ValueSets {
-        let sets = COMPILED
-            .iter()
-            .filter_map(|json| ValueSet::parse(json).ok())
-            .map(|set| (set.id.clone(), set))
-            .collect();
-        ValueSets { sets }
+        static CELL: OnceLock<ValueSets> = OnceLock::new();
+        CELL.get_or_init(|| ValueSets {
+            sets: COMPILED
+                .iter()
+                .filter_map(|json| ValueSet::parse(json).ok())
+                .map(|set| (set.id.clone(), set))
+                .collect(),
+        })
+        .clone()
     }
 
     /// These with `set` in place of the one with its id.

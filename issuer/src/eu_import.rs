@@ -75,7 +75,7 @@ impl Issuer {
                     "no trust anchor is set: `propusk issuer eu anchor CERT` first",
                 )
             })?;
-        self.check_eu_proof(EuDataKind::Anchor, &anchor.0, &anchor.1)?;
+        self.check_eu_proofs(EuDataKind::Anchor, std::slice::from_ref(&anchor))?;
         let anchor = SignerCertificate::from_der(&anchor.1)
             .map_err(|_| StoreError::Corrupt("the trust anchor does not parse"))?;
         let listed = propusk_eudcc::trustlist::open(list, signature, &anchor)
@@ -252,8 +252,7 @@ impl Issuer {
             EuDataKind::Rules,
             EuDataKind::Revocations,
         ] {
-            for (name, body) in self.store.eu_data(kind.as_str())? {
-                self.check_eu_proof(kind, &name, &body)?;
+            for (name, body) in self.proven_eu_data(kind)? {
                 let text = || {
                     String::from_utf8(body.clone())
                         .map_err(|_| StoreError::Corrupt("imported EU data that is not text"))
@@ -284,9 +283,7 @@ impl Issuer {
     /// import is proven again with it, so nothing written without the passphrase may be.
     fn proven_eu_data(&self, kind: EuDataKind) -> Result<BTreeMap<String, Vec<u8>>, IssuerError> {
         let rows = self.store.eu_data(kind.as_str())?;
-        for (name, body) in &rows {
-            self.check_eu_proof(kind, name, body)?;
-        }
+        self.check_eu_proofs(kind, &rows)?;
         Ok(rows.into_iter().collect())
     }
 

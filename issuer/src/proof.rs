@@ -199,25 +199,27 @@ impl Issuer {
         )
     }
 
-    /// Refuses imported EU data that the operator did not import (its proof missing or wrong).
-    pub(crate) fn check_eu_proof(
+    /// Refuses imported EU data that the operator did not import (a row's proof missing or
+    /// wrong): the proofs of the kind read once for all the rows.
+    pub(crate) fn check_eu_proofs(
         &self,
         kind: EuDataKind,
-        name: &str,
-        body: &[u8],
+        rows: &[(String, Vec<u8>)],
     ) -> Result<(), IssuerError> {
-        let row = Row::EuData(kind, name.to_owned());
         let proofs: std::collections::HashMap<String, Vec<u8>> =
-            self.store.proofs(row.kind())?.into_iter().collect();
-        let proven = proofs.get(name).is_some_and(|p| {
-            self.vault()
-                .is_ok_and(|v| v.proves(p, &eu_data_content(kind, name, body).parts()))
-        });
-        if proven {
-            Ok(())
-        } else {
-            Err(StoreError::Unproven(vec![row.describe()]).into())
+            self.store.proofs(kind.proof_kind())?.into_iter().collect();
+        let vault = self.vault()?;
+        for (name, body) in rows {
+            let content = eu_data_content(kind, name, body);
+            if !proofs
+                .get(name)
+                .is_some_and(|p| vault.proves(p, &content.parts()))
+            {
+                let row = Row::EuData(kind, name.clone());
+                return Err(StoreError::Unproven(vec![row.describe()]).into());
+            }
         }
+        Ok(())
     }
 
     /// The proof of a credential about to be stored.

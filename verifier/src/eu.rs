@@ -71,10 +71,12 @@ pub fn verify_eu_with(
     };
     report.checks.signature = CheckOutcome::Ok;
     report.issuer = issuer_of(hc1.entry());
+    // Imported value sets, when there are any (the compiled ones name codes otherwise).
+    let imported = eu.iter().any(|d| !d.value_sets.is_empty());
     report.summary = propusk_eudcc::valuesets::summary_with(
         &hc1.certificate,
         lang == Lang::Ru,
-        Some(&value_sets(eu)),
+        imported.then(|| value_sets(eu)).as_ref(),
     );
     let name = holder_name(&hc1);
     let dob = hc1.certificate["dob"].as_str().unwrap_or("");

@@ -94,6 +94,19 @@ pub struct Trip {
     pub show: Option<CredentialId>,
 }
 
+impl Trip {
+    /// The trip's answer: `valid` when a credential would be accepted there; `unknown` when no
+    /// rules are known, or none is accepted but one could not be judged; else `invalid`.
+    pub fn verdict(&self) -> Verdict {
+        match (&self.rules, self.show) {
+            (TripRules::None, _) => Verdict::Unknown,
+            (_, Some(_)) => Verdict::Valid,
+            _ if self.checks.iter().any(|c| c.verdict == Verdict::Unknown) => Verdict::Unknown,
+            _ => Verdict::Invalid,
+        }
+    }
+}
+
 /// Judges the wallet's credentials (`texts`) for a trip to `to` at `on`, returning at `back`
 /// when given, of the person whose name contains `person` when given. `bundle` is the wallet's
 /// trust data (without it no rules are known).
@@ -121,7 +134,11 @@ pub fn trip(
         .and_then(|b| b.content().eu.rules_of(&to))
         .and_then(|json| rules::EuRule::parse_file(json.as_bytes()).ok());
     let ends = |e: &Entry| back.is_some_and(|b| e.valid_until < b);
-    let text_of = |e: &Entry| texts.iter().find(|t| id_of(t) == Some(e.id));
+    let ids: Vec<Option<CredentialId>> = texts.iter().map(|t| id_of(t)).collect();
+    let text_of = |e: &Entry| {
+        let at = ids.iter().position(|id| *id == Some(e.id))?;
+        texts.get(at)
+    };
     // The form an entry is in: an EU certificate's text begins `HC1:`.
     let form_of = |e: &Entry| match text_of(e).is_some_and(|t| t.starts_with(propusk_eudcc::PREFIX))
     {
@@ -148,12 +165,13 @@ pub fn trip(
                 .collect(),
         ),
         (None, Some(rules), Some(bundle)) => {
+            let sets = propusk_verifier::value_sets(&[&bundle.content().eu]);
             let checks = held
                 .iter()
                 .filter(|e| e.eu_twin.is_none())
                 .map(|e| match (form_of(e), text_of(e)) {
                     (TripForm::Hc1, Some(text)) => {
-                        eu_check(base(e, TripForm::Hc1), text, bundle, &rules, &to, on)
+                        eu_check(base(e, TripForm::Hc1), text, &sets, &rules, &to, on)
                     }
                     _ => TripCheck {
                         verdict: Verdict::Unknown,
@@ -196,7 +214,7 @@ pub fn trip(
 fn eu_check(
     mut check: TripCheck,
     text: &str,
-    bundle: &Bundle,
+    sets: &propusk_eudcc::valuesets::ValueSets,
     all: &[rules::EuRule],
     to: &str,
     on: Timestamp,
@@ -211,8 +229,7 @@ fn eu_check(
     }
     let issuer_country = hc1.issuer.clone().unwrap_or_default();
     let chosen = rules::rules_for(all, to, &issuer_country, hc1.kind, on.unix());
-    let sets = propusk_verifier::value_sets(&[&bundle.content().eu]);
-    let data = rules::rule_data(&hc1, to, on.unix(), &sets);
+    let data = rules::rule_data(&hc1, to, on.unix(), sets);
     for result in rules::check(&chosen, &data) {
         let open = match result.result {
             RuleResult::Passed => continue,

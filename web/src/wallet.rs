@@ -87,13 +87,8 @@ pub(crate) fn trip(
         tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
     };
     let checked = propusk_wallet::trip(texts, bundle, to, on, time("back"), None);
-    let verdict = match (&checked.rules, checked.show) {
-        (propusk_wallet::TripRules::None, _) => "unknown",
-        (_, Some(_)) => "valid",
-        (_, None) => "invalid",
-    };
     Ok(json!({
-        "verdict": verdict,
+        "verdict": checked.verdict(),
         "show": checked.show.map(|id| id.to_string()),
         "lines": propusk_wallet::trip_words(&checked, &locale),
         "trip": checked,
