@@ -144,9 +144,10 @@ impl CliError {
             },
             CliError::Verifier(e) => verifier_exit(e),
             CliError::Wallet(e) => match e {
-                WalletError::NoWallet(_) | WalletError::NoRoot | WalletError::OtherRoot => {
-                    EXIT_CONFIG
-                }
+                WalletError::NoWallet(_)
+                | WalletError::NoRoot
+                | WalletError::WhichRoot(_)
+                | WalletError::NotTrusted(_) => EXIT_CONFIG,
                 WalletError::Network { .. } => EXIT_UNAVAILABLE,
                 WalletError::Io { .. } | WalletError::Sqlite(_) | WalletError::Corrupt(_) => {
                     EXIT_IO
@@ -238,6 +239,16 @@ impl CliError {
                     dir.display()
                 ),
                 WalletError::NotFound(id) => format!("в кошельке нет документа {id}"),
+                WalletError::NoRoot => "в кошельке ещё нет данных проверки: укажите корневой \
+                                        ключ выдавшего (--root ISS/root.pub)"
+                    .to_owned(),
+                WalletError::WhichRoot(url) => format!(
+                    "кошелёк доверяет нескольким корневым ключам, и ни один не получен с {url}: \
+                     укажите --root выдавшего"
+                ),
+                WalletError::NotTrusted(id) => {
+                    format!("кошелёк не доверяет ключу {id:?} (см. propusk wallet trust --list)")
+                }
                 _ => e.to_string(),
             },
             _ => self.to_string(),

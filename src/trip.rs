@@ -28,6 +28,7 @@ pub fn run(
     on: Option<&str>,
     back: Option<&str>,
     person: Option<&str>,
+    policy: Option<&str>,
     json: bool,
     at: Timestamp,
     locale: &Locale,
@@ -42,7 +43,19 @@ pub fn run(
     if back.is_some_and(|b| b < on) {
         return Err(CliError::Usage("--back is before --on".into()));
     }
-    let trip = wallet.trip(to, on, back, person)?;
+    let query = propusk_wallet::TripQuery {
+        to,
+        on,
+        back,
+        person,
+        policy,
+    };
+    let trip = match wallet.trip(&query) {
+        Err(propusk_wallet::WalletError::Policy(e)) => {
+            return Err(CliError::Usage(format!("--policy: {e}")));
+        }
+        other => other?,
+    };
     let code = match trip.verdict() {
         Verdict::Valid => EXIT_OK,
         Verdict::Invalid => EXIT_INVALID,

@@ -117,24 +117,40 @@ pub enum WalletCommand {
         /// Only this person's credentials (a part of the name, any case).
         #[arg(long)]
         person: Option<String>,
+        /// Judge by this door policy of the destination (a Propusk jurisdiction's): the answer
+        /// is whether it admits the holder.
+        #[arg(long)]
+        policy: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
-    /// Take the issuer's trust data (a published directory) to check signatures and rules.
+    /// Take an issuer's trust data (a published directory or its server) to check signatures
+    /// and rules. The first root taken is the wallet's own; another root adds an issuer abroad
+    /// (its credentials checked with its keys, and `trip` judged by its rules there).
     #[command(
-        after_help = "Examples:\n  propusk wallet --dir W trust --root ISS/root.pub --from USB"
+        after_help = "Examples:\n  propusk wallet --dir W trust --root ISS/root.pub --from USB\n  propusk wallet --dir W trust --url https://portal.example\n  propusk wallet --dir W trust --root BY/root.pub --url https://portal.example.by\n  propusk wallet --dir W trust --list\n  propusk wallet --dir W trust --remove 3f2a"
     )]
     Trust {
-        /// The issuer's root public key file (`root.pub`); needed the first time only.
+        /// The issuer's root public key file (`root.pub`); for a server already trusted, not
+        /// needed.
         #[arg(long)]
         root: Option<PathBuf>,
         /// The published directory (with `index.cbor`): a USB stick, a mirror.
-        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        #[arg(long, required_unless_present_any = ["url", "list", "remove"], conflicts_with_all = ["url", "list", "remove"])]
         from: Option<PathBuf>,
         /// The issuer's server (`propusk serve`), to refresh online.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["list", "remove"])]
         url: Option<String>,
+        /// The roots the wallet trusts.
+        #[arg(long, conflicts_with_all = ["root", "remove"])]
+        list: bool,
+        /// Forget a root (its key id, or the beginning of it) and its trust data.
+        #[arg(long, value_name = "KEY_ID", conflicts_with = "root")]
+        remove: Option<String>,
+        /// JSON output (with --list).
+        #[arg(long, requires = "list")]
+        json: bool,
     },
 }
 
@@ -229,7 +245,12 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         .as_deref()
         .ok_or_else(|| CliError::Usage("the wallet's --dir is required".into()))?;
     let mut wallet = match &args.command {
-        WalletCommand::Add { .. } | WalletCommand::Trust { .. } => Wallet::open(dir)?,
+        WalletCommand::Add { .. }
+        | WalletCommand::Trust {
+            list: false,
+            remove: None,
+            ..
+        } => Wallet::open(dir)?,
         _ => Wallet::open_existing(dir)?,
     };
     let tz = wallet.time_zone()?;
@@ -420,6 +441,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             on,
             back,
             person,
+            policy,
             json,
         } => {
             return crate::trip::run(
@@ -428,12 +450,33 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                 on.as_deref(),
                 back.as_deref(),
                 person.as_deref(),
+                policy.as_deref(),
                 *json,
                 at,
                 &locale,
             );
         }
-        WalletCommand::Trust { root, from, url } => {
+        WalletCommand::Trust {
+            list: true, json, ..
+        } => trusted(&wallet, *json, &locale)?,
+        WalletCommand::Trust {
+            remove: Some(id), ..
+        } => {
+            let gone = wallet.untrust(id)?;
+            match locale.lang {
+                Lang::En => println!(
+                    "no longer trusted: root {} ({})",
+                    gone.root_key_id, gone.jurisdiction
+                ),
+                Lang::Ru => println!(
+                    "больше не доверяет: корневой ключ {} ({})",
+                    gone.root_key_id, gone.jurisdiction
+                ),
+            }
+        }
+        WalletCommand::Trust {
+            root, from, url, ..
+        } => {
             let key = match root {
                 Some(root) => {
                     let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
@@ -460,4 +503,46 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         }
     }
     Ok(0)
+}
+
+/// `wallet trust --list`: the roots the wallet trusts, its own first.
+fn trusted(wallet: &Wallet, json: bool, locale: &Locale) -> Result<(), CliError> {
+    let roots = wallet.trusted()?;
+    if json {
+        println!("{}", crate::json(&roots, false));
+        return Ok(());
+    }
+    if roots.is_empty() {
+        println!(
+            "{}",
+            match locale.lang {
+                Lang::En => "the wallet trusts no root yet (propusk wallet trust --root …)",
+                Lang::Ru =>
+                    "кошелёк ещё не доверяет ни одному корневому ключу (propusk wallet trust --root …)",
+            }
+        );
+    }
+    for r in roots {
+        let made = locale.time(r.issued_at);
+        let own = match (r.home, locale.lang) {
+            (true, Lang::En) => ", the wallet's own",
+            (true, Lang::Ru) => ", собственный ключ кошелька",
+            (false, _) => "",
+        };
+        let from = r.source.as_deref().unwrap_or("?");
+        println!(
+            "{}",
+            match locale.lang {
+                Lang::En => format!(
+                    "{} {}{own}: sequence {}, made {made}, from {from}",
+                    r.root_key_id, r.jurisdiction, r.sequence
+                ),
+                Lang::Ru => format!(
+                    "{} {}{own}: выпуск {}, от {made}, из {from}",
+                    r.root_key_id, r.jurisdiction, r.sequence
+                ),
+            }
+        );
+    }
+    Ok(())
 }

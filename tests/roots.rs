@@ -284,3 +284,166 @@ fn one_verifier_trusts_two_issuers() {
     let left = std::fs::read_dir(store.join("roots")).unwrap().count();
     assert_eq!(left, 0, "the removed root's store is deleted");
 }
+
+/// A traveller's wallet trusts its own issuer (RU) and, before a trip, another (BY): the BY
+/// credential it holds is checked with BY's keys, and `trip --to BY` is judged by BY's rules
+/// and door policies (issue 25, part 4), `--to RU` by the home ones; a door policy BY does not
+/// have is a usage mistake; forgetting BY's root makes BY unknown again.
+#[test]
+fn a_wallet_judges_a_trip_by_another_trusted_issuers_rules_and_policies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ru, by) = (tmp.path().join("ru"), tmp.path().join("by"));
+    let (ru_out, by_out) = (tmp.path().join("ru-out"), tmp.path().join("by-out"));
+    let vaccination = issuer(&ru, &ru_out, "RU", "Минздрав России", "Иванов");
+    let by_text = issuer(&by, &by_out, "BY", "Минздрав Беларуси", "Иванов");
+    let at = "2021-06-03T12:00:00Z";
+    let exemption = issue_json(
+        &ru,
+        &ok(run(&["issuer", "example", "exemption", "--at", at])),
+        "2021-06-02T11:00:00Z",
+        &[],
+    );
+    common::set_policies(
+        &ru,
+        serde_json::json!([{"name": "qr-regime", "admit": [["vaccination"], ["exemption", "test"]]}]),
+        Some("2021-06-02T12:00:00Z"),
+    );
+    publish(&ru, &ru_out, "2021-06-02T16:00:00Z");
+    // BY counts only Comirnaty, or an exemption with a test.
+    common::set_policies(
+        &by,
+        serde_json::json!([{"name": "entry", "admit": [["vaccination"], ["exemption", "test"]],
+                            "products": ["EU/1/20/1528"]}]),
+        Some("2021-06-02T12:00:00Z"),
+    );
+    publish(&by, &by_out, "2021-06-02T16:00:00Z");
+
+    let wallet = tmp.path().join("wallet");
+    let w = |args: &[&str]| {
+        let mut all = vec!["wallet", "--dir", s(&wallet), "--at", at];
+        all.extend_from_slice(args);
+        run(&all)
+    };
+    let trust = |root: &Path, out: &Path| {
+        ok(w(&[
+            "trust",
+            "--root",
+            s(&root.join("root.pub")),
+            "--from",
+            s(out),
+        ]))
+    };
+    trust(&ru, &ru_out);
+    for text in [&vaccination, &exemption] {
+        ok(w(&["add", text]));
+    }
+    // Before BY is trusted: no rules known there.
+    let trip = |args: &[&str]| {
+        let mut all = vec!["trip", "--on", "2021-06-03"];
+        all.extend_from_slice(args);
+        let out = w(&all);
+        (out.status.code(), out)
+    };
+    let (code, out) = trip(&["--to", "BY"]);
+    assert_eq!(code, Some(2), "{out:?}");
+    // A BY credential is not verified by RU's keys…
+    let added = ok(w(&["add", &by_text]));
+    assert!(added.contains("warning"), "{added}");
+
+    trust(&by, &by_out);
+    let roots: serde_json::Value =
+        serde_json::from_str(&ok(w(&["trust", "--list", "--json"]))).unwrap();
+    assert_eq!(roots.as_array().map(Vec::len), Some(2), "{roots}");
+    assert_eq!(
+        (&roots[0]["jurisdiction"], &roots[0]["home"]),
+        (&"RU".into(), &true.into())
+    );
+    assert_eq!(
+        (&roots[1]["jurisdiction"], &roots[1]["home"]),
+        (&"BY".into(), &false.into())
+    );
+    // …and is, now BY is trusted: valid in the list (RU's rules, BY's keys).
+    let list: serde_json::Value = serde_json::from_str(&ok(w(&["list", "--json"]))).unwrap();
+    let by_id =
+        json_lines(&propusk_with(&["decode", "--json", &by_text], "", &[]))[0]["credential"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == by_id.as_str())
+        .unwrap();
+    assert_eq!(entry["verdict"], "valid", "{entry}");
+
+    // BY's rules judge, and its door policy is applied to what the holder has: the Sputnik-V
+    // vaccinations do not count there, the exemption needs a test.
+    let (code, out) = trip(&["--to", "BY", "--lang", "ru"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("правило входа entry"), "{said}");
+    assert!(said.contains("не пропустят: нужен также"), "{said}");
+    let (code, out) = trip(&["--to", "BY", "--json"]);
+    assert_eq!(code, Some(0), "by the rules alone one is valid: {out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["rules"], &v["home"]),
+        (&"propusk".into(), &false.into()),
+        "{v}"
+    );
+    let entry = &v["policies"][0];
+    assert_eq!(entry["name"], "entry", "{v}");
+    assert_eq!(entry["admitted"], false, "{v}");
+    assert_eq!(entry["needs"], serde_json::json!(["test"]), "{v}");
+    let refused = entry["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 2, "both vaccinations: {v}");
+    assert!(
+        refused.iter().all(|r| r["why"]
+            .as_str()
+            .unwrap()
+            .contains("vaccine product does not count")),
+        "{v}"
+    );
+    // Named, the policy decides: exit 1, the exemption incomplete, in words.
+    let (code, out) = trip(&["--to", "BY", "--policy", "entry", "--lang", "en"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("and door policy entry"), "{said}");
+    assert!(said.contains("door policy entry (Иванов"), "{said}");
+    assert!(said.contains("not admitted: needs also"), "{said}");
+    assert!(said.contains("does not count here"), "{said}");
+    assert!(!said.contains("show there"), "{said}");
+    let (code, out) = trip(&["--to", "BY", "--policy", "qr-regime"]);
+    assert_eq!(code, Some(64), "BY has no such policy: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("entry"),
+        "{out:?}"
+    );
+
+    // At home: RU's rules and policies, which admit the vaccination.
+    let (code, out) = trip(&["--to", "RU", "--policy", "qr-regime", "--json"]);
+    assert_eq!(code, Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["home"], true, "{v}");
+    assert_eq!(v["policy"], "qr-regime", "{v}");
+    assert!(
+        v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["admitted"] == true),
+        "{v}"
+    );
+    assert!(v["show"].is_string(), "{v}");
+
+    // Forgetting BY's root: BY unknown again; RU stays the wallet's own.
+    let by_root = roots[1]["root_key_id"].as_str().unwrap();
+    let gone = ok(w(&["trust", "--remove", &by_root[..8], "--lang", "en"]));
+    assert!(gone.contains("BY"), "{gone}");
+    assert_eq!(trip(&["--to", "BY"]).0, Some(2));
+    assert_eq!(
+        w(&["trust", "--remove", "ffffffff"]).status.code(),
+        Some(78)
+    );
+}

@@ -118,7 +118,7 @@ fn sync_over_http_and_the_operator_api_on() {
     assert!(out.contains("trust data in force: sequence 1"), "{out}");
 
     // A traveller's wallet refreshes its trust data online too: the root the first time, the
-    // pinned one after; another root is refused.
+    // root whose server it is after.
     let wallet = tmp.path().join("wallet");
     let trust = |extra: &[&str]| {
         let mut args = vec!["wallet", "--dir", s(&wallet), "trust", "--url", &url];
@@ -142,7 +142,16 @@ fn sync_over_http_and_the_operator_api_on() {
         ),
     )
     .unwrap();
-    assert_eq!(trust(&["--root", s(&other)]).status.code(), Some(78));
+    // Another root is taken only with data it signed: these are not, and nothing is added.
+    assert_eq!(trust(&["--root", s(&other)]).status.code(), Some(65));
+    let roots = propusk_with(
+        &["wallet", "--dir", s(&wallet), "trust", "--list", "--json"],
+        "",
+        &[],
+    );
+    let roots: serde_json::Value = serde_json::from_slice(&roots.stdout).unwrap();
+    assert_eq!(roots.as_array().map(Vec::len), Some(1), "{roots}");
+    assert_eq!(roots[0]["home"], true, "{roots}");
 
     let (status, first) = post(
         &format!("{url}/api/v1/credentials"),

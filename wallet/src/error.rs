@@ -11,11 +11,17 @@ pub enum WalletError {
     /// The first trust data needs the issuer's root key.
     #[error("the wallet holds no trust data yet: give the issuer's root key (--root ISS/root.pub)")]
     NoRoot,
-    /// The root key given is not the one the wallet's trust data is pinned to.
+    /// Several roots are trusted and none was taken from this server: which one is it?
     #[error(
-        "the wallet's trust data is pinned to another root key; use another --dir for another issuer"
+        "the wallet trusts several roots and none was taken from {0}: give the issuer's --root"
     )]
-    OtherRoot,
+    WhichRoot(String),
+    /// The destination has no door policy of this name.
+    #[error("{0}")]
+    Policy(#[from] propusk_verifier::UnknownPolicy),
+    /// No trusted root has this key id.
+    #[error("the wallet trusts no root {0:?} (see `propusk wallet trust --list`)")]
+    NotTrusted(String),
     /// The trust data offered is older than the wallet's.
     #[error(
         "the trust data offered (sequence {offered}) is older than the wallet's (sequence {held}); kept the wallet's"

@@ -8,7 +8,9 @@ use propusk_spec::{CredentialId, Link, LinkError, Timestamp, UnverifiedCredentia
 
 use crate::error::WalletError;
 use crate::store::WalletStore;
-use crate::{Added, Entry, QrFormat, SignatureCheck, entries, pdf, pdf_read, person_key};
+use propusk_trust_list::Bundle;
+
+use crate::{Added, Entry, QrFormat, SignatureCheck, entries_among, pdf, pdf_read, person_key};
 
 /// The wallet.
 pub struct Wallet {
@@ -42,12 +44,22 @@ impl Wallet {
         text: &str,
     ) -> Result<Added, WalletError> {
         let c = unverified.unverified_claims();
-        let signature = match self.bundle()? {
-            None => SignatureCheck::NotChecked,
-            Some(bundle) => match unverified.verify(bundle.trust_list()) {
-                Ok(_) => SignatureCheck::Verified,
-                Err(e) => SignatureCheck::Failed(e.to_string()),
-            },
+        // Verified by any trusted root's keys; the words of the wallet's own when by none.
+        let bundles = self.bundles()?;
+        let failures: Vec<String> = bundles
+            .iter()
+            .map(|b| {
+                unverified
+                    .verify(b.trust_list())
+                    .err()
+                    .map(|e| e.to_string())
+            })
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        let signature = match (bundles.is_empty(), failures.first()) {
+            (true, _) => SignatureCheck::NotChecked,
+            (false, Some(why)) => SignatureCheck::Failed(why.clone()),
+            (false, None) => SignatureCheck::Verified,
         };
         let now = Timestamp::from_system(std::time::SystemTime::now());
         let new = self.store.insert(unverified, text, &person_key(c), now)?;
@@ -172,6 +184,8 @@ impl Wallet {
     /// Every credential judged at `at` with the verifier's engine, grouped by person (sorted by
     /// person, then newest first).
     pub fn list(&self, at: Timestamp) -> Result<Vec<Entry>, WalletError> {
-        Ok(entries(&self.texts()?, self.bundle()?.as_ref(), at))
+        let bundles = self.bundles()?;
+        let others: Vec<&Bundle> = bundles.iter().skip(1).collect();
+        Ok(entries_among(&self.texts()?, bundles.first(), &others, at))
     }
 }

@@ -35,7 +35,7 @@ mod trust;
 use std::fmt;
 
 use propusk_spec::{Credential, CredentialId, CredentialType, Timestamp, decode_any};
-use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_many};
+use propusk_trust_list::{Bundle, Reason, Report, Verdict, check_among};
 use serde::{Serialize, Serializer};
 
 pub use error::WalletError;
@@ -46,7 +46,12 @@ pub use kept::Wallet;
 pub use pdf::{PrintContext, certificate_in, certificate_of};
 #[cfg(feature = "store")]
 pub use store::STORE_FILE;
-pub use trip::{FailedRule, Trip, TripCheck, TripForm, TripRules, trip, trip_words};
+pub use trip::{
+    FailedRule, NotCounted, Trip, TripCheck, TripForm, TripPolicy, TripQuery, TripRules, trip,
+    trip_words,
+};
+#[cfg(feature = "store")]
+pub use trust::TrustedRoot;
 
 /// A credential that is valid now and ends within this many seconds is "expiring soon".
 pub const EXPIRING_SOON_S: i64 = 14 * 86_400;
@@ -196,11 +201,24 @@ pub fn id_of(text: &str) -> Option<CredentialId> {
 /// their own expiry only), grouped by person (sorted by person, then newest first), each
 /// credential with its EU twin. What [`Wallet::list`] shows; the web app's wallet the same.
 pub fn entries(texts: &[String], bundle: Option<&Bundle>, at: Timestamp) -> Vec<Entry> {
+    entries_among(texts, bundle, &[], at)
+}
+
+/// [`entries`] judged against the trust data of several roots: `home`'s rules decide, and a
+/// credential of an issuer in `others` is checked with that issuer's keys and revocations (as
+/// a verifier trusting several roots judges it).
+pub fn entries_among(
+    texts: &[String],
+    home: Option<&Bundle>,
+    others: &[&Bundle],
+    at: Timestamp,
+) -> Vec<Entry> {
+    let bundle = home;
     let (eu, texts): (Vec<&String>, Vec<&String>) = texts
         .iter()
         .partition(|t| t.starts_with(propusk_eudcc::PREFIX));
     let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
-    let reports = check_many(bundle, &refs, at);
+    let reports = check_among(bundle, others, &refs, at);
     let mut entries: Vec<Entry> = texts
         .iter()
         .zip(&reports)

@@ -21,11 +21,18 @@ CREATE TABLE IF NOT EXISTS credentials (
     person TEXT NOT NULL,
     added_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS trust (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    root_key BLOB NOT NULL,
-    bundle BLOB NOT NULL
+CREATE TABLE IF NOT EXISTS roots (
+    root_key BLOB PRIMARY KEY,
+    bundle BLOB NOT NULL,
+    source TEXT
 );
+";
+
+/// A wallet made before it held several roots kept its one root in `trust`: moved to `roots`,
+/// where it is the first (the wallet's own).
+const ONE_ROOT_BEFORE: &str = "
+INSERT OR IGNORE INTO roots (root_key, bundle) SELECT root_key, bundle FROM trust;
+DROP TABLE trust;
 ";
 
 /// One stored credential's columns.
@@ -37,6 +44,13 @@ pub(crate) struct Row<'a> {
     pub(crate) expires_at: i64,
     pub(crate) person: &'a str,
     pub(crate) now: Timestamp,
+}
+
+/// A trusted root as stored: its key, its bundle's bytes, where they were taken from.
+pub(crate) struct Held {
+    pub(crate) root: VerifyingKey,
+    pub(crate) bundle: Vec<u8>,
+    pub(crate) source: Option<String>,
 }
 
 pub(crate) struct WalletStore {
@@ -63,35 +77,70 @@ impl WalletStore {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(SCHEMA)?;
+        let before: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'trust'",
+            [],
+            |r| r.get(0),
+        )?;
+        if before {
+            conn.execute_batch(&format!("BEGIN; {ONE_ROOT_BEFORE} COMMIT;"))?;
+        }
         Ok(WalletStore { conn })
     }
 
-    /// Keeps `bundle` (already verified with `root`) as the wallet's trust data.
-    pub(crate) fn set_trust(&self, root: &VerifyingKey, bundle: &[u8]) -> Result<(), WalletError> {
+    /// Keeps `bundle` (already verified with `root`) as the trust data of `root`: a root held
+    /// already has its data replaced (and its source, when one is given); another is added after
+    /// those held (the first ever added is the wallet's own).
+    pub(crate) fn set_trust(
+        &self,
+        root: &VerifyingKey,
+        bundle: &[u8],
+        source: Option<&str>,
+    ) -> Result<(), WalletError> {
         self.conn.execute(
-            "INSERT INTO trust (id, root_key, bundle) VALUES (1, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET root_key = ?1, bundle = ?2",
-            params![root.as_bytes().to_vec(), bundle],
+            "INSERT INTO roots (root_key, bundle, source) VALUES (?1, ?2, ?3)
+             ON CONFLICT (root_key) DO UPDATE SET bundle = ?2, source = coalesce(?3, source)",
+            params![root.as_bytes().to_vec(), bundle, source],
         )?;
         Ok(())
     }
 
-    /// The root key and the bundle bytes, when the wallet has trust data.
-    pub(crate) fn trust(&self) -> Result<Option<(VerifyingKey, Vec<u8>)>, WalletError> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = self
+    /// Every root the wallet trusts with its bundle bytes and where it was last taken from, the
+    /// wallet's own first, then in the order they were added.
+    pub(crate) fn trusts(&self) -> Result<Vec<Held>, WalletError> {
+        let mut stmt = self
             .conn
-            .query_row("SELECT root_key, bundle FROM trust WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let Some((root, bytes)) = row else {
-            return Ok(None);
-        };
-        let root = <[u8; 32]>::try_from(root)
-            .ok()
-            .and_then(|b| propusk_spec::strict::verifying_key(&b))
-            .ok_or(WalletError::Corrupt("malformed root key"))?;
-        Ok(Some((root, bytes)))
+            .prepare("SELECT root_key, bundle, source FROM roots ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut held = Vec::new();
+        for row in rows {
+            let (root, bundle, source) = row?;
+            let root = <[u8; 32]>::try_from(root)
+                .ok()
+                .and_then(|b| propusk_spec::strict::verifying_key(&b))
+                .ok_or(WalletError::Corrupt("malformed root key"))?;
+            held.push(Held {
+                root,
+                bundle,
+                source,
+            });
+        }
+        Ok(held)
+    }
+
+    /// Forgets a root and its trust data; `false` when it was not held.
+    pub(crate) fn remove_trust(&self, root: &VerifyingKey) -> Result<bool, WalletError> {
+        let removed = self.conn.execute(
+            "DELETE FROM roots WHERE root_key = ?1",
+            [root.as_bytes().to_vec()],
+        )?;
+        Ok(removed == 1)
     }
 
     /// Stores a credential once; `false` when it was already there.
@@ -143,5 +192,38 @@ impl WalletStore {
             .prepare("SELECT text FROM credentials ORDER BY issued_at, id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wallet made when it held one root keeps it, as its own, when opened now.
+    #[test]
+    fn a_wallet_of_one_root_keeps_it_as_its_own() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let old = Connection::open(dir.path().join(STORE_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        old.execute_batch(
+            "CREATE TABLE trust (id INTEGER PRIMARY KEY CHECK (id = 1), root_key BLOB NOT NULL,
+             bundle BLOB NOT NULL);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        old.execute(
+            "INSERT INTO trust VALUES (1, ?1, x'0102')",
+            [root.as_bytes().to_vec()],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        drop(old);
+        for _ in 0..2 {
+            let store = WalletStore::open(dir.path(), false).unwrap_or_else(|e| panic!("{e}"));
+            let held = store.trusts().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(held.len(), 1);
+            assert_eq!(
+                (held[0].root, held[0].bundle.as_slice()),
+                (root, &[1u8, 2][..])
+            );
+        }
     }
 }

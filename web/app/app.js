@@ -22,6 +22,7 @@ const WORDS = {
       image_too_large: 'The image is too large: open a smaller photo or a screenshot.',
     },
     trip_title: 'Before a trip', trip_to: 'Country (DE, FR…)', trip_on: 'Travel on', trip_back: 'Back on',
+    trip_policy: 'Door policy (optional)',
     trip_check: 'Check the trip',
     twin: 'EU DCC for travel', remove_sure: 'Remove this certificate from the device?', keep: 'Keep',
     trust_none: 'No trust data yet: connect to the network once.',
@@ -60,6 +61,7 @@ const WORDS = {
       image_too_large: 'Изображение слишком большое: откройте фото поменьше или снимок экрана.',
     },
     trip_title: 'Перед поездкой', trip_to: 'Страна (DE, FR…)', trip_on: 'Дата поездки', trip_back: 'Дата возвращения',
+    trip_policy: 'Правило входа (необязательно)',
     trip_check: 'Проверить поездку',
     twin: 'EU DCC для поездок', remove_sure: 'Удалить этот сертификат с устройства?', keep: 'Оставить',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
@@ -723,7 +725,7 @@ async function checkTrip() {
   };
   const answer = app.engine.call('trip', {
     texts, now: now(), lang: app.lang, to: $('#trip-to').value.trim().toUpperCase(),
-    on: day('#trip-on'), back: day('#trip-back'),
+    on: day('#trip-on'), back: day('#trip-back'), policy: $('#trip-policy').value.trim() || null,
   });
   const out = $('#trip');
   if (answer.error) {

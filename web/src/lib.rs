@@ -201,11 +201,11 @@ impl Engine {
             "wallet" => {
                 let (now, lang) = (r.now()?, r.lang());
                 let texts = texts(&r.header)?;
-                Ok(json(wallet::list(&texts, self.home(), now, lang)))
+                Ok(json(wallet::list(&texts, &self.trusted(), now, lang)))
             }
             "trip" => {
                 let (now, lang) = (r.now()?, r.lang());
-                wallet::trip(&texts(&r.header)?, self.home(), &r.header, now, lang).map(json)
+                wallet::trip(&texts(&r.header)?, &self.trusted(), &r.header, now, lang).map(json)
             }
             "identify" => {
                 let text = r.header["text"]
@@ -286,6 +286,14 @@ impl Engine {
                 .into_iter()
                 .chain(kept.deltas.iter().map(Vec::as_slice)),
         ))
+    }
+
+    /// The trust data of every root synced, the app's own first (when synced).
+    fn trusted(&self) -> Vec<&propusk_trust_list::Bundle> {
+        self.roots
+            .iter()
+            .filter_map(|r| r.kept.as_ref().map(|k| &k.opened))
+            .collect()
     }
 
     /// The trust data of the app's own root, if synced.

@@ -4,19 +4,21 @@
 
 use propusk_spec::{BirthDate, Timestamp};
 use propusk_trust_list::{Bundle, Lang, Locale, words};
-use propusk_wallet::{Best, Entry, PrintContext, certificate_in, choose, entries, id_of};
+use propusk_wallet::{Best, Entry, PrintContext, certificate_in, choose, entries_among, id_of};
 use serde_json::{Value, json};
 
 use crate::EngineError;
 
 /// Every credential in `texts` as the wallet lists it (grouped by person, newest first), with
-/// words in `lang` and the jurisdiction's time, and which one to show now.
-pub(crate) fn list(texts: &[String], bundle: Option<&Bundle>, at: Timestamp, lang: Lang) -> Value {
+/// words in `lang` and the jurisdiction's time, and which one to show now. `trust`: every
+/// root's trust data, the app's own first.
+pub(crate) fn list(texts: &[String], trust: &[&Bundle], at: Timestamp, lang: Lang) -> Value {
+    let bundle = trust.first().copied();
     let locale = Locale {
         lang,
         tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
     };
-    let all = entries(texts, bundle, at);
+    let all = entries_among(texts, bundle, trust.get(1..).unwrap_or_default(), at);
     let best = match choose(all.clone(), at, None, bundle.map(|b| b.content().issued_at)) {
         Best::Valid(e) => json!({"id": e.id.to_string(), "by_own_dates": false}),
         Best::ByOwnDates { best, .. } => json!({"id": best.id.to_string(), "by_own_dates": true}),
@@ -66,12 +68,12 @@ fn entry(e: &Entry, locale: &Locale, text: String) -> Value {
     })
 }
 
-/// The trip check of the kept credentials (`to`, `on` and optional `back` in the request,
+/// The trip check of the kept credentials (`to`, `on`, optional `back` and `policy` in the request,
 /// times in Unix seconds; `on` defaults to now): the check, its words a line each, and the
 /// verdict for the page (`valid` when one would be accepted there).
 pub(crate) fn trip(
     texts: &[String],
-    bundle: Option<&Bundle>,
+    trust: &[&Bundle],
     header: &Value,
     now: Timestamp,
     lang: Lang,
@@ -82,11 +84,20 @@ pub(crate) fn trip(
         .ok_or(EngineError::Request("to: a two-letter country code"))?;
     let time = |key: &str| header[key].as_i64().and_then(Timestamp::from_unix);
     let on = time("on").unwrap_or(now);
+    let bundle = trust.first();
     let locale = Locale {
         lang,
         tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
     };
-    let checked = propusk_wallet::trip(texts, bundle, to, on, time("back"), None);
+    let query = propusk_wallet::TripQuery {
+        to,
+        on,
+        back: time("back"),
+        person: None,
+        policy: header["policy"].as_str().filter(|p| !p.is_empty()),
+    };
+    let checked = propusk_wallet::trip(texts, trust, &query)
+        .map_err(|e| EngineError::Policy(e.to_string()))?;
     Ok(json!({
         "verdict": checked.verdict(),
         "show": checked.show.map(|id| id.to_string()),
