@@ -20,6 +20,7 @@ pub mod trip;
 pub mod trust;
 pub mod verify;
 pub mod wallet;
+pub mod wallet_trust;
 pub mod webapp;
 
 /// A value as JSON in its fields' own order, pretty (indented) or on one line. The values

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use propusk_trust_list::{Lang, Locale, parse_public_key, words};
+use propusk_trust_list::{Lang, Locale, words};
 use propusk_wallet::{Best, Entry, QrFormat, SignatureCheck, Wallet};
 
 use crate::error::{CliError, EXIT_INVALID, parse_at};
@@ -457,92 +457,28 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             );
         }
         WalletCommand::Trust {
-            list: true, json, ..
-        } => trusted(&wallet, *json, &locale)?,
-        WalletCommand::Trust {
-            remove: Some(id), ..
+            root,
+            from,
+            url,
+            list,
+            remove,
+            json,
         } => {
-            let gone = wallet.untrust(id)?;
-            match locale.lang {
-                Lang::En => println!(
-                    "no longer trusted: root {} ({})",
-                    gone.root_key_id, gone.jurisdiction
-                ),
-                Lang::Ru => println!(
-                    "больше не доверяет: корневой ключ {} ({})",
-                    gone.root_key_id, gone.jurisdiction
-                ),
-            }
-        }
-        WalletCommand::Trust {
-            root, from, url, ..
-        } => {
-            let key = match root {
-                Some(root) => {
-                    let text = std::fs::read_to_string(root).map_err(|e| CliError::io(root, e))?;
-                    Some(parse_public_key(&text).ok_or_else(|| {
-                        CliError::Usage(format!("{} holds no public key", root.display()))
-                    })?)
-                }
-                None => None,
+            let source = match (from, url) {
+                (Some(dir), _) => Some(crate::wallet_trust::Source::Dir(dir)),
+                (None, Some(url)) => Some(crate::wallet_trust::Source::Url(url)),
+                (None, None) => None,
             };
-            let seq = match (from, url) {
-                (Some(dir), _) => {
-                    let key = key.ok_or_else(|| {
-                        CliError::Usage("--from needs the issuer's --root key".into())
-                    })?;
-                    wallet.set_trust(&key, dir)?
-                }
-                (None, Some(url)) => wallet.set_trust_from_url(key.as_ref(), url)?,
-                (None, None) => return Err(CliError::Usage("give --from DIR or --url URL".into())),
-            };
-            match locale.lang {
-                Lang::En => println!("trust data in the wallet: sequence {seq}"),
-                Lang::Ru => println!("данные проверки в кошельке: выпуск {seq}"),
-            }
+            crate::wallet_trust::run(
+                &mut wallet,
+                root.as_deref(),
+                source,
+                *list,
+                remove.as_deref(),
+                *json,
+                &locale,
+            )?;
         }
     }
     Ok(0)
-}
-
-/// `wallet trust --list`: the roots the wallet trusts, its own first.
-fn trusted(wallet: &Wallet, json: bool, locale: &Locale) -> Result<(), CliError> {
-    let roots = wallet.trusted()?;
-    if json {
-        println!("{}", crate::json(&roots, false));
-        return Ok(());
-    }
-    if roots.is_empty() {
-        println!(
-            "{}",
-            match locale.lang {
-                Lang::En => "the wallet trusts no root yet (propusk wallet trust --root …)",
-                Lang::Ru =>
-                    "кошелёк ещё не доверяет ни одному корневому ключу (propusk wallet trust --root …)",
-            }
-        );
-    }
-    for r in roots {
-        let made = locale.time(r.issued_at);
-        let own = match (r.home, locale.lang) {
-            (true, Lang::En) => ", the wallet's own",
-            (true, Lang::Ru) => ", собственный ключ кошелька",
-            (false, _) => "",
-        };
-        let from = r.source.as_deref().unwrap_or("?");
-        println!(
-            "{}",
-            match locale.lang {
-                Lang::En => format!(
-                    "{} {}{own}: sequence {}, made {made}, from {from}",
-                    r.root_key_id, r.jurisdiction, r.sequence
-                ),
-                Lang::Ru => format!(
-                    "{} {}{own}: выпуск {}, от {made}, из {from}",
-                    r.root_key_id, r.jurisdiction, r.sequence
-                ),
-            }
-        );
-    }
-    Ok(())
 }
