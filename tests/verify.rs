@@ -265,7 +265,9 @@ fn credentials_shown_together_must_be_one_persons() {
     );
     assert_eq!(out.status.code(), Some(0));
     let mut other = test.clone();
-    other.holder.given_name = Some(Name::new("Пётр", None).unwrap());
+    let mut holder = examples::holder();
+    holder.given_name = Some(Name::new("Пётр", None).unwrap());
+    other.holder = holder.door();
     let out = verify_json(
         &store,
         at,

@@ -125,7 +125,7 @@ pub fn run(args: &Args) -> u8 {
         let bare_t = per_op(n, || {
             black_box(vk.verify_strict(black_box(&message), &signature).ok());
         });
-        let (eu_len, eu_qr, ratio) = match compare::eu_dcc_text(&credential) {
+        let (eu_len, eu_qr, ratio) = match compare::eu_dcc_text(&credential, &examples::holder()) {
             Some(eu) => (
                 eu.len().to_string(),
                 qr_version(&eu).to_string(),

@@ -3,7 +3,7 @@
 //! for `fnt`/`gnt`), with EU value-set codes and a UVCI that carries the credential's id, so
 //! that revoking the credential revokes its twin.
 
-use propusk_spec::{Body, Credential, CredentialId, Date, translit};
+use propusk_spec::{Body, Credential, CredentialId, Date, Holder, translit};
 use serde_json::{Value, json};
 use thiserror::Error;
 
@@ -101,10 +101,13 @@ fn product(code: &str) -> Option<(String, String)> {
 /// The disease targeted: COVID-19 (SNOMED CT 840539006).
 const COVID_19: &str = "840539006";
 
-/// The EU DCC JSON of a credential's twin, issued by `authority` of `country`; `device` is a
-/// rapid antigen test's device identifier (`ma`, required for one; ignored otherwise).
+/// The EU DCC JSON of a credential's twin, issued by `authority` of `country`, with the full
+/// names of `holder` (the record the credential was issued from: the credential carries only
+/// initials); `device` is a rapid antigen test's device identifier (`ma`, required for one;
+/// ignored otherwise).
 pub fn certificate(
     c: &Credential,
+    holder: &Holder,
     authority: &str,
     country: &str,
     device: Option<&str>,
@@ -159,13 +162,13 @@ pub fn certificate(
         Body::Pass(_) => return Err(TwinError::NoEuType("movement pass")),
     };
     let mut names = serde_json::Map::new();
-    let family = c.holder.family_name.latin();
+    let family = holder.family_name.latin();
     if family.is_empty() {
         return Err(TwinError::Name);
     }
     names.insert("fn".into(), family.into());
     names.insert("fnt".into(), translit::to_mrz(family).into());
-    if let Some(given) = c.holder.given_name.as_ref().map(|g| g.latin()) {
+    if let Some(given) = holder.given_name.as_ref().map(|g| g.latin()) {
         names.insert("gn".into(), given.into());
         names.insert("gnt".into(), translit::to_mrz(given).into());
     }

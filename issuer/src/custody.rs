@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{IssuerError, StoreError, TokenError};
 use crate::issuer::Issuer;
-use crate::records::AuditOp;
+use crate::records::{AuditOp, KeyRole};
 use crate::secret::{SecretKey, Vault, random_bytes};
 use crate::store::{StoredEuKey, StoredKey};
 use crate::token::{Token, TokenEcKey, in_token, token_id};
@@ -127,7 +127,10 @@ impl Issuer {
     /// A new Ed25519 key: in the token when one is open, else drawn here and sealed under the
     /// vault; returns its public key and what the store keeps of its secret (sealed under the
     /// key id, which the public key gives).
-    pub(crate) fn new_ed25519(&self) -> Result<(VerifyingKey, Vec<u8>), IssuerError> {
+    pub(crate) fn new_ed25519(
+        &self,
+        role: KeyRole,
+    ) -> Result<(VerifyingKey, Vec<u8>), IssuerError> {
         if let Some(token) = self.token() {
             let (id, public) = token.new_ed25519("propusk signing key")?;
             let public = VerifyingKey::from_bytes(&public)
@@ -135,7 +138,7 @@ impl Issuer {
             return Ok((public, in_token(&id)));
         }
         let secret = SecretKey::generate()?;
-        let key_id = propusk_trust_list::key_id_of(&secret.public());
+        let key_id = crate::keys::key_id_for(role, &secret.public());
         let sealed = self.vault()?.seal(&secret, key_id.to_string().as_bytes())?;
         Ok((secret.public(), sealed))
     }

@@ -370,12 +370,13 @@ impl Issuer {
                 id: CredentialId::from_bytes([0; 12]),
                 issued_at: now,
                 expires_at: now,
-                holder: request.holder.clone(),
+                holder: request.holder.door(),
                 body: request.body.clone(),
             };
             let device = request.test_device.as_deref();
             twin::certificate(
                 &draft,
+                &request.holder,
                 &self.authority_latin(),
                 &self.settings.country,
                 device,
@@ -405,8 +406,10 @@ impl Issuer {
             .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?
             .unverified_claims()
             .clone();
+        let holder = self.kept_holder(&issued.id)?;
         let (name, country) = (self.authority_latin(), &self.settings.country);
-        let json = twin::certificate(&credential, &name, country, device).map_err(EuError::from)?;
+        let json = twin::certificate(&credential, &holder, &name, country, device)
+            .map_err(EuError::from)?;
         let signed = propusk_eudcc::sign(
             &json,
             country,

@@ -112,7 +112,12 @@ impl Issuer {
         let stored = propusk_spec::decode(&done.credential)
             .map_err(|_| StoreError::Corrupt("a stored credential that does not decode"))?;
         let claims = stored.unverified_claims();
-        if claims.holder == request.holder && claims.body == request.body {
+        let same_holder = match &done.holder {
+            Some(holder) => *holder == request.holder,
+            // A row from before the door form: its credential's door form is all there is.
+            None => claims.holder == request.holder.door(),
+        };
+        if same_holder && claims.body == request.body {
             return Ok((done, false));
         }
         if !self.reissue {
@@ -184,7 +189,7 @@ impl Issuer {
             id: CredentialId::from_bytes([0; 12]),
             issued_at: now,
             expires_at: signer.not_after,
-            holder: request.holder.clone(),
+            holder: request.holder.door(),
             body: request.body.clone(),
         };
         let outcome = signer.rules.evaluate(&credential, now);
@@ -213,8 +218,10 @@ impl Issuer {
         let text = key
             .signing(|sign| encoder.encode(&credential, key_id, sign))?
             .map_err(Refusal::Format)?;
+        let holder = request.holder.to_record();
         Ok(CredentialRecord {
-            proof: Some(self.credential_proof(&credential.id, &text)?),
+            proof: Some(self.credential_proof(&credential.id, &text, Some(&holder))?),
+            holder: Some(holder),
             id: credential.id,
             record_id: request.record_id.clone(),
             credential_type: credential.credential_type(),
@@ -239,6 +246,10 @@ impl Issuer {
             expires_at: record.expires_at,
             status: record.status,
             replaces: None,
+            holder: record
+                .holder
+                .as_deref()
+                .and_then(|r| propusk_spec::Holder::from_record(r).ok()),
         }
     }
 

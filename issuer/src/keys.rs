@@ -29,6 +29,15 @@ pub(crate) fn is_next(status: KeyStatus) -> bool {
     matches!(status, KeyStatus::Next)
 }
 
+/// The id of a new key: 4 bytes for the root, 2 for a signing key (every credential carries
+/// it; SPEC §6.2).
+pub(crate) fn key_id_for(role: KeyRole, key: &ed25519_dalek::VerifyingKey) -> KeyId {
+    match role {
+        KeyRole::Root => key_id_of(key),
+        KeyRole::Signing => propusk_trust_list::signing_key_id_of(key),
+    }
+}
+
 /// Whether a key with this status signs now.
 pub(crate) fn is_active(status: KeyStatus) -> bool {
     matches!(status, KeyStatus::Active)
@@ -36,7 +45,7 @@ pub(crate) fn is_active(status: KeyStatus) -> bool {
 
 impl Issuer {
     /// Creates a key, seals its secret half and stores it with its audit entry (call it inside a
-    /// transaction); a new key whose 4-byte id collides with a known one is drawn again.
+    /// transaction); a new key whose id collides with a known one is drawn again.
     pub(crate) fn add_key(
         &mut self,
         role: KeyRole,
@@ -46,9 +55,9 @@ impl Issuer {
         not_after: Option<Timestamp>,
     ) -> Result<KeyInfo, IssuerError> {
         loop {
-            let (public_key, sealed) = self.new_ed25519()?;
+            let (public_key, sealed) = self.new_ed25519(role)?;
             let key = StoredKey {
-                key_id: key_id_of(&public_key),
+                key_id: key_id_for(role, &public_key),
                 role,
                 public_key,
                 sealed,

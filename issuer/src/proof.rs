@@ -93,8 +93,14 @@ fn publication_content(sequence: u64, bytes: &[u8]) -> Content {
 }
 
 /// The content of an issued credential as its proof covers it: its id and its text.
-fn credential_content(id: &CredentialId, text: &str) -> Content {
-    Content::new(&Row::Credential(*id)).with(text)
+/// A credential row's proven content: its id, its text and, when kept, its holder's record
+/// (so that a record changed without the vault is never signed again).
+fn credential_content(id: &CredentialId, text: &str, holder: Option<&[u8]>) -> Content {
+    let content = Content::new(&Row::Credential(*id)).with(text);
+    match holder {
+        Some(holder) => content.with(holder),
+        None => content,
+    }
 }
 
 /// Whether `proof` proves that the issuer of `prover` stored this credential (the portal takes
@@ -104,8 +110,9 @@ pub(crate) fn proves_credential(
     proof: &[u8],
     id: &CredentialId,
     text: &str,
+    holder: Option<&[u8]>,
 ) -> bool {
-    prover.proves(proof, &credential_content(id, text).parts())
+    prover.proves(proof, &credential_content(id, text, holder).parts())
 }
 
 fn revocation_content(r: &Revoked) -> Content {
@@ -222,15 +229,45 @@ impl Issuer {
         Ok(())
     }
 
+    /// The full record of a stored credential's holder, once its row's proof shows that the
+    /// issuer stored it (a record changed without the vault is never signed again nor put in a
+    /// twin). Refused for a row without a record (from before the door form).
+    pub(crate) fn kept_holder(
+        &self,
+        id: &CredentialId,
+    ) -> Result<propusk_spec::Holder, IssuerError> {
+        let row = self
+            .store
+            .credential(id)?
+            .ok_or(IssuerError::UnknownCredential(*id))?;
+        let Some(holder) = row.holder.as_deref() else {
+            return Err(StoreError::Corrupt(
+                "a credential without its holder's record (issued before the door form): issue                  it anew from the registry",
+            )
+            .into());
+        };
+        let content = credential_content(id, &row.text, Some(holder));
+        let proven = row
+            .proof
+            .as_deref()
+            .is_some_and(|p| self.vault().is_ok_and(|v| v.proves(p, &content.parts())));
+        if !proven {
+            return Err(StoreError::Unproven(vec![Row::Credential(*id).describe()]).into());
+        }
+        propusk_spec::Holder::from_record(holder)
+            .map_err(|_| StoreError::Corrupt("a holder's record that does not decode").into())
+    }
+
     /// The proof of a credential about to be stored.
     pub(crate) fn credential_proof(
         &self,
         id: &CredentialId,
         text: &str,
+        holder: Option<&[u8]>,
     ) -> Result<Vec<u8>, IssuerError> {
         Ok(self
             .vault()?
-            .prove(&credential_content(id, text).parts())
+            .prove(&credential_content(id, text, holder).parts())
             .to_vec())
     }
 

@@ -186,6 +186,10 @@ pub struct Issued {
     /// The credential of the same record that this one replaced (a corrected record, or one
     /// signed again after its key was compromised), revoked in the same transaction.
     pub replaces: Option<CredentialId>,
+    /// The holder's full record the issuer keeps beside the credential (every name, the whole
+    /// document number), for the holder's own paper copy and to sign it again; never in the
+    /// credential, never in a public answer. `None` for rows from before the door form.
+    pub holder: Option<propusk_spec::Holder>,
 }
 
 /// `issuer record` and the API: the credential's facts without its text or the holder: `id`,

@@ -164,7 +164,7 @@ impl Issuer {
         let old_twin = self.store.eu_twin(&old.id)?;
         let request = Request {
             record_id: old.record_id.clone(),
-            holder: claims.holder.clone(),
+            holder: self.kept_holder(&old.id)?,
             body: claims.body.clone(),
             // A rapid test's device is kept only in its twin (`ma`).
             test_device: old_twin

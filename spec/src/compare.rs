@@ -17,7 +17,7 @@ use flate2::write::ZlibEncoder;
 use crate::base45;
 use crate::cbor::{self, int, uint};
 use crate::codes::{TestKind, TestResult};
-use crate::holder::Name;
+use crate::holder::{Holder, Name};
 use crate::model::{Body, Credential};
 use crate::translit::to_mrz;
 
@@ -55,10 +55,10 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// The `HC1:` text of an EU DCC with this credential's content, or `None` for the types the
-/// EU format has no place for (exemption, pass).
-pub fn eu_dcc_text(credential: &Credential) -> Option<String> {
-    let h = &credential.holder;
+/// The `HC1:` text of an EU DCC with this credential's content and its holder's full names
+/// (`h`: the record the credential was issued from), or `None` for the types the EU format
+/// has no place for (exemption, pass).
+pub fn eu_dcc_text(credential: &Credential, h: &Holder) -> Option<String> {
     let given = [h.given_name.as_ref(), h.patronymic.as_ref()];
     let nam = entries(vec![
         ("fn", t(h.family_name.native())),

@@ -1,4 +1,4 @@
-//! From a credential to its text and back: claims → COSE_Sign1 → base45 → `PR1:`.
+//! From a credential to its text and back: claims → COSE_Sign1 → base45 → `PR2:`.
 //!
 //! There is no compression layer: one signed credential has exactly one text (SPEC §4).
 
@@ -8,17 +8,21 @@ use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::base45;
-use crate::cbor::{self, int};
+use crate::cbor;
 use crate::error::{CoseError, Error, PrefixError};
 use crate::id::KeyId;
 use crate::model::{ClaimsError, Credential};
 use crate::strict;
 
 /// The version prefix of credential text.
-pub const PREFIX: &str = "PR1:";
+pub const PREFIX: &str = "PR2:";
+/// The prefix of version 1, withdrawn before release (its holder carried full names): refused
+/// with words of its own.
+pub const WITHDRAWN_PREFIX: &str = "PR1:";
 /// Longest credential text accepted: what a version-40 QR code holds in alphanumeric mode.
 pub const MAX_TEXT_LEN: usize = 4296;
-/// COSE algorithm identifier of EdDSA (RFC 9053 §2.2).
+/// COSE algorithm identifier of EdDSA (RFC 9053 §2.2): the one algorithm of this version, fixed
+/// by its prefix, so that the protected header does not carry it (SPEC §6.2).
 pub const ALG_EDDSA: i64 = -8;
 /// The first byte of every COSE_Sign1 of this format: an array of four items.
 const ARRAY_OF_FOUR: u8 = 0x84;
@@ -70,10 +74,10 @@ impl Encoder {
         sign: impl FnOnce(&[u8]) -> [u8; 64],
     ) -> Result<Vec<u8>, Error> {
         credential.check().map_err(claims_error)?;
-        let protected = cbor::encode(&cbor::map([
-            (1, Some(int(ALG_EDDSA))),
-            (4, Some(Value::Bytes(key_id.as_bytes().to_vec()))),
-        ]));
+        let protected = cbor::encode(&cbor::map([(
+            4,
+            Some(Value::Bytes(key_id.as_bytes().to_vec())),
+        )]));
         let payload = cbor::encode(&credential.to_cbor());
         let signature = sign(&to_be_signed(&protected, &payload));
         Ok(cbor::encode(&Value::Array(vec![
@@ -84,7 +88,7 @@ impl Encoder {
         ])))
     }
 
-    /// Signs a credential and returns its text: `PR1:` and base45 of the COSE_Sign1.
+    /// Signs a credential and returns its text: `PR2:` and base45 of the COSE_Sign1.
     pub fn encode(
         &mut self,
         credential: &Credential,
@@ -249,7 +253,7 @@ pub fn verify_batch(
         .collect()
 }
 
-/// Decodes credential text (`PR1:...`) down to an [`UnverifiedCredential`]; every layer is
+/// Decodes credential text (`PR2:...`) down to an [`UnverifiedCredential`]; every layer is
 /// strict and bounded, and a failure names its layer.
 pub fn decode(text: &str) -> Result<UnverifiedCredential, Error> {
     if text.len() > MAX_TEXT_LEN {
@@ -258,6 +262,9 @@ pub fn decode(text: &str) -> Result<UnverifiedCredential, Error> {
             max: MAX_TEXT_LEN,
         }
         .into());
+    }
+    if text.starts_with(WITHDRAWN_PREFIX) {
+        return Err(PrefixError::Withdrawn.into());
     }
     let body = text.strip_prefix(PREFIX).ok_or(PrefixError::Unknown)?;
     let bytes = base45::decode(body)?;
@@ -305,31 +312,27 @@ fn decode_cose(bytes: &[u8]) -> Result<UnverifiedCredential, Error> {
     })
 }
 
-/// Reads the protected header `{1: -8, 4: kid}`; any other parameter, `crit` included, is
-/// refused.
+/// Reads the protected header `{4: kid}`; any other parameter — `alg` (the version fixes the
+/// algorithm), `crit` — is refused.
 fn protected_header(bytes: &[u8]) -> Result<KeyId, Error> {
     if bytes.is_empty() {
-        return Err(CoseError::Algorithm.into());
+        return Err(CoseError::KeyId.into());
     }
     let Value::Map(entries) = cbor::decode(bytes)? else {
         return Err(CoseError::WrongType("protected header").into());
     };
-    let (mut alg, mut kid) = (None, None);
+    let mut kid = None;
     for (label, value) in &entries {
         let label = match label {
             Value::Integer(i) => i64::try_from(*i).unwrap_or(i64::MIN),
             _ => i64::MIN,
         };
         match (label, value) {
-            (1, Value::Integer(a)) => alg = i64::try_from(*a).ok(),
             (1, _) => return Err(CoseError::Algorithm.into()),
             (4, Value::Bytes(k)) => kid = Some(KeyId::new(k).ok_or(CoseError::KeyId)?),
             (4, _) => return Err(CoseError::KeyId.into()),
             (other, _) => return Err(CoseError::UnknownHeader(other).into()),
         }
-    }
-    if alg != Some(ALG_EDDSA) {
-        return Err(CoseError::Algorithm.into());
     }
     kid.ok_or_else(|| CoseError::KeyId.into())
 }

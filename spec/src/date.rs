@@ -163,6 +163,13 @@ impl BirthDate {
         }
     }
 
+    /// Whether two records of a date of birth agree as far as both go (`1980-05` agrees with
+    /// `1980-05-12` and with `1980`, not with `1980-06-12`).
+    pub fn agrees_with(self, other: BirthDate) -> bool {
+        let (a, b) = (self.to_string(), other.to_string());
+        a.starts_with(&b) || b.starts_with(&a)
+    }
+
     pub(crate) fn to_cbor(self) -> Value {
         match self {
             BirthDate::Year(y) => Value::Array(vec![uint(u64::from(y))]),

@@ -73,9 +73,12 @@ impl Error {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PrefixError {
-    /// The text does not start with `PR1:` (nor is it a Propusk link carrying one).
+    /// The text does not start with `PR2:` (nor is it a Propusk link carrying one).
     #[error("the text does not start with a known version prefix")]
     Unknown,
+    /// The text is of version 1 (`PR1:`), withdrawn before release.
+    #[error("a version 1 credential (PR1:), withdrawn before release: the issuer issues it again")]
+    Withdrawn,
     /// The text is longer than any QR code can hold.
     #[error("the text is {length} characters long; at most {max} are accepted")]
     TooLong {
@@ -133,11 +136,11 @@ pub enum CborError {
     /// A map holds the same key twice.
     #[error("duplicate map key")]
     DuplicateKey,
-    /// A tag (major type 6): version 1 uses none.
+    /// A tag (major type 6): version 2 uses none.
     #[error("tags are not used in this format")]
     Tag,
     /// A floating-point number or simple value (major type 7: false, true, null, undefined,
-    /// floats of any width): version 1 uses none.
+    /// floats of any width): version 2 uses none.
     #[error("floating-point numbers and simple values are not used in this format")]
     Simple,
 }
@@ -149,14 +152,17 @@ pub enum CoseError {
     /// The item is not an untagged array of four: protected, unprotected, payload, signature.
     #[error("not an untagged COSE_Sign1 array of four items")]
     NotSign1,
-    /// The bytes are a zlib stream: version 1 texts are never compressed.
-    #[error("a compressed text (zlib); version 1 texts are never compressed")]
+    /// The bytes are a zlib stream: version 2 texts are never compressed.
+    #[error("a compressed text (zlib); version 2 texts are never compressed")]
     Compressed,
     /// A field of the COSE_Sign1 array has the wrong type.
     #[error("{0} has the wrong type")]
     WrongType(&'static str),
-    /// The algorithm is absent or not EdDSA (-8).
-    #[error("algorithm missing or not EdDSA (-8)")]
+    /// The protected header names an algorithm: this version has one, EdDSA, fixed by its
+    /// prefix, and its header carries none.
+    #[error(
+        "an algorithm in the protected header: version 2 is EdDSA by its prefix and names none"
+    )]
     Algorithm,
     /// The protected header has no key id, or one of a bad length.
     #[error("key id missing from the protected header, or not 1 to 16 bytes")]

@@ -110,7 +110,7 @@ pub fn credential(kind: CredentialType, id: CredentialId) -> Credential {
         id,
         issued_at,
         expires_at,
-        holder: holder(),
+        holder: holder().door(),
         body,
     }
 }

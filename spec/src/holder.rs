@@ -256,7 +256,19 @@ impl Holder {
             .join(" ")
     }
 
-    pub(crate) fn to_cbor(&self) -> Value {
+    /// The full record's bytes, as the issuer keeps it beside the credential (never in a
+    /// credential): the deterministic CBOR of the holder map with every name, its Latin form
+    /// where not derivable, the date of birth and the whole document number.
+    pub fn to_record(&self) -> Vec<u8> {
+        crate::cbor::encode(&self.to_cbor())
+    }
+
+    /// A holder from [`Holder::to_record`]'s bytes, strictly.
+    pub fn from_record(bytes: &[u8]) -> Result<Self, crate::Error> {
+        Holder::from_cbor(&crate::cbor::decode(bytes)?).map_err(crate::Error::Claims)
+    }
+
+    fn to_cbor(&self) -> Value {
         let (family, family_latin) = self.family_name.to_cbor();
         let (given, given_latin) = self
             .given_name
@@ -282,7 +294,7 @@ impl Holder {
         ])
     }
 
-    pub(crate) fn from_cbor(value: &Value) -> Result<Self, FieldError> {
+    fn from_cbor(value: &Value) -> Result<Self, FieldError> {
         let mut f = Fields::new(value, "holder")?;
         let family_name =
             Name::from_cbor(f.required(1, "family name")?, f.optional(2), "family name")?;

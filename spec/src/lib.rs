@@ -2,7 +2,7 @@
 //! strict enough that every malformed input is refused with a typed error naming its layer.
 //!
 //! ```text
-//! Credential ──CBOR──▶ claims ──COSE_Sign1 (EdDSA)──▶ base45 ──▶ "PR1:…"
+//! Credential ──CBOR──▶ claims ──COSE_Sign1 (EdDSA)──▶ base45 ──▶ "PR2:…"
 //! ```
 //!
 //! This crate does no I/O and holds no secret keys: signing comes in as a closure, and
@@ -17,18 +17,21 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!
 //! let key = SigningKey::from_bytes(&[7; 32]);
-//! let key_id = KeyId::new(&[0x0c, 0xfd, 0xdf, 0x43]).ok_or("key id")?;
+//! let key_id = KeyId::new(&[0x0c, 0xfd]).ok_or("key id")?;
 //! let credential = Credential {
 //!     id: CredentialId::from_bytes([42; 12]),
 //!     issued_at: "2021-06-02T09:00:00Z".parse()?,
 //!     expires_at: "2022-06-01T00:00:00Z".parse()?,
+//!     // What the credential carries of the holder: initials as the passport spells the
+//!     // names, the date of birth, the passport's masked number (the issuer keeps the rest).
 //!     holder: Holder {
 //!         family_name: Name::new("Иванов", None)?,
 //!         given_name: Some(Name::new("Иван", None)?),
 //!         patronymic: Some(Name::new("Иванович", None)?),
 //!         birth_date: "1980-05-12".parse()?,
 //!         document: Document::new(DocumentKind::Passport, "4510 123789")?,
-//!     },
+//!     }
+//!     .door(),
 //!     body: Body::Vaccination(Vaccination {
 //!         product: VaccineProduct::new("Sputnik-V")?,
 //!         dose: 2,
@@ -41,13 +44,13 @@
 //!
 //! // Issue: the signature is made by whoever holds the key.
 //! let text = encode(&credential, &key_id, |data| key.sign(data).to_bytes())?;
-//! assert!(text.starts_with("PR1:"));
+//! assert!(text.starts_with("PR2:"));
 //!
 //! // Verify against the keys the verifier trusts.
 //! let trusted = (key_id.clone(), key.verifying_key());
 //! let verified = decode(&text)?.verify(&trusted)?;
 //! assert_eq!(verified.credential(), &credential);
-//! assert_eq!(verified.credential().holder.initials(), "I. I. I.");
+//! assert_eq!(verified.credential().holder.initials.to_string(), "И. И. И.");
 //! assert_eq!(verified.credential().holder.document.masked(), "45** ***789");
 //!
 //! // Tamper with the signed claims: the text still decodes, but it no longer verifies.
@@ -63,7 +66,7 @@
 //! assert_eq!(refused.code(), "unknown_key");
 //!
 //! // And a broken text names the layer that refused it.
-//! let broken = decode("PR1:GGW").err().ok_or("accepted")?;
+//! let broken = decode("PR2:GGW").err().ok_or("accepted")?;
 //! assert_eq!(broken.layer(), "base45");
 //! # Ok(())
 //! # }
@@ -89,6 +92,7 @@ mod codes;
 pub mod compare;
 mod credential;
 mod date;
+mod door;
 mod error;
 pub mod examples;
 pub mod hex;
@@ -106,9 +110,10 @@ pub use codes::{
 };
 pub use credential::{
     ALG_EDDSA, Encoder, KeyProvider, MAX_TEXT_LEN, PREFIX, UnverifiedCredential,
-    VerifiedCredential, decode, encode, to_be_signed, verify_batch,
+    VerifiedCredential, WITHDRAWN_PREFIX, decode, encode, to_be_signed, verify_batch,
 };
 pub use date::{BirthDate, Date, MAX_TIMESTAMP, MAX_YEAR, MIN_YEAR, ParseDateError, Timestamp};
+pub use door::{DoorHolder, Initials, MaskedDocument, is_initial, is_masked_number};
 pub use error::{Base45Error, CborError, CoseError, Error, FieldError, LinkError, PrefixError};
 pub use holder::{Document, Holder, Name};
 pub use id::{

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! https://portal.example/c/0123456789ABCDEFGHJK7              short: the portal looks the id up
-//! https://portal.example/c/0123456789ABCDEFGHJK7#PR1:6BF...    offline: a verifier checks the
+//! https://portal.example/c/0123456789ABCDEFGHJK7#PR2:6BF...    offline: a verifier checks the
 //!                                                              fragment; browsers never send it
 //! ```
 
@@ -228,11 +228,11 @@ mod tests {
 
     #[test]
     fn fragments_are_percent_encoded() {
-        let link = offline_link("https://p.example", &id(), "PR1:A B%C").unwrap_or_default();
-        assert!(link.ends_with("#PR1:A%20B%25C"), "{link}");
+        let link = offline_link("https://p.example", &id(), "PR2:A B%C").unwrap_or_default();
+        assert!(link.ends_with("#PR2:A%20B%25C"), "{link}");
         assert_eq!(
             Link::parse(&link).map(|l| l.credential),
-            Ok(Some("PR1:A B%C".into()))
+            Ok(Some("PR2:A B%C".into()))
         );
         let mut typo = link.clone();
         typo.replace_range(20..21, "Z");

@@ -7,8 +7,8 @@ use serde::ser::SerializeMap;
 use crate::cbor::{Fields, map, small_uint, uint};
 use crate::codes::{Country, PassPurpose, TestKind, TestResult, VaccineProduct};
 use crate::date::{Date, Timestamp};
+use crate::door::DoorHolder;
 use crate::error::FieldError;
-use crate::holder::Holder;
 use crate::id::{CREDENTIAL_ID_BYTES, CredentialId};
 use crate::text::Text;
 
@@ -288,8 +288,8 @@ pub struct Credential {
     pub issued_at: Timestamp,
     /// When it expires at the latest (CWT `exp`), after `issued_at`.
     pub expires_at: Timestamp,
-    /// Whom it is for.
-    pub holder: Holder,
+    /// Whom it is for: the door form (initials, date of birth, masked document).
+    pub holder: DoorHolder,
     /// What it certifies.
     pub body: Body,
 }
@@ -342,7 +342,7 @@ impl Credential {
                 .map_err(|_| FieldError::invalid("credential id", "not 12 bytes"))?,
             _ => return Err(FieldError::WrongType("credential id").into()),
         };
-        let holder = Holder::from_cbor(f.required(-1, "holder")?)?;
+        let holder = DoorHolder::from_cbor(f.required(-1, "holder")?)?;
         let bodies: Vec<(CredentialType, &Value)> = CredentialType::ALL
             .into_iter()
             .filter_map(|t| f.optional(t.key()).map(|v| (t, v)))

@@ -111,6 +111,12 @@ pub fn text_to_latin(text: &str) -> String {
     out
 }
 
+/// Whether `c` is a Cyrillic capital of the table whose Latin form is not empty (every one but
+/// `Ь`): what may stand as a Cyrillic initial (SPEC §8.1).
+pub fn is_cyrillic_initial(c: char) -> bool {
+    c.is_uppercase() && cyrillic(c).is_some_and(|l| !l.is_empty())
+}
+
 /// Whether a string is a well-formed Latin form: upper-case A–Z, spaces, hyphens and
 /// apostrophes, starting with a letter.
 pub fn is_latin_form(s: &str) -> bool {

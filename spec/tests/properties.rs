@@ -140,7 +140,8 @@ fn credential() -> impl Strategy<Value = Credential> {
                         patronymic,
                         birth_date,
                         document,
-                    },
+                    }
+                    .door(),
                     body,
                 }
             },

@@ -54,11 +54,20 @@ pub struct EuSigner {
     pub country: String,
 }
 
-/// The key id of a root key: the first 4 bytes of SHA-256 over its 32 bytes, as for signing keys.
+/// The key id of a root key: the first 4 bytes of SHA-256 over its 32 bytes.
 pub fn key_id_of(key: &VerifyingKey) -> KeyId {
     let digest = Sha256::digest(key.as_bytes());
     // safe: 4 bytes is within a key id's 1..=16.
     KeyId::new(&digest[..4]).unwrap_or_else(|| unreachable!("4-byte key id"))
+}
+
+/// The key id of a signing key, as every credential it signs carries it (SPEC §6.2): the first
+/// 2 bytes of SHA-256 over its 32 bytes. An issuer draws a key again whose id one of its keys
+/// has; verifiers trusting several issuers try each issuer that lists an id.
+pub fn signing_key_id_of(key: &VerifyingKey) -> KeyId {
+    let digest = Sha256::digest(key.as_bytes());
+    // safe: 2 bytes is within a key id's 1..=16.
+    KeyId::new(&digest[..2]).unwrap_or_else(|| unreachable!("2-byte key id"))
 }
 
 /// SHA-256 of `bytes`, hex.

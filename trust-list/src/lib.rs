@@ -77,7 +77,7 @@ pub mod words;
 
 pub use bundle::{
     Bundle, BundleContent, EuSigner, Index, IndexDelta, MAX_BUNDLE_LEN, TrustState, key_id_of,
-    sha256_hex, sign_bundle, sign_index,
+    sha256_hex, sign_bundle, sign_index, signing_key_id_of,
 };
 pub use check::{
     CheckOutcome, Checks, HolderView, IssuerView, Report, Verdict, check, check_among, check_many,

@@ -96,9 +96,9 @@ pub struct HolderView {
 impl HolderView {
     pub(crate) fn of(c: &Credential) -> Self {
         HolderView {
-            initials: c.holder.document_initials(),
+            initials: c.holder.initials.to_string(),
             birth_date: c.holder.birth_date.to_string(),
-            document: c.holder.document.masked(),
+            document: c.holder.document.masked().to_owned(),
             name: None,
         }
     }

@@ -6,8 +6,9 @@ use serde_json::json;
 use crate::present::printable;
 
 /// What a credential text (or link) holds, layer by layer, its signature not checked (`propusk
-/// decode`): the holder masked as at the door; or the layer that refused it. JSON on one line, or
-/// words; `true` when it decoded.
+/// decode`): the holder as the credential carries it (initials, date of birth, masked document;
+/// `full` matters only for an EU certificate, which carries whole names); or the layer that
+/// refused it. JSON on one line, or words; `true` when it decoded.
 pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
     if input
         .trim_start()
@@ -29,44 +30,23 @@ pub fn describe(input: &str, json: bool, full: bool) -> (bool, String) {
     };
     let c = u.unverified_claims();
     let h = &c.holder;
-    // Masked as at the door unless the whole content is asked for.
-    let masked = json!({
-        "initials": h.document_initials(),
-        "birth_date": h.birth_date.to_string(),
-        "document": h.document.masked(),
-    });
+    // The credential carries the door form only (SPEC §8): `full` shows no more of it.
+    let _ = full;
     if json {
-        let mut credential = serde_json::to_value(c).unwrap_or_default();
-        if !full {
-            credential["holder"] = masked;
-        }
         let v = json!({
             "decoded": true,
             "signature_checked": false,
             "key_id": u.key_id().to_string(),
-            "credential": credential,
+            "credential": c,
         });
         return (true, v.to_string());
     }
-    let holder = if full {
-        let names: Vec<String> = h
-            .names()
-            .map(|n| format!("{} ({})", n.native(), n.latin()))
-            .collect();
-        format!(
-            "{}  born {}  {}",
-            names.join(" "),
-            h.birth_date,
-            h.document.number()
-        )
-    } else {
-        format!(
-            "{}  born {}  {}",
-            h.document_initials(),
-            h.birth_date,
-            h.document.masked()
-        )
-    };
+    let holder = format!(
+        "{}  born {}  {}",
+        h.initials,
+        h.birth_date,
+        h.document.masked()
+    );
     let shown = format!(
         "type:        {}\nid:          {}\nkey id:      {}\nissued at:   {}\nexpires at:  {}\n\
          holder:      {}\n\

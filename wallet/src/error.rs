@@ -58,6 +58,9 @@ pub enum WalletError {
     /// The published trust data could not be read.
     #[error("trust data: {0}")]
     TrustFiles(#[from] propusk_trust_list::DirError),
+    /// A name noted on a credential that is not a name (empty, too long, control characters).
+    #[error("name: {0}")]
+    Name(String),
     /// No credential with this id in the wallet.
     #[error("no credential {0} in this wallet")]
     NotFound(String),

@@ -151,6 +151,28 @@ impl Wallet {
         self.store(&unverified, text.trim())
     }
 
+    /// Keeps `name` as the holder's own note of their name on a credential (a credential
+    /// carries initials only): shown in `list` and printed on its certificate; never something
+    /// a verifier relies on. An empty name clears nothing and is refused.
+    pub fn note_name(&mut self, id: &CredentialId, name: &str) -> Result<(), WalletError> {
+        let name = propusk_spec::Text::new(name.trim())
+            .map_err(|why| WalletError::Name(why.to_owned()))?;
+        match self.store.set_name(id, name.as_str())? {
+            true => Ok(()),
+            false => Err(WalletError::NotFound(id.to_string())),
+        }
+    }
+
+    /// The holder's note of the name on a credential, if one was kept.
+    fn noted(&self, id: &CredentialId) -> Result<Option<String>, WalletError> {
+        let id = id.to_string();
+        Ok(self
+            .store
+            .names()?
+            .into_iter()
+            .find_map(|(i, n)| (i == id).then_some(n)))
+    }
+
     /// The credential text of an id.
     pub fn text(&self, id: &str) -> Result<String, WalletError> {
         let not_found = || WalletError::NotFound(id.to_owned());
@@ -173,7 +195,12 @@ impl Wallet {
     /// DCC on its own gets the travel page alone.
     pub fn certificate_pdf(&self, id: &str) -> Result<Vec<u8>, WalletError> {
         let text = self.text(id)?;
-        pdf::certificate_of(&text, &self.texts()?, self.bundle()?.as_ref())
+        let mut context = pdf::PrintContext::of(&text, self.bundle()?.as_ref());
+        context.name = match id.parse() {
+            Ok(id) => self.noted(&id)?,
+            Err(_) => None,
+        };
+        pdf::certificate_in(&text, &self.texts()?, &context)
     }
 
     /// Every credential's text, oldest first.
@@ -186,6 +213,7 @@ impl Wallet {
     pub fn list(&self, at: Timestamp) -> Result<Vec<Entry>, WalletError> {
         let bundles = self.bundles()?;
         let others: Vec<&Bundle> = bundles.iter().skip(1).collect();
-        Ok(entries_among(&self.texts()?, bundles.first(), &others, at))
+        let entries = entries_among(&self.texts()?, bundles.first(), &others, at);
+        Ok(crate::with_notes(entries, &self.store.names()?))
     }
 }

@@ -120,10 +120,10 @@ pub struct Entry {
     /// The type.
     #[serde(rename = "type")]
     pub credential_type: CredentialType,
-    /// Whom it is for: the full name and the date of birth (the holder's own wallet shows the
-    /// whole name; masking is for verifiers).
+    /// Whom it is for: the name and the date of birth.
     pub holder: String,
-    /// The holder's full name, as written natively.
+    /// The holder's name as the wallet knows it: the holder's own note when one was kept (a
+    /// credential carries initials only), else the EU twin's names, else the initials.
     pub name: String,
     /// The date of birth, as precise as recorded (`1980-05-12`, `1980-05`, `1980`).
     pub birth_date: String,
@@ -171,19 +171,15 @@ pub fn fold_name(latin: &str) -> String {
     s
 }
 
-/// The person a credential belongs to: date of birth and folded family and given names.
+/// The person a credential belongs to (SPEC §8.4): its door form — date of birth, initials,
+/// masked document.
 pub fn person_key(c: &Credential) -> String {
-    let given = c
-        .holder
-        .given_name
-        .as_ref()
-        .map(|n| fold_name(n.latin()))
-        .unwrap_or_default();
+    let h = &c.holder;
     format!(
         "{}|{}|{}",
-        c.holder.birth_date,
-        fold_name(c.holder.family_name.latin()),
-        given
+        h.birth_date,
+        h.initials.letters().iter().collect::<String>(),
+        h.document.masked()
     )
 }
 
@@ -195,6 +191,26 @@ pub fn id_of(text: &str) -> Option<CredentialId> {
     } else {
         decode_any(text).ok().map(|u| u.unverified_claims().id)
     }
+}
+
+/// `entries` with the holder's notes of their name (credential id, name): a note on one
+/// credential names every credential of that person.
+pub fn with_notes(mut entries: Vec<Entry>, notes: &[(String, String)]) -> Vec<Entry> {
+    let named: Vec<(String, String)> = entries
+        .iter()
+        .filter_map(|e| {
+            let id = e.id.to_string();
+            let (_, name) = notes.iter().find(|(i, _)| *i == id)?;
+            Some((e.person.clone(), name.clone()))
+        })
+        .collect();
+    for e in &mut entries {
+        if let Some((_, name)) = named.iter().find(|(p, _)| *p == e.person) {
+            e.holder = format!("{name} {}", e.birth_date);
+            e.name = name.clone();
+        }
+    }
+    entries
 }
 
 /// Credentials judged at `at` with the verifier's engine against `bundle` (without one: by
@@ -233,6 +249,25 @@ pub fn entries_among(
     for e in &mut entries {
         e.eu_twin = twins.iter().find(|(of, _)| *of == e.id).map(|(_, id)| *id);
     }
+    // A twin is its credential's person's, and names them in full: its names stand for the
+    // credential's initials.
+    let of_twins: Vec<(CredentialId, String, String)> = entries
+        .iter()
+        .filter_map(|e| {
+            let twin = entries.iter().find(|t| Some(t.id) == e.eu_twin)?;
+            Some((e.id, e.person.clone(), twin.name.clone()))
+        })
+        .collect();
+    for (own, person, name) in of_twins {
+        for e in entries.iter_mut() {
+            if e.id == own {
+                e.holder = format!("{name} {}", e.birth_date);
+                e.name = name.clone();
+            } else if e.twin_of == Some(own) {
+                e.person = person.clone();
+            }
+        }
+    }
     entries.sort_by(|a, b| {
         a.person
             .cmp(&b.person)
@@ -240,14 +275,6 @@ pub fn entries_among(
             .then(a.twin_of.is_some().cmp(&b.twin_of.is_some()))
     });
     entries
-}
-
-/// The holder's names as written natively: family name, given name, patronymic.
-pub fn full_name(h: &propusk_spec::Holder) -> String {
-    h.names()
-        .map(propusk_spec::Name::native)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<Entry> {
@@ -273,8 +300,8 @@ fn entry(text: &str, report: &Report, at: Timestamp, trusted: bool) -> Option<En
     Some(Entry {
         id: c.id,
         credential_type: c.credential_type(),
-        holder: format!("{} {}", full_name(&c.holder), c.holder.birth_date),
-        name: full_name(&c.holder),
+        holder: format!("{} {}", c.holder.initials, c.holder.birth_date),
+        name: c.holder.initials.to_string(),
         birth_date: c.holder.birth_date.to_string(),
         person: person_key(c),
         issued_at: c.issued_at,
@@ -301,29 +328,43 @@ mod tests {
     }
 
     #[test]
-    fn people_are_grouped_by_birth_date_and_folded_names() {
-        use propusk_spec::{CredentialId, CredentialType, Name, examples};
+    fn people_are_grouped_by_what_the_door_form_carries() {
+        use propusk_spec::{CredentialId, CredentialType, Document, DocumentKind, Name, examples};
         let a = examples::credential(
             CredentialType::Vaccination,
             CredentialId::from_bytes([1; 12]),
         );
-        let mut b = a.clone();
-        b.holder.given_name =
-            Some(Name::new("Иван", Some("IWAN")).unwrap_or_else(|e| panic!("{e}")));
-        let mut c = a.clone();
-        c.holder.family_name =
-            Name::new("Иванов", Some("IVANOFF")).unwrap_or_else(|e| panic!("{e}"));
-        c.holder.birth_date = "1980-05".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(person_key(&a), person_key(&a.clone()));
-        assert_ne!(
+        let with = |edit: &dyn Fn(&mut propusk_spec::Holder)| {
+            let mut h = examples::holder();
+            edit(&mut h);
+            let mut c = a.clone();
+            c.holder = h.door();
+            person_key(&c)
+        };
+        assert_eq!(person_key(&a), with(&|_| {}));
+        assert_eq!(
             person_key(&a),
-            person_key(&b),
-            "IVAN and IWAN are not folded together"
+            with(&|h| h.family_name = Name::new("Игнатов", None).unwrap_or_else(|e| panic!("{e}"))),
+            "the door form carries initials only"
         );
         assert_ne!(
             person_key(&a),
-            person_key(&c),
+            with(
+                &|h| h.given_name = Some(Name::new("Пётр", None).unwrap_or_else(|e| panic!("{e}")))
+            )
+        );
+        assert_ne!(
+            person_key(&a),
+            with(&|h| h.birth_date = "1980-05".parse().unwrap_or_else(|e| panic!("{e}"))),
             "another date of birth is another person"
+        );
+        assert_ne!(
+            person_key(&a),
+            with(&|h| {
+                h.document = Document::new(DocumentKind::Passport, "4511 123789")
+                    .unwrap_or_else(|e| panic!("{e}"))
+            }),
+            "another passport is another person"
         );
     }
 }

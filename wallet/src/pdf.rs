@@ -151,6 +151,9 @@ pub struct PrintContext {
     pub tz: String,
     /// The authority's name and country.
     pub issuer: Option<(String, String)>,
+    /// The holder's name as the holder noted it (a credential carries initials only): printed
+    /// instead of the initials.
+    pub name: Option<String>,
 }
 
 impl PrintContext {
@@ -164,7 +167,11 @@ impl PrintContext {
                     .map(|k| (k.issuer.clone(), k.country.clone()))
             })
         });
-        PrintContext { tz, issuer }
+        PrintContext {
+            tz,
+            issuer,
+            name: None,
+        }
     }
 }
 
@@ -180,11 +187,21 @@ pub fn certificate_in(
     let unverified = propusk_spec::decode_any(text)?;
     let own_id = unverified.unverified_claims().id;
     let twin = kept.iter().find(|t| crate::eu::twin_of(t) == Some(own_id));
+    // The holder's own note; else the names the twin carries in full; else the initials.
+    let name = context.name.clone().or_else(|| {
+        let hc1 = propusk_eudcc::decode(twin?).ok()?;
+        let nam = &hc1.certificate["nam"];
+        let names: Vec<&str> = ["fn", "gn"]
+            .iter()
+            .filter_map(|k| nam[*k].as_str())
+            .collect();
+        Some(names.join(" "))
+    });
     certificate(
         unverified.unverified_claims(),
         text,
-        &context.tz,
-        context.issuer.clone(),
+        context,
+        name.as_deref(),
         twin.map(String::as_str),
     )
 }
@@ -192,12 +209,13 @@ pub fn certificate_in(
 pub(crate) fn certificate(
     credential: &Credential,
     text: &str,
-    tz: &str,
-    issuer: Option<(String, String)>,
+    context: &PrintContext,
+    name: Option<&str>,
     twin: Option<&str>,
 ) -> Result<Vec<u8>, WalletError> {
+    let (tz, issuer) = (context.tz.as_str(), context.issuer.clone());
     let mut w = Writer::new()?;
-    certificate_page(&mut w, credential, text, tz, issuer)?;
+    certificate_page(&mut w, credential, text, (tz, name), issuer)?;
     if let Some(twin) = twin {
         crate::pdf_travel::travel_page(&mut w, twin, tz)?;
     }
@@ -215,7 +233,7 @@ fn certificate_page(
     w: &mut Writer<'_>,
     credential: &Credential,
     text: &str,
-    tz: &str,
+    (tz, name): (&str, Option<&str>),
     issuer: Option<(String, String)>,
 ) -> Result<(), WalletError> {
     let both = Both {
@@ -226,17 +244,8 @@ fn certificate_page(
     let (left, mut y) = (56.0, A4.1 - 72.0);
     w.text(left, y, 17.0, title(credential));
     y -= 36.0;
-    let names: Vec<&propusk_spec::Name> = h.names().collect();
-    let native = names
-        .iter()
-        .map(|n| n.native())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let latin = names
-        .iter()
-        .map(|n| n.latin())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let native = name.map_or_else(|| h.initials.to_string(), str::to_owned);
+    let latin = propusk_spec::translit::text_to_latin(&native).to_uppercase();
     let mut rows: Vec<(String, String)> = vec![
         ("Владелец / Holder".into(), native),
         (String::new(), latin),
@@ -244,7 +253,7 @@ fn certificate_page(
             "Дата рождения / Date of birth".into(),
             both.ru.birth_date(&h.birth_date),
         ),
-        ("Документ / Document".into(), h.document.masked()),
+        ("Документ / Document".into(), h.document.masked().to_owned()),
     ];
     rows.extend(body_lines(credential, &both));
     rows.push((

@@ -85,6 +85,15 @@ impl WalletStore {
         if before {
             conn.execute_batch(&format!("BEGIN; {ONE_ROOT_BEFORE} COMMIT;"))?;
         }
+        // The holder's own note of the name, added after the first wallets were made.
+        let noted: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('credentials') WHERE name = 'name'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !noted {
+            conn.execute_batch("ALTER TABLE credentials ADD COLUMN name TEXT")?;
+        }
         Ok(WalletStore { conn })
     }
 
@@ -171,6 +180,24 @@ impl WalletStore {
             params![row.id.to_string(), row.text, row.kind, row.issued_at, row.expires_at, row.person, row.now.unix()],
         )?;
         Ok(inserted == 1)
+    }
+
+    /// Keeps `name` as the holder's own note on a credential; `false` when it is not held.
+    pub(crate) fn set_name(&self, id: &CredentialId, name: &str) -> Result<bool, WalletError> {
+        let set = self.conn.execute(
+            "UPDATE credentials SET name = ?2 WHERE id = ?1",
+            params![id.to_string(), name],
+        )?;
+        Ok(set == 1)
+    }
+
+    /// Every note of a name, by credential id.
+    pub(crate) fn names(&self) -> Result<Vec<(String, String)>, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name FROM credentials WHERE name IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The credential text of an id.

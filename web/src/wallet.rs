@@ -96,7 +96,7 @@ pub(crate) fn trip(
         person: None,
         policy: header["policy"].as_str().filter(|p| !p.is_empty()),
     };
-    let checked = propusk_wallet::trip(texts, trust, &query)
+    let checked = propusk_wallet::trip(texts, &[], trust, &query)
         .map_err(|e| EngineError::Policy(e.to_string()))?;
     Ok(json!({
         "verdict": checked.verdict(),
@@ -123,7 +123,12 @@ pub(crate) fn context_from(v: &Value) -> Result<PrintContext, EngineError> {
         (Some(name), Some(country)) => Some((name.to_owned(), country.to_owned())),
         _ => None,
     };
-    Ok(PrintContext { tz, issuer })
+    // The holder's own note of their name, when the page kept one.
+    let name = v["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    Ok(PrintContext { tz, issuer, name })
 }
 
 /// The printable certificate of `text` (with its twin's travel page when `kept` holds it).

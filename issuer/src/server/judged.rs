@@ -64,12 +64,12 @@ pub(crate) struct Judgements(Mutex<HashMap<CredentialId, Judged>>);
 
 impl AppState {
     /// The verifiers' engine on `text` (credential `id`, decoded as `decoded`, its row's
-    /// `proof`) now, against the trust bundle served.
+    /// `proof` over it and the holder's record `holder`) now, against the trust bundle served.
     pub(crate) fn judge(
         &self,
         id: &CredentialId,
         (text, decoded): (&str, &UnverifiedCredential),
-        proof: Option<&[u8]>,
+        (proof, holder): (Option<&[u8]>, Option<&[u8]>),
     ) -> Judged {
         let sequence = self.serving.load(Ordering::Acquire);
         let now = now();
@@ -79,7 +79,7 @@ impl AppState {
         }
         let bundle = self.bundle.read().ok().and_then(|b| b.clone());
         let proven = match (&self.prover, proof) {
-            (Some(prover), Some(proof)) => proves_credential(prover, proof, id, text),
+            (Some(prover), Some(proof)) => proves_credential(prover, proof, id, text, holder),
             _ => false,
         };
         let vouched = proven

@@ -298,7 +298,11 @@ pub(crate) async fn page(
         }
         CredentialStatus::Issued => {
             let text = (record.text.as_str(), &decoded);
-            let judged = state.judge(&record.id, text, record.proof.as_deref());
+            let judged = state.judge(
+                &record.id,
+                text,
+                (record.proof.as_deref(), record.holder.as_deref()),
+            );
             let until = judged.valid_until.unwrap_or(claims.expires_at);
             (judged.verdict, judged.reason, until)
         }
@@ -317,9 +321,9 @@ pub(crate) async fn page(
         rows.push((c.labels[1], locale.time(valid_until)));
     }
     rows.extend([
-        (c.labels[2], claims.holder.document_initials()),
+        (c.labels[2], claims.holder.initials.to_string()),
         (c.labels[3], locale.birth_date(&claims.holder.birth_date)),
-        (c.labels[4], claims.holder.document.masked()),
+        (c.labels[4], claims.holder.document.masked().to_owned()),
     ]);
     let title = words::certificate_title(verdict, reason, lang);
     render(&Page {

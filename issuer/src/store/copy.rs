@@ -80,6 +80,7 @@ const TABLES: &[Table] = &[
             ("revoked_at", Int),
             ("text", Text),
             ("proof", Blob),
+            ("holder", Blob),
         ],
         order: "id",
     },

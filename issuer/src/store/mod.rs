@@ -129,8 +129,12 @@ pub struct CredentialRecord {
     /// The credential text.
     pub text: String,
     /// The issuer's proof that it stored this credential (an HMAC under the vault's proof key
-    /// over the id and the text); `None` in rows from before such proofs.
+    /// over the id, the text and the holder's record); `None` in rows from before such proofs.
     pub proof: Option<Vec<u8>>,
+    /// The holder's full record ([`propusk_spec::Holder::to_record`]): every name and the whole
+    /// document number, which the credential does not carry; kept to sign it again and for the
+    /// EU twin. `None` in rows from before the door form.
+    pub holder: Option<Vec<u8>>,
 }
 
 /// A version of the rules as the operator set it: the rules (JSON, the serde shapes of

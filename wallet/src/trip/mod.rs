@@ -145,8 +145,11 @@ impl Trip {
 /// Judges the wallet's credentials (`texts`) for a trip as `query` asks. `trust` is the trust
 /// data of every root the wallet trusts, its own first (without any, no rules are known). A
 /// door policy named that the destination does not have is refused.
+/// `notes` are the holder's notes of their name (credential id, name), see
+/// [`crate::with_notes`].
 pub fn trip(
     texts: &[String],
+    notes: &[(String, String)],
     trust: &[&Bundle],
     query: &TripQuery<'_>,
 ) -> Result<Trip, UnknownPolicy> {
@@ -175,7 +178,8 @@ pub fn trip(
         .filter(|(i, _)| Some(*i) != first)
         .map(|(_, b)| b)
         .collect();
-    let held = crate::choose::of_person(entries_among(texts, home, &others, on), query.person);
+    let judged = crate::with_notes(entries_among(texts, home, &others, on), notes);
+    let held = crate::choose::of_person(judged, query.person);
     let eu_rules = trust
         .iter()
         .find_map(|b| b.content().eu.rules_of(&to))
@@ -326,6 +330,6 @@ impl crate::Wallet {
     pub fn trip(&self, query: &TripQuery<'_>) -> Result<Trip, crate::WalletError> {
         let bundles = self.bundles()?;
         let trust: Vec<&Bundle> = bundles.iter().collect();
-        Ok(trip(&self.texts()?, &trust, query)?)
+        Ok(trip(&self.texts()?, &self.store.names()?, &trust, query)?)
     }
 }

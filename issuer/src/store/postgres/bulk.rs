@@ -23,6 +23,7 @@ pub(super) fn insert(
     let statuses = column(&|c| c.status.as_str().to_owned());
     let texts = column(&|c| c.text.clone());
     let proofs: Vec<Option<Vec<u8>>> = records.iter().map(|c| c.proof.clone()).collect();
+    let holders: Vec<Option<Vec<u8>>> = records.iter().map(|c| c.holder.clone()).collect();
     let record_ids: Vec<Option<String>> = records.iter().map(|c| c.record_id.clone()).collect();
     let issued: Vec<i64> = records.iter().map(|c| c.issued_at.unix()).collect();
     let expires: Vec<i64> = records.iter().map(|c| c.expires_at.unix()).collect();
@@ -34,10 +35,10 @@ pub(super) fn insert(
         .query(
             "INSERT INTO credentials
              (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
-              proof)
+              proof, holder)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
                                   $5::bigint[], $6::bigint[], $7::text[], $8::bigint[],
-                                  $9::text[], $10::bytea[])
+                                  $9::text[], $10::bytea[], $11::bytea[])
              ON CONFLICT DO NOTHING RETURNING id",
             &[
                 &ids,
@@ -50,6 +51,7 @@ pub(super) fn insert(
                 &revoked,
                 &texts,
                 &proofs,
+                &holders,
             ],
         )?
         .iter()

@@ -217,8 +217,8 @@ impl Store for PgStore {
         let inserted = self.db()?.execute(
             "INSERT INTO credentials
              (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
-              proof)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+              proof, holder)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
             &[
                 &c.id.to_string(),
                 &c.record_id,
@@ -230,6 +230,7 @@ impl Store for PgStore {
                 &c.status.since().map(Timestamp::unix),
                 &c.text,
                 &c.proof,
+                &c.holder,
             ],
         )?;
         if inserted == 1 {

@@ -40,6 +40,7 @@ pub(super) fn credential_record(r: &Row) -> Result<CredentialRecord, StoreError>
         status,
         text: r.get(8),
         proof: r.get(9),
+        holder: r.get(10),
     })
 }
 
@@ -55,7 +56,8 @@ pub(super) enum CredentialKey {
 /// The columns [`credential_record`] reads, in its order (a literal, for `concat!`).
 macro_rules! credential_columns {
     () => {
-        "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof"
+        "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof, \
+         holder"
     };
 }
 pub(super) use credential_columns;

@@ -136,6 +136,8 @@ CREATE TABLE eu_data (
 );
 ",
     ),
+    // The holder's full record beside each credential, which carries only the door form.
+    (7, "ALTER TABLE credentials ADD COLUMN holder BYTEA;"),
 ];
 
 /// Brings the database's schema up to date: every migration not yet applied, with its record,

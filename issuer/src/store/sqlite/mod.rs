@@ -48,6 +48,7 @@ impl std::fmt::Debug for SqliteStore {
 fn upgrade(conn: &Connection) -> Result<(), StoreError> {
     for (table, column, kind) in [
         ("credentials", "proof", "BLOB"),
+        ("credentials", "holder", "BLOB"),
         ("config", "name_latin", "TEXT"),
     ] {
         let has: bool = conn.query_row(
@@ -243,8 +244,8 @@ impl Store for SqliteStore {
             .prepare_cached(
                 "INSERT OR IGNORE INTO credentials
              (id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text,
-              proof)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+              proof, holder)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 c.id.to_string(),
@@ -256,7 +257,8 @@ impl Store for SqliteStore {
                 status,
                 revoked_at,
                 c.text,
-                c.proof
+                c.proof,
+                c.holder
             ])?;
         if inserted == 1 {
             return Ok(Inserted::Inserted);

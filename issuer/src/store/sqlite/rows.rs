@@ -10,7 +10,7 @@ use crate::records::CredentialStatus;
 use crate::store::{CredentialRecord, StoredKey};
 
 pub(super) const CREDENTIAL_COLUMNS: &str =
-    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof";
+    "id, record_id, type, key_id, issued_at, expires_at, status, revoked_at, text, proof, holder";
 
 pub(super) fn corrupt(what: &'static str) -> impl Fn() -> StoreError {
     move || StoreError::Corrupt(what)
@@ -86,6 +86,7 @@ type CredentialRow = (
     Option<i64>,
     String,
     Option<Vec<u8>>,
+    Option<Vec<u8>>,
 );
 
 pub(super) fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
@@ -100,11 +101,13 @@ pub(super) fn credential_row(r: &Row<'_>) -> rusqlite::Result<CredentialRow> {
         r.get(7)?,
         r.get(8)?,
         r.get(9)?,
+        r.get(10)?,
     ))
 }
 
 pub(super) fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
-    let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text, proof) = row;
+    let (id, record_id, kind, kid, issued_at, expires_at, status, revoked_at, text, proof, holder) =
+        row;
     let revoked_at = revoked_at.map(timestamp).transpose()?;
     let status = CredentialStatus::from_parts(&status, revoked_at)
         .ok_or(StoreError::Corrupt("an unknown credential status"))?;
@@ -122,6 +125,7 @@ pub(super) fn credential_record(row: CredentialRow) -> Result<CredentialRecord, 
         status,
         text,
         proof,
+        holder,
     })
 }
 

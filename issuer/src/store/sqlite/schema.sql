@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS credentials (
     revoked_at INTEGER,
     text TEXT NOT NULL,
     proof BLOB,
+    holder BLOB,
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS audit (
