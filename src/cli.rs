@@ -29,7 +29,7 @@ pub enum Command {
     /// Decode credential text layer by layer, without checking the signature, and print what it
     /// holds (exit 0 when it decodes, 1 when a layer refuses it).
     #[command(
-        after_help = "Examples:\n  propusk decode 'PR1:...'\n  propusk decode --json 'PR1:...'\n  scan | propusk decode -"
+        after_help = "Examples:\n  propusk decode 'PR2:...'\n  propusk decode --json 'PR2:...'\n  scan | propusk decode -"
     )]
     Decode(inspect::Args),
     /// Measure the wire format: encode, decode and verify time per credential, the text length
@@ -56,7 +56,7 @@ pub enum Command {
     App(webapp::AppCommand),
     /// The holder's wallet.
     #[command(
-        after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W best\n  propusk wallet --dir W export ID --pdf certificate.pdf"
+        after_help = "Examples:\n  propusk wallet --dir W add 'PR2:...'\n  propusk wallet --dir W best\n  propusk wallet --dir W export ID --pdf certificate.pdf"
     )]
     Wallet(wallet::WalletArgs),
     /// Set up and sync a verifier's local trust store.
@@ -90,7 +90,7 @@ pub enum Command {
     /// decides), 64 usage error (nothing to verify included), 66 a missing image file, 78 no
     /// store. On a terminal with no text given, a door display.
     #[command(
-        after_help = "Examples:\n  propusk verify --store V 'PR1:...'\n  propusk verify --store V --image photo.jpg\n  scanner | propusk verify --store V --json -\n  propusk verify --store V        # on a terminal: the door display\n  propusk verify --trust-cert DSC.der 'HC1:...'"
+        after_help = "Examples:\n  propusk verify --store V 'PR2:...'\n  propusk verify --store V --image photo.jpg\n  scanner | propusk verify --store V --json -\n  propusk verify --store V        # on a terminal: the door display\n  propusk verify --trust-cert DSC.der 'HC1:...'"
     )]
     Verify(verify::VerifyArgs),
 }

@@ -7,7 +7,7 @@ use crate::error::{EXIT_INVALID, EXIT_IO, EXIT_OK};
 /// Arguments of `propusk decode`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Credential text (`PR1:...`), a Propusk link or an EU certificate (`HC1:...`); `-` or
+    /// Credential text (`PR2:...`), a Propusk link or an EU certificate (`HC1:...`); `-` or
     /// nothing reads one per line from standard input.
     pub input: Option<String>,
     /// Print one JSON object per input instead of text.

@@ -256,7 +256,7 @@ fn print(session: &Session, reports: &[Report], args: &VerifyArgs) -> Result<(),
 fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
     let looks_like_credential = |t: &str| {
         let t = t.trim().to_ascii_uppercase();
-        ["PR1:", "HC1:", "HTTP://", "HTTPS://"]
+        ["PR2:", "PR1:", "HC1:", "HTTP://", "HTTPS://"]
             .iter()
             .any(|p| t.starts_with(p))
             || propusk_verifier::scanned(&t).is_some_and(|s| s != t)
@@ -268,11 +268,11 @@ fn check_inputs(args: &VerifyArgs, inputs: &[Input]) -> Result<(), CliError> {
         return Err(CliError::Usage(match lang(args.lang) {
             Lang::En => format!(
                 "{stray:?} is not a credential text or link: a text with spaces must be quoted \
-                 ('PR1:…'), or piped on standard input"
+                 ('PR2:…'), or piped on standard input"
             ),
             Lang::Ru => format!(
                 "{stray:?} — не текст документа и не ссылка: текст с пробелами возьмите в \
-                 кавычки ('PR1:…') или подайте на стандартный ввод"
+                 кавычки ('PR2:…') или подайте на стандартный ввод"
             ),
         }));
     }

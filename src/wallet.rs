@@ -32,7 +32,7 @@ pub enum WalletCommand {
     /// screenshot), or a portal link (fetched when online). The same credential twice is kept
     /// once; a signature that cannot be checked is a warning, not a refusal.
     #[command(
-        after_help = "Examples:\n  propusk wallet --dir W add 'PR1:...'\n  propusk wallet --dir W add --image photo.jpg\n  propusk wallet --dir W add --link https://portal.example/c/ID"
+        after_help = "Examples:\n  propusk wallet --dir W add 'PR2:...' --name 'Иванов Иван Иванович'\n  propusk wallet --dir W add --image photo.jpg\n  propusk wallet --dir W add --link https://portal.example/c/ID"
     )]
     Add {
         /// Credential text or link.
@@ -46,6 +46,10 @@ pub enum WalletCommand {
         /// A portal link.
         #[arg(long, conflicts_with = "text")]
         link: Option<String>,
+        /// The holder's name, as your own note: a credential carries initials only. Shown in
+        /// `list` and printed on the certificate; a verifier never relies on it.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// The credentials, grouped by person: type, issued, valid until, status now.
     #[command(
@@ -264,6 +268,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
             image,
             link,
             pdf,
+            name,
         } => {
             let added = match (text, image, link, pdf) {
                 (Some(t), None, None, None) => wallet.add_text(t),
@@ -276,6 +281,9 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                     ));
                 }
             }?;
+            if let Some(name) = name {
+                wallet.note_name(&added.id, name)?;
+            }
             let kind = words::credential_type(added.credential_type, locale.lang);
             let signature = match (&added.signature, locale.lang) {
                 (_, Lang::En) => added.signature.to_string(),

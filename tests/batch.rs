@@ -664,7 +664,7 @@ fn a_compromised_keys_credentials_are_signed_again_on() {
         later,
     ]);
     let text = printed.lines().last().unwrap();
-    assert!(text.starts_with("PR1:"), "{printed}");
+    assert!(text.starts_with("PR2:"), "{printed}");
     common::publish_and_sync(&dir, &usb, &store, later);
     let fresh = run(&[
         "verify",

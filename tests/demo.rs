@@ -31,5 +31,5 @@ fn the_demo_tells_the_whole_story() {
     assert_eq!(stdout.matches('✓').count(), 21, "{stdout}");
     // The QR images it wrote are real: they read back from their pixels here too.
     let png = tmp.path().join("vaccination.png");
-    assert!(propusk_qr::read_qr_file(&png).unwrap().starts_with("PR1:"));
+    assert!(propusk_qr::read_qr_file(&png).unwrap().starts_with("PR2:"));
 }

@@ -493,12 +493,15 @@ fn a_trip_is_checked_by_the_destinations_rules() {
         "--at",
         AT,
     ]));
+    // The credential carries initials only: the holder notes the name.
     ok(run(&[
         "wallet",
         "--dir",
         s(&wallet),
         "add",
         issued.lines().last().unwrap(),
+        "--name",
+        "Сидоров Иван Иванович",
     ]));
     let (code, words) = trip(
         &wallet,

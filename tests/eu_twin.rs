@@ -98,7 +98,7 @@ fn the_twin_is_issued_verified_and_revoked_with_its_credential_on() {
     ));
     let lines: Vec<&str> = out.lines().collect();
     let (credential, twin) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    assert!(credential.starts_with("PR1:"), "{out}");
+    assert!(credential.starts_with("PR2:"), "{out}");
     assert!(twin.starts_with("HC1:"), "{out}");
     // The twin's QR image decodes, from its pixels, to the twin.
     assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), twin);

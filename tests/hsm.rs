@@ -255,7 +255,7 @@ fn an_issuer_in_a_token_signs_everything_there_and_keeps_no_secret() {
         let lines = issue(&hsm, &dir, &example("vaccination", "V-1"), AT, &["--eu"]);
         let (credential, twin) = (&lines[lines.len() - 2], &lines[lines.len() - 1]);
         assert!(
-            credential.starts_with("PR1:") && twin.starts_with("HC1:"),
+            credential.starts_with("PR2:") && twin.starts_with("HC1:"),
             "{lines:?}"
         );
         // A batch of three, in the token too.

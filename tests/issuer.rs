@@ -402,7 +402,7 @@ fn issue_writes_qr_images_and_links_on() {
     ]));
     let link = link.lines().last().unwrap();
     assert!(
-        link.starts_with("https://portal.example/c/") && link.contains("#PR1:"),
+        link.starts_with("https://portal.example/c/") && link.contains("#PR2:"),
         "{link}"
     );
     assert_eq!(propusk_qr::read_qr_file(&png).unwrap(), link);

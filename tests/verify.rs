@@ -846,7 +846,7 @@ fn mistakes_are_not_verdicts_and_scanners_are_read_as_they_type() {
                 .unwrap_or(c)
         })
         .collect();
-    assert!(russian.starts_with("ЗК1Ж"), "{russian}");
+    assert!(russian.starts_with("ЗК2Ж"), "{russian}");
     let out = verify(&["--json", "-"], &format!("  {russian}  \n\n"), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0]["verdict"], "valid");

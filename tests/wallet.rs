@@ -82,7 +82,19 @@ fn add_list_show_and_best() {
 
     let w = s(&wallet);
     // Without trust data the signature is not checked; it is a warning, not a refusal.
-    assert!(ok(&["wallet", "--dir", w, "add", &vaccination]).contains("signature: not checked"));
+    // The credential carries initials only: the holder notes the name for the whole wallet.
+    assert!(
+        ok(&[
+            "wallet",
+            "--dir",
+            w,
+            "add",
+            &vaccination,
+            "--name",
+            "Иванов Иван"
+        ])
+        .contains("signature: not checked")
+    );
     ok(&[
         "wallet",
         "--dir",
@@ -98,7 +110,19 @@ fn add_list_show_and_best() {
     assert!(ok(&["wallet", "--dir", w, "add", "--image", s(&png)]).contains("signature: verified"));
     assert!(ok(&["wallet", "--dir", w, "add", "--link", &later]).starts_with("added exemption"));
     // Added now (years later), it has expired: the wallet keeps it and warns.
-    let added = propusk_with(&["wallet", "--dir", w, "add", &other], "", &[]);
+    let added = propusk_with(
+        &[
+            "wallet",
+            "--dir",
+            w,
+            "add",
+            &other,
+            "--name",
+            "Петрова Анна",
+        ],
+        "",
+        &[],
+    );
     assert_eq!(added.status.code(), Some(0));
     let warned = String::from_utf8_lossy(&added.stderr);
     assert!(

@@ -302,8 +302,10 @@ fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
     let b = Browser::start(&[]);
     b.goto(&format!("{url}/app/?lang=ru&mode=wallet"));
     b.wait("document.body.dataset.synced === 'true'", "the first sync");
+    // The code carries initials only: the holder types the name as a note of their own.
     b.eval(&format!(
-        "document.getElementById('wallet-text').value = {text:?}; return true;"
+        "document.getElementById('wallet-text').value = {text:?}; \
+         document.getElementById('wallet-name').value = 'Иванов Иван Иванович'; return true;"
     ));
     b.click("[data-action=add]");
     let id = b.wait(
@@ -313,7 +315,7 @@ fn the_wallet_keeps_a_credential_and_shows_a_qr_that_scans_back() {
     assert_eq!(id.as_str().unwrap(), text_id(&b, &text));
     let entry = b.eval("return document.getElementById('entries').innerText");
     let entry = entry.as_str().unwrap();
-    // The holder's own wallet shows the whole name; the one to show now is chosen by the engine.
+    // The holder's own wallet shows the name noted; the one to show now is chosen by the engine.
     assert!(
         entry.contains("ДЕЙСТВИТЕЛЕН") && entry.contains("Иванов Иван Иванович"),
         "{entry}"

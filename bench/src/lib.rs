@@ -150,7 +150,7 @@ pub fn run(args: &Args) -> u8 {
     }
     println!();
     println!(
-        "chars: length of the credential text (PR1: + base45); QR-Q: QR version at error correction Q"
+        "chars: length of the credential text (PR2: + base45); QR-Q: QR version at error correction Q"
     );
     println!(
         "EU DCC: the same content as an EU Digital COVID Certificate (HC1:), ratio = chars / EU DCC"

@@ -9,7 +9,7 @@
 //! a key id or algorithm in the unprotected header).
 //!
 //! ```
-//! let refused = propusk_eudcc::decode("PR1:NOT-EU").unwrap_err();
+//! let refused = propusk_eudcc::decode("PR2:NOT-EU").unwrap_err();
 //! assert_eq!(refused.step(), "unprefix");
 //! ```
 #![deny(missing_docs)]

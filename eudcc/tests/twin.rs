@@ -84,7 +84,14 @@ fn twins_verify_and_carry_the_credential() {
     let trusted = [SignerCertificate::from_der(&dsc).unwrap()];
     for kind in [CredentialType::Vaccination, CredentialType::Test] {
         let c = examples::credential(kind, CredentialId::from_bytes([5; 12]));
-        let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
+        let json = certificate(
+            &c,
+            &examples::holder(),
+            "Минздрав России",
+            "RU",
+            Some("1232"),
+        )
+        .unwrap();
         let signed = sign(
             &json,
             "RU",
@@ -115,7 +122,14 @@ fn twins_verify_and_carry_the_credential() {
     }
     // A recovery is outside this signer's extended key usage.
     let r = examples::credential(CredentialType::Recovery, CredentialId::from_bytes([6; 12]));
-    let json = certificate(&r, "Минздрав России", "RU", Some("1232")).unwrap();
+    let json = certificate(
+        &r,
+        &examples::holder(),
+        "Минздрав России",
+        "RU",
+        Some("1232"),
+    )
+    .unwrap();
     assert_eq!(
         sign(
             &json,
@@ -131,7 +145,14 @@ fn twins_verify_and_carry_the_credential() {
         CredentialType::Vaccination,
         CredentialId::from_bytes([7; 12]),
     );
-    let json = certificate(&v, "Минздрав России", "RU", Some("1232")).unwrap();
+    let json = certificate(
+        &v,
+        &examples::holder(),
+        "Минздрав России",
+        "RU",
+        Some("1232"),
+    )
+    .unwrap();
     assert_eq!(
         sign(&json, "RU", T2021, T2021 + 4 * YEAR, &signer),
         Err(SignError::OutlastsSigner)
@@ -143,7 +164,13 @@ fn types_without_an_eu_form_are_refused() {
     for kind in [CredentialType::Exemption, CredentialType::Pass] {
         let c = examples::credential(kind, CredentialId::from_bytes([1; 12]));
         assert!(matches!(
-            certificate(&c, "Минздрав России", "RU", Some("1232")),
+            certificate(
+                &c,
+                &examples::holder(),
+                "Минздрав России",
+                "RU",
+                Some("1232")
+            ),
             Err(TwinError::NoEuType(_))
         ));
     }
@@ -153,6 +180,7 @@ fn types_without_an_eu_form_are_refused() {
                 CredentialType::Vaccination,
                 CredentialId::from_bytes([1; 12])
             ),
+            &examples::holder(),
             &"x".repeat(81),
             "RU",
             None
@@ -200,6 +228,7 @@ fn twins_of_every_eu_type_pass_the_official_schema() {
     assert!(examples_seen >= 15, "{examples_seen} examples");
     let mut broken = certificate(
         &examples::credential(CredentialType::Test, CredentialId::from_bytes([3; 12])),
+        &examples::holder(),
         "Минздрав России",
         "RU",
         None,
@@ -222,7 +251,14 @@ fn twins_of_every_eu_type_pass_the_official_schema() {
         CredentialType::Recovery,
     ] {
         let c = examples::credential(kind, CredentialId::from_bytes([4; 12]));
-        let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
+        let json = certificate(
+            &c,
+            &examples::holder(),
+            "Минздрав России",
+            "RU",
+            Some("1232"),
+        )
+        .unwrap();
         let errors = validator.errors(&json);
         assert!(errors.is_empty(), "{kind:?}: {errors:?}\n{json:#}");
     }
@@ -395,14 +431,27 @@ fn a_rapid_tests_twin_carries_its_device() {
         panic!("not a test")
     };
     test.kind = propusk_spec::TestKind::RapidAntigen;
-    let json = certificate(&c, "Минздрав России", "RU", Some("1232")).unwrap();
+    let json = certificate(
+        &c,
+        &examples::holder(),
+        "Минздрав России",
+        "RU",
+        Some("1232"),
+    )
+    .unwrap();
     assert_eq!(json["t"][0]["ma"], "1232");
     assert_eq!(json["t"][0]["tt"], "LP217198-3");
     assert_eq!(
-        certificate(&c, "Минздрав России", "RU", None),
+        certificate(&c, &examples::holder(), "Минздрав России", "RU", None),
         Err(TwinError::Device(None))
     );
-    let unknown = certificate(&c, "Минздрав России", "RU", Some("9999999"));
+    let unknown = certificate(
+        &c,
+        &examples::holder(),
+        "Минздрав России",
+        "RU",
+        Some("9999999"),
+    );
     assert_eq!(unknown, Err(TwinError::Device(Some("9999999".into()))));
     assert!(
         unknown
@@ -412,6 +461,13 @@ fn a_rapid_tests_twin_carries_its_device() {
     );
     // A PCR test has no device field.
     let pcr = examples::credential(CredentialType::Test, CredentialId::from_bytes([6; 12]));
-    let json = certificate(&pcr, "Минздрав России", "RU", Some("1232")).unwrap();
+    let json = certificate(
+        &pcr,
+        &examples::holder(),
+        "Минздрав России",
+        "RU",
+        Some("1232"),
+    )
+    .unwrap();
     assert!(json["t"][0].get("ma").is_none());
 }

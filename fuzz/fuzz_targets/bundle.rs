@@ -16,6 +16,6 @@ fuzz_target!(|bytes: &[u8]| {
         let _ = propusk_trust_list::content_digest(bundle.content());
         let id = propusk_spec::CredentialId::from_bytes([7; 12]);
         let _ = bundle.content().revocations.check(&id, at, &propusk_spec::KeyId::new(&[1, 2, 3, 4]).unwrap_or_else(|| unreachable!()), at);
-        let _ = propusk_trust_list::check(Some(&bundle), "PR1:0", at);
+        let _ = propusk_trust_list::check(Some(&bundle), "PR2:0", at);
     }
 });

@@ -477,6 +477,7 @@ mod tests {
             expires_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
             status: crate::records::CredentialStatus::Issued,
             replaces: None,
+            holder: None,
         };
         let dir = std::env::temp_dir().join(format!("propusk-issued-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_default();

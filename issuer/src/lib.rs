@@ -15,7 +15,7 @@
 //!   "vaccination": {"product": "Sputnik-V", "dose": 2, "doses": 2, "date": "2021-06-01",
 //!                   "country": "RU", "administered_by": "ГБУЗ ГП № 2"}}"#)?;
 //! let issued = issuer.issue(&request, now)?;
-//! assert!(issued.credential.starts_with("PR1:"));
+//! assert!(issued.credential.starts_with("PR2:"));
 //! assert_eq!(issued.expires_at.to_string(), "2022-05-31T21:00:00Z"); // 365 days, Moscow midnight
 //!
 //! // A first dose of a two-dose course is refused, with the reason.

@@ -181,7 +181,7 @@ async fn issue_look_up_revoke_and_rotate() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let issued: serde_json::Value = serde_json::from_str(&body).unwrap();
     let id = issued["id"].as_str().unwrap().to_owned();
-    assert!(issued["credential"].as_str().unwrap().starts_with("PR1:"));
+    assert!(issued["credential"].as_str().unwrap().starts_with("PR2:"));
     assert_eq!(issued["link"], format!("https://portal.example/c/{id}"));
 
     let (status, _, body) = send(&s, "GET", "/api/v1/issuance/R-1", t, &[], "").await;
@@ -196,7 +196,7 @@ async fn issue_look_up_revoke_and_rotate() {
         (Some(id.as_str()), Some("issued"), Some(true))
     );
     assert!(
-        !body.contains("PR1:") && !body.contains("Иванов"),
+        !body.contains("PR2:") && !body.contains("Иванов"),
         "no personal data: {body}"
     );
 

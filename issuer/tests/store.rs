@@ -162,6 +162,7 @@ fn the_store_keeps_record_ids_unique_and_sequences_inside_transactions() {
         status: issued.status,
         text: issued.credential.clone(),
         proof: None,
+        holder: None,
     };
     assert_eq!(
         store.insert_credential(&record).unwrap(),
@@ -262,7 +263,7 @@ fn a_damaged_status_cell_or_a_shrunk_revocation_set_is_never_published() {
     let cell = (0..bytes.len() - 12)
         .find(|&i| {
             bytes[i..].starts_with(b"revoked")
-                && bytes[i + 7..i + 16].windows(4).any(|w| w == b"PR1:")
+                && bytes[i + 7..i + 16].windows(4).any(|w| w == b"PR2:")
         })
         .expect("the status cell");
     bytes[cell + 6] = b'e';

@@ -10,8 +10,8 @@
 //! against zxing-cpp on generated sets of the kinds of images people show.
 //!
 //! ```
-//! let png = propusk_qr::render_png("PR1:ABC", 4).unwrap();
-//! assert_eq!(propusk_qr::read_qr(&png).unwrap(), "PR1:ABC");
+//! let png = propusk_qr::render_png("PR2:ABC", 4).unwrap();
+//! assert_eq!(propusk_qr::read_qr(&png).unwrap(), "PR2:ABC");
 //! // A file that is not an image is refused with a typed error, not a panic.
 //! assert!(matches!(propusk_qr::read_qr(b"not an image"), Err(propusk_qr::ScanError::NotAnImage(_))));
 //! ```

@@ -181,3 +181,19 @@ fn the_strict_vectors_pass_a_permissive_verifier() {
         assert_eq!(computed, r, "{name}");
     }
 }
+
+/// The worked example takes apart the very credential of `valid-vaccination.json` (its text
+/// appears in it whole).
+#[test]
+fn the_worked_example_is_the_valid_vaccination_vector() {
+    let v: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir().join("valid-vaccination.json")).unwrap(),
+    )
+    .unwrap();
+    let worked = std::fs::read_to_string(dir().join("worked-example.md")).unwrap();
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        worked.contains(text),
+        "the worked example is another credential"
+    );
+}

@@ -50,13 +50,13 @@ fn next_line(input: &mut impl BufRead) -> std::io::Result<Option<String>> {
 
 /// What a scanner typed, as the code holds it: surrounding white space dropped, and text typed
 /// through a Russian keyboard layout (a scanner emulating a keyboard sends key positions, so
-/// `PR1:` arrives as `ЗК1Ж`) mapped back to the Latin keys; `None` for a blank line.
+/// `PR2:` arrives as `ЗК2Ж`) mapped back to the Latin keys; `None` for a blank line.
 pub fn scanned(line: &str) -> Option<String> {
     let line = line.trim();
     if line.is_empty() {
         return None;
     }
-    let russian = ["ЗК1Ж", "РС1Ж", "реезыЖ", "реезЖ", "РЕЕЗЫЖ", "РЕЕЗЖ"]
+    let russian = ["ЗК2Ж", "ЗК1Ж", "РС1Ж", "реезыЖ", "реезЖ", "РЕЕЗЫЖ", "РЕЕЗЖ"]
         .iter()
         .any(|p| line.starts_with(p));
     if !russian {
@@ -133,18 +133,18 @@ mod tests {
     #[test]
     fn what_a_scanner_types_is_read_as_the_code_holds_it() {
         assert_eq!(scanned("  \t "), None);
-        assert_eq!(scanned("  PR1:ABC 12  ").as_deref(), Some("PR1:ABC 12"));
+        assert_eq!(scanned("  PR2:ABC 12  ").as_deref(), Some("PR2:ABC 12"));
         assert_eq!(
-            scanned("ЗК1Ж6ИЖю%;*+-ю.").as_deref(),
-            Some("PR1:6B:.%$*+-./")
+            scanned("ЗК2Ж6ИЖю%;*+-ю.").as_deref(),
+            Some("PR2:6B:.%$*+-./")
         );
         assert_eq!(
             scanned("реезыЖ..зщкефдюучфьздуюсщь.с.ЗВА2Ч").as_deref(),
             Some("https://portal.example.com/c/PDF2X")
         );
         assert_eq!(
-            scanned("реезыЖ..зщкефдюучфьздуюсщь.с.ЗВА2Ч№ЗК1Ж").as_deref(),
-            Some("https://portal.example.com/c/PDF2X#PR1:")
+            scanned("реезыЖ..зщкефдюучфьздуюсщь.с.ЗВА2Ч№ЗК2Ж").as_deref(),
+            Some("https://portal.example.com/c/PDF2X#PR2:")
         );
         // Text that does not start as a credential or a link typed in Russian is kept.
         assert_eq!(scanned("Привет").as_deref(), Some("Привет"));
@@ -156,7 +156,7 @@ mod tests {
         let session = Session::without_trust_data(at);
         let mut lines = String::new();
         for i in 0..1_000 {
-            lines.push_str(if i % 2 == 0 { "hello\r\n" } else { "PR1:0\n" });
+            lines.push_str(if i % 2 == 0 { "hello\r\n" } else { "PR2:0\n" });
         }
         let mut answered = Vec::new();
         let mut batches = 0;
@@ -184,7 +184,7 @@ mod tests {
         let session = Session::without_trust_data(at);
         let mut input = b"\xff\xfe not text\n".to_vec();
         input.extend(std::iter::repeat_n(b'A', 3 * MAX_LINE));
-        input.extend_from_slice(b"\nPR1:0\r\nlast line without an end");
+        input.extend_from_slice(b"\nPR2:0\r\nlast line without an end");
         let mut answered = Vec::new();
         session.answer_lines(Cursor::new(input), |reports| {
             answered.extend(reports.iter().map(|r| r.reason));

@@ -106,15 +106,17 @@ pub fn choose(
     Best::None(entries)
 }
 
-/// The entries of the person whose name contains `person` (any case); all when not given.
+/// The entries of the person whose name contains `person` (any case, in either script: `иванов`
+/// finds `IVANOV IVAN`); all when not given.
 pub(crate) fn of_person(entries: Vec<Entry>, person: Option<&str>) -> Vec<Entry> {
-    let wanted = person.map(str::to_lowercase);
+    let latin = |s: &str| propusk_spec::translit::text_to_latin(s).to_uppercase();
+    let wanted = person.map(|p| (p.to_lowercase(), latin(p)));
     entries
         .into_iter()
         .filter(|e| {
-            wanted
-                .as_ref()
-                .is_none_or(|w| e.name.to_lowercase().contains(w.as_str()))
+            wanted.as_ref().is_none_or(|(w, l)| {
+                e.name.to_lowercase().contains(w.as_str()) || latin(&e.name).contains(l.as_str())
+            })
         })
         .collect()
 }

@@ -361,7 +361,7 @@ mod tests {
         assert_ne!(
             person_key(&a),
             with(&|h| {
-                h.document = Document::new(DocumentKind::Passport, "4511 123789")
+                h.document = Document::new(DocumentKind::Passport, "4610 123789")
                     .unwrap_or_else(|e| panic!("{e}"))
             }),
             "another passport is another person"

@@ -23,6 +23,7 @@ const WORDS = {
     },
     trip_title: 'Before a trip', trip_to: 'Country (DE, FR…)', trip_on: 'Travel on', trip_back: 'Back on',
     trip_policy: 'Door policy (optional)',
+    holder_name: 'Your name (your own note: a code carries initials only)',
     trip_check: 'Check the trip',
     twin: 'EU DCC for travel', remove_sure: 'Remove this certificate from the device?', keep: 'Keep',
     trust_none: 'No trust data yet: connect to the network once.',
@@ -62,6 +63,7 @@ const WORDS = {
     },
     trip_title: 'Перед поездкой', trip_to: 'Страна (DE, FR…)', trip_on: 'Дата поездки', trip_back: 'Дата возвращения',
     trip_policy: 'Правило входа (необязательно)',
+    holder_name: 'Ваше имя (ваша заметка: код несёт только инициалы)',
     trip_check: 'Проверить поездку',
     twin: 'EU DCC для поездок', remove_sure: 'Удалить этот сертификат с устройства?', keep: 'Оставить',
     trust_none: 'Данных проверки ещё нет: подключитесь к сети хотя бы раз.',
@@ -645,7 +647,9 @@ async function addToWallet(text) {
     note.textContent = `${t('not_added')}: ${answer.error || (answer[0] ? answer[0].words.verdict : '')}`;
     return false;
   }
-  await dbPut('wallet', id, { text: kept, added_at: now() });
+  // The holder's own note of the name (a code carries initials only), kept with the code.
+  const name = $('#wallet-name').value.trim() || undefined;
+  await dbPut('wallet', id, { text: kept, added_at: now(), name });
   await showWallet();
   const added = document.querySelector(`#entries [data-credential-id="${id}"] .what`);
   note.textContent = `${t('added')}: ${added ? added.textContent : id}`;
@@ -664,7 +668,8 @@ function button(label, action, onclick) {
 async function showWallet() {
   const kept = await dbAll('wallet');
   const texts = kept.map((k) => k.text);
-  const { entries, best } = app.engine.call('wallet', { texts, now: now(), lang: app.lang });
+  const names = kept.map((k) => k.name || null);
+  const { entries, best } = app.engine.call('wallet', { texts, names, now: now(), lang: app.lang });
   $('#wallet-empty').hidden = entries.length > 0;
   $('#best').textContent = '';
   const items = [];
@@ -693,7 +698,7 @@ async function showWallet() {
     actions.className = 'actions';
     const usual = [
       button(t('show'), 'show', () => showQr(e.text, `${e.name} · ${label}`)),
-      button('PDF', 'pdf', () => savePdf(e, texts)),
+      button('PDF', 'pdf', () => savePdf(e, texts, names.some((n) => n) ? e.name : null)),
       button(t('remove'), 'remove', () => {
         // Removing is asked once more: a credential removed is gone from this device.
         const question = document.createElement('span');
@@ -716,7 +721,9 @@ async function showWallet() {
 // The trip check: the kept certificates judged by the destination's rules on the day (noon UTC
 // of the date chosen), offline, by the engine; its words a line each.
 async function checkTrip() {
-  const texts = (await dbAll('wallet')).map((k) => k.text);
+  const kept = await dbAll('wallet');
+  const texts = kept.map((k) => k.text);
+  const names = kept.map((k) => k.name || null);
   const day = (id) => {
     const value = $(id).value;
     if (!value) return null;
@@ -724,7 +731,7 @@ async function checkTrip() {
     return Math.floor(Date.UTC(y, m - 1, d, 12) / 1000);
   };
   const answer = app.engine.call('trip', {
-    texts, now: now(), lang: app.lang, to: $('#trip-to').value.trim().toUpperCase(),
+    texts, names, now: now(), lang: app.lang, to: $('#trip-to').value.trim().toUpperCase(),
     on: day('#trip-on'), back: day('#trip-back'), policy: $('#trip-policy').value.trim() || null,
   });
   const out = $('#trip');
@@ -745,15 +752,16 @@ async function checkTrip() {
 
 // The PDF: what it takes from the trust data from the engine, the printing from a module of its
 // own (its font is half a megabyte), fetched the first time (the service worker keeps it).
-async function makePdf(text, texts) {
+async function makePdf(text, texts, name) {
   const context = app.engine.call('pdf_context', { text });
+  if (name) context.name = name;
   if (!app.printer) app.printer = await Engine.load('pdf.wasm');
   return app.printer.raw('pdf', { text, texts, context });
 }
 app.makePdf = makePdf;
 
-async function savePdf(entry, texts) {
-  const bytes = await makePdf(entry.text, texts);
+async function savePdf(entry, texts, name) {
+  const bytes = await makePdf(entry.text, texts, name);
   if (bytes[0] === 0x7b) { // `{`: an error in JSON, not a PDF
     $('#wallet-note').textContent = JSON.parse(new TextDecoder().decode(bytes)).error;
     return;
@@ -877,7 +885,10 @@ async function main() {
   };
   $('#wallet-paste').onsubmit = async (e) => {
     e.preventDefault();
-    if (await addToWallet($('#wallet-text').value)) $('#wallet-text').value = '';
+    if (await addToWallet($('#wallet-text').value)) {
+      $('#wallet-text').value = '';
+      $('#wallet-name').value = '';
+    }
   };
   $('#trip-form').onsubmit = (e) => { e.preventDefault(); checkTrip(); };
   $('[data-action=close]').onclick = closeQr;

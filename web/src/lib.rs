@@ -201,11 +201,20 @@ impl Engine {
             "wallet" => {
                 let (now, lang) = (r.now()?, r.lang());
                 let texts = texts(&r.header)?;
-                Ok(json(wallet::list(&texts, &self.trusted(), now, lang)))
+                let notes = wallet::notes(&texts, &r.header);
+                Ok(json(wallet::list(
+                    &texts,
+                    &notes,
+                    &self.trusted(),
+                    now,
+                    lang,
+                )))
             }
             "trip" => {
                 let (now, lang) = (r.now()?, r.lang());
-                wallet::trip(&texts(&r.header)?, &self.trusted(), &r.header, now, lang).map(json)
+                let texts = texts(&r.header)?;
+                let notes = wallet::notes(&texts, &r.header);
+                wallet::trip(&texts, &notes, &self.trusted(), &r.header, now, lang).map(json)
             }
             "identify" => {
                 let text = r.header["text"]

@@ -9,16 +9,36 @@ use serde_json::{Value, json};
 
 use crate::EngineError;
 
+/// The holder's notes of their name kept with the codes: the request's `names`, one per text
+/// (`null` where none), as (credential id, name).
+pub(crate) fn notes(texts: &[String], header: &Value) -> Vec<(String, String)> {
+    let names = header["names"].as_array().cloned().unwrap_or_default();
+    texts
+        .iter()
+        .zip(names.iter())
+        .filter_map(|(t, n)| Some((id_of(t)?.to_string(), n.as_str()?.to_owned())))
+        .collect()
+}
+
 /// Every credential in `texts` as the wallet lists it (grouped by person, newest first), with
 /// words in `lang` and the jurisdiction's time, and which one to show now. `trust`: every
 /// root's trust data, the app's own first.
-pub(crate) fn list(texts: &[String], trust: &[&Bundle], at: Timestamp, lang: Lang) -> Value {
+pub(crate) fn list(
+    texts: &[String],
+    notes: &[(String, String)],
+    trust: &[&Bundle],
+    at: Timestamp,
+    lang: Lang,
+) -> Value {
     let bundle = trust.first().copied();
     let locale = Locale {
         lang,
         tz: bundle.map_or(jiff::tz::TimeZone::UTC, |b| b.rules().time_zone().clone()),
     };
-    let all = entries_among(texts, bundle, trust.get(1..).unwrap_or_default(), at);
+    let all = propusk_wallet::with_notes(
+        entries_among(texts, bundle, trust.get(1..).unwrap_or_default(), at),
+        notes,
+    );
     let best = match choose(all.clone(), at, None, bundle.map(|b| b.content().issued_at)) {
         Best::Valid(e) => json!({"id": e.id.to_string(), "by_own_dates": false}),
         Best::ByOwnDates { best, .. } => json!({"id": best.id.to_string(), "by_own_dates": true}),
@@ -73,6 +93,7 @@ fn entry(e: &Entry, locale: &Locale, text: String) -> Value {
 /// verdict for the page (`valid` when one would be accepted there).
 pub(crate) fn trip(
     texts: &[String],
+    notes: &[(String, String)],
     trust: &[&Bundle],
     header: &Value,
     now: Timestamp,
@@ -96,7 +117,7 @@ pub(crate) fn trip(
         person: None,
         policy: header["policy"].as_str().filter(|p| !p.is_empty()),
     };
-    let checked = propusk_wallet::trip(texts, &[], trust, &query)
+    let checked = propusk_wallet::trip(texts, notes, trust, &query)
         .map_err(|e| EngineError::Policy(e.to_string()))?;
     Ok(json!({
         "verdict": checked.verdict(),

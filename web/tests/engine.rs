@@ -259,7 +259,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
     let refused = ask(
         &mut again,
         "pdf",
-        json!({"text": "PR1:NOPE", "texts": [], "context": context}),
+        json!({"text": "PR2:NOPE", "texts": [], "context": context}),
         &[],
     );
     assert_eq!(refused["code"], "refused", "{refused}");
@@ -277,7 +277,7 @@ fn the_engine_syncs_keeps_and_judges_as_the_command_line_does() {
 
 #[test]
 fn the_engine_reads_and_draws_qr_codes() {
-    let text = "PR1:EXAMPLE";
+    let text = "PR2:EXAMPLE";
     let mut engine = Engine::default();
     let drawn = ask(&mut engine, "qr", json!({"text": text}), &[]);
     let size = drawn["size"].as_u64().unwrap() as usize;

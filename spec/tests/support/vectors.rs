@@ -571,7 +571,7 @@ pub(crate) fn generate() -> Vec<VectorFile> {
 /// The vaccination credential of `valid-vaccination.json`, taken apart layer by layer.
 fn worked_example(ctx: &Ctx) -> String {
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
-    let mut skip = [0u8; 36];
+    let mut skip = [0u8; 32];
     rng.fill_bytes(&mut skip);
     let mut id = [0u8; 12];
     rng.fill_bytes(&mut id);
