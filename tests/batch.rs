@@ -45,7 +45,11 @@ fn issued_csv(out: &Path) -> Vec<(String, String)> {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(
-        ["record_id,credential_id", "record_id,credential_id,image"].contains(&header),
+        [
+            "record_id,credential_id,name,birth_date,document",
+            "record_id,credential_id,image,name,birth_date,document"
+        ]
+        .contains(&header),
         "{header}"
     );
     lines
@@ -53,11 +57,17 @@ fn issued_csv(out: &Path) -> Vec<(String, String)> {
         .map(|(n, l)| {
             let cells: Vec<&str> = l.split(',').collect();
             // The image named is the record's own (read back from the first few).
-            if header.ends_with(",image") && n < 3 {
+            if header.contains(",image") && n < 3 {
                 let image = std::fs::read(out.join(cells[2])).unwrap();
                 let text = propusk_qr::read_qr(&image).unwrap();
                 let id = propusk_spec::decode(&text).unwrap().unverified_claims().id;
                 assert_eq!(id.to_string(), cells[1], "{l}");
+            }
+            // The holder's full record beside it, for the paper copy (the credential carries
+            // initials only).
+            if let [.., name, _, document] = cells.as_slice() {
+                assert!(name.is_empty() || name.contains(' '), "{l}");
+                assert!(document.is_empty() || document.len() >= 5, "{l}");
             }
             (cells[0].to_owned(), cells[1].to_owned())
         })
@@ -458,7 +468,10 @@ fn a_corrected_record_is_refused_or_reissued_never_ignored_on() {
     );
     let text = std::fs::read_to_string(fixed_out.join("issued.csv")).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("record_id,credential_id,image,replaces"));
+    assert_eq!(
+        lines.next(),
+        Some("record_id,credential_id,image,replaces,name,birth_date,document")
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows[1][0], "R-000001");
     assert_ne!(rows[1][1], old[1].1, "a new credential");
@@ -605,7 +618,10 @@ fn a_compromised_keys_credentials_are_signed_again_on() {
     );
     let text = std::fs::read_to_string(again.join("issued.csv")).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("record_id,credential_id,image,replaces"));
+    assert_eq!(
+        lines.next(),
+        Some("record_id,credential_id,image,replaces,name,birth_date,document")
+    );
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split(',').map(str::to_owned).collect())
         .collect();

@@ -100,8 +100,8 @@ pub struct Request {
     /// The body.
     pub body: Body,
     /// A rapid antigen test's device identifier (`test.device`, the EU value set's code, such
-    /// as `1232`): what its EU twin needs (`ma`). Version 1 of the credential has no key for it,
-    /// so it is not in the Propusk credential; the twin keeps it.
+    /// as `1232`): what its EU twin needs (`ma`). The credential format has no key for it, so it
+    /// is not in the Propusk credential; the twin keeps it.
     pub test_device: Option<String>,
 }
 
@@ -180,6 +180,14 @@ impl Request {
         if h.given_name.is_none() && h.given_name_latin.is_some() {
             return Err(InputError::field(
                 "holder.given_name_latin",
+                "given without holder.given_name",
+            ));
+        }
+        // The credential carries initials in order (family, given, patronymic): a patronymic's
+        // initial without a given name's would read as the given name's.
+        if h.given_name.is_none() && h.patronymic.is_some() {
+            return Err(InputError::field(
+                "holder.patronymic",
                 "given without holder.given_name",
             ));
         }

@@ -4,13 +4,13 @@
 //! line number; the good ones go through.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
 
-use crate::error::EuError;
-use crate::error::{IssuerError, StoreError};
+use crate::error::{EuError, IssuerError, StoreError};
+use crate::issued_csv::IssuedCsv;
 use crate::issuer::{Issuer, restrict};
 use crate::records::Issued;
 use crate::store::Inserted;
@@ -124,87 +124,6 @@ impl ImageNames {
                 None
             }
         }
-    }
-}
-
-/// `issued.csv` written as the run goes, row by row in input order, into a temporary file that
-/// takes its place whole at the end (owner-only: it names every record's credential).
-pub(crate) struct IssuedCsv {
-    writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
-    tmp: PathBuf,
-    path: PathBuf,
-    eu: bool,
-    images: bool,
-    replaces: bool,
-}
-
-impl IssuedCsv {
-    pub(crate) fn create(
-        out: &Path,
-        eu: bool,
-        images: bool,
-        replaces: bool,
-    ) -> Result<Self, IssuerError> {
-        let path = out.join("issued.csv");
-        let tmp = out.join("issued.csv.tmp");
-        let file = std::fs::File::create(&tmp).map_err(|e| IssuerError::io(&tmp, e))?;
-        restrict(&tmp, 0o600)?;
-        let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        let mut header = vec!["record_id", "credential_id"];
-        if eu {
-            header.push("hc1");
-        }
-        // Which image is the record's (a record id that is no plain file name gets another).
-        if images {
-            header.push("image");
-        }
-        if replaces {
-            header.push("replaces");
-        }
-        writer
-            .write_record(&header)
-            .map_err(|e| IssuerError::io(&tmp, e.into()))?;
-        Ok(IssuedCsv {
-            writer,
-            tmp,
-            path,
-            eu,
-            images,
-            replaces,
-        })
-    }
-
-    pub(crate) fn row(&mut self, issued: &Issued, twin: Option<&str>) -> Result<(), IssuerError> {
-        let id = issued.id.to_string();
-        let record = issued.record_id.as_deref().unwrap_or_default();
-        // A credential without a record (signed again by `reissue`) is named by its id.
-        let image = image_name(issued.record_id.as_deref().unwrap_or(&id));
-        let mut row = vec![record, id.as_str()];
-        if self.eu {
-            row.push(twin.unwrap_or_default());
-        }
-        if self.images {
-            row.push(&image);
-        }
-        let old = issued.replaces.map(|id| id.to_string()).unwrap_or_default();
-        if self.replaces {
-            row.push(&old);
-        }
-        self.writer
-            .write_record(&row)
-            .map_err(|e| IssuerError::io(&self.tmp, e.into()))
-    }
-
-    pub(crate) fn finish(self) -> Result<(), IssuerError> {
-        let tmp = self.tmp;
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| IssuerError::io(&tmp, e.into_error()))?
-            .into_inner()
-            .map_err(|e| IssuerError::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| IssuerError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| IssuerError::io(&self.path, e))
     }
 }
 
@@ -461,41 +380,6 @@ mod tests {
         assert!(
             clash.contains("`R-1` and `r-1`") && clash.contains("line 2"),
             "{clash}"
-        );
-    }
-
-    #[test]
-    fn issued_csv_quotes_what_needs_quoting() {
-        let record = |id: &str| Issued {
-            id: propusk_spec::CredentialId::from_bytes([1; 12]),
-            credential: String::new(),
-            links: None,
-            record_id: Some(id.into()),
-            credential_type: propusk_spec::CredentialType::Test,
-            key_id: propusk_spec::KeyId::new(&[1, 2, 3, 4]).unwrap_or_else(|| unreachable!()),
-            issued_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
-            expires_at: Timestamp::from_unix(0).unwrap_or_else(|| unreachable!()),
-            status: crate::records::CredentialStatus::Issued,
-            replaces: None,
-            holder: None,
-        };
-        let dir = std::env::temp_dir().join(format!("propusk-issued-csv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_default();
-        let written = IssuedCsv::create(&dir, false, true, false).and_then(|mut csv| {
-            csv.row(&record("R-1"), None)?;
-            csv.row(&record("a,\"b\""), None)?;
-            csv.finish()
-        });
-        assert!(written.is_ok(), "{written:?}");
-        let text = std::fs::read_to_string(dir.join("issued.csv")).unwrap_or_default();
-        let _ = std::fs::remove_dir_all(&dir);
-        let id = propusk_spec::CredentialId::from_bytes([1; 12]);
-        assert_eq!(
-            text,
-            format!(
-                "record_id,credential_id,image\nR-1,{id},R-1.png\n\"a,\"\"b\"\"\",{id},{}\n",
-                image_name("a,\"b\"")
-            )
         );
     }
 }

@@ -22,7 +22,7 @@ use crate::store::{Revoked, RuleVersion, Settings, StoredKey};
 
 /// The content of a row as its proof covers it: the kind and the row first, then every field
 /// that a publication takes from it.
-struct Content(Vec<Vec<u8>>);
+pub(crate) struct Content(Vec<Vec<u8>>);
 
 impl Content {
     fn new(row: &Row) -> Self {
@@ -38,7 +38,7 @@ impl Content {
         self.with(t.map_or_else(Vec::new, |t| t.unix().to_be_bytes().to_vec()))
     }
 
-    fn parts(&self) -> Vec<&[u8]> {
+    pub(crate) fn parts(&self) -> Vec<&[u8]> {
         self.0.iter().map(Vec::as_slice).collect()
     }
 }
@@ -95,7 +95,7 @@ fn publication_content(sequence: u64, bytes: &[u8]) -> Content {
 /// The content of an issued credential as its proof covers it: its id and its text.
 /// A credential row's proven content: its id, its text and, when kept, its holder's record
 /// (so that a record changed without the vault is never signed again).
-fn credential_content(id: &CredentialId, text: &str, holder: Option<&[u8]>) -> Content {
+pub(crate) fn credential_content(id: &CredentialId, text: &str, holder: Option<&[u8]>) -> Content {
     let content = Content::new(&Row::Credential(*id)).with(text);
     match holder {
         Some(holder) => content.with(holder),
@@ -227,35 +227,6 @@ impl Issuer {
             }
         }
         Ok(())
-    }
-
-    /// The full record of a stored credential's holder, once its row's proof shows that the
-    /// issuer stored it (a record changed without the vault is never signed again nor put in a
-    /// twin). Refused for a row without a record (from before the door form).
-    pub(crate) fn kept_holder(
-        &self,
-        id: &CredentialId,
-    ) -> Result<propusk_spec::Holder, IssuerError> {
-        let row = self
-            .store
-            .credential(id)?
-            .ok_or(IssuerError::UnknownCredential(*id))?;
-        let Some(holder) = row.holder.as_deref() else {
-            return Err(StoreError::Corrupt(
-                "a credential without its holder's record (issued before the door form): issue                  it anew from the registry",
-            )
-            .into());
-        };
-        let content = credential_content(id, &row.text, Some(holder));
-        let proven = row
-            .proof
-            .as_deref()
-            .is_some_and(|p| self.vault().is_ok_and(|v| v.proves(p, &content.parts())));
-        if !proven {
-            return Err(StoreError::Unproven(vec![Row::Credential(*id).describe()]).into());
-        }
-        propusk_spec::Holder::from_record(holder)
-            .map_err(|_| StoreError::Corrupt("a holder's record that does not decode").into())
     }
 
     /// The proof of a credential about to be stored.

@@ -9,8 +9,9 @@ use std::path::Path;
 use propusk_input::Request;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
 
-use crate::batch::{CHUNK, IssuedCsv, image_name, write_image};
+use crate::batch::{CHUNK, image_name, write_image};
 use crate::error::{IssuerError, KeyError, StoreError};
+use crate::issued_csv::IssuedCsv;
 use crate::issuer::Issuer;
 use crate::records::Issued;
 use crate::store::Reissuable;

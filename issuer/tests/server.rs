@@ -183,6 +183,28 @@ async fn issue_look_up_revoke_and_rotate() {
     let id = issued["id"].as_str().unwrap().to_owned();
     assert!(issued["credential"].as_str().unwrap().starts_with("PR2:"));
     assert_eq!(issued["link"], format!("https://portal.example/c/{id}"));
+    // The full record comes back beside the credential, for the holder's paper copy (the
+    // credential itself carries initials and the masked passport only).
+    assert_eq!(issued["holder"]["family_name"], "Иванов", "{issued}");
+    assert_eq!(
+        issued["holder"]["document"]["number"], "4510 123789",
+        "{issued}"
+    );
+    let credential = issued["credential"].as_str().unwrap();
+    let claims = propusk_spec::decode(credential).unwrap();
+    let door = serde_json::to_string(&claims.unverified_claims()).unwrap();
+    assert!(
+        !door.contains("Иванов") && !door.contains("123789"),
+        "{door}"
+    );
+    // And not without the operator's token: the portal's answers carry the door form only.
+    let (_, _, page) = send(&s, "GET", &format!("/c/{id}"), None, &[], "").await;
+    assert!(
+        !page.contains("Иванов") && !page.contains("123789"),
+        "{page}"
+    );
+    let (_, _, text) = send(&s, "GET", &format!("/c/{id}/credential"), None, &[], "").await;
+    assert_eq!(text.trim(), credential);
 
     let (status, _, body) = send(&s, "GET", "/api/v1/issuance/R-1", t, &[], "").await;
     assert_eq!(status, StatusCode::OK);

@@ -233,8 +233,10 @@ struct IssueOptions {
     eu: bool,
 }
 
-/// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link"}` out; with
-/// `?eu=true` also `"eu"`, the EU DCC twin (both issued, or neither).
+/// `POST /api/v1/credentials`: issuance JSON in, `{"id", "credential", "link", "holder"}` out —
+/// `holder` the full record (names, Latin forms, birth date, whole document number) for the
+/// holder's own paper copy, which the credential does not carry; with `?eu=true` also `"eu"`,
+/// the EU DCC twin (both issued, or neither). Only with the operator's token, as every `/api`.
 async fn issue(
     State(state): State<Arc<AppState>>,
     options: Result<Query<IssueOptions>, axum::extract::rejection::QueryRejection>,
@@ -256,7 +258,12 @@ async fn issue(
     let kind = issued.credential_type.as_str();
     tracing::info!(id = %logged.log_id(&issued.id), kind, eu = twin.is_some(), "issued");
     let link = issued.links.as_ref().map(|l| l.short.clone());
-    let mut answer = json!({"id": issued.id, "credential": issued.credential, "link": link});
+    let mut answer = json!({
+        "id": issued.id,
+        "credential": issued.credential,
+        "link": link,
+        "holder": issued.holder,
+    });
     if let Some(twin) = twin {
         answer["eu"] = twin.into();
     }
