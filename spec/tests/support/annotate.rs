@@ -16,15 +16,6 @@ fn key_name(context: &str, key: i64) -> &'static str {
         ("claims", -4) => "test body",
         ("claims", -5) => "exemption body",
         ("claims", -6) => "pass body",
-        ("holder", 1) => "family name",
-        ("holder", 2) => "family name, Latin",
-        ("holder", 3) => "given name",
-        ("holder", 4) => "given name, Latin",
-        ("holder", 5) => "patronymic",
-        ("holder", 6) => "patronymic, Latin",
-        ("holder", 7) => "date of birth",
-        ("holder", 8) => "document kind",
-        ("holder", 9) => "document number",
         ("vaccination", 1) => "product",
         ("vaccination", 2) => "dose",
         ("vaccination", 3) => "doses",
@@ -161,12 +152,20 @@ impl Walker<'_> {
                     "payload",
                     "signature",
                 ];
+                // The holder: [initials, date of birth, document].
+                let holder = [
+                    "initials",
+                    "date of birth",
+                    "document (a domestic passport's shown digits)",
+                ];
                 for i in 0..arg as usize {
                     let (ctx, name) = match context {
                         "cose" => (
                             ["cose-protected", "header", "cose-payload", "signature"][i],
                             names[i],
                         ),
+                        "holder" if i == 0 => ("text", holder[0]),
+                        "holder" => ("value", holder[i.min(2)]),
                         _ => ("value", ""),
                     };
                     self.item(depth + 1, ctx, name);
