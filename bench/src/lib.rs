@@ -57,7 +57,7 @@ fn micros(d: Duration) -> String {
 pub fn run(args: &Args) -> u8 {
     let n = args.iterations.max(1);
     let key = SigningKey::from_bytes(&[0x2A; 32]);
-    let key_id = KeyId::new(&[0x5E, 0x1F, 0x07, 0xC3]).unwrap_or_else(|| unreachable!("4 bytes"));
+    let key_id = KeyId::new(&[0x5E, 0x1F]).unwrap_or_else(|| unreachable!("2 bytes"));
     let trusted = (key_id.clone(), key.verifying_key());
     let id = CredentialId::from_bytes([
         0x8F, 0x1C, 0x62, 0xD9, 0x07, 0x3E, 0xA4, 0x55, 0xC1, 0x90, 0x2B, 0x7E,
@@ -166,11 +166,11 @@ pub fn run(args: &Args) -> u8 {
 /// The verifier's figures: the revocation set, the whole offline check, image decoding.
 fn verifier(n: u32, revocations: u32) -> u8 {
     use propusk_trust_list::{
-        Bundle, RevocationSet, check, check_many, key_id_of, revocation_hash,
+        Bundle, RevocationSet, check, check_many, revocation_hash, signing_key_id_of,
     };
 
     let signer = SigningKey::from_bytes(&[0x2B; 32]);
-    let kid = key_id_of(&signer.verifying_key());
+    let kid = signing_key_id_of(&signer.verifying_key());
     let credential = examples::credential(
         CredentialType::Vaccination,
         CredentialId::from_bytes([7; 12]),
@@ -419,12 +419,12 @@ fn run_queue(signer: &SigningKey, at: propusk_spec::Timestamp) -> Result<Duratio
     use std::io::Write;
     use std::process::{Command, Stdio};
 
-    use propusk_trust_list::{RevocationSet, key_id_of, write_dir};
+    use propusk_trust_list::{RevocationSet, key_id_of, signing_key_id_of, write_dir};
 
     let dir = std::env::temp_dir().join(format!("propusk-bench-queue-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let root = SigningKey::from_bytes(&[0x3C; 32]);
-    let kid = key_id_of(&signer.verifying_key());
+    let kid = signing_key_id_of(&signer.verifying_key());
     let content = bundle_content(signer, at, RevocationSet::default());
     let published = dir.join("usb");
     let store_dir = dir.join("store");

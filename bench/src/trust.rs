@@ -9,7 +9,7 @@ pub(crate) fn bundle_content(
     at: propusk_spec::Timestamp,
     revocations: propusk_trust_list::RevocationSet,
 ) -> propusk_trust_list::BundleContent {
-    use propusk_trust_list::{BundleContent, KeyStatus, RuleSet, TrustedKey, key_id_of};
+    use propusk_trust_list::{BundleContent, KeyStatus, RuleSet, TrustedKey, signing_key_id_of};
     BundleContent {
         jurisdiction: "RU".into(),
         sequence: 1,
@@ -17,7 +17,9 @@ pub(crate) fn bundle_content(
         soft_expiry: at.unix() + 86_400,
         hard_expiry: at.unix() + 7 * 86_400,
         keys: vec![TrustedKey {
-            key_id: key_id_of(&signer.verifying_key()).as_bytes().to_vec(),
+            key_id: signing_key_id_of(&signer.verifying_key())
+                .as_bytes()
+                .to_vec(),
             public_key: signer.verifying_key().as_bytes().to_vec(),
             issuer: "Минздрав России".into(),
             country: "RU".into(),
