@@ -333,7 +333,10 @@ fn records_without_an_eu_form_are_refused_and_batches_carry_twins_on() {
     assert_eq!(stderr.matches("has no EU form").count(), 2, "{stderr}");
     let csv = std::fs::read_to_string(out.join("issued.csv")).unwrap();
     let mut rows = csv.lines();
-    assert_eq!(rows.next(), Some("record_id,credential_id,hc1,image"));
+    assert_eq!(
+        rows.next(),
+        Some("record_id,credential_id,hc1,image,name,birth_date,document")
+    );
     let rows: Vec<&str> = rows.collect();
     assert!(rows.len() >= 3, "{csv}");
     for row in &rows {
