@@ -164,7 +164,10 @@ impl VaccineProduct {
                 Ok(VaccineProduct::Other(t)) if t.as_str().is_ascii() => {
                     Ok(VaccineProduct::Other(t))
                 }
-                Ok(_) => Err(FieldError::invalid(
+                Ok(VaccineProduct::Other(_)) => {
+                    Err(FieldError::invalid(field, "a product code is ASCII"))
+                }
+                Ok(VaccineProduct::Listed(_)) => Err(FieldError::invalid(
                     field,
                     "a listed product must be sent as its number",
                 )),

@@ -63,7 +63,7 @@ fn latin1(c: char) -> Option<&'static str> {
         'Ü' => "UE",
         'Ý' | 'Ÿ' => "Y",
         'Þ' => "TH",
-        _ if c == 'ß' => "SS",
+        _ if c == 'ß' || c == 'ẞ' => "SS",
         _ if c == 'ÿ' => "Y",
         _ => return None,
     })
@@ -164,6 +164,8 @@ mod tests {
             ("Анна-Мария", "ANNA-MARIIA"),
             ("Müller", "MUELLER"),
             ("O'Brien", "O'BRIEN"),
+            ("Straße", "STRASSE"),
+            ("STRAẞE", "STRASSE"),
         ];
         for (name, latin) in cases {
             assert_eq!(to_latin(name).as_deref(), Some(latin), "{name}");
@@ -173,6 +175,9 @@ mod tests {
     #[test]
     fn scripts_without_a_table_need_an_explicit_form() {
         assert_eq!(to_latin("王"), None);
+        // ı and ſ are small letters whose capitals are ASCII, but not in the table (SPEC §8.1).
+        assert_eq!(to_latin("Yıldız"), None);
+        assert_eq!(to_latin("ſ"), None);
         assert_eq!(to_mrz("ANNA-MARIIA O'NEIL"), "ANNA<MARIIA<ONEIL");
         assert!(is_latin_form("IVANOV"));
         assert!(!is_latin_form("Ivanov"));

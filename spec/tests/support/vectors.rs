@@ -8,6 +8,8 @@ use std::io::Write;
 
 #[path = "annotate.rs"]
 mod annotate;
+#[path = "vectors_rules.rs"]
+mod rules;
 
 use ciborium::Value;
 use curve25519_dalek::Scalar;
@@ -532,6 +534,7 @@ pub(crate) fn generate() -> Vec<VectorFile> {
     cose_headers(&ctx, &base, &mut vectors);
     strict_ed25519(&ctx, &base, &mut vectors);
     fields(&ctx, &base, &mut vectors);
+    rules::rule_vectors(&mut ctx, &base, &mut vectors);
 
     let key = json!({"key_id": ctx.key_id.to_string(), "public_key": hex::encode(ctx.key.verifying_key().as_bytes())});
     let mut files = vec![VectorFile {
@@ -666,6 +669,15 @@ against the decoder. Do not edit by hand.
 - The strict Ed25519 vectors (`invalid-signature-*`, `invalid-key-*` with layer `signature`)
   each satisfy the group equation as a permissive verifier computes it: a verifier that accepts
   one of them is not strict (SPEC §6.4).
+- An id vector has `id` instead of `text`: a credential id's text form (SPEC §11); valid, it
+  gives the 12 `bytes` (hex); invalid, the layer is `id`.
+- A link vector has `link` (SPEC §12); valid, it gives the `id` it names and whether it is
+  `offline` (carries a credential, which must then be valid); invalid, the layer is `link`, or
+  the layer that refuses the credential it carries.
+- Every MUST or refuse rule of SPEC has a vector that a decoder leaving out only that rule fails
+  (a text with two faults where the order of §1 decides): `spec/tests/cleanroom.rs` holds a
+  second decoder written from SPEC alone, in which each rule is a switch, and checks that it
+  agrees with every vector and that it disagrees with at least one when any one rule is off.
 
 | file | what it holds | expected |
 |---|---|---|
