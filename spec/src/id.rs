@@ -142,8 +142,8 @@ pub const MAX_KEY_ID_BYTES: usize = 16;
 
 /// A signing key's id, as carried in the COSE protected header: 1 to 16 bytes.
 ///
-/// Propusk issuers use the first 4 bytes of SHA-256 over the raw public key (and refuse a new
-/// key whose id collides with a known one); the format only
+/// Propusk issuers use the first 2 bytes of SHA-256 over the raw public key (and draw
+/// another key when a new key's id is already one of theirs; SPEC §6.2); the format only
 /// fixes the length bounds. Shown as lower-case hex.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId(Vec<u8>);

@@ -249,3 +249,22 @@ fn the_worked_example_is_the_valid_vaccination_vector() {
         "the worked example is another credential"
     );
 }
+
+/// The links SPEC §12 gives as examples are the worked example's (cut short with `…`).
+#[test]
+fn the_spec_links_are_the_worked_examples() {
+    let spec = std::fs::read_to_string(dir().join("../SPEC.md")).unwrap();
+    let worked = std::fs::read_to_string(dir().join("worked-example.md")).unwrap();
+    let links: Vec<&str> = spec
+        .split('`')
+        .filter(|s| s.starts_with("https://portal.example/c/"))
+        .collect();
+    assert_eq!(links.len(), 2, "{links:?}");
+    for link in links {
+        let link = link.trim_end_matches('…');
+        assert!(
+            worked.lines().any(|l| l.starts_with(link)),
+            "SPEC.md's {link} is not the worked example's"
+        );
+    }
+}
