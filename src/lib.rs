@@ -20,6 +20,7 @@ pub mod trip;
 pub mod trust;
 pub mod verify;
 pub mod wallet;
+pub mod wallet_add;
 pub mod wallet_trust;
 pub mod webapp;
 

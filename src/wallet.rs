@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use propusk_trust_list::{Lang, Locale, words};
-use propusk_wallet::{Best, Entry, QrFormat, SignatureCheck, Wallet};
+use propusk_wallet::{Best, Entry, QrFormat, Wallet};
 
 use crate::error::{CliError, EXIT_INVALID, parse_at};
 use crate::json;
@@ -29,28 +29,13 @@ pub struct WalletArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum WalletCommand {
     /// Add a credential: its text (or an offline-verifiable link), a QR image (photo or
-    /// screenshot), or a portal link (fetched when online). The same credential twice is kept
-    /// once; a signature that cannot be checked is a warning, not a refusal.
+    /// screenshot), a PDF, a portal link (fetched when online) or the issuer's answer. The same
+    /// credential twice is kept once; a signature that cannot be checked is a warning, not a
+    /// refusal.
     #[command(
-        after_help = "Examples:\n  propusk wallet --dir W add 'PR2:...' --name 'Иванов Иван Иванович'\n  propusk wallet --dir W add --image photo.jpg\n  propusk wallet --dir W add --link https://portal.example/c/ID"
+        after_help = "Examples:\n  propusk wallet --dir W add 'PR2:...' --name 'Иванов Иван Иванович'\n  propusk wallet --dir W add --image photo.jpg\n  propusk wallet --dir W add --link https://portal.example/c/ID\n  propusk wallet --dir W add --issued answer.json"
     )]
-    Add {
-        /// Credential text or link.
-        text: Option<String>,
-        /// A QR image, PNG or JPEG.
-        #[arg(long, conflicts_with_all = ["text", "link"])]
-        image: Option<PathBuf>,
-        /// A PDF with the QR code: a certificate `export` wrote, or a scan.
-        #[arg(long, conflicts_with_all = ["text", "link", "image"])]
-        pdf: Option<PathBuf>,
-        /// A portal link.
-        #[arg(long, conflicts_with = "text")]
-        link: Option<String>,
-        /// The holder's name, as your own note: a credential carries initials only. Shown in
-        /// `list` and printed on the certificate; a verifier never relies on it.
-        #[arg(long)]
-        name: Option<String>,
-    },
+    Add(crate::wallet_add::AddArgs),
     /// The credentials, grouped by person: type, issued, valid until, status now.
     #[command(
         after_help = "Examples:\n  propusk wallet --dir W list\n  propusk wallet --dir W list --json"
@@ -201,7 +186,7 @@ fn line(e: &Entry, locale: &Locale) -> String {
 
 /// Warns on standard error when a verifier would refuse this credential now (revoked, expired,
 /// a signature that does not verify...): the holder should not count on it.
-fn warn_if_refused(
+pub(crate) fn warn_if_refused(
     wallet: &Wallet,
     id: &propusk_spec::CredentialId,
     at: propusk_spec::Timestamp,
@@ -249,7 +234,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         .as_deref()
         .ok_or_else(|| CliError::Usage("the wallet's --dir is required".into()))?;
     let mut wallet = match &args.command {
-        WalletCommand::Add { .. }
+        WalletCommand::Add(_)
         | WalletCommand::Trust {
             list: false,
             remove: None,
@@ -263,51 +248,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         tz.as_deref().unwrap_or("UTC"),
     );
     match &args.command {
-        WalletCommand::Add {
-            text,
-            image,
-            link,
-            pdf,
-            name,
-        } => {
-            let added = match (text, image, link, pdf) {
-                (Some(t), None, None, None) => wallet.add_text(t),
-                (None, Some(path), None, None) => wallet.add_image(path),
-                (None, None, Some(url), None) => wallet.add_link(url),
-                (None, None, None, Some(path)) => wallet.add_pdf(path),
-                _ => {
-                    return Err(CliError::Usage(
-                        "give one of TEXT, --image, --link or --pdf".into(),
-                    ));
-                }
-            }?;
-            if let Some(name) = name {
-                wallet.note_name(&added.id, name)?;
-            }
-            let kind = words::credential_type(added.credential_type, locale.lang);
-            let signature = match (&added.signature, locale.lang) {
-                (_, Lang::En) => added.signature.to_string(),
-                (SignatureCheck::Verified, Lang::Ru) => "проверена".to_owned(),
-                (SignatureCheck::NotChecked, Lang::Ru) => {
-                    "не проверена: в кошельке нет данных проверки".to_owned()
-                }
-                (SignatureCheck::Failed(why), Lang::Ru) => format!("внимание: {why}"),
-            };
-            match (added.new, locale.lang) {
-                (true, Lang::En) => println!("added {kind} {} (signature: {signature})", added.id),
-                (false, Lang::En) => println!(
-                    "already in the wallet: {kind} {} (signature: {signature})",
-                    added.id
-                ),
-                (true, Lang::Ru) => {
-                    println!("добавлен: {kind} {} (подпись: {signature})", added.id);
-                }
-                (false, Lang::Ru) => {
-                    println!("уже в кошельке: {kind} {} (подпись: {signature})", added.id);
-                }
-            }
-            warn_if_refused(&wallet, &added.id, at, &locale)?;
-        }
+        WalletCommand::Add(add) => crate::wallet_add::run(&mut wallet, add, at, &locale)?,
         WalletCommand::List { json: as_json, .. } => {
             let entries = wallet.list(at)?;
             if *as_json {

@@ -170,6 +170,30 @@ fn sync_over_http_and_the_operator_api_on() {
         second["credential"].as_str().unwrap(),
     );
     assert_eq!(verdict(&store, first_text, None), ("valid".into(), None));
+    // The holder's wallet takes the issuer's answer: the credential, and the names it gives
+    // (which the credential does not carry) as the holder's note.
+    let answer = tmp.path().join("answer.json");
+    std::fs::write(&answer, first.to_string()).unwrap();
+    let added = propusk_with(
+        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
+        "",
+        &[],
+    );
+    assert_eq!(added.status.code(), Some(0), "{added:?}");
+    let list = propusk_with(&["wallet", "--dir", s(&wallet), "list", "--json"], "", &[]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["name"], "Иванов Иван", "{list}");
+    std::fs::write(&answer, r#"{"credential": "PR2:"}"#).unwrap();
+    let refused = propusk_with(
+        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
+        "",
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(65), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not an issuer's answer"),
+        "{refused:?}"
+    );
 
     // A wrong token is refused and changes nothing.
     let (status, body) = post(

@@ -294,6 +294,16 @@ fn add_list_show_and_best() {
     let other_wallet = tmp.path().join("from-pdf");
     let added = ok(&["wallet", "--dir", s(&other_wallet), "add", "--pdf", s(&pdf)]);
     assert!(added.contains(&id), "{added}");
+    // With the name the certificate prints, kept as that wallet's note too.
+    let listed: serde_json::Value = serde_json::from_str(&ok(&[
+        "wallet",
+        "--dir",
+        s(&other_wallet),
+        "list",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(listed[0]["name"], "Иванов Иван", "{listed}");
     let tail = String::from_utf8_lossy(&bytes[bytes.len() - 8..]).into_owned();
     assert!(
         bytes.starts_with(b"%PDF-") && tail.trim_end().ends_with("%%EOF"),

@@ -61,6 +61,9 @@ pub enum WalletError {
     /// A name noted on a credential that is not a name (empty, too long, control characters).
     #[error("name: {0}")]
     Name(String),
+    /// A file given as the issuer's answer is not one (`{"credential": …, "holder": …}`).
+    #[error("not an issuer's answer: {0}")]
+    Issued(String),
     /// No credential with this id in the wallet.
     #[error("no credential {0} in this wallet")]
     NotFound(String),

@@ -104,7 +104,45 @@ impl Wallet {
         )
         .map_err(io)?;
         let text = pdf_read::qr_text(&bytes)?;
-        self.add_text(&text)
+        let added = self.add_text(&text)?;
+        // A certificate a wallet exported names the holder as that wallet noted it: kept as
+        // this wallet's note too, unless it has one already.
+        if let Some(name) = pdf_read::holder_note(&bytes)
+            && self.noted(&added.id)?.is_none()
+        {
+            self.note_name(&added.id, &name)?;
+        }
+        Ok(added)
+    }
+
+    /// Adds the credentials of an issuer's answer — its issuance API's JSON,
+    /// `{"credential": "PR2:…", "holder": {"family_name": …}, "eu": "HC1:…"}`, as a registry
+    /// hands it to the holder — and keeps the names it gives as the holder's note (unless the
+    /// wallet has one already): the credential itself carries initials only. The EU twin, when
+    /// the answer has one, is kept with its credential.
+    pub fn add_issued(&mut self, answer: &str) -> Result<Added, WalletError> {
+        let bad = |why: &str| WalletError::Issued(why.to_owned());
+        let answer: serde_json::Value =
+            serde_json::from_str(answer).map_err(|e| bad(&e.to_string()))?;
+        let credential = answer["credential"]
+            .as_str()
+            .ok_or_else(|| bad("no \"credential\" text"))?;
+        let holder = &answer["holder"];
+        let names: Vec<&str> = ["family_name", "given_name", "patronymic"]
+            .iter()
+            .filter_map(|k| holder[*k].as_str())
+            .collect();
+        if names.is_empty() {
+            return Err(bad("no \"holder\" with a family name"));
+        }
+        let added = self.add_text(credential)?;
+        if let Some(twin) = answer["eu"].as_str() {
+            self.add_text(twin)?;
+        }
+        if self.noted(&added.id)?.is_none() {
+            self.note_name(&added.id, &names.join(" "))?;
+        }
+        Ok(added)
     }
 
     /// Adds the credential in a QR image (PNG or JPEG: a photo, a screenshot).

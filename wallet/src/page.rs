@@ -95,8 +95,13 @@ impl Writer<'_> {
     }
 }
 
-/// The PDF of the pages drawn, with the font subset to the glyphs they use.
-pub(crate) fn document(w: Writer<'_>) -> Vec<u8> {
+/// The key of the document information dictionary under which a certificate keeps the name it
+/// prints (the holder's note), for a wallet that imports the PDF to keep it as its own note.
+pub(crate) const HOLDER_KEY: &[u8] = b"PropuskHolder";
+
+/// The PDF of the pages drawn, with the font subset to the glyphs they use; `holder`, the name
+/// printed, also in its document information.
+pub(crate) fn document(w: Writer<'_>, holder: Option<&str>) -> Vec<u8> {
     let (catalog, pages) = (Ref::new(1), Ref::new(2));
     let (type0, cid, descriptor, file, cmap) = (
         Ref::new(3),
@@ -110,6 +115,11 @@ pub(crate) fn document(w: Writer<'_>) -> Vec<u8> {
         .collect();
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(pages);
+    if let Some(holder) = holder {
+        let info = Ref::new(8 + 2 * page_refs.len() as i32);
+        pdf.document_info(info)
+            .pair(Name(HOLDER_KEY), pdf_writer::TextStr(holder));
+    }
     pdf.pages(pages)
         .kids(page_refs.iter().map(|(page, _)| *page))
         .count(page_refs.len() as i32);

@@ -219,14 +219,14 @@ pub(crate) fn certificate(
     if let Some(twin) = twin {
         crate::pdf_travel::travel_page(&mut w, twin, tz)?;
     }
-    Ok(document(w))
+    Ok(document(w, name))
 }
 
 /// The travel page alone, for an EU DCC (`HC1:`) kept without its Propusk credential.
 pub(crate) fn travel(text: &str, tz: &str) -> Result<Vec<u8>, WalletError> {
     let mut w = Writer::new()?;
     crate::pdf_travel::travel_page(&mut w, text, tz)?;
-    Ok(document(w))
+    Ok(document(w, None))
 }
 
 fn certificate_page(

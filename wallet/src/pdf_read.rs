@@ -54,6 +54,66 @@ pub(crate) fn qr_text(bytes: &[u8]) -> Result<String, WalletError> {
     Err(no_code())
 }
 
+/// The name a certificate this wallet exported prints, from its document information
+/// (`/PropuskHolder`, a PDF text string: literal ASCII, or hexadecimal UTF-16BE after its byte
+/// order mark); `None` in any other PDF, or when it is not such a string.
+pub(crate) fn holder_note(bytes: &[u8]) -> Option<String> {
+    let mut key = vec![b'/'];
+    key.extend_from_slice(crate::page::HOLDER_KEY);
+    let at = find(bytes, &key)? + key.len();
+    let rest = bytes.get(at..)?;
+    let rest = &rest[rest.iter().position(|b| !b.is_ascii_whitespace())?..];
+    let name = match rest.first()? {
+        b'(' => String::from_utf8(literal(&rest[1..])?).ok()?,
+        b'<' => {
+            let end = rest.iter().position(|&b| b == b'>')?;
+            let hex = std::str::from_utf8(&rest[1..end]).ok()?;
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect::<Option<_>>()?;
+            let units: Vec<u16> = bytes
+                .strip_prefix(&[0xFE, 0xFF])?
+                .chunks(2)
+                .map(|c| Some(u16::from_be_bytes([*c.first()?, *c.get(1)?])))
+                .collect::<Option<_>>()?;
+            String::from_utf16(&units).ok()?
+        }
+        _ => return None,
+    };
+    let name = propusk_spec::Text::new(name.trim()).ok()?;
+    Some(name.as_str().to_owned())
+}
+
+/// A PDF literal string's bytes, after its `(`: nested balanced parentheses kept; the escapes of
+/// a parenthesis and of the backslash undone; `None` for any other escape, or no end.
+fn literal(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut depth = 1;
+    let mut it = bytes.iter();
+    while let Some(&b) = it.next() {
+        match b {
+            b'\\' => match it.next()? {
+                &e @ (b'(' | b')' | b'\\') => out.push(e),
+                _ => return None,
+            },
+            b'(' => {
+                depth += 1;
+                out.push(b);
+            }
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(out);
+                }
+                out.push(b);
+            }
+            _ => out.push(b),
+        }
+    }
+    None
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -189,5 +249,44 @@ mod tests {
             .collect();
         let pdf = format!("%PDF-1.7\n1 0 obj << >> stream\n{many_squares}f\nendstream\n");
         assert!(qr_text(pdf.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_certificate_keeps_the_name_it_prints_and_gives_it_back() {
+        use ed25519_dalek::Signer;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let kid = propusk_spec::KeyId::new(&[1, 2]).unwrap();
+        let credential = propusk_spec::examples::credential(
+            propusk_spec::CredentialType::Vaccination,
+            propusk_spec::CredentialId::from_bytes([9; 12]),
+        );
+        let text = propusk_spec::Encoder
+            .encode(&credential, &kid, |d| key.sign(d).to_bytes())
+            .unwrap();
+        for name in ["Иванов Иван Иванович", "O'Brien Ann (Jr)", "Ivanov Ivan"] {
+            let context = crate::pdf::PrintContext {
+                tz: "Europe/Moscow".into(),
+                issuer: None,
+                name: Some(name.into()),
+            };
+            let pdf = crate::pdf::certificate_in(&text, &[], &context).unwrap();
+            assert_eq!(qr_text(&pdf).unwrap(), text);
+            assert_eq!(holder_note(&pdf).as_deref(), Some(name));
+        }
+        let context = crate::pdf::PrintContext {
+            tz: "UTC".into(),
+            issuer: None,
+            name: None,
+        };
+        let pdf = crate::pdf::certificate_in(&text, &[], &context).unwrap();
+        assert_eq!(holder_note(&pdf), None);
+        assert_eq!(holder_note(b"%PDF-1.7 /PropuskHolder <FEFF04>"), None);
+        assert_eq!(holder_note(b"%PDF-1.7 /PropuskHolder (  )"), None);
+        assert_eq!(holder_note(b"%PDF-1.7 /PropuskHolder (A\\nB)"), None);
+        assert_eq!(
+            holder_note(b"%PDF-1.7 /PropuskHolder (A \\) B)").as_deref(),
+            Some("A ) B")
+        );
+        assert_eq!(holder_note(b"%PDF-1.7 /PropuskHolder (A (B"), None);
     }
 }

@@ -1,0 +1,113 @@
+//! `propusk wallet add`: a credential in, from whatever the holder has of it.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use propusk_trust_list::{Lang, Locale, words};
+use propusk_wallet::{SignatureCheck, Wallet};
+
+use crate::error::CliError;
+
+/// The largest issuer's answer read (`--issued`).
+const MAX_ANSWER: u64 = 1 << 20;
+
+/// Arguments of `propusk wallet add`.
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// Credential text or link.
+    text: Option<String>,
+    /// A QR image, PNG or JPEG.
+    #[arg(long, conflicts_with_all = ["text", "link"])]
+    image: Option<PathBuf>,
+    /// A PDF with the QR code: a certificate `export` wrote (its name kept as the note), or a
+    /// scan.
+    #[arg(long, conflicts_with_all = ["text", "link", "image"])]
+    pdf: Option<PathBuf>,
+    /// A portal link.
+    #[arg(long, conflicts_with = "text")]
+    link: Option<String>,
+    /// The issuer's answer (its issuance API's JSON, as a registry hands it to the holder):
+    /// the credential, its EU twin if any, and the names kept as the note.
+    #[arg(long, conflicts_with_all = ["text", "link", "image", "pdf"])]
+    issued: Option<PathBuf>,
+    /// The holder's name, as your own note: a credential carries initials only. Shown in
+    /// `list` and printed on the certificate; a verifier never relies on it.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+/// Adds what `args` names to `wallet`, and says what was added.
+pub(crate) fn run(
+    wallet: &mut Wallet,
+    args: &AddArgs,
+    at: propusk_spec::Timestamp,
+    locale: &Locale,
+) -> Result<(), CliError> {
+    let AddArgs {
+        text,
+        image,
+        link,
+        pdf,
+        issued,
+        name,
+    } = args;
+    let added = match (text, image, link, pdf, issued) {
+        (Some(t), None, None, None, None) => wallet.add_text(t),
+        (None, Some(path), None, None, None) => wallet.add_image(path),
+        (None, None, Some(url), None, None) => wallet.add_link(url),
+        (None, None, None, Some(path), None) => wallet.add_pdf(path),
+        (None, None, None, None, Some(path)) => wallet.add_issued(&read_answer(path)?),
+        _ => {
+            return Err(CliError::Usage(
+                "give one of TEXT, --image, --link, --pdf or --issued".into(),
+            ));
+        }
+    }?;
+    if let Some(name) = name {
+        wallet.note_name(&added.id, name)?;
+    }
+    let kind = words::credential_type(added.credential_type, locale.lang);
+    let signature = match (&added.signature, locale.lang) {
+        (_, Lang::En) => added.signature.to_string(),
+        (SignatureCheck::Verified, Lang::Ru) => "проверена".to_owned(),
+        (SignatureCheck::NotChecked, Lang::Ru) => {
+            "не проверена: в кошельке нет данных проверки".to_owned()
+        }
+        (SignatureCheck::Failed(why), Lang::Ru) => format!("внимание: {why}"),
+    };
+    match (added.new, locale.lang) {
+        (true, Lang::En) => println!("added {kind} {} (signature: {signature})", added.id),
+        (false, Lang::En) => println!(
+            "already in the wallet: {kind} {} (signature: {signature})",
+            added.id
+        ),
+        (true, Lang::Ru) => {
+            println!("добавлен: {kind} {} (подпись: {signature})", added.id);
+        }
+        (false, Lang::Ru) => {
+            println!("уже в кошельке: {kind} {} (подпись: {signature})", added.id);
+        }
+    }
+    crate::wallet::warn_if_refused(wallet, &added.id, at, locale)
+}
+
+/// The issuer's answer in `path`, at most [`MAX_ANSWER`] bytes of UTF-8.
+fn read_answer(path: &PathBuf) -> Result<String, CliError> {
+    let io = |source| CliError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_ANSWER + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_ANSWER {
+        return Err(CliError::Wallet(propusk_wallet::WalletError::Issued(
+            "larger than 1 MiB".into(),
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::Wallet(propusk_wallet::WalletError::Issued("not UTF-8".into())))
+}
