@@ -84,14 +84,7 @@ fn twins_verify_and_carry_the_credential() {
     let trusted = [SignerCertificate::from_der(&dsc).unwrap()];
     for kind in [CredentialType::Vaccination, CredentialType::Test] {
         let c = examples::credential(kind, CredentialId::from_bytes([5; 12]));
-        let json = certificate(
-            &c,
-            &examples::holder(),
-            "Минздрав России",
-            "RU",
-            Some("1232"),
-        )
-        .unwrap();
+        let json = twin_json(&c).unwrap();
         let signed = sign(
             &json,
             "RU",
@@ -122,14 +115,7 @@ fn twins_verify_and_carry_the_credential() {
     }
     // A recovery is outside this signer's extended key usage.
     let r = examples::credential(CredentialType::Recovery, CredentialId::from_bytes([6; 12]));
-    let json = certificate(
-        &r,
-        &examples::holder(),
-        "Минздрав России",
-        "RU",
-        Some("1232"),
-    )
-    .unwrap();
+    let json = twin_json(&r).unwrap();
     assert_eq!(
         sign(
             &json,
@@ -145,14 +131,7 @@ fn twins_verify_and_carry_the_credential() {
         CredentialType::Vaccination,
         CredentialId::from_bytes([7; 12]),
     );
-    let json = certificate(
-        &v,
-        &examples::holder(),
-        "Минздрав России",
-        "RU",
-        Some("1232"),
-    )
-    .unwrap();
+    let json = twin_json(&v).unwrap();
     assert_eq!(
         sign(&json, "RU", T2021, T2021 + 4 * YEAR, &signer),
         Err(SignError::OutlastsSigner)
@@ -163,16 +142,7 @@ fn twins_verify_and_carry_the_credential() {
 fn types_without_an_eu_form_are_refused() {
     for kind in [CredentialType::Exemption, CredentialType::Pass] {
         let c = examples::credential(kind, CredentialId::from_bytes([1; 12]));
-        assert!(matches!(
-            certificate(
-                &c,
-                &examples::holder(),
-                "Минздрав России",
-                "RU",
-                Some("1232")
-            ),
-            Err(TwinError::NoEuType(_))
-        ));
+        assert!(matches!(twin_json(&c), Err(TwinError::NoEuType(_))));
     }
     assert_eq!(
         certificate(
@@ -251,14 +221,7 @@ fn twins_of_every_eu_type_pass_the_official_schema() {
         CredentialType::Recovery,
     ] {
         let c = examples::credential(kind, CredentialId::from_bytes([4; 12]));
-        let json = certificate(
-            &c,
-            &examples::holder(),
-            "Минздрав России",
-            "RU",
-            Some("1232"),
-        )
-        .unwrap();
+        let json = twin_json(&c).unwrap();
         let errors = validator.errors(&json);
         assert!(errors.is_empty(), "{kind:?}: {errors:?}\n{json:#}");
     }
@@ -431,14 +394,7 @@ fn a_rapid_tests_twin_carries_its_device() {
         panic!("not a test")
     };
     test.kind = propusk_spec::TestKind::RapidAntigen;
-    let json = certificate(
-        &c,
-        &examples::holder(),
-        "Минздрав России",
-        "RU",
-        Some("1232"),
-    )
-    .unwrap();
+    let json = twin_json(&c).unwrap();
     assert_eq!(json["t"][0]["ma"], "1232");
     assert_eq!(json["t"][0]["tt"], "LP217198-3");
     assert_eq!(
@@ -461,13 +417,18 @@ fn a_rapid_tests_twin_carries_its_device() {
     );
     // A PCR test has no device field.
     let pcr = examples::credential(CredentialType::Test, CredentialId::from_bytes([6; 12]));
-    let json = certificate(
-        &pcr,
+    let json = twin_json(&pcr).unwrap();
+    assert!(json["t"][0].get("ma").is_none());
+}
+
+/// The twin's certificate JSON of `c` for the example holder, by the Russian ministry, with the
+/// rapid test device 1232.
+fn twin_json(c: &propusk_spec::Credential) -> Result<serde_json::Value, TwinError> {
+    certificate(
+        c,
         &examples::holder(),
         "Минздрав России",
         "RU",
         Some("1232"),
     )
-    .unwrap();
-    assert!(json["t"][0].get("ma").is_none());
 }

@@ -23,9 +23,31 @@ mod cbor;
 
 pub(crate) use cbor::{Item, Profile, Where};
 
-/// A MUST or refuse rule of SPEC.md, by section.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Rule {
+/// Declares [`Rule`]: the rules named here, and a CBOR profile rule in each of the three items.
+macro_rules! rules {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// A MUST or refuse rule of SPEC.md, by section.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub(crate) enum Rule {
+            $($(#[$doc])* $name,)*
+            /// §5: a CBOR profile rule, in one of the three items.
+            Cbor(Where, Profile),
+        }
+
+        impl Rule {
+            /// Every rule.
+            pub(crate) fn all() -> Vec<Rule> {
+                let mut all = vec![$(Rule::$name),*];
+                for w in [Where::Sign1, Where::Header, Where::Payload] {
+                    all.extend(Profile::ALL.map(|p| Rule::Cbor(w, p)));
+                }
+                all
+            }
+        }
+    };
+}
+
+rules! {
     /// §1: no repairing, trimming or normalising.
     NoRepair,
     /// §1: the fields (layers `claims`, `body`) are checked before the signature.
@@ -50,8 +72,6 @@ pub(crate) enum Rule {
     Base45Group2,
     /// §4: the first byte of `S` is 0x84.
     FirstByte,
-    /// §5: a CBOR profile rule, in one of the three items.
-    Cbor(Where, Profile),
     /// §6.1: `protected` is a byte string.
     ProtectedBytes,
     /// §6.1: `unprotected` is the empty map.
@@ -180,97 +200,6 @@ pub(crate) enum Rule {
     LinkFragment,
     /// §12: the credential's id is the link's.
     LinkIdMatches,
-}
-
-impl Rule {
-    /// Every rule.
-    pub(crate) fn all() -> Vec<Rule> {
-        use Rule::*;
-        let mut all = vec![
-            NoRepair,
-            FieldsBeforeSignature,
-            HeaderBeforePayload,
-            ClaimsBeforeBody,
-            BodyBeforeExpiryOrder,
-            TextLength,
-            Prefix,
-            Base45Alphabet,
-            Base45Length,
-            Base45Group3,
-            Base45Group2,
-            FirstByte,
-        ];
-        for w in [Where::Sign1, Where::Header, Where::Payload] {
-            all.extend(Profile::ALL.map(|p| Cbor(w, p)));
-        }
-        all.extend([
-            ProtectedBytes,
-            UnprotectedEmpty,
-            PayloadBytes,
-            Signature64,
-            HeaderKeyId,
-            KeyIdBytes,
-            KeyIdLength,
-            NoAlg,
-            NoCrit,
-            NoOtherLabel,
-            KeyStrict,
-            RStrict,
-            SReduced,
-            Equation,
-            ClaimsMap,
-            ClaimPresent,
-            InstantType,
-            InstantMax,
-            CtiBytes,
-            CtiLength,
-            UnknownClaim,
-            OneBody,
-            ExpiryAfterIssue,
-            HolderShape,
-            TextType,
-            TextChars,
-            TextControl,
-            TextEdgeSpace,
-            FormAscii,
-            FormCp1251,
-            InitialsCount,
-            InitialLetter,
-            BirthForm,
-            BirthMonth,
-            BirthYear,
-            DateRange,
-            DocumentType,
-            PassportRange,
-            DocumentPair,
-            DocumentKindZero,
-            DocumentKind,
-            MaskedType,
-            MaskedCharacters,
-            MaskedLength,
-            MaskedEdgeSpace,
-            MaskedStars,
-            BodyMap,
-            BodyUnknownKey,
-            BodyKeyPresent,
-            BodyFieldType,
-            DoseRange,
-            ProductNumber,
-            ProductListed,
-            ProductAscii,
-            CountryRange,
-            CodeKnown,
-            BodyDateOrder,
-            IdCheck,
-            IdPadding,
-            IdForm,
-            LinkShape,
-            LinkPercent,
-            LinkFragment,
-            LinkIdMatches,
-        ]);
-        all
-    }
 }
 
 /// What the decoder answers.

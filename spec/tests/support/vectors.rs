@@ -688,6 +688,34 @@ fn key_id_of(public: &[u8; 32], n: usize) -> KeyId {
     KeyId::new(&Sha256::digest(public)[..n]).unwrap()
 }
 
+/// A valid vector signed by the vectors' key under a key id of its first `n` bytes, checked with
+/// that key under that id.
+fn valid_with_key_id(
+    name: &str,
+    description: &str,
+    ctx: &Ctx,
+    c: &Credential,
+    n: usize,
+) -> (String, Json) {
+    let kid = key_id_of(ctx.key.verifying_key().as_bytes(), n);
+    let cose = Encoder::sign(c, &kid, |d| ctx.key.sign(d).to_bytes()).unwrap();
+    let (_, _, payload, _) = parts(&cose);
+    with_key(
+        (
+            name.into(),
+            json!({
+                "description": description,
+                "text": b45(&cose),
+                "cose": hex::encode(&cose),
+                "payload": hex::encode(&payload),
+                "expected": {"outcome": "valid", "credential": serde_json::to_value(c).unwrap()},
+            }),
+        ),
+        &kid,
+        ctx.key.verifying_key().as_bytes(),
+    )
+}
+
 /// A vector checked with its own key instead of `key.json`'s.
 fn with_key(mut v: (String, Json), key_id: &KeyId, public: &[u8]) -> (String, Json) {
     v.1["key"] = json!({"key_id": key_id.to_string(), "public_key": hex::encode(public)});
@@ -774,22 +802,12 @@ fn more_valid(ctx: &mut Ctx, vectors: &mut Vec<(String, Json)>) {
     }
 
     let c = examples::credential(CredentialType::Vaccination, ctx.id());
-    let kid16 = key_id_of(ctx.key.verifying_key().as_bytes(), 16);
-    let cose = Encoder::sign(&c, &kid16, |d| ctx.key.sign(d).to_bytes()).unwrap();
-    let (_, _, payload, _) = parts(&cose);
-    vectors.push(with_key(
-        (
-            "valid-key-id-16-bytes".into(),
-            json!({
-                "description": "The longest key id, 16 bytes (the first 16 of SHA-256 over the key); checked with the key under that id (`key`).",
-                "text": b45(&cose),
-                "cose": hex::encode(&cose),
-                "payload": hex::encode(&payload),
-                "expected": {"outcome": "valid", "credential": serde_json::to_value(&c).unwrap()},
-            }),
-        ),
-        &kid16,
-        ctx.key.verifying_key().as_bytes(),
+    vectors.push(valid_with_key_id(
+        "valid-key-id-16-bytes",
+        "The longest key id, 16 bytes (the first 16 of SHA-256 over the key); checked with the key under that id (`key`).",
+        ctx,
+        &c,
+        16,
     ));
 
     let mut c = examples::credential(CredentialType::Test, ctx.id());

@@ -942,22 +942,12 @@ fn limits(ctx: &mut Ctx, vectors: &mut Vectors) {
         vectors.push(valid(name, description, ctx, &c));
     }
     let c = examples::credential(CredentialType::Vaccination, ctx.id());
-    let kid1 = key_id_of(ctx.key.verifying_key().as_bytes(), 1);
-    let cose = Encoder::sign(&c, &kid1, |d| ctx.key.sign(d).to_bytes()).unwrap();
-    let (_, _, payload, _) = parts(&cose);
-    vectors.push(with_key(
-        (
-            "valid-key-id-1-byte".into(),
-            json!({
-                "description": "The shortest key id, 1 byte; checked with the key under that id (`key`).",
-                "text": b45(&cose),
-                "cose": hex::encode(&cose),
-                "payload": hex::encode(&payload),
-                "expected": {"outcome": "valid", "credential": serde_json::to_value(&c).unwrap()},
-            }),
-        ),
-        &kid1,
-        ctx.key.verifying_key().as_bytes(),
+    vectors.push(valid_with_key_id(
+        "valid-key-id-1-byte",
+        "The shortest key id, 1 byte; checked with the key under that id (`key`).",
+        ctx,
+        &c,
+        1,
     ));
 }
 
