@@ -184,37 +184,6 @@ fn line(e: &Entry, locale: &Locale) -> String {
     )
 }
 
-/// Warns on standard error when a verifier would refuse this credential now (revoked, expired,
-/// a signature that does not verify...): the holder should not count on it.
-pub(crate) fn warn_if_refused(
-    wallet: &Wallet,
-    id: &propusk_spec::CredentialId,
-    at: propusk_spec::Timestamp,
-    locale: &Locale,
-) -> Result<(), CliError> {
-    let Some(e) = wallet.list(at)?.into_iter().find(|e| &e.id == id) else {
-        return Ok(());
-    };
-    // Refused for sure: invalid with the trust data, or past its own expiry whatever the data.
-    let reason = match (e.verdict, e.reason) {
-        (propusk_trust_list::Verdict::Invalid, reason) => reason,
-        _ if e.valid_until <= at => Some(propusk_trust_list::Reason::Expired),
-        _ => return Ok(()),
-    };
-    let why = reason.map_or("", |r| words::reason(r, locale.lang));
-    match locale.lang {
-        Lang::En => eprintln!(
-            "propusk: warning: a verifier would refuse {} now: {why}",
-            e.id
-        ),
-        Lang::Ru => eprintln!(
-            "propusk: внимание: проверяющий сейчас отклонит {}: {why}",
-            e.id
-        ),
-    }
-    Ok(())
-}
-
 /// The holder as their own wallet shows them: the full name and the date of birth.
 fn holder(e: &Entry, locale: &Locale) -> String {
     let born = e
@@ -283,7 +252,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
                 return Err(CliError::Usage("--qr png needs --out FILE".into()));
             }
             let id = wallet.resolve(id, at)?;
-            warn_if_refused(&wallet, &id, at, &locale)?;
+            crate::wallet_add::warn_if_refused(&wallet, &id, at, &locale)?;
             let drawn = wallet.qr(&id.to_string(), format)?;
             match out {
                 Some(path) => std::fs::write(path, drawn).map_err(|e| CliError::io(path, e))?,
@@ -380,7 +349,7 @@ pub fn run(args: &WalletArgs) -> Result<u8, CliError> {
         }
         WalletCommand::Export { id, pdf, .. } => {
             let id = wallet.resolve(id, at)?;
-            warn_if_refused(&wallet, &id, at, &locale)?;
+            crate::wallet_add::warn_if_refused(&wallet, &id, at, &locale)?;
             let bytes = wallet.certificate_pdf(&id.to_string())?;
             std::fs::write(pdf, bytes).map_err(|e| CliError::io(pdf, e))?;
             println!("certificate written to {}", pdf.display());

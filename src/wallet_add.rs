@@ -88,7 +88,7 @@ pub(crate) fn run(
             println!("уже в кошельке: {kind} {} (подпись: {signature})", added.id);
         }
     }
-    crate::wallet::warn_if_refused(wallet, &added.id, at, locale)
+    warn_if_refused(wallet, &added.id, at, locale)
 }
 
 /// The issuer's answer in `path`, at most [`MAX_ANSWER`] bytes of UTF-8.
@@ -110,4 +110,35 @@ fn read_answer(path: &PathBuf) -> Result<String, CliError> {
     }
     String::from_utf8(bytes)
         .map_err(|_| CliError::Wallet(propusk_wallet::WalletError::Issued("not UTF-8".into())))
+}
+
+/// Warns on standard error when a verifier would refuse this credential now (revoked, expired,
+/// a signature that does not verify...): the holder should not count on it.
+pub(crate) fn warn_if_refused(
+    wallet: &Wallet,
+    id: &propusk_spec::CredentialId,
+    at: propusk_spec::Timestamp,
+    locale: &Locale,
+) -> Result<(), CliError> {
+    let Some(e) = wallet.list(at)?.into_iter().find(|e| &e.id == id) else {
+        return Ok(());
+    };
+    // Refused for sure: invalid with the trust data, or past its own expiry whatever the data.
+    let reason = match (e.verdict, e.reason) {
+        (propusk_trust_list::Verdict::Invalid, reason) => reason,
+        _ if e.valid_until <= at => Some(propusk_trust_list::Reason::Expired),
+        _ => return Ok(()),
+    };
+    let why = reason.map_or("", |r| words::reason(r, locale.lang));
+    match locale.lang {
+        Lang::En => eprintln!(
+            "propusk: warning: a verifier would refuse {} now: {why}",
+            e.id
+        ),
+        Lang::Ru => eprintln!(
+            "propusk: внимание: проверяющий сейчас отклонит {}: {why}",
+            e.id
+        ),
+    }
+    Ok(())
 }

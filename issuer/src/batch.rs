@@ -10,7 +10,7 @@ use propusk_input::{InputError, Row};
 use propusk_spec::Timestamp;
 
 use crate::error::{EuError, IssuerError, StoreError};
-use crate::issued_csv::IssuedCsv;
+use crate::issued_csv::{IssuedCsv, image_name};
 use crate::issuer::{Issuer, restrict};
 use crate::records::Issued;
 use crate::store::Inserted;
@@ -65,36 +65,6 @@ impl BatchReport {
     pub fn per_second(&self) -> f64 {
         (self.issued + self.existing) as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
-}
-
-/// The file name of a record's QR image. A record id of ASCII letters, digits, `.`, `_` and `-`
-/// (not starting with `.`, at most 100 characters) is its own name: `R-0001.png`. Any other id
-/// keeps those characters, `_` for the others (and for a leading `.`), and takes `~` and the first 40 bits of the SHA-256
-/// of the id: `Р-0001` → `_-0001~1c4a0e9b7f.png`. `~` stands only there, so two records share a
-/// name only if their hashes do, which [`Issuer::issue_batch`] checks before writing any image.
-pub fn image_name(record_id: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if !record_id.is_empty()
-        && record_id.len() <= 100
-        && !record_id.starts_with('.')
-        && record_id.chars().all(plain)
-    {
-        return format!("{record_id}.png");
-    }
-    let safe: String = record_id
-        .chars()
-        .take(60)
-        .enumerate()
-        .map(|(i, c)| {
-            if plain(c) && (i, c) != (0, '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let digest = propusk_trust_list::sha256_hex(record_id.as_bytes());
-    format!("{safe}~{}.png", &digest[..10])
 }
 
 /// The image files the run has written so far, by name without case (as some file systems
@@ -352,20 +322,6 @@ mod tests {
 
     #[test]
     fn every_record_has_its_own_image_file() {
-        assert_eq!(image_name("R-0001"), "R-0001.png");
-        let (cyrillic, other) = (image_name("Р-0001"), image_name("Ж-0001"));
-        assert_ne!(cyrillic, other);
-        assert!(
-            cyrillic.starts_with("_-0001~") && cyrillic.ends_with(".png"),
-            "{cyrillic}"
-        );
-        for odd in ["", ".hidden", "../up", "a/b", "x~y", &"r".repeat(101)] {
-            let name = image_name(odd);
-            assert!(
-                name.contains('~') && !name.contains('/') && !name.starts_with('.'),
-                "{odd:?} → {name}"
-            );
-        }
         let mut names = ImageNames::default();
         assert!(names.claim("R-1", 2).is_none());
         assert!(names.claim("R-2", 3).is_none());

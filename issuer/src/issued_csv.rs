@@ -3,10 +3,39 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::batch::image_name;
 use crate::error::IssuerError;
 use crate::issuer::restrict;
 use crate::records::Issued;
+
+/// The file name of a record's QR image. A record id of ASCII letters, digits, `.`, `_` and `-`
+/// (not starting with `.`, at most 100 characters) is its own name: `R-0001.png`. Any other id
+/// keeps those characters, `_` for the others (and for a leading `.`), and takes `~` and the first 40 bits of the SHA-256
+/// of the id: `Р-0001` → `_-0001~1c4a0e9b7f.png`. `~` stands only there, so two records share a
+/// name only if their hashes do, which [`Issuer::issue_batch`] checks before writing any image.
+pub fn image_name(record_id: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !record_id.is_empty()
+        && record_id.len() <= 100
+        && !record_id.starts_with('.')
+        && record_id.chars().all(plain)
+    {
+        return format!("{record_id}.png");
+    }
+    let safe: String = record_id
+        .chars()
+        .take(60)
+        .enumerate()
+        .map(|(i, c)| {
+            if plain(c) && (i, c) != (0, '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let digest = propusk_trust_list::sha256_hex(record_id.as_bytes());
+    format!("{safe}~{}.png", &digest[..10])
+}
 
 /// `issued.csv` written as the run goes, row by row in input order, into a temporary file that
 /// takes its place whole at the end (owner-only: it names every record's credential).
@@ -108,6 +137,24 @@ impl IssuedCsv {
 mod tests {
     use super::*;
     use propusk_spec::Timestamp;
+
+    #[test]
+    fn every_record_has_a_file_name_of_its_own() {
+        assert_eq!(image_name("R-0001"), "R-0001.png");
+        let (cyrillic, other) = (image_name("Р-0001"), image_name("Ж-0001"));
+        assert_ne!(cyrillic, other);
+        assert!(
+            cyrillic.starts_with("_-0001~") && cyrillic.ends_with(".png"),
+            "{cyrillic}"
+        );
+        for odd in ["", ".hidden", "../up", "a/b", "x~y", &"r".repeat(101)] {
+            let name = image_name(odd);
+            assert!(
+                name.contains('~') && !name.contains('/') && !name.starts_with('.'),
+                "{odd:?} → {name}"
+            );
+        }
+    }
 
     #[test]
     fn issued_csv_quotes_what_needs_quoting() {

@@ -53,12 +53,13 @@ mod split;
 pub mod store;
 mod token;
 
-pub use batch::{BatchOutput, BatchReport, CHUNK, RowError, image_name};
+pub use batch::{BatchOutput, BatchReport, CHUNK, RowError};
 pub use error::{EuError, IssuerError, KeyError, Refusal, StoreError, TokenError};
 pub use eu::{
     CA_RENEWAL_S, CSCA_LIFETIME_S, DSC_LIFETIME_S, EU_REVOCATIONS_FILE, EuKeyInfo, MIN_DSC_LIFE_S,
 };
 pub use eu_import::TrustListImport;
+pub use issued_csv::image_name;
 pub use issuer::{
     Database, Issuer, MIN_PASSPHRASE_CHARS, ROOT_PUB_FILE, SIGNING_KEY_LIFETIME_S, TOKEN_FILE,
 };

@@ -9,9 +9,10 @@ use std::path::Path;
 use propusk_input::Request;
 use propusk_spec::{CredentialId, KeyId, Timestamp};
 
-use crate::batch::{CHUNK, image_name, write_image};
+use crate::batch::{CHUNK, write_image};
 use crate::error::{IssuerError, KeyError, StoreError};
 use crate::issued_csv::IssuedCsv;
+use crate::issued_csv::image_name;
 use crate::issuer::Issuer;
 use crate::records::Issued;
 use crate::store::Reissuable;
