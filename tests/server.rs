@@ -183,6 +183,21 @@ fn sync_over_http_and_the_operator_api_on() {
     let list = propusk_with(&["wallet", "--dir", s(&wallet), "list", "--json"], "", &[]);
     let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(list[0]["name"], "Иванов Иван", "{list}");
+    // Another person's names on the answer are refused: they must begin with its initials.
+    let mut other_names = first.clone();
+    other_names["holder"]["family_name"] = "Петров".into();
+    other_names["holder"]["family_name_latin"] = "PETROV".into();
+    std::fs::write(&answer, other_names.to_string()).unwrap();
+    let refused = propusk_with(
+        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
+        "",
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(65), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("names are not those"),
+        "{refused:?}"
+    );
     std::fs::write(&answer, r#"{"credential": "PR2:"}"#).unwrap();
     let refused = propusk_with(
         &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],

@@ -128,12 +128,35 @@ impl Wallet {
             .as_str()
             .ok_or_else(|| bad("no \"credential\" text"))?;
         let holder = &answer["holder"];
+        if !holder["family_name"].is_string() {
+            return Err(bad("no \"holder\" with a family name"));
+        }
         let names: Vec<&str> = ["family_name", "given_name", "patronymic"]
             .iter()
             .filter_map(|k| holder[*k].as_str())
             .collect();
-        if names.is_empty() {
-            return Err(bad("no \"holder\" with a family name"));
+        // The names must be the credential's holder's: each begins with its initial, in the
+        // native script or the Latin form.
+        let initials = decode_any(credential)?
+            .unverified_claims()
+            .holder
+            .initials
+            .letters()
+            .to_vec();
+        let first = |key: &str| {
+            let native = holder[key].as_str()?.chars().next()?.to_uppercase().next();
+            let latin = holder[format!("{key}_latin")]
+                .as_str()
+                .and_then(|l| l.chars().next());
+            Some([native, latin])
+        };
+        let agree = initials.len() == names.len()
+            && ["family_name", "given_name", "patronymic"]
+                .iter()
+                .zip(&initials)
+                .all(|(key, i)| first(key).is_some_and(|f| f.contains(&Some(*i))));
+        if !agree {
+            return Err(bad("its names are not those of its credential's holder"));
         }
         let added = self.add_text(credential)?;
         if let Some(twin) = answer["eu"].as_str() {
