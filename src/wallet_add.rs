@@ -1,7 +1,7 @@
 //! `propusk wallet add`: a credential in, from whatever the holder has of it.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use propusk_trust_list::{Lang, Locale, words};
 use propusk_wallet::{SignatureCheck, Wallet};
@@ -92,24 +92,16 @@ pub(crate) fn run(
 }
 
 /// The issuer's answer in `path`, at most [`MAX_ANSWER`] bytes of UTF-8.
-fn read_answer(path: &PathBuf) -> Result<String, CliError> {
-    let io = |source| CliError::Io {
-        path: path.clone(),
-        source,
-    };
+fn read_answer(path: &Path) -> Result<String, CliError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_ANSWER + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+        .and_then(|f| f.take(MAX_ANSWER + 1).read_to_end(&mut bytes))
+        .map_err(|e| CliError::io(path, e))?;
+    let refused = |why: &str| CliError::Wallet(propusk_wallet::WalletError::Issued(why.into()));
     if bytes.len() as u64 > MAX_ANSWER {
-        return Err(CliError::Wallet(propusk_wallet::WalletError::Issued(
-            "larger than 1 MiB".into(),
-        )));
+        return Err(refused("larger than 1 MiB"));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| CliError::Wallet(propusk_wallet::WalletError::Issued("not UTF-8".into())))
+    String::from_utf8(bytes).map_err(|_| refused("not UTF-8"))
 }
 
 /// Warns on standard error when a verifier would refuse this credential now (revoked, expired,

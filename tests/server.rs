@@ -174,11 +174,14 @@ fn sync_over_http_and_the_operator_api_on() {
     // (which the credential does not carry) as the holder's note.
     let answer = tmp.path().join("answer.json");
     std::fs::write(&answer, first.to_string()).unwrap();
-    let added = propusk_with(
-        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
-        "",
-        &[],
-    );
+    let add_issued = || {
+        propusk_with(
+            &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
+            "",
+            &[],
+        )
+    };
+    let added = add_issued();
     assert_eq!(added.status.code(), Some(0), "{added:?}");
     let list = propusk_with(&["wallet", "--dir", s(&wallet), "list", "--json"], "", &[]);
     let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -188,22 +191,14 @@ fn sync_over_http_and_the_operator_api_on() {
     other_names["holder"]["family_name"] = "Петров".into();
     other_names["holder"]["family_name_latin"] = "PETROV".into();
     std::fs::write(&answer, other_names.to_string()).unwrap();
-    let refused = propusk_with(
-        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
-        "",
-        &[],
-    );
+    let refused = add_issued();
     assert_eq!(refused.status.code(), Some(65), "{refused:?}");
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("names are not those"),
         "{refused:?}"
     );
     std::fs::write(&answer, r#"{"credential": "PR2:"}"#).unwrap();
-    let refused = propusk_with(
-        &["wallet", "--dir", s(&wallet), "add", "--issued", s(&answer)],
-        "",
-        &[],
-    );
+    let refused = add_issued();
     assert_eq!(refused.status.code(), Some(65), "{refused:?}");
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("not an issuer's answer"),

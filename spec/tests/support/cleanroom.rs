@@ -10,8 +10,6 @@
 //! indefinite length, a tag or a duplicate key read through, a lower-case base45 letter as its
 //! capital, a group that overflows wrapping, text trimmed.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeSet;
 
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
